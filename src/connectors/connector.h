@@ -1,0 +1,89 @@
+/* A connector speaks one API. It describes requests and parses responses;
+ * the engine sends them, paces them, retries them and stores the results.
+ * A connector never sleeps, retries or touches the database.
+ *
+ * Modelled on curl's protocol handlers: a descriptor plus a table of
+ * functions, registered by name.
+ */
+#ifndef MS_CONNECTORS_CONNECTOR_H
+#define MS_CONNECTORS_CONNECTOR_H
+
+#include "engine/limiter.h"
+#include "engine/model.h"
+#include "net/http.h"
+#include "store/store.h"
+#include "util/err.h"
+#include "util/tz.h"
+
+/* A stream a connector offers. */
+struct stream_def {
+  const char *name;     /* "orders" */
+  const char *endpoint; /* the rate-limit class its page requests use */
+};
+
+/* A rate-limit class of an API and the model to start from. */
+struct endpoint_def {
+  const char *name;       /* "rest" */
+  enum limiter_kind kind; /* leaky or token bucket */
+  double size;            /* bucket size or burst */
+  double rate;            /* leak or refill per second (a first guess) */
+};
+
+/* A source at run time: its stored row plus resolved settings and secrets
+ * (secrets live only in memory and are wiped on release). */
+struct source {
+  struct source_row row;       /* as stored */
+  char *api_base;              /* e.g. "https://shop.myshopify.com" */
+  char *timezone;              /* IANA id, MAY be NULL until probed */
+  struct tz *tz;               /* opened timezone, MAY be NULL until probed */
+  char *secret;                /* access token or similar, never logged */
+  int timezone_overridden;     /* the user set --timezone */
+};
+
+/* Classification of one response, decided by the connector (it knows the
+ * API's ways) and acted on by the engine. */
+struct verdict {
+  int rc;              /* MS_OK, MS_ERATELIMIT, MS_ETRANSIENT, MS_EAUTH, MS_ECURSOR,
+                          MS_EFATAL, MS_EPROTO */
+  double retry_after;  /* seconds the API asked us to wait; < 0: not said */
+};
+
+struct connector {
+  const char *name;                   /* "shopify" */
+  const struct stream_def *streams;   /* terminated by {NULL} */
+  const struct endpoint_def *endpoints; /* terminated by {NULL} */
+
+  /* Validates settings and prepares per-source state. */
+  int (*open)(struct source *src, void **state, struct err *err);
+  void (*close)(void *state);
+
+  /* A cheap request that proves the credentials and reads what the source
+   * needs to know (e.g. the shop's time zone). MAY be NULL. */
+  int (*probe_request)(void *state, struct http_request *req, struct err *err);
+  /* Reads the probe's answer; MAY update src (timezone) . MAY be NULL. */
+  int (*parse_probe)(void *state, const struct http_response *res, struct source *src,
+                     struct err *err);
+
+  /* Builds the request for the slice at its cursor (NULL: first page). */
+  int (*page_request)(void *state, const struct slice *sl, struct http_request *req,
+                      struct err *err);
+  /* Decides what a response means; sets v->retry_after when the API said. */
+  void (*classify)(void *state, const struct http_response *res, struct verdict *v,
+                   struct err *err);
+  /* Parses an OK response into records and the next cursor. MUST leave
+   * out->next_cursor NULL on the last page. */
+  int (*parse_page)(void *state, const struct slice *sl, const struct http_response *res,
+                    struct page *out, struct err *err);
+  /* Feeds the limiter for the request's endpoint from the response. MAY be
+   * NULL. */
+  void (*observe)(void *state, const struct http_response *res, struct limiter *lim,
+                  double now);
+};
+
+const struct connector *connector_find(const char *name);
+/* NULL-terminated list of all connectors. */
+const struct connector *const *connector_all(void);
+
+void source_release(struct source *src);
+
+#endif

@@ -1,0 +1,114 @@
+/* The data that flows between connectors, the engine and the store. */
+#ifndef MS_ENGINE_MODEL_H
+#define MS_ENGINE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/tz.h"
+
+#define MS_NAME_MAX 64
+#define MS_STREAM_MAX 32
+
+/* Money: exact decimal text as the API sent it, plus integer minor units. */
+struct money {
+  char amount[32];  /* "199.00"; empty when the API sent none */
+  int64_t minor;    /* 19900; 0 when amount is empty */
+  char currency[4]; /* ISO 4217, "" when unknown */
+};
+
+/* One line of an order (Shopify line item, Amazon order item). */
+struct record_item {
+  char *external_id;  /* the API's id for the line */
+  char *sku;          /* MAY be NULL */
+  char *title;        /* MAY be NULL */
+  int64_t quantity;   /* units ordered */
+  struct money price; /* unit price x quantity as the API gives it */
+  int price_missing;  /* the API sent no price (e.g. Amazon Pending) */
+  char *raw;          /* the item's JSON */
+  size_t raw_len;
+};
+
+/* One record of a stream, already reduced to the columns we index. */
+struct record {
+  char *external_id;         /* the API's id, as text */
+  char *name;                /* human label such as "#1001"; MAY be NULL */
+  int64_t created_at;        /* UTC seconds */
+  int64_t updated_at;        /* UTC seconds; orders the copies of a record */
+  char *status;              /* overall status; MAY be NULL */
+  char *financial_status;    /* MAY be NULL */
+  char *fulfillment_status;  /* MAY be NULL */
+  struct money total;        /* order total */
+  char *raw;                 /* the record's JSON, compact */
+  size_t raw_len;
+  struct record_item *items; /* MAY be NULL when the stream has none */
+  size_t nitems;
+  int items_included;        /* 1: items above are the complete set */
+};
+
+/* One parsed page: records plus where to go next. */
+struct page {
+  struct record *recs;  /* owned */
+  size_t n;
+  size_t cap;
+  char *next_cursor;    /* NULL: this was the last page of the slice */
+  size_t bytes;         /* size of the body the page came from */
+};
+
+void page_init(struct page *pg);
+void page_release(struct page *pg);
+/* Appends a zeroed record and returns it, or NULL when out of memory. */
+struct record *page_add(struct page *pg);
+void record_release(struct record *r);
+
+enum slice_status {
+  SLICE_PENDING = 0,
+  SLICE_IN_PROGRESS = 1,
+  SLICE_COMPLETED = 2,
+  SLICE_FAILED = 3,
+};
+
+const char *slice_status_name(enum slice_status s);
+int slice_status_parse(const char *s, enum slice_status *out);
+
+/* The unit of progress: one day of one stream of one source. */
+struct slice {
+  int64_t source_id;
+  char stream[MS_STREAM_MAX];
+  struct civil_date day;
+  enum slice_status status;
+  char *cursor;          /* opaque next-page cursor; NULL: from the start */
+  int64_t pages;         /* pages committed */
+  int64_t records;       /* records received (inserted+updated+unchanged) */
+  int64_t inserted;
+  int64_t updated;
+  int64_t unchanged;
+  int64_t retries;       /* failed attempts since the last success */
+  char *last_error;      /* MAY be NULL */
+  int64_t started_at;    /* first claim, UTC seconds; 0 if never */
+  int64_t updated_at;    /* last change */
+  int64_t completed_at;  /* 0 unless completed */
+  char lease_owner[MS_NAME_MAX]; /* worker id holding the lease, "" if none */
+  int64_t lease_token;   /* fencing token; bumped by every claim */
+  int64_t lease_expires; /* UTC seconds */
+  int64_t range_start;   /* UTC bounds of the day in the source's zone */
+  int64_t range_end;     /* exclusive */
+};
+
+void slice_release(struct slice *sl);
+
+/* Per-page outcome of a commit. */
+struct page_counts {
+  int64_t inserted;
+  int64_t updated;
+  int64_t unchanged;
+  int64_t items;
+};
+
+/* Money helpers. */
+/* Parses "199.00" (or "199", "-5.5") into minor units for the currency's
+ * exponent (2 by default, 0 for JPY and the like, 3 for BHD and the like). */
+int money_set(struct money *m, const char *amount, const char *currency);
+int currency_exponent(const char *currency);
+
+#endif

@@ -1,0 +1,218 @@
+#include "util/tz.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/ucal.h>
+#include <unicode/ustring.h>
+
+struct tz {
+  UCalendar *cal; /* Gregorian calendar in the zone */
+  char name[64];  /* the IANA id as given */
+};
+
+static int is_leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m) {
+  static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : dm[m - 1];
+}
+
+static int digits(const char *s, int n, int *out) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return 0;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return 1;
+}
+
+int date_parse(const char *s, struct civil_date *out, struct err *err) {
+  struct civil_date d;
+  if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, &d.y) ||
+      !digits(s + 5, 2, &d.m) || !digits(s + 8, 2, &d.d))
+    return err_set(err, MS_EINVAL, "'%s' is not a date; write it as YYYY-MM-DD, e.g. 2026-01-31",
+                   s ? s : "");
+  if (d.y < 1970 || d.m < 1 || d.m > 12 || d.d < 1 || d.d > days_in_month(d.y, d.m))
+    return err_set(err, MS_EINVAL, "'%s' is not a day of the calendar", s);
+  *out = d;
+  return MS_OK;
+}
+
+void date_format(struct civil_date d, char out[DATE_STR_LEN]) {
+  snprintf(out, DATE_STR_LEN, "%04d-%02d-%02d", d.y % 10000, d.m % 100, d.d % 100);
+}
+
+/* Days from civil, after the well-known proleptic Gregorian algorithm. */
+int64_t date_to_days(struct civil_date d) {
+  int64_t y = d.y - (d.m <= 2);
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (d.m + (d.m > 2 ? -3 : 9)) + 2) / 5 + d.d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+struct civil_date date_from_days(int64_t z) {
+  struct civil_date d;
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  d.d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  d.m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  d.y = (int)(yoe + era * 400 + (d.m <= 2));
+  return d;
+}
+
+struct civil_date date_add(struct civil_date d, int days) {
+  return date_from_days(date_to_days(d) + days);
+}
+
+int date_cmp(struct civil_date a, struct civil_date b) {
+  int64_t x = date_to_days(a), y = date_to_days(b);
+  return x < y ? -1 : x > y;
+}
+
+int tz_open(const char *tzid, struct tz **out, struct err *err) {
+  UChar uid[128], canon[128];
+  UErrorCode status = U_ZERO_ERROR;
+  UBool is_system = 0;
+  struct tz *tz;
+  if (!tzid || !*tzid || strlen(tzid) >= 64)
+    return err_set(err, MS_EINVAL, "time zone '%s' is not valid", tzid ? tzid : "");
+  u_uastrncpy(uid, tzid, 127);
+  uid[127] = 0;
+  ucal_getCanonicalTimeZoneID(uid, -1, canon, 128, &is_system, &status);
+  if (U_FAILURE(status) || !is_system)
+    return err_set(err, MS_EINVAL,
+                   "'%s' is not a known time zone; use an IANA name such as America/New_York",
+                   tzid);
+  tz = calloc(1, sizeof(*tz));
+  if (!tz)
+    return err_set(err, MS_ENOMEM, "out of memory");
+  tz->cal = ucal_open(uid, -1, "en_US_POSIX", UCAL_GREGORIAN, &status);
+  if (U_FAILURE(status)) {
+    free(tz);
+    return err_set(err, MS_EINVAL, "cannot open time zone '%s': %s", tzid, u_errorName(status));
+  }
+  snprintf(tz->name, sizeof(tz->name), "%s", tzid);
+  *out = tz;
+  return MS_OK;
+}
+
+void tz_free(struct tz *tz) {
+  if (!tz)
+    return;
+  ucal_close(tz->cal);
+  free(tz);
+}
+
+const char *tz_name(const struct tz *tz) {
+  return tz->name;
+}
+
+/* The first instant of the local day. Where midnight falls in a DST gap, ICU
+ * (lenient) moves it forward to the first valid local time. */
+static int day_start(struct tz *tz, struct civil_date day, int64_t *out) {
+  UErrorCode status = U_ZERO_ERROR;
+  ucal_clear(tz->cal);
+  ucal_setDateTime(tz->cal, day.y, day.m - 1, day.d, 0, 0, 0, &status);
+  UDate ms = ucal_getMillis(tz->cal, &status);
+  if (U_FAILURE(status))
+    return MS_EINVAL;
+  *out = (int64_t)(ms / 1000.0);
+  return MS_OK;
+}
+
+int tz_day_bounds(struct tz *tz, struct civil_date day, int64_t *start, int64_t *end) {
+  int rc = day_start(tz, day, start);
+  return rc ? rc : day_start(tz, date_add(day, 1), end);
+}
+
+int tz_offset_at(struct tz *tz, int64_t t, int *offset) {
+  UErrorCode status = U_ZERO_ERROR;
+  ucal_setMillis(tz->cal, (UDate)t * 1000.0, &status);
+  int32_t zone = ucal_get(tz->cal, UCAL_ZONE_OFFSET, &status);
+  int32_t dst = ucal_get(tz->cal, UCAL_DST_OFFSET, &status);
+  if (U_FAILURE(status))
+    return MS_EINVAL;
+  *offset = (zone + dst) / 1000;
+  return MS_OK;
+}
+
+int tz_local_date(struct tz *tz, int64_t t, struct civil_date *out) {
+  int off, rc = tz_offset_at(tz, t, &off);
+  if (rc)
+    return rc;
+  int64_t local = t + off;
+  int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+  *out = date_from_days(days);
+  return MS_OK;
+}
+
+void time_format(int64_t t, int offset, int zulu, char out[TIME_STR_LEN]) {
+  int64_t local = t + offset;
+  int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+  int64_t secs = local - days * 86400;
+  struct civil_date d = date_from_days(days);
+  int hh = (int)(secs / 3600), mm = (int)(secs / 60 % 60), ss = (int)(secs % 60);
+  if (zulu && offset == 0) {
+    snprintf(out, TIME_STR_LEN, "%04d-%02d-%02dT%02d:%02d:%02dZ", d.y, d.m, d.d, hh, mm, ss);
+    return;
+  }
+  int a = offset < 0 ? -offset : offset;
+  snprintf(out, TIME_STR_LEN, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", d.y, d.m, d.d, hh, mm,
+           ss, offset < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+}
+
+int time_parse(const char *s, int64_t *out) {
+  struct civil_date d;
+  int hh, mm, ss, oh = 0, om = 0, sign = 1;
+  const char *p;
+  if (!s || strlen(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+      s[13] != ':' || s[16] != ':' || !digits(s, 4, &d.y) || !digits(s + 5, 2, &d.m) ||
+      !digits(s + 8, 2, &d.d) || !digits(s + 11, 2, &hh) || !digits(s + 14, 2, &mm) ||
+      !digits(s + 17, 2, &ss))
+    return MS_EINVAL;
+  if (d.m < 1 || d.m > 12 || d.d < 1 || d.d > days_in_month(d.y, d.m) || hh > 23 || mm > 59 ||
+      ss > 60)
+    return MS_EINVAL;
+  p = s + 19;
+  if (*p == '.') {
+    p++;
+    if (*p < '0' || *p > '9')
+      return MS_EINVAL;
+    while (*p >= '0' && *p <= '9')
+      p++;
+  }
+  if (*p == 'Z' || *p == 'z') {
+    p++;
+  } else if (*p == '+' || *p == '-') {
+    sign = *p == '-' ? -1 : 1;
+    p++;
+    if (!digits(p, 2, &oh))
+      return MS_EINVAL;
+    p += 2;
+    if (*p == ':')
+      p++;
+    if (!digits(p, 2, &om))
+      return MS_EINVAL;
+    p += 2;
+    if (oh > 23 || om > 59)
+      return MS_EINVAL;
+  } else {
+    return MS_EINVAL;
+  }
+  if (*p)
+    return MS_EINVAL;
+  *out = date_to_days(d) * 86400 + hh * 3600 + mm * 60 + ss - sign * (oh * 3600 + om * 60);
+  return MS_OK;
+}
