@@ -1,5 +1,5 @@
 # Turns the numbered .sql files into a C array: { number, name, sql }.
-set(body "/* Generated from src/store/migrations/*.sql; do not edit. */\n#include \"store/migrations.h\"\n\nconst struct migration ms_migrations[] = {\n")
+set(body "/* Generated from the numbered files in src/store/migrations; do not edit. */\n#include \"store/migrations.h\"\n\nconst struct migration ms_migrations[] = {\n")
 separate_arguments(FILES)
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME)

@@ -74,10 +74,11 @@ struct connector {
    * out->next_cursor NULL on the last page. */
   int (*parse_page)(void *state, const struct slice *sl, const struct http_response *res,
                     struct page *out, struct err *err);
-  /* Feeds the limiter for the request's endpoint from the response. MAY be
-   * NULL. */
+  /* Feeds the limiter for the request's endpoint from the response of a
+   * request sent at sent_at (monotonic; answers may come back out of order).
+   * MAY be NULL. */
   void (*observe)(void *state, const struct http_response *res, struct limiter *lim,
-                  double now);
+                  double sent_at, double now);
 };
 
 const struct connector *connector_find(const char *name);

@@ -32,6 +32,12 @@ void limiter_on_done(struct limiter *lim, double now);
  * counted. Corrects the level and learns the leak rate from successive
  * observations. */
 void limiter_observe_level(struct limiter *lim, double now, double used, double size);
+/* The same for the request that was sent at `sent_at` (the time given to
+ * limiter_on_send). With several requests in flight, answers arrive out of
+ * order: knowing which send a header belongs to keeps the level exact, where
+ * limiter_observe_level must assume the worst. */
+void limiter_observe_level_sent(struct limiter *lim, double now, double sent_at, double used,
+                                double size);
 /* Amazon: the header said the current rate is `rate` requests per second. */
 void limiter_observe_rate(struct limiter *lim, double rate);
 /* A 429: nothing may be sent before now + seconds; the model is also told the

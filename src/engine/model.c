@@ -115,6 +115,8 @@ int money_set(struct money *m, const char *amount, const char *currency) {
   }
   if (*p == '.') {
     p++;
+    if (*p < '0' || *p > '9')
+      return MS_EINVAL; /* "1." is not a price */
     for (; *p >= '0' && *p <= '9'; p++, fdigits++) {
       if (fdigits < exp)
         frac = frac * 10 + (*p - '0');

@@ -23,7 +23,7 @@ struct record_item {
   char *sku;          /* MAY be NULL */
   char *title;        /* MAY be NULL */
   int64_t quantity;   /* units ordered */
-  struct money price; /* unit price x quantity as the API gives it */
+  struct money price; /* as the API gives it (Shopify: unit price) */
   int price_missing;  /* the API sent no price (e.g. Amazon Pending) */
   char *raw;          /* the item's JSON */
   size_t raw_len;

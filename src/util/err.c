@@ -20,15 +20,26 @@ int err_set(struct err *err, int code, const char *fmt, ...) {
 }
 
 int err_prefix(struct err *err, const char *fmt, ...) {
-  char head[MS_ERR_MSG_MAX], old[MS_ERR_MSG_MAX];
+  char old[MS_ERR_MSG_MAX];
+  size_t n;
   va_list ap;
   if (!err)
     return MS_OK;
-  va_start(ap, fmt);
-  vsnprintf(head, sizeof(head), fmt, ap);
-  va_end(ap);
   memcpy(old, err->msg, sizeof(old));
-  snprintf(err->msg, sizeof(err->msg), "%s: %s", head, old);
+  va_start(ap, fmt);
+  vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+  va_end(ap);
+  n = strlen(err->msg);
+  /* Append ": old", cut to fit: the message stays one bounded line. */
+  if (n + 2 < sizeof(err->msg)) {
+    memcpy(err->msg + n, ": ", 2);
+    n += 2;
+    size_t room = sizeof(err->msg) - 1 - n, len = strnlen(old, sizeof(old) - 1);
+    if (len > room)
+      len = room;
+    memcpy(err->msg + n, old, len);
+    err->msg[n + len] = '\0';
+  }
   return err->code;
 }
 

@@ -45,7 +45,10 @@ int date_parse(const char *s, struct civil_date *out, struct err *err) {
 }
 
 void date_format(struct civil_date d, char out[DATE_STR_LEN]) {
-  snprintf(out, DATE_STR_LEN, "%04d-%02d-%02d", d.y % 10000, d.m % 100, d.d % 100);
+  /* Unsigned so that every field has a known width (and gcc's
+   * -Wformat-truncation agrees). */
+  snprintf(out, DATE_STR_LEN, "%04u-%02u-%02u", (unsigned)d.y % 10000u, (unsigned)d.m % 100u,
+           (unsigned)d.d % 100u);
 }
 
 /* Days from civil, after the well-known proleptic Gregorian algorithm. */
@@ -103,6 +106,12 @@ int tz_open(const char *tzid, struct tz **out, struct err *err) {
     free(tz);
     return err_set(err, MS_EINVAL, "cannot open time zone '%s': %s", tzid, u_errorName(status));
   }
+  /* A day starts at its first moment: where local midnight happens twice
+   * (America/Havana 2026-11-01), the earlier one; where it is skipped
+   * (America/Santiago 2026-09-06), the first valid time after the gap. ICU's
+   * default for repeated times is the later one. */
+  ucal_setAttribute(tz->cal, UCAL_REPEATED_WALL_TIME, UCAL_WALLTIME_FIRST);
+  ucal_setAttribute(tz->cal, UCAL_SKIPPED_WALL_TIME, UCAL_WALLTIME_NEXT_VALID);
   snprintf(tz->name, sizeof(tz->name), "%s", tzid);
   *out = tz;
   return MS_OK;

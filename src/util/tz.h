@@ -12,7 +12,7 @@
 #include "util/err.h"
 
 struct civil_date {
-  int y; /* year, 1..9999 */
+  int y; /* year, 1970..9999 */
   int m; /* month, 1..12 */
   int d; /* day of month, 1..31 */
 };

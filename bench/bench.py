@@ -1,0 +1,184 @@
+"""Runs marketsync against the sandbox and records figures.
+
+ingest: rate limits off, >= 200,000 orders synced into a fresh SQLite file.
+        Baseline in the same run: downloading the same orders in one stream
+        from the sandbox's truth endpoint (what receiving the bytes costs).
+pacing: bucket 40, leak 40/s, >= 1,000 pages. Baseline: the theoretical
+        minimum (pages - 40) / 40 seconds.
+"""
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+
+def start_sandbox(binary, args):
+    p = subprocess.Popen([binary, "sandbox", "--port", "0"] + args,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    url = p.stdout.readline().strip()
+    if not url.startswith("http"):
+        p.kill()
+        sys.exit("the sandbox did not start")
+    return p, url
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=600) as r:
+        return r.read()
+
+
+def run_measured(cmd, env=None):
+    """Runs cmd, returns (wall seconds, cpu seconds, peak RSS MiB, stdout)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if out.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, after.ru_maxrss / 1024.0, out.stdout
+
+
+def counts(stdout):
+    """Reads the sync summary: orders, pages, requests, 429s."""
+    orders = pages = requests = limited = 0
+    mb = 0.0
+    for line in stdout.splitlines():
+        w = line.split()
+        if "orders in" in line and "pages" in line:
+            orders, pages = int(w[0]), int(w[3])
+        if "requests," in line:
+            requests = int(w[0])
+            limited = int(w[w.index("rate-limited") - 1])
+        if "MB of JSON" in line:
+            mb = float(w[w.index("MB") - 1])
+    return orders, pages, requests, limited, mb
+
+
+def add_source(binary, db, url, shop):
+    env = dict(os.environ, BENCH_TOKEN="shpat_sandbox_token")
+    subprocess.run([binary, "--db", db, "source", "add", "shopify", shop, "--shop", shop,
+                    "--token-env", "BENCH_TOKEN", "--api-base", f"{url}/shops/{shop}"],
+                   env=env, check=True, capture_output=True)
+    return env
+
+
+def bench_ingest(binary, tmp, per_day, days):
+    sb, url = start_sandbox(binary, ["--no-rate-limit", "--days", str(days + 2),
+                                     "--shop", f"bulk:UTC:{per_day}", "--threads", "2"])
+    try:
+        t0 = time.monotonic()
+        truth = get(f"{url}/_sandbox/truth?shop=bulk")
+        base = time.monotonic() - t0
+        db = os.path.join(tmp, "ingest.db")
+        env = add_source(binary, db, url, "bulk")
+        wall, cpu, rss, out = run_measured(
+            [binary, "--db", db, "--quiet", "sync", "bulk", "--last-days", str(days),
+             "--concurrency", "4"], env)
+        # --quiet drops the summary; count from the database instead.
+        wall_s, _, _, out2 = run_measured([binary, "--db", db, "status", "bulk", "--json"])
+        rows = [json.loads(l) for l in out2.splitlines() if l.strip()]
+        orders = sum(r["records"] for r in rows)
+        pages = sum(r["pages"] for r in rows)
+        size = os.path.getsize(db) / 1e6
+    finally:
+        sb.terminate()
+        sb.wait()
+    mb = len(truth) / 1e6 * orders / max(1, truth.count(b"\n"))
+    return dict(orders=orders, pages=pages, wall=wall, cpu=cpu, rss=rss, mb=mb,
+                base=base, base_orders=truth.count(b"\n"), db_mb=size)
+
+
+def bench_pacing(binary, tmp, per_day, days, bucket, leak):
+    sb, url = start_sandbox(binary, ["--bucket-size", str(bucket), "--leak-rate", str(leak),
+                                     "--days", str(days + 2), "--shop", f"pace:UTC:{per_day}"])
+    try:
+        db = os.path.join(tmp, "pacing.db")
+        env = add_source(binary, db, url, "pace")
+        wall, cpu, rss, out = run_measured(
+            [binary, "--db", db, "sync", "pace", "--last-days", str(days), "--concurrency", "2"],
+            env)
+        stats = json.loads(get(f"{url}/_sandbox/stats"))
+    finally:
+        sb.terminate()
+        sb.wait()
+    orders, pages, requests, limited, _ = counts(out)
+    minimum = (requests - bucket) / leak
+    return dict(pages=pages, requests=requests, limited=limited, wall=wall,
+                minimum=minimum, ratio=wall / minimum, throttled=stats.get("throttled", 0))
+
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--small", action="store_true", help="a quick run with small figures")
+    a = ap.parse_args()
+    small = a.small
+    with tempfile.TemporaryDirectory() as tmp:
+        ing = bench_ingest(a.bin, tmp, 700 if small else 7000, 30)
+        pac = bench_pacing(a.bin, tmp, 1000 if small else 8200, 30 if small else 31, 40, 40)
+    rate = ing["orders"] / ing["wall"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC,",
+        f"machine: {os.cpu_count()} cores, {cpu_model()}, {platform.system()} {platform.release()}.",
+        "The sandbox runs on the same machine and shares its cores.",
+        "",
+        "## Ingest (rate limits off, SQLite)",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| orders synced | {ing['orders']:,} in {ing['pages']:,} pages |",
+        f"| wall time | {ing['wall']:.1f} s |",
+        f"| orders/s end to end | {rate:,.0f} (aim: >= 20,000) |",
+        f"| JSON received | {ing['mb']:,.0f} MB, {ing['mb'] / ing['wall']:.1f} MB/s |",
+        f"| CPU seconds (marketsync) | {ing['cpu']:.1f} |",
+        f"| peak RSS (marketsync) | {ing['rss']:.1f} MiB (aim: < 64 MiB) |",
+        f"| database size | {ing['db_mb']:,.0f} MB |",
+        f"| baseline: the same orders in one stream from the sandbox | {ing['base']:.1f} s "
+        f"({ing['base_orders'] / ing['base']:,.0f} orders/s) |",
+        f"| ratio: sync time / baseline | {ing['wall'] / ing['base']:.2f} |",
+        "",
+        "## Pacing (bucket 40, leak 40/s)",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| pages / requests | {pac['pages']:,} / {pac['requests']:,} |",
+        f"| wall time | {pac['wall']:.1f} s |",
+        f"| theoretical minimum (requests - 40) / 40 | {pac['minimum']:.1f} s |",
+        f"| ratio (aim: <= 1.05) | {pac['ratio']:.3f} |",
+        f"| 429 answers (aim: <= 1 per 1,000 requests) | {pac['limited']} "
+        f"(sandbox counted {pac['throttled']}) |",
+        "",
+    ]
+    if small:
+        lines.insert(2, "(a small run: `bench.py --small`; figures are indicative only)")
+    text = "\n".join(lines)
+    print(text)
+    if not small:
+        with open(a.out, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()

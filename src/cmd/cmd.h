@@ -1,0 +1,37 @@
+/* The commands of the marketsync binary: one file per command, one entry
+ * point each, dispatched from the table in main.c. Every cmd_*() returns the
+ * process exit code: 0 all done, 1 some work failed, 2 usage or
+ * configuration error. */
+#ifndef MS_CMD_CMD_H
+#define MS_CMD_CMD_H
+
+#define EXIT_OK 0
+#define EXIT_PARTIAL 1
+#define EXIT_USAGE 2
+
+/* Options every command understands, parsed by main.c before dispatch. */
+struct global_opts {
+  const char *db;  /* --db, MARKETSYNC_DB, or ./marketsync.db */
+  int quiet;       /* --quiet */
+  int verbose;     /* --verbose */
+};
+
+extern struct global_opts g_opts;
+
+int cmd_init(int argc, char **argv);
+int cmd_source(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_sandbox(int argc, char **argv);
+
+/* Shared by commands: opens the database named by --db, creating or
+ * upgrading it; logs and returns EXIT_USAGE-worthy failures. */
+struct store;
+int cmd_open_store(struct store **out);
+
+/* Prints "marketsync CMD: MESSAGE" and a hint to stderr, returns EXIT_USAGE. */
+int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

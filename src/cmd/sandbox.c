@@ -1,0 +1,309 @@
+/* marketsync sandbox: serves the emulated Shopify Admin REST API on loopback
+ * until SIGINT or SIGTERM. See docs/sandbox.md. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/server.h"
+#include "util/tz.h"
+
+#define MAX_TOTAL_ORDERS 50000000ULL /* all shops together, at start */
+
+static const char usage_text[] =
+    "usage: marketsync sandbox [--host 127.0.0.1] [--port N] [--seed N]\n"
+    "                          [--shop NAME:TZ[:ORDERS_PER_DAY]]... [--days N] [--now ISO8601]\n"
+    "                          [--token TOKEN] [--bucket-size N] [--leak-rate R]\n"
+    "                          [--no-rate-limit] [--threads N] [--log-requests FILE]\n"
+    "\n"
+    "Serves a local emulation of the Shopify Admin REST API with generated orders.\n"
+    "The first line printed is the base URL; shop S is at BASE/shops/S.\n"
+    "Defaults: port 0 (any free port), seed 1, shops alpha:America/New_York:40 and\n"
+    "beta:Europe/Berlin:25, 45 days, now = current time, token shpat_sandbox_token,\n"
+    "bucket 40, leak 2/s, 2 threads. Stop it with Ctrl-C or SIGTERM.\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...) {
+  va_list ap;
+  fputs("marketsync sandbox: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputs("\nRun 'marketsync sandbox --help' for the options.\n", stderr);
+  return EXIT_USAGE;
+}
+
+static int parse_ll(const char *s, long long lo, long long hi, long long *out) {
+  char *end;
+  if (!s || !*s)
+    return MS_EINVAL;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || *end || v < lo || v > hi)
+    return MS_EINVAL;
+  *out = v;
+  return MS_OK;
+}
+
+static int parse_u64(const char *s, uint64_t *out) {
+  char *end;
+  if (!s || !*s || *s == '-' || *s == '+')
+    return MS_EINVAL;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || *end)
+    return MS_EINVAL;
+  *out = v;
+  return MS_OK;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out) {
+  char *end;
+  if (!s || !*s)
+    return MS_EINVAL;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || *end || !isfinite(v) || v < lo || v > hi)
+    return MS_EINVAL;
+  *out = v;
+  return MS_OK;
+}
+
+static int valid_shop_name(const char *s, size_t n) {
+  if (n == 0 || n >= SB_SHOP_NAME_MAX || s[0] == '-')
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+      return 0;
+  return 1;
+}
+
+/* NAME:TZ[:ORDERS_PER_DAY] */
+static int parse_shop(const char *arg, struct sb_config *cfg) {
+  const char *c1 = strchr(arg, ':'), *c2;
+  struct sb_shop_conf *sc;
+  struct tz *tz;
+  struct err err = {0};
+  long long per_day = 40;
+  if (cfg->nshops == SB_MAX_SHOPS)
+    return usage_error("at most %d shops can be served; drop some --shop options", SB_MAX_SHOPS);
+  if (!c1)
+    return usage_error("--shop '%s' needs the form NAME:TIMEZONE[:ORDERS_PER_DAY], e.g. "
+                       "alpha:America/New_York:40",
+                       arg);
+  if (!valid_shop_name(arg, (size_t)(c1 - arg)))
+    return usage_error("shop name '%.*s' must be 1 to 31 lower-case letters, digits or dashes",
+                       (int)(c1 - arg), arg);
+  c2 = strchr(c1 + 1, ':');
+  sc = &cfg->shops[cfg->nshops];
+  memset(sc, 0, sizeof(*sc));
+  memcpy(sc->name, arg, (size_t)(c1 - arg));
+  size_t tzlen = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
+  if (tzlen == 0 || tzlen >= SB_TZID_MAX)
+    return usage_error("--shop '%s' has no valid time zone; use an IANA name such as "
+                       "Europe/Berlin",
+                       arg);
+  memcpy(sc->tzid, c1 + 1, tzlen);
+  if (c2 && parse_ll(c2 + 1, 0, SB_MAX_PER_DAY, &per_day))
+    return usage_error("orders per day in --shop '%s' must be a whole number from 0 to %d", arg,
+                       SB_MAX_PER_DAY);
+  sc->orders_per_day = (int)per_day;
+  if (tz_open(sc->tzid, &tz, &err))
+    return usage_error("%s", err.msg);
+  tz_free(tz);
+  for (int i = 0; i < cfg->nshops; i++)
+    if (strcmp(cfg->shops[i].name, sc->name) == 0)
+      return usage_error("shop '%s' is given twice; shop names must be unique", sc->name);
+  cfg->nshops++;
+  return MS_OK;
+}
+
+static int loopback(const char *host) {
+  struct in_addr a4;
+  struct in6_addr a6;
+  if (inet_pton(AF_INET, host, &a4) == 1)
+    return (ntohl(a4.s_addr) >> 24) == 127;
+  if (inet_pton(AF_INET6, host, &a6) == 1)
+    return IN6_IS_ADDR_LOOPBACK(&a6);
+  return 0;
+}
+
+static int parse_args(int argc, char **argv, struct sb_config *cfg, const char **log_path) {
+  enum { O_HOST = 256, O_PORT, O_SEED, O_SHOP, O_DAYS, O_NOW, O_TOKEN, O_BUCKET, O_LEAK,
+         O_NORATE, O_THREADS, O_LOG, O_HELP };
+  static const struct option opts[] = {{"host", required_argument, NULL, O_HOST},
+                                       {"port", required_argument, NULL, O_PORT},
+                                       {"seed", required_argument, NULL, O_SEED},
+                                       {"shop", required_argument, NULL, O_SHOP},
+                                       {"days", required_argument, NULL, O_DAYS},
+                                       {"now", required_argument, NULL, O_NOW},
+                                       {"token", required_argument, NULL, O_TOKEN},
+                                       {"bucket-size", required_argument, NULL, O_BUCKET},
+                                       {"leak-rate", required_argument, NULL, O_LEAK},
+                                       {"no-rate-limit", no_argument, NULL, O_NORATE},
+                                       {"threads", required_argument, NULL, O_THREADS},
+                                       {"log-requests", required_argument, NULL, O_LOG},
+                                       {"help", no_argument, NULL, O_HELP},
+                                       {NULL, 0, NULL, 0}};
+  long long v;
+  int c, rc;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    switch (c) {
+    case O_HOST: {
+      const char *host = strcmp(optarg, "localhost") == 0 ? "127.0.0.1" : optarg;
+      if (strlen(host) >= sizeof(cfg->host) || !loopback(host))
+        return usage_error("--host '%s' must be a loopback address such as 127.0.0.1 or ::1; "
+                           "the sandbox does not listen on other interfaces",
+                           optarg);
+      snprintf(cfg->host, sizeof(cfg->host), "%s", host);
+      break;
+    }
+    case O_PORT:
+      if (parse_ll(optarg, 0, 65535, &v))
+        return usage_error("--port '%s' must be a number from 0 (any free port) to 65535", optarg);
+      cfg->port = (int)v;
+      break;
+    case O_SEED:
+      if (parse_u64(optarg, &cfg->seed))
+        return usage_error("--seed '%s' must be a whole number from 0 to 18446744073709551615",
+                           optarg);
+      break;
+    case O_SHOP:
+      if ((rc = parse_shop(optarg, cfg)))
+        return rc;
+      break;
+    case O_DAYS:
+      if (parse_ll(optarg, 0, SB_MAX_DAYS, &v))
+        return usage_error("--days '%s' must be a whole number from 0 to %d", optarg, SB_MAX_DAYS);
+      cfg->days = (int)v;
+      break;
+    case O_NOW:
+      if (time_parse(optarg, &cfg->now))
+        return usage_error("--now '%s' must be an ISO 8601 time with an offset, e.g. "
+                           "2026-11-20T12:00:00Z",
+                           optarg);
+      break;
+    case O_TOKEN:
+      if (!*optarg || strlen(optarg) >= sizeof(cfg->token))
+        return usage_error("--token must be 1 to %zu characters", sizeof(cfg->token) - 1);
+      snprintf(cfg->token, sizeof(cfg->token), "%s", optarg);
+      break;
+    case O_BUCKET:
+      if (parse_ll(optarg, 1, 1000000, &v))
+        return usage_error("--bucket-size '%s' must be a whole number from 1 to 1000000", optarg);
+      cfg->bucket_size = (double)v;
+      break;
+    case O_LEAK:
+      if (parse_double(optarg, 0.001, 1000000, &cfg->leak_rate))
+        return usage_error("--leak-rate '%s' must be a number of requests per second above 0",
+                           optarg);
+      break;
+    case O_NORATE:
+      cfg->rate_limit = 0;
+      break;
+    case O_THREADS:
+      if (parse_ll(optarg, 1, 256, &v))
+        return usage_error("--threads '%s' must be a whole number from 1 to 256", optarg);
+      cfg->threads = (int)v;
+      break;
+    case O_LOG:
+      *log_path = optarg;
+      break;
+    case O_HELP:
+      fputs(usage_text, stdout);
+      return -1;
+    default:
+      if (optopt)
+        return usage_error("option '%s' needs a value or is not known", argv[optind - 1]);
+      return usage_error("unknown option '%s'", argv[optind - 1]);
+    }
+  }
+  if (optind < argc)
+    return usage_error("unexpected argument '%s'", argv[optind]);
+  if (cfg->nshops == 0) {
+    parse_shop("alpha:America/New_York:40", cfg);
+    parse_shop("beta:Europe/Berlin:25", cfg);
+  }
+  unsigned long long total = 0;
+  for (int i = 0; i < cfg->nshops; i++)
+    total += (unsigned long long)cfg->shops[i].orders_per_day * (unsigned long long)(cfg->days + 1);
+  if (total > MAX_TOTAL_ORDERS)
+    return usage_error("the shops would start with about %llu orders; at most %llu are supported, "
+                       "so lower --days or ORDERS_PER_DAY",
+                       total, MAX_TOTAL_ORDERS);
+  return MS_OK;
+}
+
+static void print_summary(const struct sandbox *sb) {
+  for (int i = 0; i < sb->cfg.nshops; i++) {
+    const struct sb_shop *s = &sb->shops[i];
+    printf("shop %-12s %-22s %s %8zu orders  %s/shops/%s\n", s->name, s->tzid,
+           sb_shop_currency(s), s->norders, sb->base_url, s->name);
+  }
+  printf("token %s\n", sb->cfg.token);
+  printf("admin %s/_sandbox/info (truth, requests, stats, mutate, config)\n", sb->base_url);
+  fflush(stdout);
+}
+
+int cmd_sandbox(int argc, char **argv) {
+  struct sb_config cfg;
+  struct sandbox *sb = NULL;
+  struct sb_server *srv = NULL;
+  struct err err = {0};
+  const char *log_path = NULL;
+  FILE *logf = NULL;
+  sigset_t set;
+  int rc, sig;
+
+  sb_config_defaults(&cfg);
+  rc = parse_args(argc, argv, &cfg, &log_path);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if (log_path) {
+    logf = fopen(log_path, "a");
+    if (!logf)
+      return usage_error("cannot open --log-requests file '%s': %s", log_path, strerror(errno));
+  }
+
+  /* Block the stop signals before any thread starts, so that every thread
+   * inherits the mask and only sigwait() below sees them. */
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  rc = sandbox_new(&cfg, &sb, &err);
+  if (!rc) {
+    sb->log.mirror = logf;
+    rc = sb_server_start(sb, &srv, &err);
+  }
+  if (rc) {
+    fprintf(stderr, "marketsync sandbox: %s\n", err.msg);
+    sandbox_free(sb);
+    if (logf)
+      fclose(logf);
+    return rc == MS_EINVAL ? EXIT_USAGE : EXIT_PARTIAL;
+  }
+  printf("%s\n", sb->base_url);
+  fflush(stdout);
+  print_summary(sb);
+
+  while (sigwait(&set, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
+    ;
+  sb_server_stop(srv);
+  sandbox_free(sb);
+  if (logf)
+    fclose(logf);
+  return EXIT_OK;
+}

@@ -1,0 +1,210 @@
+/* marketsync status: one row per day, with totals. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "connectors/json_util.h"
+#include "net/http.h"
+#include "store/store.h"
+#include "util/log.h"
+
+static const char status_help[] =
+    "usage: marketsync status [NAME] [--from DATE --to DATE] [--failed] [--json]\n\n"
+    "Shows each day's sync status: date, status, orders, pages, last update and error,\n"
+    "then totals. On a UTF-8 terminal the status is a symbol:\n"
+    "  ✅ completed   ❌ failed   ⏳ in progress   ⏸️  pending\n"
+    "A completed day marked (open) was fetched before it ended; the next sync checks it\n"
+    "again.\n";
+
+/* Per source: name and time zone, for labels and open-day checks. */
+struct src_info {
+  int64_t id;
+  char name[MS_NAME_MAX];
+  struct tz *tz; /* MAY be NULL */
+};
+
+struct status_ctx {
+  int json;                 /* --json */
+  int emoji;                /* UTF-8 terminal */
+  struct src_info *srcs;    /* all sources */
+  size_t nsrcs;
+  int64_t rows, pages, records, inserted, updated;
+  int64_t by_status[4];
+};
+
+static int utf8_terminal(void) {
+  const char *vars[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+  if (!isatty(STDOUT_FILENO))
+    return 0;
+  for (size_t i = 0; i < 3; i++) {
+    const char *v = getenv(vars[i]);
+    if (v && *v)
+      return strstr(v, "UTF-8") || strstr(v, "utf8") || strstr(v, "UTF8") || strstr(v, "utf-8");
+  }
+  return 0;
+}
+
+static const char *symbol(enum slice_status s, int emoji) {
+  static const char *e[] = {"⏸️ ", "⏳", "✅", "❌"};
+  static const char *w[] = {"pending", "running", "completed", "FAILED"};
+  return emoji ? e[s] : w[s];
+}
+
+static struct src_info *find_src(struct status_ctx *c, int64_t id) {
+  for (size_t i = 0; i < c->nsrcs; i++)
+    if (c->srcs[i].id == id)
+      return &c->srcs[i];
+  return NULL;
+}
+
+static int day_open(const struct src_info *si, const struct slice *sl) {
+  int64_t start, end;
+  return sl->status == SLICE_COMPLETED && si && si->tz &&
+         !tz_day_bounds(si->tz, sl->day, &start, &end) && sl->completed_at < end;
+}
+
+static int print_slice(void *ctx, const struct slice *sl) {
+  struct status_ctx *c = ctx;
+  struct src_info *si = find_src(c, sl->source_id);
+  char day[DATE_STR_LEN], upd[TIME_STR_LEN] = "-";
+  int open = day_open(si, sl);
+  date_format(sl->day, day);
+  if (sl->updated_at)
+    time_format(sl->updated_at, 0, 1, upd);
+  if (c->json) {
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:s?, s:s?}",
+                          "source", si ? si->name : "?", "stream", sl->stream, "day", day,
+                          "status", slice_status_name(sl->status), "day_open", open, "records",
+                          (json_int_t)sl->records, "pages", (json_int_t)sl->pages, "inserted",
+                          (json_int_t)sl->inserted, "updated", (json_int_t)sl->updated,
+                          "retries", (json_int_t)sl->retries, "updated_at",
+                          (json_int_t)sl->updated_at, "error", sl->last_error, "cursor",
+                          sl->cursor ? "saved" : NULL);
+    char *text = json_dumps(o, JSON_COMPACT);
+    printf("%s\n", text ? text : "{}");
+    free(text);
+    json_decref(o);
+  } else {
+    if (c->rows == 0)
+      printf("%-14s %-10s %-12s %9s %6s  %-20s %s\n", "SOURCE", "DATE", "STATUS", "ORDERS",
+             "PAGES", "LAST UPDATE", "ERROR");
+    char st[32];
+    snprintf(st, sizeof(st), "%s%s", symbol(sl->status, c->emoji), open ? " (open)" : "");
+    printf("%-14s %-10s %-12s %9lld %6lld  %-20s %s\n", si ? si->name : "?", day, st,
+           (long long)sl->records, (long long)sl->pages, upd,
+           sl->last_error ? sl->last_error : "");
+  }
+  c->rows++;
+  c->pages += sl->pages;
+  c->records += sl->records;
+  c->inserted += sl->inserted;
+  c->updated += sl->updated;
+  if ((unsigned)sl->status < 4)
+    c->by_status[sl->status]++;
+  return MS_OK;
+}
+
+static int collect_src(void *ctx, const struct source_row *s) {
+  struct status_ctx *c = ctx;
+  struct src_info *n = realloc(c->srcs, (c->nsrcs + 1) * sizeof(*n));
+  json_error_t jerr;
+  json_t *settings;
+  const char *zone;
+  if (!n)
+    return MS_ENOMEM;
+  c->srcs = n;
+  memset(&n[c->nsrcs], 0, sizeof(n[0]));
+  n[c->nsrcs].id = s->id;
+  snprintf(n[c->nsrcs].name, sizeof(n[0].name), "%s", s->name);
+  settings = json_loads(s->settings ? s->settings : "{}", 0, &jerr);
+  zone = jstr(settings, "timezone");
+  if (zone)
+    tz_open(zone, &n[c->nsrcs].tz, NULL);
+  json_decref(settings);
+  c->nsrcs++;
+  return MS_OK;
+}
+
+int cmd_status(int argc, char **argv) {
+  static const struct option opts[] = {{"from", required_argument, 0, 'f'},
+                                       {"to", required_argument, 0, 't'},
+                                       {"failed", no_argument, 0, 'x'},
+                                       {"json", no_argument, 0, 'j'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  struct status_ctx c = {0};
+  struct slice_filter f = {0};
+  struct civil_date from, to;
+  struct store *st = NULL;
+  struct err err = {0};
+  const char *name = NULL;
+  char from_s[DATE_STR_LEN], to_s[DATE_STR_LEN];
+  int opt, rc;
+  optind = 1;
+  opterr = 0;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (opt) {
+    case 'f':
+    case 't':
+      if (date_parse(optarg, opt == 'f' ? &from : &to, &err))
+        return cmd_usage_error("status", "--%s: %s", opt == 'f' ? "from" : "to", err.msg);
+      date_format(opt == 'f' ? from : to, opt == 'f' ? from_s : to_s);
+      if (opt == 'f')
+        f.from = from_s;
+      else
+        f.to = to_s;
+      break;
+    case 'x': f.only_failed = 1; break;
+    case 'j': c.json = 1; break;
+    case 'h': fputs(status_help, stdout); return EXIT_OK;
+    default: return cmd_usage_error("status", "unknown option or missing value");
+    }
+  }
+  if (f.from && f.to && date_cmp(from, to) > 0)
+    return cmd_usage_error("status", "--from is after --to");
+  if (argc - optind > 1)
+    return cmd_usage_error("status", "give at most one source name");
+  if (argc - optind == 1)
+    name = argv[optind];
+  rc = cmd_open_store(&st);
+  if (rc)
+    return rc;
+  rc = st->ops->source_list(st, collect_src, &c, &err);
+  if (!rc && name) {
+    struct source_row row = {0};
+    rc = st->ops->source_get(st, name, &row, &err);
+    if (rc) {
+      store_close(st);
+      return cmd_usage_error("status", "%s", err.msg);
+    }
+    f.source_id = row.id;
+    source_row_release(&row);
+  }
+  c.emoji = !c.json && utf8_terminal();
+  if (!rc)
+    rc = st->ops->slice_list(st, &f, print_slice, &c, &err);
+  if (rc) {
+    store_close(st);
+    return log_error(EXIT_PARTIAL, "%s", err.msg);
+  }
+  if (!c.json) {
+    if (c.rows == 0)
+      printf("no days recorded yet%s; run 'marketsync sync'\n", f.only_failed ? " as failed" : "");
+    else
+      printf("\n%lld days: %lld completed, %lld failed, %lld in progress, %lld pending; "
+             "%lld orders in %lld pages (%lld new, %lld updated)\n",
+             (long long)c.rows, (long long)c.by_status[SLICE_COMPLETED],
+             (long long)c.by_status[SLICE_FAILED], (long long)c.by_status[SLICE_IN_PROGRESS],
+             (long long)c.by_status[SLICE_PENDING], (long long)c.records, (long long)c.pages,
+             (long long)c.inserted, (long long)c.updated);
+  }
+  for (size_t i = 0; i < c.nsrcs; i++)
+    tz_free(c.srcs[i].tz);
+  free(c.srcs);
+  store_close(st);
+  return EXIT_OK;
+}

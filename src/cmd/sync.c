@@ -1,0 +1,509 @@
+/* marketsync sync: choose the days, hand them to the engine, report. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/progress.h"
+#include "connectors/source.h"
+#include "engine/sync.h"
+#include "util/log.h"
+
+#define MAX_DAYS 3660 /* ten years of days per source and run */
+
+static const char sync_help[] =
+    "usage: marketsync sync [NAME...] [RANGE] [--resync[=DATE]] [--max-retries N]\n"
+    "                       [--delay SECONDS] [--concurrency N]\n"
+    "       marketsync sync [NAME...] --initialize-days N\n\n"
+    "Fetches orders day by day (each source's own calendar day) and stores every page\n"
+    "together with the place to resume from. Completed days are skipped; a day that was\n"
+    "interrupted resumes from its last stored page.\n\n"
+    "RANGE (default: today plus every day left pending or failed):\n"
+    "  --today               today\n"
+    "  --yesterday           yesterday\n"
+    "  --last-days N         the last N days, today included\n"
+    "  --from DATE --to DATE these days, YYYY-MM-DD, both included\n"
+    "  --pending             every pending or failed day, oldest first (alias --auto-sync)\n\n"
+    "  --resync              fetch the chosen days again even when completed\n"
+    "  --resync=DATE         fetch this one day again from scratch\n"
+    "  --initialize-days N   record the last N days as pending, fetch nothing\n"
+    "  --max-retries N       failed attempts of one page before its day fails (default 5)\n"
+    "  --delay SECONDS       at least this long between requests to one source (default 0;\n"
+    "                        pacing normally follows the API's own rate-limit headers)\n"
+    "  --concurrency N       days in flight per source (default 2)\n\n"
+    "Exit status: 0 all days done, 1 some days failed or the run was interrupted,\n"
+    "2 bad arguments or configuration.\n";
+
+enum range_kind { R_DEFAULT, R_TODAY, R_YESTERDAY, R_LAST, R_FROMTO, R_PENDING };
+
+struct sync_args {
+  enum range_kind range;         /* which days */
+  int last_days;                 /* R_LAST */
+  struct civil_date from, to;    /* R_FROMTO */
+  int have_from, have_to;
+  int resync;                    /* --resync */
+  int resync_one;                /* --resync=DATE given */
+  struct civil_date resync_day;
+  int init_days;                 /* --initialize-days N, 0 if not */
+  struct sync_opts eng;          /* engine options */
+  char **names;                  /* sources named, MAY be empty */
+  int nnames;
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig) {
+  (void)sig;
+  stop_flag = 1;
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out) {
+  char *end;
+  long v;
+  errno = 0;
+  v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < lo || v > hi)
+    return MS_EINVAL;
+  *out = v;
+  return MS_OK;
+}
+
+static int set_range(struct sync_args *a, enum range_kind r) {
+  if (a->range != R_DEFAULT && a->range != r)
+    return cmd_usage_error("sync", "choose one of --today, --yesterday, --last-days, "
+                                   "--from/--to and --pending");
+  a->range = r;
+  return 0;
+}
+
+static int parse_args(int argc, char **argv, struct sync_args *a) {
+  static const struct option opts[] = {
+      {"today", no_argument, 0, 't'},          {"daily", no_argument, 0, 't'},
+      {"yesterday", no_argument, 0, 'y'},      {"last-days", required_argument, 0, 'l'},
+      {"from", required_argument, 0, 'f'},     {"to", required_argument, 0, 'T'},
+      {"pending", no_argument, 0, 'p'},        {"auto-sync", no_argument, 0, 'p'},
+      {"resync", optional_argument, 0, 'r'},   {"max-retries", required_argument, 0, 'm'},
+      {"delay", required_argument, 0, 'd'},    {"initialize-days", required_argument, 0, 'i'},
+      {"concurrency", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  struct err err = {0};
+  long n;
+  int c;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case 't':
+      if (set_range(a, R_TODAY))
+        return EXIT_USAGE;
+      break;
+    case 'y':
+      if (set_range(a, R_YESTERDAY))
+        return EXIT_USAGE;
+      break;
+    case 'p':
+      if (set_range(a, R_PENDING))
+        return EXIT_USAGE;
+      break;
+    case 'l':
+      if (set_range(a, R_LAST))
+        return EXIT_USAGE;
+      if (parse_int(optarg, 1, MAX_DAYS, &n))
+        return cmd_usage_error("sync", "--last-days takes a whole number from 1 to %d, not '%s'",
+                               MAX_DAYS, optarg);
+      a->last_days = (int)n;
+      break;
+    case 'f':
+    case 'T':
+      if (set_range(a, R_FROMTO))
+        return EXIT_USAGE;
+      if (date_parse(optarg, c == 'f' ? &a->from : &a->to, &err))
+        return cmd_usage_error("sync", "--%s: %s", c == 'f' ? "from" : "to", err.msg);
+      *(c == 'f' ? &a->have_from : &a->have_to) = 1;
+      break;
+    case 'r':
+      a->resync = 1;
+      if (optarg) {
+        if (date_parse(optarg, &a->resync_day, &err))
+          return cmd_usage_error("sync", "--resync: %s", err.msg);
+        a->resync_one = 1;
+      }
+      break;
+    case 'm':
+      if (parse_int(optarg, 0, 100, &n))
+        return cmd_usage_error("sync", "--max-retries takes a whole number from 0 to 100");
+      a->eng.max_retries = (int)n;
+      break;
+    case 'c':
+      if (parse_int(optarg, 1, 16, &n))
+        return cmd_usage_error("sync", "--concurrency takes a whole number from 1 to 16");
+      a->eng.per_source = (int)n;
+      break;
+    case 'd': {
+      char *end;
+      errno = 0;
+      double d = strtod(optarg, &end);
+      if (errno || end == optarg || *end || !isfinite(d) || d < 0 || d > 3600)
+        return cmd_usage_error("sync", "--delay takes seconds from 0 to 3600, e.g. 0.5");
+      a->eng.delay_floor = d;
+      break;
+    }
+    case 'i':
+      if (parse_int(optarg, 1, MAX_DAYS, &n))
+        return cmd_usage_error("sync", "--initialize-days takes a whole number from 1 to %d",
+                               MAX_DAYS);
+      a->init_days = (int)n;
+      break;
+    case 'h':
+      fputs(sync_help, stdout);
+      return -1;
+    default:
+      return cmd_usage_error("sync", "unknown option or missing value: '%s'", argv[optind - 1]);
+    }
+  }
+  if (a->range == R_FROMTO) {
+    if (!a->have_from || !a->have_to)
+      return cmd_usage_error("sync", "--from and --to go together");
+    if (date_cmp(a->from, a->to) > 0)
+      return cmd_usage_error("sync", "--from is after --to");
+    if (date_to_days(a->to) - date_to_days(a->from) >= MAX_DAYS)
+      return cmd_usage_error("sync", "a range may hold at most %d days", MAX_DAYS);
+  }
+  if (a->resync_one && a->range != R_DEFAULT)
+    return cmd_usage_error("sync", "--resync=DATE names its own day; drop the other range");
+  if (a->init_days && (a->range != R_DEFAULT || a->resync))
+    return cmd_usage_error("sync", "--initialize-days does not fetch; give it alone");
+  a->names = argv + optind;
+  a->nnames = argc - optind;
+  return 0;
+}
+
+/* A source prepared for this run. */
+struct prepared {
+  struct source src;             /* loaded */
+  const struct connector *conn;  /* its connector */
+  void *cstate;                  /* connector state */
+  struct civil_date *days;       /* chosen days */
+  size_t ndays;
+  size_t skipped_complete;       /* completed days left alone */
+  int failed;                    /* could not be prepared */
+};
+
+static int add_day(struct prepared *p, struct civil_date d) {
+  struct civil_date *n = realloc(p->days, (p->ndays + 1) * sizeof(*n));
+  if (!n)
+    return MS_ENOMEM;
+  p->days = n;
+  p->days[p->ndays++] = d;
+  return MS_OK;
+}
+
+struct open_ctx {
+  struct prepared *p; /* collects the days */
+  int rc;
+};
+
+static int collect_open(void *ctx, const struct slice *sl) {
+  struct open_ctx *oc = ctx;
+  oc->rc = add_day(oc->p, sl->day);
+  return oc->rc;
+}
+
+/* Whether a day must be fetched: not completed, or completed before the day
+ * was over (so orders created later that day may be missing). */
+static int needs_fetch(struct store *st, struct prepared *p, struct civil_date day, int *need) {
+  struct slice sl = {0};
+  struct err err = {0};
+  int64_t start, end;
+  int rc = st->ops->slice_get(st, p->src.row.id, "orders", day, &sl, &err);
+  *need = 1;
+  if (rc == MS_ENOTFOUND)
+    return MS_OK;
+  if (rc)
+    return rc;
+  if (sl.status == SLICE_COMPLETED && !tz_day_bounds(p->src.tz, day, &start, &end) &&
+      sl.completed_at >= end)
+    *need = 0;
+  slice_release(&sl);
+  return MS_OK;
+}
+
+static int choose_days(struct store *st, const struct sync_args *a, struct prepared *p,
+                       struct err *err) {
+  struct civil_date today, first, last;
+  int rc = tz_local_date(p->src.tz, wall_now(), &today);
+  if (rc)
+    return err_set(err, rc, "cannot compute today's date in %s", p->src.timezone);
+  if (a->resync_one) {
+    rc = st->ops->slice_reset(st, p->src.row.id, "orders", a->resync_day, err);
+    return rc && rc != MS_ENOTFOUND ? rc : add_day(p, a->resync_day);
+  }
+  switch (a->range) {
+  case R_TODAY: first = last = today; break;
+  case R_YESTERDAY: first = last = date_add(today, -1); break;
+  case R_LAST:
+    first = date_add(today, -(a->last_days - 1));
+    last = today;
+    break;
+  case R_FROMTO:
+    first = a->from;
+    last = date_cmp(a->to, today) > 0 ? today : a->to;
+    break;
+  case R_PENDING:
+  case R_DEFAULT: {
+    struct slice_filter f = {0};
+    struct open_ctx oc = {p, MS_OK};
+    f.source_id = p->src.row.id;
+    f.stream = "orders";
+    f.only_open = 1;
+    f.now = wall_now();
+    rc = st->ops->slice_list(st, &f, collect_open, &oc, err);
+    if (rc)
+      return rc;
+    if (a->range == R_PENDING)
+      return MS_OK;
+    first = last = today; /* the default adds today, once */
+    for (size_t i = 0; i < p->ndays; i++)
+      if (date_cmp(p->days[i], today) == 0)
+        return MS_OK;
+    break;
+  }
+  }
+  for (struct civil_date d = first; date_cmp(d, last) <= 0; d = date_add(d, 1)) {
+    int need = 1;
+    if (a->resync) {
+      rc = st->ops->slice_reset(st, p->src.row.id, "orders", d, err);
+      if (rc && rc != MS_ENOTFOUND)
+        return rc;
+    } else {
+      rc = needs_fetch(st, p, d, &need);
+      if (rc)
+        return err_set(err, rc, "cannot read the state of %s", p->src.row.name);
+    }
+    if (!need) {
+      p->skipped_complete++;
+      continue;
+    }
+    rc = add_day(p, d);
+    if (rc)
+      return err_set(err, rc, "out of memory");
+  }
+  return MS_OK;
+}
+
+static int prepare_source(struct store *st, const char *name, const struct sync_args *a,
+                          struct prepared *p) {
+  struct err err = {0};
+  int rc = source_load(st, name, &p->src, &err);
+  if (rc)
+    return cmd_usage_error("sync", "%s", err.msg);
+  p->conn = connector_find(p->src.row.connector);
+  if (!p->conn)
+    return cmd_usage_error("sync", "source %s uses connector '%s', unknown to this build", name,
+                           p->src.row.connector);
+  rc = p->conn->open(&p->src, &p->cstate, &err);
+  if (rc)
+    return cmd_usage_error("sync", "%s", err.msg);
+  if (!p->src.tz) {
+    /* The time zone was never learned: ask the API now. */
+    rc = sync_probe(&p->src, p->conn, p->cstate, &err);
+    if (!rc)
+      rc = source_open_tz(&p->src, &err);
+    if (rc) {
+      log_error(rc, "%s: cannot learn the time zone: %s", name, err.msg);
+      p->failed = 1;
+      return EXIT_OK;
+    }
+  }
+  rc = choose_days(st, a, p, &err);
+  if (rc)
+    return log_error(EXIT_USAGE, "%s: %s", name, err.msg);
+  return EXIT_OK;
+}
+
+static int initialize_days(struct store *st, struct prepared *ps, int n, int days) {
+  for (int i = 0; i < n; i++) {
+    struct civil_date today;
+    struct err err = {0};
+    int made = 0;
+    if (ps[i].failed)
+      continue;
+    tz_local_date(ps[i].src.tz, wall_now(), &today);
+    for (int k = days - 1; k >= 0; k--) {
+      if (st->ops->slice_ensure(st, ps[i].src.row.id, "orders", date_add(today, -k), &err))
+        return log_error(EXIT_USAGE, "%s: %s", ps[i].src.row.name, err.msg);
+      made++;
+    }
+    if (!g_opts.quiet)
+      printf("%s: %d days recorded as pending (existing days left as they were)\n",
+             ps[i].src.row.name, made);
+  }
+  return EXIT_OK;
+}
+
+struct name_ctx {
+  char **names; /* collected */
+  int n;
+};
+
+static int collect_name(void *ctx, const struct source_row *s) {
+  struct name_ctx *nc = ctx;
+  char **p = realloc(nc->names, (size_t)(nc->n + 1) * sizeof(*p));
+  if (!p)
+    return MS_ENOMEM;
+  nc->names = p;
+  nc->names[nc->n] = strdup(s->name);
+  return nc->names[nc->n++] ? MS_OK : MS_ENOMEM;
+}
+
+static void print_summary(const struct sync_stats *s, const struct run_row *run, double secs,
+                          size_t skipped, int rc) {
+  printf("\n%s run %lld: %lld of %lld days completed", rc == MS_EINTR ? "interrupted" : "finished",
+         (long long)run->id, (long long)s->days_done, (long long)s->days_total);
+  if (s->days_failed)
+    printf(", %lld FAILED", (long long)s->days_failed);
+  if (s->days_skipped)
+    printf(", %lld skipped", (long long)s->days_skipped);
+  if (skipped)
+    printf(" (%zu already complete, not fetched again)", skipped);
+  printf("\n  %lld orders in %lld pages: %lld new, %lld updated, %lld unchanged\n",
+         (long long)s->records, (long long)s->pages, (long long)s->inserted,
+         (long long)s->updated, (long long)s->unchanged);
+  printf("  %lld requests, %lld retried, %lld rate-limited (429), %.1f MB of JSON, %.1f s\n",
+         (long long)s->requests, (long long)s->retries, (long long)s->rate_limited,
+         (double)s->bytes / 1e6, secs);
+}
+
+int cmd_sync(int argc, char **argv) {
+  struct sync_args a;
+  struct store *st = NULL;
+  struct prepared *ps = NULL;
+  struct sync_target *targets = NULL;
+  struct name_ctx all = {NULL, 0};
+  struct run_row run = {0};
+  struct sync_stats stats = {0};
+  struct progress prog;
+  struct err err = {0};
+  char owner[MS_NAME_MAX], scope[512];
+  size_t ntargets = 0, skipped = 0;
+  int rc, exit_code = EXIT_OK, prep_failed = 0;
+  memset(&a, 0, sizeof(a));
+  sync_opts_defaults(&a.eng);
+  rc = parse_args(argc, argv, &a);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  rc = cmd_open_store(&st);
+  if (rc)
+    return rc;
+  if (a.nnames == 0) {
+    if (st->ops->source_list(st, collect_name, &all, &err)) {
+      store_close(st);
+      return log_error(EXIT_USAGE, "%s", err.msg);
+    }
+    a.names = all.names;
+    a.nnames = all.n;
+    if (all.n == 0) {
+      store_close(st);
+      return cmd_usage_error("sync", "there are no sources yet; add one with "
+                                     "'marketsync source add shopify NAME --shop ...'");
+    }
+  }
+  ps = calloc((size_t)a.nnames, sizeof(*ps));
+  targets = calloc((size_t)a.nnames, sizeof(*targets));
+  if (!ps || !targets) {
+    exit_code = log_error(EXIT_USAGE, "out of memory");
+    goto out;
+  }
+  for (int i = 0; i < a.nnames; i++) {
+    rc = prepare_source(st, a.names[i], &a, &ps[i]);
+    if (rc) {
+      exit_code = rc;
+      goto out;
+    }
+    prep_failed += ps[i].failed;
+  }
+  if (a.init_days) {
+    exit_code = initialize_days(st, ps, a.nnames, a.init_days);
+    goto out;
+  }
+  snprintf(scope, sizeof(scope), "%d source%s", a.nnames, a.nnames == 1 ? "" : "s");
+  for (int i = 0; i < a.nnames; i++) {
+    skipped += ps[i].skipped_complete;
+    if (ps[i].failed || ps[i].ndays == 0)
+      continue;
+    targets[ntargets].src = &ps[i].src;
+    targets[ntargets].conn = ps[i].conn;
+    targets[ntargets].cstate = ps[i].cstate;
+    targets[ntargets].stream = "orders";
+    targets[ntargets].days = ps[i].days;
+    targets[ntargets].ndays = ps[i].ndays;
+    ntargets++;
+  }
+  sync_owner_id(owner, sizeof(owner));
+  a.eng.owner = owner;
+  a.eng.stop = &stop_flag;
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+
+  snprintf(run.trigger, sizeof(run.trigger), "cli");
+  snprintf(run.status, sizeof(run.status), "running");
+  run.scope = scope;
+  run.started_at = wall_now();
+  run.pid = getpid();
+  if (st->ops->run_start(st, &run, &err)) {
+    run.scope = NULL;
+    exit_code = log_error(EXIT_USAGE, "%s", err.msg);
+    goto out;
+  }
+  progress_init(&prog, g_opts.quiet);
+  a.eng.on_event = progress_event;
+  a.eng.ctx = &prog;
+  rc = sync_run(st, targets, ntargets, &a.eng, &run, &stats, &err);
+  progress_finish(&prog);
+
+  run.finished_at = wall_now();
+  snprintf(run.status, sizeof(run.status), "%s",
+           rc == MS_EINTR         ? "interrupted"
+           : rc                   ? "failed"
+           : stats.days_failed || prep_failed ? "partial"
+                                              : "completed");
+  if (st->ops->run_update(st, &run, &err))
+    log_error(rc, "could not record the run: %s", err.msg);
+  for (size_t i = 0; i < ntargets; i++) {
+    targets[i].src->row.last_sync_at = run.finished_at;
+    st->ops->source_update(st, &targets[i].src->row, &err);
+  }
+  if (!g_opts.quiet)
+    print_summary(&stats, &run, mono_now() - stats.started, skipped, rc);
+  progress_print_failures(&prog);
+  run.scope = NULL;
+  if (rc && rc != MS_EINTR) {
+    log_error(rc, "the run stopped: %s", err.msg);
+    exit_code = EXIT_PARTIAL;
+  } else if (rc == MS_EINTR) {
+    fprintf(stderr, "interrupted; run the same command again to resume where it stopped\n");
+    exit_code = EXIT_PARTIAL;
+  } else if (stats.days_failed || stats.days_skipped || prep_failed) {
+    exit_code = EXIT_PARTIAL;
+  }
+  progress_release(&prog);
+out:
+  for (int i = 0; i < a.nnames && ps; i++) {
+    if (ps[i].cstate)
+      ps[i].conn->close(ps[i].cstate);
+    source_release(&ps[i].src);
+    free(ps[i].days);
+  }
+  for (int i = 0; i < all.n; i++)
+    free(all.names[i]);
+  free(all.names);
+  free(ps);
+  free(targets);
+  store_close(st);
+  return exit_code;
+}

@@ -1,0 +1,117 @@
+#include "connectors/source.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "connectors/json_util.h"
+
+static char *trimmed_copy(const char *s, size_t n) {
+  while (n && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+    s++, n--;
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+    n--;
+  return strndup(s, n);
+}
+
+int secret_from_env(const char *var, char **out, struct err *err) {
+  const char *v = getenv(var);
+  if (!v || !*v)
+    return err_set(err, MS_EINVAL,
+                   "environment variable %s is not set; export it with the access token, or "
+                   "use a token file",
+                   var);
+  if (strlen(v) > SECRET_MAX)
+    return err_set(err, MS_EINVAL, "environment variable %s holds more than %d bytes", var,
+                   SECRET_MAX);
+  *out = trimmed_copy(v, strlen(v));
+  return *out ? MS_OK : err_set(err, MS_ENOMEM, "out of memory");
+}
+
+int secret_from_file(const char *path, char **out, struct err *err) {
+  char data[SECRET_MAX + 2];
+  size_t n;
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return err_set(err, MS_EINVAL, "cannot read token file %s: %s", path, strerror(errno));
+  n = fread(data, 1, sizeof(data), f);
+  fclose(f);
+  if (n > SECRET_MAX)
+    return err_set(err, MS_EINVAL, "token file %s is larger than %d bytes", path, SECRET_MAX);
+  *out = trimmed_copy(data, n);
+  if (!*out)
+    return err_set(err, MS_ENOMEM, "out of memory");
+  if (!**out) {
+    free(*out);
+    *out = NULL;
+    return err_set(err, MS_EINVAL, "token file %s is empty", path);
+  }
+  return MS_OK;
+}
+
+int source_open_tz(struct source *src, struct err *err) {
+  if (!src->timezone)
+    return err_set(err, MS_EINVAL, "source %s has no time zone", src->row.name);
+  tz_free(src->tz);
+  src->tz = NULL;
+  return tz_open(src->timezone, &src->tz, err);
+}
+
+static int copy_row(const struct source_row *row, struct source_row *out) {
+  *out = *row;
+  out->settings = row->settings ? strdup(row->settings) : NULL;
+  out->credentials = row->credentials ? strdup(row->credentials) : NULL;
+  out->last_error = row->last_error ? strdup(row->last_error) : NULL;
+  return MS_OK;
+}
+
+int source_from_row(const struct source_row *row, struct source *out, struct err *err) {
+  json_error_t jerr;
+  json_t *settings = NULL, *creds = NULL;
+  const char *s;
+  int rc = MS_OK;
+  memset(out, 0, sizeof(*out));
+  copy_row(row, &out->row);
+  settings = json_loads(row->settings ? row->settings : "{}", 0, &jerr);
+  creds = json_loads(row->credentials ? row->credentials : "{}", 0, &jerr);
+  if (!json_is_object(settings) || !json_is_object(creds)) {
+    rc = err_set(err, MS_EINVAL, "source %s: stored settings are damaged", row->name);
+    goto done;
+  }
+  s = jstr(settings, "api_base");
+  out->api_base = s ? strdup(s) : NULL;
+  s = jstr(settings, "timezone");
+  out->timezone = s ? strdup(s) : NULL;
+  out->timezone_overridden = json_is_true(json_object_get(settings, "timezone_override"));
+  if ((s = jstr(creds, "token_env")))
+    rc = secret_from_env(s, &out->secret, err);
+  else if ((s = jstr(creds, "token_file")))
+    rc = secret_from_file(s, &out->secret, err);
+  else
+    rc = err_set(err, MS_EINVAL, "source %s has no credentials configured", row->name);
+  if (rc) {
+    err_prefix(err, "source %s", row->name);
+    goto done;
+  }
+  if (out->timezone)
+    rc = source_open_tz(out, err);
+done:
+  json_decref(settings);
+  json_decref(creds);
+  if (rc)
+    source_release(out);
+  return rc;
+}
+
+int source_load(struct store *st, const char *name, struct source *out, struct err *err) {
+  struct source_row row = {0};
+  int rc = st->ops->source_get(st, name, &row, err);
+  if (rc)
+    return rc;
+  rc = source_from_row(&row, out, err);
+  source_row_release(&row);
+  return rc;
+}

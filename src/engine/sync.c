@@ -1,0 +1,604 @@
+#include "engine/sync.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "util/log.h"
+
+#define MAX_ENDPOINTS 8
+#define MAX_RATE_HITS 200    /* 429s in a row for one page before giving up */
+#define BACKOFF_BASE 0.5     /* seconds */
+#define BACKOFF_CAP 60.0     /* seconds */
+#define TICK_EVERY 0.25      /* seconds between progress ticks */
+
+struct engine;
+
+/* All the work of one source in this run. */
+struct lane {
+  struct engine *eng;                 /* back pointer */
+  struct sync_target *t;              /* borrowed */
+  struct limiter *lims[MAX_ENDPOINTS]; /* one per endpoint class */
+  size_t next_day;                    /* index of the next day to claim */
+  int active;                         /* slices in flight */
+  int dead;                           /* the source refused us */
+};
+
+enum work_state { W_READY, W_INFLIGHT };
+
+/* One slice being worked on. */
+struct work {
+  struct lane *lane;          /* owner */
+  struct slice sl;            /* as stored, lease held */
+  struct http_request req;    /* the request in flight */
+  struct limiter *lim;        /* its endpoint's limiter */
+  enum work_state state;
+  double not_before;          /* monotonic: backoff */
+  double sent_at;             /* monotonic: when the request in flight left */
+  int attempts;               /* consecutive failures of this page */
+  int rate_hits;              /* consecutive 429s of this page */
+  int restarts;               /* cursor restarts in this run */
+  struct work *next;          /* list of active works */
+};
+
+struct engine {
+  struct store *st;
+  const struct sync_opts *o;
+  struct run_row *run;
+  struct sync_stats *stats;
+  struct http_client *http;
+  struct work *works;         /* active */
+  double last_tick;
+  int fatal;                  /* a store failure that ends the run */
+  struct err fatal_err;
+};
+
+void sync_opts_defaults(struct sync_opts *o) {
+  memset(o, 0, sizeof(*o));
+  o->max_retries = 5;
+  o->per_source = 2;
+  o->lease_secs = 300;
+  o->owner = "cli";
+}
+
+static double rnd01(void) {
+  return randombytes_uniform(1u << 30) / (double)(1u << 30);
+}
+
+static void emit(struct engine *e, enum sync_event_kind kind, struct lane *l,
+                 const struct slice *sl, const struct page_counts *counts, const char *msg) {
+  struct sync_event ev = {kind, l ? l->t->src->row.name : NULL, sl, counts, msg, e->stats};
+  if (e->o->on_event)
+    e->o->on_event(e->o->ctx, &ev);
+}
+
+static struct limiter *limiter_for(struct lane *l, const char *endpoint) {
+  const struct endpoint_def *ep = l->t->conn->endpoints;
+  for (size_t i = 0; ep && ep[i].name && i < MAX_ENDPOINTS; i++)
+    if (strcmp(ep[i].name, endpoint) == 0)
+      return l->lims[i];
+  return l->lims[0];
+}
+
+static int lane_init(struct engine *e, struct lane *l, struct sync_target *t) {
+  const struct endpoint_def *ep = t->conn->endpoints;
+  memset(l, 0, sizeof(*l));
+  l->eng = e;
+  l->t = t;
+  for (size_t i = 0; ep && ep[i].name && i < MAX_ENDPOINTS; i++) {
+    if (ep[i].kind == LIMITER_LEAKY)
+      l->lims[i] = limiter_new_leaky(ep[i].size, ep[i].rate);
+    else if (ep[i].kind == LIMITER_TOKEN)
+      l->lims[i] = limiter_new_token(ep[i].rate, ep[i].size);
+    else
+      l->lims[i] = limiter_new_none();
+    if (!l->lims[i])
+      return MS_ENOMEM;
+    limiter_set_floor(l->lims[i], e->o->delay_floor);
+  }
+  if (!l->lims[0]) {
+    l->lims[0] = limiter_new_none();
+    if (!l->lims[0])
+      return MS_ENOMEM;
+    limiter_set_floor(l->lims[0], e->o->delay_floor);
+  }
+  return MS_OK;
+}
+
+static void lane_release(struct lane *l) {
+  for (int i = 0; i < MAX_ENDPOINTS; i++)
+    limiter_free(l->lims[i]);
+}
+
+static void work_free(struct work *w) {
+  http_request_release(&w->req);
+  slice_release(&w->sl);
+  free(w);
+}
+
+static void work_remove(struct engine *e, struct work *w) {
+  struct work **pp = &e->works;
+  while (*pp && *pp != w)
+    pp = &(*pp)->next;
+  if (*pp)
+    *pp = w->next;
+  w->lane->active--;
+  work_free(w);
+}
+
+static void store_failed(struct engine *e, int rc, const struct err *err) {
+  if (rc == MS_ELEASE)
+    return; /* another worker owns the slice now; not our failure */
+  e->fatal = rc;
+  e->fatal_err = *err;
+}
+
+/* The day failed for this run: keep its cursor, note the error. */
+static void work_fail(struct engine *e, struct work *w, const char *why) {
+  struct err err = {0};
+  int rc = e->st->ops->slice_fail(e->st, &w->sl, SLICE_FAILED, why, &err);
+  if (rc)
+    store_failed(e, rc, &err);
+  e->stats->days_failed++;
+  e->run->slices_failed++;
+  emit(e, SYNC_EV_DAY_FAILED, w->lane, &w->sl, NULL, why);
+  work_remove(e, w);
+}
+
+/* The source as a whole refused us (bad token, unknown shop): the days not
+ * yet started are skipped, so one mistake does not fail a year of days. */
+static void lane_kill(struct engine *e, struct lane *l, const char *why) {
+  if (l->dead)
+    return;
+  l->dead = 1;
+  e->stats->days_skipped += (int64_t)(l->t->ndays - l->next_day);
+  l->next_day = l->t->ndays;
+  emit(e, SYNC_EV_SOURCE_DEAD, l, NULL, NULL, why);
+}
+
+int sync_owner_id(char *out, size_t n) {
+  char host[48] = "localhost";
+  gethostname(host, sizeof(host) - 1);
+  snprintf(out, n, "%s:%ld", host, (long)getpid());
+  return MS_OK;
+}
+
+/* A lease held by a process of this host that no longer exists (killed, or
+ * crashed) need not run out: the day is taken over at once. */
+static int owner_is_dead(const char *owner) {
+  char me[MS_NAME_MAX];
+  const char *colon = strrchr(owner, ':');
+  char *end;
+  long pid;
+  sync_owner_id(me, sizeof(me));
+  if (!colon || strncmp(owner, me, (size_t)(colon - owner) + 1) != 0)
+    return 0; /* another host: only the lease expiry can tell */
+  errno = 0;
+  pid = strtol(colon + 1, &end, 10);
+  if (errno || *end || pid <= 0)
+    return 0;
+  return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+}
+
+static int take_over_if_dead(struct engine *e, struct sync_target *t, struct civil_date day,
+                             struct slice *out, struct err *err) {
+  struct slice cur = {0};
+  int rc = e->st->ops->slice_get(e->st, t->src->row.id, t->stream, day, &cur, err);
+  int64_t now = wall_now();
+  if (rc)
+    return MS_EBUSY;
+  if (!owner_is_dead(cur.lease_owner)) {
+    slice_release(&cur);
+    return MS_EBUSY;
+  }
+  log_info("%s: taking over a day left by process %s, which is gone", t->src->row.name,
+           cur.lease_owner);
+  /* Claim as of the lease's end, so the store sees it expired. */
+  if (cur.lease_expires > now)
+    now = cur.lease_expires;
+  slice_release(&cur);
+  slice_release(out);
+  return e->st->ops->slice_claim(e->st, t->src->row.id, t->stream, day, e->o->owner, now,
+                                 e->o->lease_secs, out, err);
+}
+
+static int claim_next(struct engine *e, struct lane *l) {
+  struct sync_target *t = l->t;
+  struct err err = {0};
+  struct civil_date day = t->days[l->next_day++];
+  struct work *w = calloc(1, sizeof(*w));
+  int rc;
+  if (!w)
+    return MS_ENOMEM;
+  w->lane = l;
+  http_request_init(&w->req);
+  rc = e->st->ops->slice_claim(e->st, t->src->row.id, t->stream, day, e->o->owner, wall_now(),
+                               e->o->lease_secs, &w->sl, &err);
+  if (rc == MS_EBUSY)
+    rc = take_over_if_dead(e, t, day, &w->sl, &err);
+  if (rc == MS_EBUSY) {
+    e->stats->days_skipped++;
+    emit(e, SYNC_EV_BUSY, l, &w->sl, NULL, err.msg);
+    work_free(w);
+    return MS_OK;
+  }
+  if (rc) {
+    work_free(w);
+    store_failed(e, rc, &err);
+    return rc;
+  }
+  w->sl.day = day;
+  if (tz_day_bounds(t->src->tz, day, &w->sl.range_start, &w->sl.range_end)) {
+    work_free(w);
+    return MS_EINVAL;
+  }
+  w->lim = l->lims[0];
+  w->state = W_READY;
+  w->next = e->works;
+  e->works = w;
+  l->active++;
+  emit(e, SYNC_EV_DAY_START, l, &w->sl, NULL, NULL);
+  return MS_OK;
+}
+
+/* A lease is renewed by claiming again (same owner): the token moves on. */
+static int renew_lease(struct engine *e, struct work *w) {
+  struct slice fresh = {0};
+  struct err err = {0};
+  int64_t start = w->sl.range_start, end = w->sl.range_end;
+  struct lane *l = w->lane;
+  int rc;
+  if (wall_now() < w->sl.lease_expires - e->o->lease_secs / 2)
+    return MS_OK;
+  rc = e->st->ops->slice_claim(e->st, l->t->src->row.id, l->t->stream, w->sl.day, e->o->owner,
+                               wall_now(), e->o->lease_secs, &fresh, &err);
+  if (rc)
+    return rc;
+  slice_release(&w->sl);
+  w->sl = fresh;
+  w->sl.range_start = start;
+  w->sl.range_end = end;
+  return MS_OK;
+}
+
+static void on_ok(struct engine *e, struct work *w, const struct http_response *res) {
+  struct lane *l = w->lane;
+  struct page pg;
+  struct page_counts counts = {0};
+  struct err err = {0};
+  int rc;
+  page_init(&pg);
+  rc = l->t->conn->parse_page(l->t->cstate, &w->sl, res, &pg, &err);
+  if (rc) {
+    page_release(&pg);
+    if (rc == MS_ENOMEM) {
+      e->fatal = rc;
+      e->fatal_err = err;
+      return;
+    }
+    /* A body we cannot read may be a glitch on the way: retry, bounded. */
+    if (++w->attempts > e->o->max_retries) {
+      work_fail(e, w, err.msg);
+      return;
+    }
+    e->stats->retries++;
+    e->run->retries++;
+    w->not_before = mono_now() + backoff_delay(w->attempts - 1, BACKOFF_BASE, BACKOFF_CAP, rnd01());
+    emit(e, SYNC_EV_RETRY, l, &w->sl, NULL, err.msg);
+    w->state = W_READY;
+    return;
+  }
+  rc = e->st->ops->commit_page(e->st, &w->sl, &pg, wall_now(), &counts, &err);
+  e->stats->bytes += (int64_t)pg.bytes;
+  page_release(&pg);
+  if (rc == MS_ELEASE) {
+    emit(e, SYNC_EV_BUSY, l, &w->sl, NULL, err.msg);
+    work_remove(e, w);
+    return;
+  }
+  if (rc == MS_EBUSY && ++w->attempts <= e->o->max_retries) {
+    w->not_before = mono_now() + backoff_delay(w->attempts - 1, BACKOFF_BASE, BACKOFF_CAP, rnd01());
+    emit(e, SYNC_EV_RETRY, l, &w->sl, NULL, err.msg);
+    w->state = W_READY;
+    return;
+  }
+  if (rc) {
+    /* The page is not stored; the day keeps its previous cursor. */
+    char why[MS_ERR_MSG_MAX + 32];
+    snprintf(why, sizeof(why), "could not store a page: %s", err.msg);
+    if (rc == MS_EINVAL || rc == MS_ETOOBIG) {
+      work_fail(e, w, why);
+    } else {
+      store_failed(e, rc, &err);
+      e->st->ops->slice_fail(e->st, &w->sl, SLICE_FAILED, why, &err);
+      work_remove(e, w);
+    }
+    return;
+  }
+  w->attempts = 0;
+  w->rate_hits = 0;
+  e->stats->pages++;
+  e->stats->records += counts.inserted + counts.updated + counts.unchanged;
+  e->stats->inserted += counts.inserted;
+  e->stats->updated += counts.updated;
+  e->stats->unchanged += counts.unchanged;
+  e->run->pages++;
+  e->run->records += counts.inserted + counts.updated + counts.unchanged;
+  e->run->inserted += counts.inserted;
+  e->run->updated += counts.updated;
+  e->run->unchanged += counts.unchanged;
+  emit(e, SYNC_EV_PAGE, l, &w->sl, &counts, NULL);
+  if (w->sl.status == SLICE_COMPLETED) {
+    e->stats->days_done++;
+    e->run->slices_completed++;
+    emit(e, SYNC_EV_DAY_DONE, l, &w->sl, NULL, NULL);
+    work_remove(e, w);
+    return;
+  }
+  rc = renew_lease(e, w);
+  if (rc) {
+    emit(e, SYNC_EV_BUSY, l, &w->sl, NULL, "lease could not be renewed");
+    work_remove(e, w);
+    return;
+  }
+  w->state = W_READY;
+}
+
+static void on_done(void *tag, struct http_request *req, struct http_response *res) {
+  struct work *w = tag;
+  struct lane *l = w->lane;
+  struct engine *e = l->eng;
+  struct verdict v = {MS_OK, -1};
+  struct err err = {0};
+  double now = mono_now();
+  (void)req;
+  limiter_on_done(w->lim, now);
+  if (l->t->conn->observe && res->status)
+    l->t->conn->observe(l->t->cstate, res, w->lim, w->sent_at, now);
+  l->t->conn->classify(l->t->cstate, res, &v, &err);
+  if (v.rc == MS_OK) {
+    on_ok(e, w, res);
+    return;
+  }
+  w->state = W_READY;
+  switch (v.rc) {
+  case MS_ERATELIMIT: {
+    double wait = v.retry_after >= 0 ? v.retry_after
+                                     : backoff_delay(w->rate_hits, 1.0, BACKOFF_CAP, rnd01());
+    e->stats->rate_limited++;
+    e->run->rate_limited++;
+    limiter_pause(w->lim, now, wait);
+    if (++w->rate_hits > MAX_RATE_HITS)
+      work_fail(e, w, err.msg);
+    return;
+  }
+  case MS_ECURSOR: {
+    struct err serr = {0};
+    log_warn("%s %s: %s; restarting the day from its first page", l->t->src->row.name,
+             w->sl.cursor ? "cursor" : "request", err.msg);
+    if (++w->restarts > e->o->max_retries) {
+      work_fail(e, w, err.msg);
+      return;
+    }
+    int rc = e->st->ops->slice_restart(e->st, &w->sl, err.msg, &serr);
+    if (rc) {
+      store_failed(e, rc, &serr);
+      work_remove(e, w);
+      return;
+    }
+    free(w->sl.cursor);
+    w->sl.cursor = NULL;
+    emit(e, SYNC_EV_RESTART, l, &w->sl, NULL, err.msg);
+    return;
+  }
+  case MS_EAUTH:
+  case MS_EFATAL:
+  case MS_EINVAL: {
+    char why[MS_ERR_MSG_MAX];
+    snprintf(why, sizeof(why), "%s", err.msg);
+    lane_kill(e, l, why);
+    work_fail(e, w, why);
+    return;
+  }
+  default:
+    if (++w->attempts > e->o->max_retries) {
+      char why[MS_ERR_MSG_MAX + 48];
+      snprintf(why, sizeof(why), "%s (gave up after %d attempts)", err.msg, w->attempts);
+      work_fail(e, w, why);
+      return;
+    }
+    e->stats->retries++;
+    e->run->retries++;
+    double wait = backoff_delay(w->attempts - 1, BACKOFF_BASE, BACKOFF_CAP, rnd01());
+    if (v.retry_after > wait)
+      wait = v.retry_after;
+    w->not_before = now + wait;
+    emit(e, SYNC_EV_RETRY, l, &w->sl, NULL, err.msg);
+  }
+}
+
+static int send_ready(struct engine *e, double now, double *min_wait) {
+  for (struct work *w = e->works, *next; w; w = next) {
+    struct lane *l = w->lane;
+    struct err err = {0};
+    double wait;
+    int rc;
+    next = w->next;
+    if (w->state != W_READY)
+      continue;
+    wait = limiter_delay(w->lim, now);
+    if (w->not_before - now > wait)
+      wait = w->not_before - now;
+    if (wait > 0) {
+      if (wait < *min_wait) {
+        *min_wait = wait;
+        e->stats->waiting_for = l->t->src->row.name;
+      }
+      continue;
+    }
+    http_request_reset(&w->req);
+    rc = l->t->conn->page_request(l->t->cstate, &w->sl, &w->req, &err);
+    if (rc == MS_ECURSOR) {
+      /* A cursor we will not follow: start the day again. */
+      e->st->ops->slice_restart(e->st, &w->sl, err.msg, &err);
+      free(w->sl.cursor);
+      w->sl.cursor = NULL;
+      continue;
+    }
+    if (!rc) {
+      w->lim = limiter_for(l, w->req.endpoint);
+      rc = http_client_send(e->http, &w->req, w, &err);
+    }
+    if (rc) {
+      work_fail(e, w, err.msg);
+      continue;
+    }
+    limiter_on_send(w->lim, now);
+    w->sent_at = now;
+    w->state = W_INFLIGHT;
+    e->stats->requests++;
+    e->run->requests++;
+  }
+  return MS_OK;
+}
+
+static void release_ready(struct engine *e) {
+  for (struct work *w = e->works, *next; w; w = next) {
+    struct err err = {0};
+    next = w->next;
+    if (w->state != W_READY)
+      continue;
+    e->st->ops->slice_release(e->st, &w->sl, &err);
+    work_remove(e, w);
+  }
+}
+
+static void sleep_for(double s) {
+  struct timespec ts;
+  if (s <= 0)
+    return;
+  ts.tv_sec = (time_t)s;
+  ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+  nanosleep(&ts, NULL);
+}
+
+static int anything_left(struct engine *e, struct lane *lanes, size_t n) {
+  if (e->works)
+    return 1;
+  for (size_t i = 0; i < n; i++)
+    if (lanes[i].next_day < lanes[i].t->ndays)
+      return 1;
+  return 0;
+}
+
+int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
+             const struct sync_opts *o, struct run_row *run, struct sync_stats *stats,
+             struct err *err) {
+  struct engine e = {0};
+  struct lane *lanes;
+  int rc = MS_OK, stopping = 0;
+  if (sodium_init() < 0)
+    return err_set(err, MS_EIO, "cannot initialise libsodium");
+  lanes = calloc(ntargets ? ntargets : 1, sizeof(*lanes));
+  if (!lanes)
+    return err_set(err, MS_ENOMEM, "out of memory");
+  e.st = st;
+  e.o = o;
+  e.run = run;
+  e.stats = stats;
+  stats->started = mono_now();
+  rc = http_client_new(NULL, &e.http, err);
+  for (size_t i = 0; i < ntargets && !rc; i++) {
+    rc = lane_init(&e, &lanes[i], &targets[i]);
+    stats->days_total += (int64_t)targets[i].ndays;
+  }
+  run->slices_total = stats->days_total;
+  while (!rc && !e.fatal && anything_left(&e, lanes, ntargets)) {
+    double now = mono_now(), min_wait = 1.0;
+    if (o->stop && *o->stop && !stopping) {
+      stopping = 1;
+      for (size_t i = 0; i < ntargets; i++)
+        lanes[i].next_day = lanes[i].t->ndays;
+      release_ready(&e);
+    }
+    for (size_t i = 0; i < ntargets && !stopping && !e.fatal; i++) {
+      struct lane *l = &lanes[i];
+      while (!l->dead && l->active < o->per_source && l->next_day < l->t->ndays && !e.fatal)
+        claim_next(&e, l);
+    }
+    if (stopping)
+      release_ready(&e);
+    else
+      send_ready(&e, now, &min_wait);
+    stats->waiting = http_client_running(e.http) ? 0 : min_wait;
+    if (http_client_running(e.http))
+      http_client_poll(e.http, (long)(min_wait * 1000) + 1, on_done);
+    else if (e.works)
+      sleep_for(min_wait);
+    if (mono_now() - e.last_tick >= TICK_EVERY) {
+      e.last_tick = mono_now();
+      emit(&e, SYNC_EV_TICK, NULL, NULL, NULL, NULL);
+    }
+  }
+  if (e.fatal) {
+    /* Let transfers finish so their slices are released cleanly. */
+    while (http_client_running(e.http))
+      http_client_poll(e.http, 100, on_done);
+    release_ready(&e);
+    err_set(err, e.fatal, "%s", e.fatal_err.msg);
+    rc = e.fatal;
+  } else if (!rc && stopping) {
+    rc = err_set(err, MS_EINTR, "interrupted");
+  }
+  while (e.works)
+    work_remove(&e, e.works);
+  for (size_t i = 0; i < ntargets; i++)
+    lane_release(&lanes[i]);
+  free(lanes);
+  http_client_free(e.http);
+  return rc;
+}
+
+int sync_probe(struct source *src, const struct connector *conn, void *cstate,
+               struct err *err) {
+  struct http_client *http = NULL;
+  struct http_request req;
+  struct http_response res;
+  struct verdict v;
+  int rc, attempt;
+  if (!conn->probe_request)
+    return MS_OK;
+  rc = http_client_new(NULL, &http, err);
+  if (rc)
+    return rc;
+  http_request_init(&req);
+  http_response_init(&res);
+  for (attempt = 0; attempt < 4; attempt++) {
+    http_request_reset(&req);
+    rc = conn->probe_request(cstate, &req, err);
+    if (!rc)
+      rc = http_client_fetch(http, &req, &res, err);
+    if (rc)
+      break;
+    err_clear(err);
+    conn->classify(cstate, &res, &v, err);
+    rc = v.rc;
+    if (rc == MS_OK) {
+      rc = conn->parse_probe ? conn->parse_probe(cstate, &res, src, err) : MS_OK;
+      break;
+    }
+    if (!ms_retryable(rc))
+      break;
+    sleep_for(v.retry_after >= 0 ? v.retry_after : backoff_delay(attempt, 0.5, 5, rnd01()));
+  }
+  http_response_release(&res);
+  http_request_release(&req);
+  http_client_free(http);
+  return rc;
+}

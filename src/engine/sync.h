@@ -1,0 +1,96 @@
+/* The engine: drives slices through their pages for many sources at once.
+ *
+ * For each source (a lane) it keeps a few slices in flight, asks the
+ * source's limiter before every request, sends through libcurl multi,
+ * classifies each answer through the connector, and commits every page with
+ * its cursor in one store transaction. Retries, backoff, pauses and failures
+ * are decided here and only here.
+ */
+#ifndef MS_ENGINE_SYNC_H
+#define MS_ENGINE_SYNC_H
+
+#include <signal.h>
+
+#include "connectors/connector.h"
+#include "store/store.h"
+
+/* One source's share of a run: which days of which stream to sync. */
+struct sync_target {
+  struct source *src;             /* opened, time zone resolved; borrowed */
+  const struct connector *conn;   /* borrowed */
+  void *cstate;                   /* connector state from conn->open */
+  const char *stream;             /* "orders" */
+  struct civil_date *days;        /* oldest first; borrowed */
+  size_t ndays;
+};
+
+enum sync_event_kind {
+  SYNC_EV_DAY_START,    /* a day was claimed */
+  SYNC_EV_PAGE,         /* a page was committed */
+  SYNC_EV_DAY_DONE,     /* a day completed */
+  SYNC_EV_DAY_FAILED,   /* a day failed for good (this run) */
+  SYNC_EV_RETRY,        /* an attempt failed and will be retried */
+  SYNC_EV_RESTART,      /* the API rejected the cursor: the day starts over */
+  SYNC_EV_BUSY,         /* another worker holds the day */
+  SYNC_EV_SOURCE_DEAD,  /* the source refused us: its other days are skipped */
+  SYNC_EV_TICK,         /* periodic, for progress displays */
+};
+
+struct sync_stats {
+  int64_t days_total;      /* days this run was asked to do */
+  int64_t days_done;
+  int64_t days_failed;
+  int64_t days_skipped;    /* busy elsewhere or source dead */
+  int64_t pages;
+  int64_t records;
+  int64_t inserted;
+  int64_t updated;
+  int64_t unchanged;
+  int64_t requests;
+  int64_t retries;
+  int64_t rate_limited;    /* 429 answers */
+  int64_t bytes;           /* response bodies */
+  double started;          /* monotonic */
+  double waiting;          /* seconds the engine is waiting for budget now */
+  const char *waiting_for; /* source name when waiting > 0 */
+};
+
+struct sync_event {
+  enum sync_event_kind kind;
+  const char *source;          /* source name */
+  const struct slice *slice;   /* MAY be NULL (TICK, SOURCE_DEAD) */
+  const struct page_counts *counts; /* PAGE only */
+  const char *message;         /* RETRY, RESTART, FAILED, DEAD; MAY be NULL */
+  const struct sync_stats *stats;
+};
+
+struct sync_opts {
+  int max_retries;                    /* failed attempts of one page before the day fails */
+  double delay_floor;                 /* seconds between requests to one source, at least */
+  int per_source;                     /* slices in flight per source */
+  int lease_secs;                     /* lease length; renewed while working */
+  const char *owner;                  /* worker id for leases */
+  volatile sig_atomic_t *stop;        /* set by a signal handler: finish and release */
+  void (*on_event)(void *ctx, const struct sync_event *ev); /* MAY be NULL */
+  void *ctx;
+};
+
+void sync_opts_defaults(struct sync_opts *o);
+
+/* Runs until every day of every target is completed or failed, or *stop.
+ * Returns MS_OK when all days completed, MS_EINTR when stopped, or the code
+ * of a failure that stopped the whole run (database gone). Days that failed
+ * are counted in stats; the run row is kept up to date. */
+int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
+             const struct sync_opts *o, struct run_row *run, struct sync_stats *stats,
+             struct err *err);
+
+/* The id this process uses for leases: "host:pid". */
+int sync_owner_id(char *out, size_t n);
+
+/* A probe request with a few retries (blocking): proves the credentials and
+ * fills what the source learns from it (time zone). */
+int sync_probe(struct source *src, const struct connector *conn, void *cstate,
+               struct err *err);
+
+#endif

@@ -1,0 +1,396 @@
+/* The sandbox's own endpoints under /_sandbox/: ground truth, request log,
+ * counters, changes to the data and to the rate limits. No token needed. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sandbox/params.h"
+#include "sandbox/query.h"
+#include "sandbox/render.h"
+#include "sandbox/sandbox.h"
+
+#define STREAM_CHUNK (64 * 1024)
+
+static int is_method(const struct sb_request *req, const char *m) {
+  return strcmp(req->method, m) == 0 || (strcmp(m, "GET") == 0 && strcmp(req->method, "HEAD") == 0);
+}
+
+static int parse_count(const char *s, long long max, long long *out) {
+  char *end;
+  if (!s || !*s || *s == '-' || *s == '+')
+    return MS_EINVAL;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || *end || v < 0 || v > max)
+    return MS_EINVAL;
+  *out = v;
+  return MS_OK;
+}
+
+static int parse_positive(const char *s, double max, double *out) {
+  char *end;
+  if (!s || !*s)
+    return MS_EINVAL;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || *end || !isfinite(v) || v <= 0 || v > max)
+    return MS_EINVAL;
+  *out = v;
+  return MS_OK;
+}
+
+/* The shop named by ?shop=, NULL for all; answers 404 itself when unknown. */
+static int shop_param(struct sandbox *sb, const struct sb_params *p, struct sb_response *res,
+                      struct sb_shop **out) {
+  const char *name = sb_params_get(p, "shop");
+  *out = NULL;
+  if (!name)
+    return MS_OK;
+  *out = sandbox_shop(sb, name, strlen(name));
+  if (!*out) {
+    char msg[160];
+    snprintf(msg, sizeof(msg), "unknown shop '%.60s'; GET /_sandbox/info lists the shops", name);
+    sb_response_error(res, 404, msg);
+    return MS_ENOTFOUND;
+  }
+  return MS_OK;
+}
+
+/* ---- streamed JSONL bodies ---- */
+
+struct jsonl_stream {
+  struct sandbox *sb;     /* the sandbox */
+  struct sb_shop *shop;   /* truth: the shop; requests: filter or NULL */
+  struct sb_order *snap;  /* truth: index entries copied at the start */
+  size_t n;               /* truth: entries in snap */
+  uint64_t next;          /* truth: next entry; requests: next seq */
+  uint64_t end;           /* requests: seq to stop before */
+  struct buf pending;     /* rendered, not yet sent */
+  size_t sent;            /* bytes of pending already sent */
+};
+
+static void stream_free(void *ctx) {
+  struct jsonl_stream *s = ctx;
+  if (!s)
+    return;
+  free(s->snap);
+  buf_release(&s->pending);
+  free(s);
+}
+
+static ssize_t stream_copy(struct jsonl_stream *s, char *out, size_t max) {
+  size_t avail = s->pending.len - s->sent;
+  if (avail > max)
+    avail = max;
+  if (avail)
+    memcpy(out, s->pending.data + s->sent, avail);
+  s->sent += avail;
+  if (s->sent == s->pending.len) {
+    buf_reset(&s->pending);
+    s->sent = 0;
+  }
+  return (ssize_t)avail;
+}
+
+static ssize_t truth_next(void *ctx, char *out, size_t max) {
+  struct jsonl_stream *s = ctx;
+  while (s->pending.len - s->sent < max && s->next < s->n) {
+    if (sb_order_render(s->shop, &s->snap[s->next++], NULL, &s->pending) ||
+        buf_putc(&s->pending, '\n'))
+      return -1;
+  }
+  return stream_copy(s, out, max);
+}
+
+static ssize_t requests_next(void *ctx, char *out, size_t max) {
+  struct jsonl_stream *s = ctx;
+  if (s->pending.len - s->sent < max && s->next < s->end) {
+    pthread_mutex_lock(&s->sb->lock);
+    uint64_t first = sb_reqlog_first(&s->sb->log);
+    if (s->next < first)
+      s->next = first; /* older entries were evicted meanwhile */
+    for (; s->pending.len - s->sent < max && s->next < s->end; s->next++) {
+      const struct sb_logent *e = sb_reqlog_get(&s->sb->log, s->next);
+      if (!e)
+        continue;
+      if (s->shop && (e->shop_len != strlen(s->shop->name) ||
+                      memcmp(e->text, s->shop->name, e->shop_len) != 0))
+        continue;
+      if (sb_logent_json(e, &s->pending)) {
+        pthread_mutex_unlock(&s->sb->lock);
+        return -1;
+      }
+    }
+    pthread_mutex_unlock(&s->sb->lock);
+  }
+  return stream_copy(s, out, max);
+}
+
+static struct jsonl_stream *stream_new(struct sandbox *sb, struct sb_response *res,
+                                       sb_stream_fn fn) {
+  struct jsonl_stream *s = calloc(1, sizeof(*s));
+  if (!s) {
+    sb_response_error(res, 500, "out of memory");
+    return NULL;
+  }
+  s->sb = sb;
+  buf_init(&s->pending, 0);
+  res->stream = fn;
+  res->stream_free = stream_free;
+  res->stream_ctx = s;
+  res->content_type = "application/x-ndjson; charset=utf-8";
+  return s;
+}
+
+/* GET /_sandbox/truth?shop=S[&created_at_min=..&created_at_max=..&updated_at_min=..&...]
+ * Every order of the shop (status any unless ?status= is given), as the API
+ * renders it now, one per line, ascending by id. */
+static void truth(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
+  struct sb_shop *shop;
+  struct sb_filter *f;
+  struct jsonl_stream *s;
+  if (shop_param(sb, p, res, &shop))
+    return;
+  if (!shop) {
+    sb_response_error(res, 400, "shop is required: GET /_sandbox/truth?shop=NAME");
+    return;
+  }
+  f = malloc(sizeof(*f));
+  if (!f) {
+    sb_response_error(res, 500, "out of memory");
+    return;
+  }
+  if (sb_filter_parse(p, f, &res->body)) {
+    res->status = 400;
+    free(f);
+    return;
+  }
+  if (!sb_params_get(p, "status"))
+    f->status = SB_ST_ANY;
+  f->ascending = 1;
+  s = stream_new(sb, res, truth_next);
+  if (!s) {
+    free(f);
+    return;
+  }
+  s->shop = shop;
+  pthread_mutex_lock(&sb->lock);
+  s->snap = malloc((shop->norders ? shop->norders : 1) * sizeof(*s->snap));
+  if (s->snap)
+    for (size_t i = 0; i < shop->norders; i++)
+      if (sb_filter_match(f, &shop->orders[i]))
+        s->snap[s->n++] = shop->orders[i];
+  pthread_mutex_unlock(&sb->lock);
+  free(f);
+  if (!s->snap) {
+    res->stream = NULL;
+    sb_response_error(res, 500, "out of memory");
+  }
+}
+
+/* GET /_sandbox/requests[?shop=S][&since=SEQ]: log entries with seq > SEQ. */
+static void requests(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
+  struct sb_shop *shop;
+  struct jsonl_stream *s;
+  long long since = 0;
+  const char *v = sb_params_get(p, "since");
+  if (shop_param(sb, p, res, &shop))
+    return;
+  if (v && parse_count(v, INT64_MAX, &since)) {
+    sb_response_error(res, 400, "since must be a request sequence number (0 or more)");
+    return;
+  }
+  s = stream_new(sb, res, requests_next);
+  if (!s)
+    return;
+  s->shop = shop;
+  s->next = (uint64_t)since + 1;
+  pthread_mutex_lock(&sb->lock);
+  s->end = sb->log.next_seq;
+  pthread_mutex_unlock(&sb->lock);
+}
+
+/* GET /_sandbox/stats */
+static void stats(struct sandbox *sb, struct sb_response *res) {
+  struct buf *b = &res->body;
+  pthread_mutex_lock(&sb->lock);
+  buf_printf(b, "{\"requests\":%llu,\"throttled\":%llu,\"shops\":{",
+             (unsigned long long)sb->requests, (unsigned long long)sb->throttled);
+  for (int i = 0; i < sb->cfg.nshops; i++) {
+    const struct sb_shop_state *st = &sb->state[i];
+    buf_printf(b, "%s\"%s\":{\"requests\":%llu,\"throttled\":%llu,\"orders\":%zu}", i ? "," : "",
+               sb->shops[i].name, (unsigned long long)st->requests,
+               (unsigned long long)st->throttled, sb->shops[i].norders);
+  }
+  pthread_mutex_unlock(&sb->lock);
+  buf_puts(b, "}}");
+}
+
+/* GET /_sandbox/info: what is served where. */
+static void info(struct sandbox *sb, struct sb_response *res) {
+  struct buf *b = &res->body;
+  char now[TIME_STR_LEN];
+  time_format(sandbox_now(sb), 0, 1, now);
+  buf_printf(b, "{\"base_url\":\"%s\",\"token\":", sb->base_url);
+  buf_json_str(b, sb->cfg.token);
+  buf_printf(b, ",\"seed\":%llu,\"days\":%d,\"now\":\"%s\",\"shops\":[",
+             (unsigned long long)sb->cfg.seed, sb->cfg.days, now);
+  pthread_mutex_lock(&sb->lock);
+  for (int i = 0; i < sb->cfg.nshops; i++) {
+    const struct sb_shop *s = &sb->shops[i];
+    buf_printf(b,
+               "%s{\"name\":\"%s\",\"url\":\"%s/shops/%s\",\"timezone\":\"%s\",\"currency\":\"%s\","
+               "\"orders\":%zu}",
+               i ? "," : "", s->name, sb->base_url, s->name, s->tzid, sb_shop_currency(s),
+               s->norders);
+  }
+  pthread_mutex_unlock(&sb->lock);
+  buf_puts(b, "]}");
+}
+
+/* POST /_sandbox/mutate?[shop=S&]update=N&create=M (per shop) */
+static void mutate(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
+  struct sb_shop *shop;
+  long long update = 0, create = 0;
+  unsigned long long updated = 0, created = 0;
+  const char *u = sb_params_get(p, "update"), *c = sb_params_get(p, "create");
+  int rc = MS_OK;
+  if (shop_param(sb, p, res, &shop))
+    return;
+  if ((u && parse_count(u, SB_MUTATE_MAX, &update)) ||
+      (c && parse_count(c, SB_MUTATE_MAX, &create))) {
+    sb_response_error(res, 400, "update and create must be whole numbers from 0 to 1000000");
+    return;
+  }
+  pthread_mutex_lock(&sb->lock);
+  int64_t now = sandbox_now(sb);
+  for (int i = 0; i < sb->cfg.nshops; i++) {
+    struct sb_shop *s = &sb->shops[i];
+    if (shop && s != shop)
+      continue;
+    for (long long k = 0; k < update && s->norders; k++, updated++)
+      sb_shop_update_one(s, now);
+    for (long long k = 0; !rc && k < create; k++) {
+      rc = sb_shop_create_order(s, now);
+      created += !rc;
+    }
+  }
+  pthread_mutex_unlock(&sb->lock);
+  if (rc) {
+    sb_response_error(res, 507, "the sandbox cannot hold more orders");
+    return;
+  }
+  buf_printf(&res->body, "{\"updated\":%llu,\"created\":%llu}", updated, created);
+}
+
+/* POST /_sandbox/config?[shop=S&]bucket_size=N&leak_rate=R&rate_limit=0|1 */
+static void config(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
+  struct sb_shop *shop;
+  double size = 0, leak = 0;
+  long long on = -1;
+  const char *vs = sb_params_get(p, "bucket_size"), *vl = sb_params_get(p, "leak_rate"),
+             *vr = sb_params_get(p, "rate_limit");
+  if (shop_param(sb, p, res, &shop))
+    return;
+  if ((vs && parse_positive(vs, 1000000, &size)) || (vl && parse_positive(vl, 1000000, &leak)) ||
+      (vr && parse_count(vr, 1, &on))) {
+    sb_response_error(res, 400,
+                      "bucket_size and leak_rate must be positive numbers, rate_limit 0 or 1");
+    return;
+  }
+  if (vs && size != floor(size)) {
+    sb_response_error(res, 400, "bucket_size must be a whole number");
+    return;
+  }
+  pthread_mutex_lock(&sb->lock);
+  double now = sandbox_mono();
+  buf_puts(&res->body, "{\"shops\":{");
+  for (int i = 0, first = 1; i < sb->cfg.nshops; i++) {
+    struct sb_bucket *bk = &sb->state[i].bucket;
+    if (shop && &sb->shops[i] != shop)
+      continue;
+    sb_bucket_drain(bk, now);
+    if (vs)
+      bk->size = size;
+    if (vl)
+      bk->leak = leak;
+    if (vr)
+      bk->enabled = (int)on;
+    if (bk->level > bk->size)
+      bk->level = bk->size;
+    buf_printf(&res->body,
+               "%s\"%s\":{\"bucket_size\":%.0f,\"leak_rate\":%g,\"rate_limit\":%s,\"level\":%.3f}",
+               first ? "" : ",", sb->shops[i].name, bk->size, bk->leak,
+               bk->enabled ? "true" : "false", bk->level);
+    first = 0;
+  }
+  pthread_mutex_unlock(&sb->lock);
+  buf_puts(&res->body, "}}");
+}
+
+void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res) {
+  static const struct {
+    const char *path;   /* under /_sandbox/ */
+    const char *method; /* the one accepted (GET also takes HEAD) */
+  } routes[] = {{"truth", "GET"},   {"requests", "GET"}, {"stats", "GET"},
+                {"info", "GET"},    {"mutate", "POST"},  {"config", "POST"}};
+  struct sb_params *p;
+  const char *name = req->path + (strncmp(req->path, "/_sandbox/", 10) == 0 ? 10 : 9);
+  size_t r, nroutes = sizeof(routes) / sizeof(routes[0]);
+  for (r = 0; r < nroutes && strcmp(name, routes[r].path) != 0; r++)
+    ;
+  if (r == nroutes) {
+    sb_response_error(res, 404,
+                      "Not Found: the sandbox serves /_sandbox/truth, requests, stats, info, "
+                      "mutate and config");
+    return;
+  }
+  if (!is_method(req, routes[r].method)) {
+    char msg[96];
+    snprintf(msg, sizeof(msg), "Method Not Allowed: use %s for /_sandbox/%s", routes[r].method,
+             routes[r].path);
+    sb_response_header(res, "Allow", routes[r].method);
+    sb_response_error(res, 405, msg);
+    return;
+  }
+  p = malloc(sizeof(*p));
+  if (!p) {
+    sb_response_error(res, 500, "out of memory");
+    return;
+  }
+  switch (sb_params_parse(p, req->query)) {
+  case SB_PARAMS_OK:
+    break;
+  case SB_PARAMS_TOO_LONG:
+    sb_response_error(res, 414, "Request-URI Too Large: URLs are limited to 8192 bytes.");
+    free(p);
+    return;
+  default:
+    sb_response_error(res, 400, "The query string has too many parameters or cannot be decoded.");
+    free(p);
+    return;
+  }
+  switch (r) {
+  case 0:
+    truth(sb, p, res);
+    break;
+  case 1:
+    requests(sb, p, res);
+    break;
+  case 2:
+    stats(sb, res);
+    break;
+  case 3:
+    info(sb, res);
+    break;
+  case 4:
+    mutate(sb, p, res);
+    break;
+  default:
+    config(sb, p, res);
+    break;
+  }
+  free(p);
+}

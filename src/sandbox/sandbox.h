@@ -1,0 +1,117 @@
+/* `marketsync sandbox`: a local emulator of the Shopify Admin REST API.
+ *
+ * struct sandbox holds the generated shops, their rate-limit buckets, the
+ * request log and the counters, all behind one mutex. Requests arrive as a
+ * struct sb_request and leave as a struct sb_response, so the handlers know
+ * nothing of the HTTP server (server.c) and can be driven from tests. */
+#ifndef MS_SANDBOX_SANDBOX_H
+#define MS_SANDBOX_SANDBOX_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sandbox/bucket.h"
+#include "sandbox/gen.h"
+#include "sandbox/reqlog.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#define SB_TOKEN_MAX 128     /* access token length */
+#define SB_MAX_HEADERS 8     /* response headers besides Content-Type */
+#define SB_MUTATE_MAX 1000000 /* update or create per /_sandbox/mutate call */
+
+struct sb_config {
+  char host[64];                               /* listen address, e.g. 127.0.0.1 */
+  int port;                                    /* 0: any free port */
+  uint64_t seed;                               /* data seed */
+  struct sb_shop_conf shops[SB_MAX_SHOPS];     /* the shops */
+  int nshops;                                  /* entries in shops */
+  int days;                                    /* days of history before today */
+  int64_t now;                                 /* the world's clock at start */
+  char token[SB_TOKEN_MAX];                    /* accepted access token */
+  double bucket_size;                          /* leaky bucket capacity */
+  double leak_rate;                            /* requests drained per second */
+  int rate_limit;                              /* 0: never answer 429 */
+  int threads;                                 /* server worker threads */
+  size_t log_entries;                          /* request log ring size */
+};
+
+struct sb_shop_state {
+  struct sb_bucket bucket; /* rate limit */
+  uint64_t requests;       /* API requests to this shop */
+  uint64_t throttled;      /* of which answered 429 */
+};
+
+struct sandbox {
+  struct sb_config cfg;         /* as started (limits may change later) */
+  pthread_mutex_t lock;         /* guards everything below */
+  struct sb_shop *shops;        /* cfg.nshops shops */
+  struct sb_shop_state *state;  /* one per shop */
+  struct sb_reqlog log;         /* API request log */
+  uint64_t requests;            /* all API requests */
+  uint64_t throttled;           /* all 429s */
+  double mono_start;            /* monotonic seconds at start */
+  char base_url[96];            /* "http://127.0.0.1:PORT", set by the server */
+};
+
+struct sb_request {
+  const char *method; /* "GET", "POST", ... */
+  const char *path;   /* raw path, without the query */
+  const char *query;  /* raw query string without '?', "" when none */
+  const char *host;   /* Host header, or NULL */
+  const char *token;  /* X-Shopify-Access-Token header, or NULL */
+  int body_too_big;   /* the request body went over the server's limit */
+};
+
+struct sb_header {
+  char name[40]; /* "Link" */
+  char *value;   /* owned */
+};
+
+/* A body producer for long answers (JSONL): fills out with up to max bytes;
+ * returns the bytes written, 0 at the end, or -1 on failure. */
+typedef ssize_t (*sb_stream_fn)(void *ctx, char *out, size_t max);
+
+struct sb_response {
+  int status;                              /* HTTP status */
+  const char *content_type;                /* static string */
+  struct buf body;                         /* the body, unless streamed */
+  struct sb_header headers[SB_MAX_HEADERS]; /* extra headers */
+  int nheaders;                            /* entries in headers */
+  sb_stream_fn stream;                     /* MAY be NULL: then body is sent */
+  void (*stream_free)(void *ctx);          /* frees stream_ctx; MAY be NULL */
+  void *stream_ctx;                        /* for stream */
+};
+
+void sb_config_defaults(struct sb_config *cfg);
+/* Generates the shops' data. */
+int sandbox_new(const struct sb_config *cfg, struct sandbox **out, struct err *err);
+void sandbox_free(struct sandbox *sb);
+
+/* Monotonic seconds. */
+double sandbox_mono(void);
+/* The world's wall clock: cfg.now plus the time since start. */
+int64_t sandbox_now(const struct sandbox *sb);
+/* Milliseconds since start, for the request log. */
+uint64_t sandbox_ms(const struct sandbox *sb);
+/* The shop with this name, or NULL. */
+struct sb_shop_state *sandbox_state(struct sandbox *sb, const struct sb_shop *shop);
+struct sb_shop *sandbox_shop(struct sandbox *sb, const char *name, size_t len);
+
+/* Answers one request. Thread-safe. */
+void sandbox_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res);
+
+void sb_response_init(struct sb_response *res);
+void sb_response_release(struct sb_response *res);
+int sb_response_header(struct sb_response *res, const char *name, const char *value);
+/* Sets status and a JSON body {"errors":MESSAGE} (MESSAGE as a string). */
+void sb_response_error(struct sb_response *res, int status, const char *message);
+
+/* In shopify.c: the /shops/NAME/admin/api/... endpoints. */
+void sb_shopify_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res);
+/* In admin.c: the /_sandbox/... endpoints. */
+void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res);
+
+#endif

@@ -1,0 +1,1777 @@
+/* The SQLite backend of the store.
+ *
+ * One connection per struct store; not safe to share between threads. The
+ * file is opened in WAL mode with synchronous=NORMAL, foreign keys on and a
+ * 5 s busy timeout, then brought up to date by the embedded migrations.
+ * Every statement the hot paths use is prepared once and kept in the
+ * backend (see stmt_sql[]); each use binds, steps and resets it. Writes
+ * that belong together run in one BEGIN IMMEDIATE transaction, which also
+ * serialises claims between processes sharing the file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "store/migrations.h"
+#include "store/store.h"
+#include "util/buf.h"
+
+#define BUSY_TIMEOUT_MS 5000
+#define EXTERNAL_ID_MAX 255 /* longest external id we accept, bytes */
+#define ERROR_TEXT_MAX 1000 /* stored error messages are cut to this, bytes */
+#define SLICE_ROWS_MAX 10000000
+
+/* Columns of a slice row, in the order slice_from_row() reads them. */
+#define SLICE_COLS                                                                                 \
+  "source_id, stream, day, status, cursor, pages, records, inserted, updated, unchanged, "         \
+  "retries, last_error, started_at, updated_at, completed_at, lease_owner, lease_token, "          \
+  "lease_expires"
+#define SLICE_KEY "source_id = ?1 AND stream = ?2 AND day = ?3"
+/* A fenced write matches only while our lease token is current. */
+#define SLICE_FENCE SLICE_KEY " AND lease_token = ?4 AND status = 'in_progress'"
+
+#define SOURCE_COLS                                                                                \
+  "id, name, connector, settings, credentials, created_at, last_sync_at, last_error"
+
+#define RUN_COLS                                                                                   \
+  "id, trigger, scope, started_at, finished_at, status, slices_total, slices_completed, "          \
+  "slices_failed, pages, records, inserted, updated, unchanged, requests, retries, "               \
+  "rate_limited, pid"
+
+#define ORDER_VALUES                                                                               \
+  "name = ?3, created_at = ?4, updated_at = ?5, status = ?6, financial_status = ?7, "              \
+  "fulfillment_status = ?8, total_price = ?9, total_minor = ?10, currency = ?11, raw = ?12, "      \
+  "last_synced_at = ?13"
+
+/* Statements kept prepared for the life of the connection. */
+enum stmt_id {
+  ST_BEGIN,
+  ST_COMMIT,
+  ST_ROLLBACK,
+  ST_VERSION,
+  ST_SOURCE_INSERT,
+  ST_SOURCE_BY_NAME,
+  ST_SOURCE_BY_ID,
+  ST_SOURCE_UPDATE,
+  ST_SOURCE_DELETE,
+  ST_SLICE_ENSURE,
+  ST_SLICE_GET,
+  ST_SLICE_TAKE,
+  ST_SLICE_RESET,
+  ST_SLICE_FAIL,
+  ST_SLICE_RESTART,
+  ST_SLICE_RELEASE,
+  ST_SLICE_PAGE,
+  ST_ORDER_STAMP,
+  ST_ORDER_INSERT,
+  ST_ORDER_UPDATE,
+  ST_ORDER_TOUCH,
+  ST_ITEMS_DELETE,
+  ST_ITEM_INSERT,
+  ST_ITEMS_RAW,
+  ST_RUN_INSERT,
+  ST_RUN_UPDATE,
+  ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
+    [ST_SOURCE_INSERT] = "INSERT INTO sources (name, connector, settings, credentials, created_at, "
+                         "last_sync_at, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                         "RETURNING id",
+    [ST_SOURCE_BY_NAME] = "SELECT " SOURCE_COLS " FROM sources WHERE name = ?1",
+    [ST_SOURCE_BY_ID] = "SELECT " SOURCE_COLS " FROM sources WHERE id = ?1",
+    [ST_SOURCE_UPDATE] = "UPDATE sources SET name = ?2, connector = ?3, settings = ?4, "
+                         "credentials = ?5, last_sync_at = ?6, last_error = ?7 WHERE id = ?1",
+    [ST_SOURCE_DELETE] = "DELETE FROM sources WHERE name = ?1",
+    [ST_SLICE_ENSURE] = "INSERT INTO slices (source_id, stream, day) VALUES (?1, ?2, ?3) "
+                        "ON CONFLICT (source_id, stream, day) DO NOTHING",
+    [ST_SLICE_GET] = "SELECT " SLICE_COLS " FROM slices WHERE " SLICE_KEY,
+    [ST_SLICE_TAKE] = "UPDATE slices SET status = 'in_progress', lease_owner = ?4, "
+                      "lease_token = lease_token + 1, lease_expires = ?5, "
+                      "started_at = CASE WHEN started_at = 0 THEN ?6 ELSE started_at END, "
+                      "updated_at = ?6 WHERE " SLICE_KEY " RETURNING " SLICE_COLS,
+    [ST_SLICE_RESET] = "INSERT INTO slices (source_id, stream, day, updated_at) "
+                       "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (source_id, stream, day) DO UPDATE "
+                       "SET status = 'pending', cursor = NULL, pages = 0, records = 0, "
+                       "inserted = 0, updated = 0, unchanged = 0, retries = 0, "
+                       "last_error = NULL, started_at = 0, updated_at = excluded.updated_at, "
+                       "completed_at = 0, lease_owner = '', "
+                       "lease_token = slices.lease_token + 1, lease_expires = 0",
+    [ST_SLICE_FAIL] = "UPDATE slices SET status = ?5, last_error = ?6, retries = retries + 1, "
+                      "lease_owner = '', lease_expires = 0, updated_at = ?7 WHERE " SLICE_FENCE,
+    [ST_SLICE_RESTART] = "UPDATE slices SET cursor = NULL, last_error = ?5, updated_at = ?6 "
+                         "WHERE " SLICE_FENCE,
+    [ST_SLICE_RELEASE] = "UPDATE slices SET status = 'pending', lease_owner = '', "
+                         "lease_expires = 0, updated_at = ?5 WHERE " SLICE_FENCE,
+    [ST_SLICE_PAGE] =
+        "UPDATE slices SET cursor = ?5, pages = pages + 1, records = records + ?6, "
+        "inserted = inserted + ?7, updated = updated + ?8, unchanged = unchanged + ?9, "
+        "retries = 0, last_error = NULL, updated_at = ?10, "
+        "status = CASE WHEN ?5 IS NULL THEN 'completed' ELSE 'in_progress' END, "
+        "completed_at = CASE WHEN ?5 IS NULL THEN ?10 ELSE completed_at END, "
+        "lease_owner = CASE WHEN ?5 IS NULL THEN '' ELSE lease_owner END, "
+        "lease_expires = CASE WHEN ?5 IS NULL THEN 0 ELSE lease_expires END "
+        "WHERE " SLICE_FENCE " RETURNING " SLICE_COLS,
+    [ST_ORDER_STAMP] = "SELECT updated_at FROM orders WHERE source_id = ?1 AND external_id = ?2",
+    [ST_ORDER_INSERT] = "INSERT INTO orders (source_id, external_id, name, created_at, "
+                        "updated_at, status, financial_status, fulfillment_status, total_price, "
+                        "total_minor, currency, raw, last_synced_at, first_seen_at) VALUES "
+                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+    [ST_ORDER_UPDATE] = "UPDATE orders SET " ORDER_VALUES " WHERE source_id = ?1 AND "
+                        "external_id = ?2",
+    [ST_ORDER_TOUCH] = "UPDATE orders SET last_synced_at = ?3 WHERE source_id = ?1 AND "
+                       "external_id = ?2",
+    [ST_ITEMS_DELETE] = "DELETE FROM order_items WHERE source_id = ?1 AND order_external_id = ?2",
+    [ST_ITEM_INSERT] =
+        "INSERT INTO order_items (source_id, order_external_id, external_id, line_no, sku, "
+        "title, quantity, price, price_minor, currency, price_missing, raw) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+        "ON CONFLICT (source_id, order_external_id, external_id) DO UPDATE SET "
+        "line_no = excluded.line_no, sku = excluded.sku, title = excluded.title, "
+        "quantity = excluded.quantity, price = excluded.price, "
+        "price_minor = excluded.price_minor, currency = excluded.currency, "
+        "price_missing = excluded.price_missing, raw = excluded.raw",
+    [ST_ITEMS_RAW] = "SELECT raw FROM order_items WHERE source_id = ?1 AND "
+                     "order_external_id = ?2 ORDER BY line_no, external_id",
+    [ST_RUN_INSERT] = "INSERT INTO runs (trigger, scope, started_at, finished_at, status, "
+                      "slices_total, slices_completed, slices_failed, pages, records, inserted, "
+                      "updated, unchanged, requests, retries, rate_limited, pid) VALUES "
+                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                      "?17) RETURNING id",
+    [ST_RUN_UPDATE] = "UPDATE runs SET trigger = ?2, scope = ?3, started_at = ?4, "
+                      "finished_at = ?5, status = ?6, slices_total = ?7, "
+                      "slices_completed = ?8, slices_failed = ?9, pages = ?10, records = ?11, "
+                      "inserted = ?12, updated = ?13, unchanged = ?14, requests = ?15, "
+                      "retries = ?16, rate_limited = ?17, pid = ?18 WHERE id = ?1",
+};
+
+struct sqlite_store {
+  struct store base;             /* MUST be first: what callers hold */
+  sqlite3 *db;                   /* the connection */
+  char *path;                    /* file name, for messages */
+  sqlite3_stmt *stmts[ST_COUNT]; /* prepared on first use, finalized on close */
+};
+
+/* Binds ?1, ?2, ... in order and remembers the first failure. */
+struct binder {
+  sqlite3_stmt *st; /* statement being bound */
+  int i;            /* last index bound */
+  int rc;           /* first SQLite error, SQLITE_OK if none */
+};
+
+/* A slice named for messages: "2025-01-02 orders of source 3". */
+struct slice_name {
+  char text[DATE_STR_LEN + MS_STREAM_MAX + 48]; /* the name */
+};
+
+extern const struct store_ops sqlite_store_ops;
+
+static struct sqlite_store *backend(struct store *st) {
+  return (struct sqlite_store *)st;
+}
+
+static int64_t now_utc(void) {
+  return (int64_t)time(NULL);
+}
+
+/* ---- errors ---------------------------------------------------------- */
+
+/* The one place SQLite result codes become ours. */
+static int code_from_sqlite(int rc) {
+  switch (rc & 0xff) {
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return MS_EBUSY;
+  case SQLITE_FULL:
+  case SQLITE_IOERR:
+  case SQLITE_CANTOPEN:
+    return MS_EIO;
+  case SQLITE_NOMEM:
+    return MS_ENOMEM;
+  default:
+    return MS_EDB;
+  }
+}
+
+/* Sets err from the connection's last error, prefixed with what we were
+ * doing. Call before anything else touches the connection. */
+static int db_fail(struct sqlite_store *s, int rc, struct err *err, const char *what) {
+  const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+    return err_set(err, MS_EBUSY,
+                   "%s: database %s is busy (%s); another marketsync is writing to it, "
+                   "try again",
+                   what, s->path, msg);
+  return err_set(err, code_from_sqlite(rc), "%s: %s (database %s)", what, msg, s->path);
+}
+
+static void slice_name_set(struct slice_name *n, int64_t source_id, const char *stream,
+                           struct civil_date day) {
+  char d[DATE_STR_LEN];
+  date_format(day, d);
+  snprintf(n->text, sizeof(n->text), "%s %s of source %lld", d, stream, (long long)source_id);
+}
+
+/* ---- statements ------------------------------------------------------ */
+
+/* Returns the kept statement, prepared on first use; its bindings are
+ * cleared. The caller MUST sqlite3_reset() it when done. */
+static int stmt_get(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt **out, struct err *err) {
+  int rc;
+  if (!s->stmts[id]) {
+    rc =
+        sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id], NULL);
+    if (rc)
+      return db_fail(s, rc, err, "preparing a query");
+  }
+  rc = sqlite3_clear_bindings(s->stmts[id]);
+  if (rc)
+    return db_fail(s, rc, err, "preparing a query");
+  *out = s->stmts[id];
+  return MS_OK;
+}
+
+static void bind_init(struct binder *b, sqlite3_stmt *st) {
+  b->st = st;
+  b->i = 0;
+  b->rc = SQLITE_OK;
+}
+
+static void bind_int(struct binder *b, int64_t v) {
+  int rc = sqlite3_bind_int64(b->st, ++b->i, v);
+  if (!b->rc)
+    b->rc = rc;
+}
+
+static void bind_null(struct binder *b) {
+  int rc = sqlite3_bind_null(b->st, ++b->i);
+  if (!b->rc)
+    b->rc = rc;
+}
+
+/* NULL binds SQL NULL. The text MUST outlive the statement's step. */
+static void bind_textn(struct binder *b, const char *s, size_t len) {
+  int rc;
+  if (!s) {
+    bind_null(b);
+    return;
+  }
+  if (len > (size_t)INT32_MAX) {
+    ++b->i;
+    if (!b->rc)
+      b->rc = SQLITE_TOOBIG;
+    return;
+  }
+  rc = sqlite3_bind_text(b->st, ++b->i, s, (int)len, SQLITE_STATIC);
+  if (!b->rc)
+    b->rc = rc;
+}
+
+static void bind_text(struct binder *b, const char *s) {
+  bind_textn(b, s, s ? strlen(s) : 0);
+}
+
+/* Empty text binds NULL: "the API sent none". */
+static void bind_text_or_null(struct binder *b, const char *s) {
+  bind_text(b, s && *s ? s : NULL);
+}
+
+static void bind_date(struct binder *b, char buf[DATE_STR_LEN], struct civil_date day) {
+  date_format(day, buf);
+  bind_text(b, buf);
+}
+
+/* Steps a statement that returns no rows (or whose rows are ignored) and
+ * resets it. Returns the SQLite code (SQLITE_OK on success). */
+static int stmt_run(sqlite3_stmt *st) {
+  int rc;
+  do
+    rc = sqlite3_step(st);
+  while (rc == SQLITE_ROW);
+  if (rc == SQLITE_DONE)
+    rc = SQLITE_OK;
+  return rc;
+}
+
+static const char *col_text(sqlite3_stmt *st, int col) {
+  return (const char *)sqlite3_column_text(st, col);
+}
+
+/* strdup of a nullable column: NULL stays NULL. */
+static int col_dup(sqlite3_stmt *st, int col, char **out) {
+  const char *t;
+  *out = NULL;
+  if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    return MS_OK;
+  t = col_text(st, col);
+  if (!t)
+    return MS_ENOMEM;
+  *out = strdup(t);
+  return *out ? MS_OK : MS_ENOMEM;
+}
+
+static void col_copy(sqlite3_stmt *st, int col, char *dst, size_t size) {
+  const char *t = col_text(st, col);
+  snprintf(dst, size, "%s", t ? t : "");
+}
+
+/* ---- transactions ---------------------------------------------------- */
+
+static int exec_kept(struct sqlite_store *s, enum stmt_id id, struct err *err, const char *what) {
+  sqlite3_stmt *st;
+  int rc = stmt_get(s, id, &st, err);
+  if (rc)
+    return rc;
+  rc = stmt_run(st);
+  if (rc)
+    rc = db_fail(s, rc, err, what);
+  sqlite3_reset(st);
+  return rc;
+}
+
+static int tx_begin(struct sqlite_store *s, struct err *err) {
+  return exec_kept(s, ST_BEGIN, err, "starting a transaction");
+}
+
+static int tx_commit(struct sqlite_store *s, struct err *err) {
+  return exec_kept(s, ST_COMMIT, err, "committing");
+}
+
+/* After a failure: err already says why, so a failed rollback adds nothing
+ * (SQLite rolls back by itself when it cannot). */
+static void tx_rollback(struct sqlite_store *s) {
+  if (!sqlite3_get_autocommit(s->db))
+    (void)exec_kept(s, ST_ROLLBACK, NULL, "rolling back");
+}
+
+/* ---- opening and migrations ------------------------------------------ */
+
+static int known_schema(void) {
+  int v = 0;
+  for (const struct migration *m = ms_migrations; m->number; m++)
+    if (m->number > v)
+      v = m->number;
+  return v;
+}
+
+/* Runs one statement that yields at most one integer. */
+static int query_int(struct sqlite_store *s, const char *sql, int64_t *out, struct err *err,
+                     const char *what) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+  if (!rc) {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      *out = sqlite3_column_int64(st, 0);
+      rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+      rc = SQLITE_OK;
+    }
+  }
+  if (rc)
+    rc = db_fail(s, rc, err, what);
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int damaged(struct sqlite_store *s, int rc, struct err *err) {
+  int code = code_from_sqlite(rc);
+  if (code != MS_EDB)
+    return db_fail(s, rc, err, "opening");
+  return err_set(err, MS_EDB,
+                 "%s is not a marketsync database or is damaged: %s; check the path, or "
+                 "restore it from a backup",
+                 s->path, sqlite3_errmsg(s->db));
+}
+
+/* What the file holds: *version is the newest migration applied, 0 for a
+ * new file. A SQLite file of another program is refused. */
+static int inspect(struct sqlite_store *s, int *version, struct err *err) {
+  int64_t objects = 0, ours = 0, v = 0;
+  int rc;
+  struct err tmp;
+  rc = query_int(s, "SELECT count(*) FROM sqlite_schema", &objects, &tmp, "reading the schema");
+  if (!rc)
+    rc = query_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'schema_migrations'", &ours,
+                   &tmp, "reading the schema");
+  if (rc)
+    return damaged(s, sqlite3_extended_errcode(s->db), err);
+  if (objects > 0 && !ours)
+    return err_set(err, MS_EDB,
+                   "%s is not a marketsync database or is damaged: it holds tables of another "
+                   "program; give marketsync a new file",
+                   s->path);
+  if (ours) {
+    rc = query_int(s, "SELECT coalesce(max(version), 0) FROM schema_migrations", &v, &tmp,
+                   "reading the schema version");
+    if (rc)
+      return damaged(s, sqlite3_extended_errcode(s->db), err);
+  }
+  *version = (int)v;
+  return MS_OK;
+}
+
+static int pragma(struct sqlite_store *s, const char *sql, struct err *err) {
+  int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+  if (rc)
+    return db_fail(s, rc, err, "setting up the connection");
+  return MS_OK;
+}
+
+static int apply_migration(struct sqlite_store *s, const struct migration *m, struct err *err) {
+  char what[128];
+  int64_t have = 0;
+  sqlite3_stmt *st = NULL;
+  int rc;
+  snprintf(what, sizeof(what), "applying migration %s", m->name);
+  rc = tx_begin(s, err);
+  if (rc)
+    return rc;
+  /* Another process may have applied it while we waited for the lock. */
+  rc = query_int(s, "SELECT coalesce(max(version), 0) FROM schema_migrations", &have, err, what);
+  if (rc || have >= m->number)
+    goto done;
+  rc = sqlite3_exec(s->db, m->sql, NULL, NULL, NULL);
+  if (rc) {
+    rc = db_fail(s, rc, err, what);
+    goto done;
+  }
+  rc = sqlite3_prepare_v2(s->db,
+                          "INSERT INTO schema_migrations (version, name, applied_at) "
+                          "VALUES (?1, ?2, ?3)",
+                          -1, &st, NULL);
+  if (!rc) {
+    struct binder b;
+    bind_init(&b, st);
+    bind_int(&b, m->number);
+    bind_text(&b, m->name);
+    bind_int(&b, now_utc());
+    rc = b.rc ? b.rc : stmt_run(st);
+  }
+  if (rc)
+    rc = db_fail(s, rc, err, what);
+done:
+  sqlite3_finalize(st);
+  if (!rc)
+    return tx_commit(s, err);
+  tx_rollback(s);
+  return rc;
+}
+
+static int migrate(struct sqlite_store *s, int from, struct err *err) {
+  int rc = pragma(s,
+                  "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                  "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                  err);
+  if (rc)
+    return rc;
+  for (const struct migration *m = ms_migrations; m->number; m++) {
+    if (m->number <= from)
+      continue;
+    rc = apply_migration(s, m, err);
+    if (rc)
+      return rc;
+  }
+  return MS_OK;
+}
+
+static void sqlite_close(struct store *st) {
+  struct sqlite_store *s = backend(st);
+  if (!s)
+    return;
+  for (int i = 0; i < ST_COUNT; i++)
+    sqlite3_finalize(s->stmts[i]);
+  sqlite3_close(s->db);
+  free(s->path);
+  free(s);
+}
+
+static int sqlite_open(const char *uri, struct store **out, struct err *err) {
+  struct sqlite_store *s;
+  int rc, version = 0, known = known_schema();
+  *out = NULL;
+  if (!uri || !*uri)
+    return err_set(err, MS_EINVAL, "no database file given");
+  s = calloc(1, sizeof(*s));
+  if (!s)
+    return err_set(err, MS_ENOMEM, "out of memory opening %s", uri);
+  s->base.ops = &sqlite_store_ops;
+  s->path = strdup(uri);
+  if (!s->path) {
+    rc = err_set(err, MS_ENOMEM, "out of memory opening %s", uri);
+    goto fail;
+  }
+  rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc) {
+    rc = code_from_sqlite(rc) == MS_ENOMEM
+             ? err_set(err, MS_ENOMEM, "out of memory opening %s", uri)
+             : err_set(err, code_from_sqlite(rc), "cannot open database %s: %s", uri,
+                       s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+    goto fail;
+  }
+  sqlite3_extended_result_codes(s->db, 1);
+  rc = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+  if (rc) {
+    rc = db_fail(s, rc, err, "setting up the connection");
+    goto fail;
+  }
+  /* Look before touching anything: a damaged, foreign or newer file must
+   * be left exactly as it is. */
+  rc = inspect(s, &version, err);
+  if (rc)
+    goto fail;
+  if (version > known) {
+    rc = err_set(err, MS_EVERSION,
+                 "database %s was written by a newer marketsync (schema %d, this build knows "
+                 "up to %d); upgrade marketsync",
+                 uri, version, known);
+    goto fail;
+  }
+  rc = pragma(s, "PRAGMA journal_mode = WAL", err);
+  if (!rc)
+    rc = pragma(s, "PRAGMA synchronous = NORMAL", err);
+  if (!rc)
+    rc = pragma(s, "PRAGMA foreign_keys = ON", err);
+  if (!rc)
+    rc = pragma(s, "PRAGMA cache_size = -65536", err); /* 64 MiB of page cache */
+  if (!rc && version < known)
+    rc = migrate(s, version, err);
+  if (rc)
+    goto fail;
+  *out = &s->base;
+  return MS_OK;
+fail:
+  sqlite_close(&s->base);
+  return rc;
+}
+
+static int sqlite_schema_version(struct store *st, int *version) {
+  struct sqlite_store *s = backend(st);
+  sqlite3_stmt *q = NULL;
+  int rc = stmt_get(s, ST_VERSION, &q, NULL);
+  if (rc)
+    return rc;
+  rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    *version = sqlite3_column_int(q, 0);
+    rc = MS_OK;
+  } else {
+    rc = code_from_sqlite(rc);
+  }
+  sqlite3_reset(q);
+  return rc;
+}
+
+/* ---- sources --------------------------------------------------------- */
+
+static int check_name(const char *what, const char *v, size_t max, struct err *err) {
+  if (!v || !*v)
+    return err_set(err, MS_EINVAL, "%s is empty", what);
+  if (strlen(v) >= max)
+    return err_set(err, MS_EINVAL, "%s \"%.40s...\" is too long (at most %zu characters)", what, v,
+                   max - 1);
+  return MS_OK;
+}
+
+static int check_source(const struct source_row *r, struct err *err) {
+  int rc = check_name("the source name", r->name, sizeof(r->name), err);
+  if (!rc)
+    rc = check_name("the connector name", r->connector, sizeof(r->connector), err);
+  return rc;
+}
+
+static int source_from_row(sqlite3_stmt *st, struct source_row *out) {
+  int rc;
+  memset(out, 0, sizeof(*out));
+  out->id = sqlite3_column_int64(st, 0);
+  col_copy(st, 1, out->name, sizeof(out->name));
+  col_copy(st, 2, out->connector, sizeof(out->connector));
+  rc = col_dup(st, 3, &out->settings);
+  if (!rc)
+    rc = col_dup(st, 4, &out->credentials);
+  out->created_at = sqlite3_column_int64(st, 5);
+  out->last_sync_at = sqlite3_column_int64(st, 6);
+  if (!rc)
+    rc = col_dup(st, 7, &out->last_error);
+  if (rc)
+    source_row_release(out);
+  return rc;
+}
+
+static int is_unique_violation(int rc) {
+  return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+static int sqlite_source_add(struct store *st, struct source_row *r, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = check_source(r, err);
+  if (rc)
+    return rc;
+  if (!r->created_at)
+    r->created_at = now_utc();
+  rc = stmt_get(s, ST_SOURCE_INSERT, &q, err);
+  if (rc)
+    return rc;
+  bind_init(&b, q);
+  bind_text(&b, r->name);
+  bind_text(&b, r->connector);
+  bind_text(&b, r->settings ? r->settings : "{}");
+  bind_text(&b, r->credentials ? r->credentials : "{}");
+  bind_int(&b, r->created_at);
+  bind_int(&b, r->last_sync_at);
+  bind_text(&b, r->last_error);
+  rc = b.rc ? b.rc : sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    r->id = sqlite3_column_int64(q, 0);
+    rc = stmt_run(q);
+  }
+  if (is_unique_violation(rc))
+    rc = err_set(err, MS_EEXIST,
+                 "a source named \"%s\" already exists; pick another name or remove it first",
+                 r->name);
+  else if (rc)
+    rc = db_fail(s, rc, err, "adding the source");
+  sqlite3_reset(q);
+  return rc;
+}
+
+static int source_fetch(struct sqlite_store *s, sqlite3_stmt *q, struct source_row *out,
+                        struct err *err, const char *missing) {
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    rc = source_from_row(q, out);
+    if (rc)
+      err_set(err, rc, "out of memory reading a source");
+  } else if (rc == SQLITE_DONE) {
+    rc = err_set(err, MS_ENOTFOUND, "%s", missing);
+  } else {
+    rc = db_fail(s, rc, err, "reading a source");
+  }
+  sqlite3_reset(q);
+  return rc;
+}
+
+static int sqlite_source_get(struct store *st, const char *name, struct source_row *out,
+                             struct err *err) {
+  struct sqlite_store *s = backend(st);
+  char missing[MS_ERR_MSG_MAX];
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = stmt_get(s, ST_SOURCE_BY_NAME, &q, err);
+  if (rc)
+    return rc;
+  bind_init(&b, q);
+  bind_text(&b, name ? name : "");
+  if (b.rc) {
+    sqlite3_reset(q);
+    return db_fail(s, b.rc, err, "reading a source");
+  }
+  snprintf(missing, sizeof(missing),
+           "no source named \"%s\"; `marketsync source list` shows the configured ones",
+           name ? name : "");
+  return source_fetch(s, q, out, err, missing);
+}
+
+static int sqlite_source_get_id(struct store *st, int64_t id, struct source_row *out,
+                                struct err *err) {
+  struct sqlite_store *s = backend(st);
+  char missing[64];
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = stmt_get(s, ST_SOURCE_BY_ID, &q, err);
+  if (rc)
+    return rc;
+  bind_init(&b, q);
+  bind_int(&b, id);
+  if (b.rc) {
+    sqlite3_reset(q);
+    return db_fail(s, b.rc, err, "reading a source");
+  }
+  snprintf(missing, sizeof(missing), "no source with id %lld", (long long)id);
+  return source_fetch(s, q, out, err, missing);
+}
+
+/* Sources are read in full before the callback runs, so it may write. */
+static int sqlite_source_list(struct store *st, source_cb cb, void *ctx, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  struct source_row *rows = NULL, *grown;
+  size_t n = 0, cap = 0;
+  sqlite3_stmt *q = NULL;
+  int rc =
+      sqlite3_prepare_v2(s->db, "SELECT " SOURCE_COLS " FROM sources ORDER BY name", -1, &q, NULL);
+  if (rc) {
+    rc = db_fail(s, rc, err, "listing sources");
+    goto done;
+  }
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 16;
+      grown = realloc(rows, cap * sizeof(*rows));
+      if (!grown) {
+        rc = err_set(err, MS_ENOMEM, "out of memory listing sources");
+        goto done;
+      }
+      rows = grown;
+    }
+    rc = source_from_row(q, &rows[n]);
+    if (rc) {
+      err_set(err, rc, "out of memory listing sources");
+      goto done;
+    }
+    n++;
+  }
+  if (rc != SQLITE_DONE) {
+    rc = db_fail(s, rc, err, "listing sources");
+    goto done;
+  }
+  sqlite3_finalize(q);
+  q = NULL;
+  rc = MS_OK;
+  for (size_t i = 0; i < n && !rc; i++)
+    rc = cb(ctx, &rows[i]);
+done:
+  sqlite3_finalize(q);
+  for (size_t i = 0; i < n; i++)
+    source_row_release(&rows[i]);
+  free(rows);
+  return rc;
+}
+
+static int sqlite_source_update(struct store *st, const struct source_row *r, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = check_source(r, err);
+  if (rc)
+    return rc;
+  rc = stmt_get(s, ST_SOURCE_UPDATE, &q, err);
+  if (rc)
+    return rc;
+  bind_init(&b, q);
+  bind_int(&b, r->id);
+  bind_text(&b, r->name);
+  bind_text(&b, r->connector);
+  bind_text(&b, r->settings ? r->settings : "{}");
+  bind_text(&b, r->credentials ? r->credentials : "{}");
+  bind_int(&b, r->last_sync_at);
+  bind_text(&b, r->last_error);
+  rc = b.rc ? b.rc : stmt_run(q);
+  if (is_unique_violation(rc))
+    rc =
+        err_set(err, MS_EEXIST, "a source named \"%s\" already exists; pick another name", r->name);
+  else if (rc)
+    rc = db_fail(s, rc, err, "updating the source");
+  else if (sqlite3_changes(s->db) == 0)
+    rc = err_set(err, MS_ENOTFOUND, "no source with id %lld (was it removed?)", (long long)r->id);
+  sqlite3_reset(q);
+  return rc;
+}
+
+static int sqlite_source_remove(struct store *st, const char *name, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = stmt_get(s, ST_SOURCE_DELETE, &q, err);
+  if (rc)
+    return rc;
+  bind_init(&b, q);
+  bind_text(&b, name ? name : "");
+  rc = b.rc ? b.rc : stmt_run(q);
+  if (rc)
+    rc = db_fail(s, rc, err, "removing the source");
+  else if (sqlite3_changes(s->db) == 0)
+    rc = err_set(err, MS_ENOTFOUND,
+                 "no source named \"%s\"; `marketsync source list` shows the configured ones",
+                 name ? name : "");
+  sqlite3_reset(q);
+  return rc;
+}
+
+/* ---- slices ---------------------------------------------------------- */
+
+static int check_slice_key(const char *stream, struct err *err) {
+  return check_name("the stream name", stream, MS_STREAM_MAX, err);
+}
+
+/* Fills out from a row in SLICE_COLS order. out is overwritten. */
+static int slice_from_row(sqlite3_stmt *st, struct slice *out) {
+  int rc;
+  const char *t;
+  memset(out, 0, sizeof(*out));
+  out->source_id = sqlite3_column_int64(st, 0);
+  col_copy(st, 1, out->stream, sizeof(out->stream));
+  t = col_text(st, 2);
+  if (!t || date_parse(t, &out->day, NULL))
+    return MS_EDB;
+  t = col_text(st, 3);
+  if (!t || slice_status_parse(t, &out->status))
+    return MS_EDB;
+  rc = col_dup(st, 4, &out->cursor);
+  out->pages = sqlite3_column_int64(st, 5);
+  out->records = sqlite3_column_int64(st, 6);
+  out->inserted = sqlite3_column_int64(st, 7);
+  out->updated = sqlite3_column_int64(st, 8);
+  out->unchanged = sqlite3_column_int64(st, 9);
+  out->retries = sqlite3_column_int64(st, 10);
+  if (!rc)
+    rc = col_dup(st, 11, &out->last_error);
+  out->started_at = sqlite3_column_int64(st, 12);
+  out->updated_at = sqlite3_column_int64(st, 13);
+  out->completed_at = sqlite3_column_int64(st, 14);
+  col_copy(st, 15, out->lease_owner, sizeof(out->lease_owner));
+  out->lease_token = sqlite3_column_int64(st, 16);
+  out->lease_expires = sqlite3_column_int64(st, 17);
+  if (rc)
+    slice_release(out);
+  return rc;
+}
+
+static int slice_row_fail(int rc, const struct slice_name *n, struct err *err) {
+  if (rc == MS_ENOMEM)
+    return err_set(err, rc, "out of memory reading slice %s", n->text);
+  return err_set(err, MS_EDB, "slice %s holds a value this marketsync cannot read", n->text);
+}
+
+static void bind_slice_key(struct binder *b, char d[DATE_STR_LEN], int64_t source_id,
+                           const char *stream, struct civil_date day) {
+  bind_int(b, source_id);
+  bind_text(b, stream);
+  bind_date(b, d, day);
+}
+
+/* Turns a foreign key failure into "no such source". */
+static int slice_write_fail(struct sqlite_store *s, int rc, int64_t source_id, struct err *err,
+                            const char *what) {
+  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+    return err_set(err, MS_ENOTFOUND, "no source with id %lld (was it removed?)",
+                   (long long)source_id);
+  return db_fail(s, rc, err, what);
+}
+
+static int slice_ensure_in(struct sqlite_store *s, int64_t source_id, const char *stream,
+                           struct civil_date day, struct err *err) {
+  char d[DATE_STR_LEN];
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = stmt_get(s, ST_SLICE_ENSURE, &q, err);
+  if (rc)
+    return rc;
+  bind_init(&b, q);
+  bind_slice_key(&b, d, source_id, stream, day);
+  rc = b.rc ? b.rc : stmt_run(q);
+  if (rc)
+    rc = slice_write_fail(s, rc, source_id, err, "creating a slice");
+  sqlite3_reset(q);
+  return rc;
+}
+
+static int sqlite_slice_ensure(struct store *st, int64_t source_id, const char *stream,
+                               struct civil_date day, struct err *err) {
+  int rc = check_slice_key(stream, err);
+  if (rc)
+    return rc;
+  return slice_ensure_in(backend(st), source_id, stream, day, err);
+}
+
+static int sqlite_slice_get(struct store *st, int64_t source_id, const char *stream,
+                            struct civil_date day, struct slice *out, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  struct slice_name n;
+  char d[DATE_STR_LEN];
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = check_slice_key(stream, err);
+  if (rc)
+    return rc;
+  slice_name_set(&n, source_id, stream, day);
+  rc = stmt_get(s, ST_SLICE_GET, &q, err);
+  if (rc)
+    return rc;
+  bind_init(&b, q);
+  bind_slice_key(&b, d, source_id, stream, day);
+  rc = b.rc ? b.rc : sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    rc = slice_from_row(q, out);
+    if (rc)
+      rc = slice_row_fail(rc, &n, err);
+  } else if (rc == SQLITE_DONE) {
+    rc = err_set(err, MS_ENOTFOUND, "no slice %s", n.text);
+  } else {
+    rc = db_fail(s, rc, err, "reading a slice");
+  }
+  sqlite3_reset(q);
+  return rc;
+}
+
+/* Inside the claim transaction: MS_EBUSY when another owner's lease holds. */
+static int claim_check(struct sqlite_store *s, int64_t source_id, const char *stream,
+                       struct civil_date day, const char *owner, int64_t now,
+                       const struct slice_name *n, struct err *err) {
+  char d[DATE_STR_LEN];
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = stmt_get(s, ST_SLICE_GET, &q, err);
+  if (rc)
+    return rc;
+  bind_init(&b, q);
+  bind_slice_key(&b, d, source_id, stream, day);
+  rc = b.rc ? b.rc : sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    const char *status = col_text(q, 3), *holder = col_text(q, 15);
+    int64_t expires = sqlite3_column_int64(q, 17);
+    rc = MS_OK;
+    if (status && strcmp(status, "in_progress") == 0 && holder && *holder &&
+        strcmp(holder, owner) != 0 && expires > now)
+      rc = err_set(err, MS_EBUSY,
+                   "slice %s is being synced by %s (lease for %lld more seconds); try again "
+                   "later",
+                   n->text, holder, (long long)(expires - now));
+  } else if (rc == SQLITE_DONE) {
+    rc = err_set(err, MS_EDB, "slice %s vanished while being claimed", n->text);
+  } else {
+    rc = db_fail(s, rc, err, "claiming a slice");
+  }
+  sqlite3_reset(q);
+  return rc;
+}
+
+static int claim_take(struct sqlite_store *s, int64_t source_id, const char *stream,
+                      struct civil_date day, const char *owner, int64_t now, int lease_secs,
+                      struct slice *out, const struct slice_name *n, struct err *err) {
+  char d[DATE_STR_LEN];
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = stmt_get(s, ST_SLICE_TAKE, &q, err);
+  if (rc)
+    return rc;
+  bind_init(&b, q);
+  bind_slice_key(&b, d, source_id, stream, day);
+  bind_text(&b, owner);
+  bind_int(&b, now + lease_secs);
+  bind_int(&b, now);
+  rc = b.rc ? b.rc : sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    rc = slice_from_row(q, out);
+    if (rc)
+      rc = slice_row_fail(rc, n, err);
+    else if ((rc = stmt_run(q)) != SQLITE_OK)
+      rc = db_fail(s, rc, err, "claiming a slice");
+    if (rc)
+      slice_release(out);
+  } else if (rc == SQLITE_DONE) {
+    rc = err_set(err, MS_EDB, "slice %s vanished while being claimed", n->text);
+  } else {
+    rc = db_fail(s, rc, err, "claiming a slice");
+  }
+  sqlite3_reset(q);
+  return rc;
+}
+
+static int sqlite_slice_claim(struct store *st, int64_t source_id, const char *stream,
+                              struct civil_date day, const char *owner, int64_t now, int lease_secs,
+                              struct slice *out, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  struct slice_name n;
+  int rc;
+  memset(out, 0, sizeof(*out));
+  rc = check_slice_key(stream, err);
+  if (!rc)
+    rc = check_name("the worker id", owner, MS_NAME_MAX, err);
+  if (rc)
+    return rc;
+  if (lease_secs <= 0)
+    return err_set(err, MS_EINVAL, "the lease must last at least one second");
+  slice_name_set(&n, source_id, stream, day);
+  rc = tx_begin(s, err);
+  if (rc)
+    return rc;
+  rc = slice_ensure_in(s, source_id, stream, day, err);
+  if (!rc)
+    rc = claim_check(s, source_id, stream, day, owner, now, &n, err);
+  if (!rc)
+    rc = claim_take(s, source_id, stream, day, owner, now, lease_secs, out, &n, err);
+  if (!rc)
+    rc = tx_commit(s, err);
+  if (rc) {
+    tx_rollback(s);
+    slice_release(out);
+    memset(out, 0, sizeof(*out));
+    return rc;
+  }
+  return MS_OK;
+}
+
+static int sqlite_slice_reset(struct store *st, int64_t source_id, const char *stream,
+                              struct civil_date day, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  char d[DATE_STR_LEN];
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = check_slice_key(stream, err);
+  if (rc)
+    return rc;
+  rc = stmt_get(s, ST_SLICE_RESET, &q, err);
+  if (rc)
+    return rc;
+  bind_init(&b, q);
+  bind_slice_key(&b, d, source_id, stream, day);
+  bind_int(&b, now_utc());
+  rc = b.rc ? b.rc : stmt_run(q);
+  if (rc)
+    rc = slice_write_fail(s, rc, source_id, err, "resetting a slice");
+  sqlite3_reset(q);
+  return rc;
+}
+
+/* Explains an MS_ELEASE: who holds the slice now, if anyone. */
+static int lease_lost(struct sqlite_store *s, const struct slice *sl, struct err *err) {
+  struct slice_name n;
+  struct slice now;
+  struct err ignored;
+  slice_name_set(&n, sl->source_id, sl->stream, sl->day);
+  if (sqlite_slice_get(&s->base, sl->source_id, sl->stream, sl->day, &now, &ignored))
+    return err_set(err, MS_ELEASE,
+                   "lost the lease on slice %s: it no longer exists; nothing was written", n.text);
+  err_set(err, MS_ELEASE,
+          "lost the lease on slice %s (our token %lld, now %lld, %s%s%s); another worker or a "
+          "reset took it over, nothing was written",
+          n.text, (long long)sl->lease_token, (long long)now.lease_token,
+          slice_status_name(now.status), now.lease_owner[0] ? " by " : "", now.lease_owner);
+  slice_release(&now);
+  return MS_ELEASE;
+}
+
+/* Error text as stored: one line, bounded. */
+static void one_line(const char *in, char *out, size_t size) {
+  size_t i = 0;
+  for (; in && in[i] && i + 1 < size; i++)
+    out[i] = (in[i] == '\n' || in[i] == '\r') ? ' ' : in[i];
+  out[i] = '\0';
+}
+
+/* Runs a fenced single-statement update; MS_ELEASE when it matched nothing. */
+static int fenced_run(struct sqlite_store *s, sqlite3_stmt *q, struct binder *b,
+                      const struct slice *sl, struct err *err, const char *what) {
+  int rc = b->rc ? b->rc : stmt_run(q);
+  if (rc)
+    rc = db_fail(s, rc, err, what);
+  else if (sqlite3_changes(s->db) == 0)
+    rc = MS_ELEASE;
+  sqlite3_reset(q);
+  if (rc == MS_ELEASE)
+    return lease_lost(s, sl, err);
+  return rc;
+}
+
+static int fenced_start(struct sqlite_store *s, enum stmt_id id, const struct slice *sl,
+                        char d[DATE_STR_LEN], sqlite3_stmt **q, struct binder *b, struct err *err) {
+  int rc = stmt_get(s, id, q, err);
+  if (rc)
+    return rc;
+  bind_init(b, *q);
+  bind_slice_key(b, d, sl->source_id, sl->stream, sl->day);
+  bind_int(b, sl->lease_token);
+  return MS_OK;
+}
+
+static int sqlite_slice_fail(struct store *st, const struct slice *sl, enum slice_status status,
+                             const char *error, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  char d[DATE_STR_LEN], msg[ERROR_TEXT_MAX];
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc;
+  if (status != SLICE_FAILED && status != SLICE_PENDING)
+    return err_set(err, MS_EINVAL, "a slice can only fail to \"failed\" or \"pending\", not %s",
+                   slice_status_name(status));
+  one_line(error ? error : "unknown error", msg, sizeof(msg));
+  rc = fenced_start(s, ST_SLICE_FAIL, sl, d, &q, &b, err);
+  if (rc)
+    return rc;
+  bind_text(&b, slice_status_name(status));
+  bind_text(&b, msg);
+  bind_int(&b, now_utc());
+  return fenced_run(s, q, &b, sl, err, "recording a slice failure");
+}
+
+static int sqlite_slice_restart(struct store *st, const struct slice *sl, const char *why,
+                                struct err *err) {
+  struct sqlite_store *s = backend(st);
+  char d[DATE_STR_LEN], msg[ERROR_TEXT_MAX];
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = fenced_start(s, ST_SLICE_RESTART, sl, d, &q, &b, err);
+  if (rc)
+    return rc;
+  one_line(why, msg, sizeof(msg));
+  bind_text_or_null(&b, msg);
+  bind_int(&b, now_utc());
+  return fenced_run(s, q, &b, sl, err, "restarting a slice");
+}
+
+static int sqlite_slice_release(struct store *st, const struct slice *sl, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  char d[DATE_STR_LEN];
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = fenced_start(s, ST_SLICE_RELEASE, sl, d, &q, &b, err);
+  if (rc)
+    return rc;
+  bind_int(&b, now_utc());
+  return fenced_run(s, q, &b, sl, err, "releasing a slice");
+}
+
+static int check_day_bound(const char *what, const char *v, struct err *err) {
+  struct civil_date d;
+  if (v && date_parse(v, &d, NULL))
+    return err_set(err, MS_EINVAL, "%s date \"%.40s\" is not a YYYY-MM-DD day", what, v);
+  return MS_OK;
+}
+
+struct slice_set {
+  struct slice *v; /* rows */
+  size_t n;        /* used */
+  size_t cap;      /* allocated */
+};
+
+static void slice_set_release(struct slice_set *set) {
+  for (size_t i = 0; i < set->n; i++)
+    slice_release(&set->v[i]);
+  free(set->v);
+}
+
+static int slice_set_add(struct slice_set *set, sqlite3_stmt *q) {
+  if (set->n == set->cap) {
+    size_t cap = set->cap ? set->cap * 2 : 64;
+    struct slice *v;
+    if (cap > SLICE_ROWS_MAX)
+      return MS_ETOOBIG;
+    v = realloc(set->v, cap * sizeof(*v));
+    if (!v)
+      return MS_ENOMEM;
+    set->v = v;
+    set->cap = cap;
+  }
+  int rc = slice_from_row(q, &set->v[set->n]);
+  if (rc)
+    return rc;
+  set->n++;
+  return MS_OK;
+}
+
+/* Slices are read in full before the callbacks run, so a callback may
+ * claim or change the slice it is given. */
+static int sqlite_slice_list(struct store *st, const struct slice_filter *f, slice_cb cb, void *ctx,
+                             struct err *err) {
+  static const char sql[] = "SELECT " SLICE_COLS " FROM slices WHERE (?1 = 0 OR source_id = ?1) "
+                            "AND (?2 IS NULL OR stream = ?2) AND (?3 IS NULL OR day >= ?3) "
+                            "AND (?4 IS NULL OR day <= ?4) AND (?5 = 0 OR status = 'failed') "
+                            "AND (?6 = 0 OR status IN ('pending', 'failed') "
+                            "OR (status = 'in_progress' AND lease_expires <= ?7)) "
+                            "ORDER BY day, source_id, stream";
+  struct sqlite_store *s = backend(st);
+  struct slice_set set = {0};
+  sqlite3_stmt *q = NULL;
+  struct binder b;
+  int rc = check_day_bound("the from", f->from, err);
+  if (!rc)
+    rc = check_day_bound("the to", f->to, err);
+  if (rc)
+    return rc;
+  rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+  if (rc) {
+    rc = db_fail(s, rc, err, "listing slices");
+    goto done;
+  }
+  bind_init(&b, q);
+  bind_int(&b, f->source_id);
+  bind_text(&b, f->stream);
+  bind_text(&b, f->from);
+  bind_text(&b, f->to);
+  bind_int(&b, f->only_failed != 0);
+  bind_int(&b, f->only_open != 0);
+  bind_int(&b, f->now);
+  rc = b.rc;
+  while (!rc && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    rc = slice_set_add(&set, q);
+    if (rc) {
+      err_set(err, rc,
+              rc == MS_ENOMEM ? "out of memory listing slices"
+                              : "too many slices to list at once; narrow the filter");
+      goto done;
+    }
+  }
+  if (rc != SQLITE_DONE) {
+    rc = db_fail(s, rc, err, "listing slices");
+    goto done;
+  }
+  sqlite3_finalize(q);
+  q = NULL;
+  rc = MS_OK;
+  for (size_t i = 0; i < set.n && !rc; i++)
+    rc = cb(ctx, &set.v[i]);
+done:
+  sqlite3_finalize(q);
+  slice_set_release(&set);
+  return rc;
+}
+
+/* ---- pages of records ------------------------------------------------ */
+
+static int check_record(const struct record *r, size_t i, struct err *err) {
+  const char *id = r->external_id;
+  if (!id || !*id)
+    return err_set(err, MS_EINVAL, "record %zu of the page has no id; nothing was stored", i + 1);
+  if (strlen(id) > EXTERNAL_ID_MAX)
+    return err_set(err, MS_EINVAL,
+                   "record %zu of the page has an id longer than %d bytes (\"%.40s...\"); "
+                   "nothing was stored",
+                   i + 1, EXTERNAL_ID_MAX, id);
+  if (!r->raw)
+    return err_set(err, MS_EINVAL, "record %zu (id %s) has no raw JSON; nothing was stored", i + 1,
+                   id);
+  if (r->created_at < 0 || r->updated_at < 0)
+    return err_set(err, MS_EINVAL, "record %zu (id %s) has a time before 1970; nothing was stored",
+                   i + 1, id);
+  if (r->nitems && !r->items)
+    return err_set(err, MS_EINVAL, "record %zu (id %s) lost its items; nothing was stored", i + 1,
+                   id);
+  for (size_t j = 0; j < r->nitems; j++) {
+    const char *item = r->items[j].external_id;
+    if (!item || !*item || strlen(item) > EXTERNAL_ID_MAX)
+      return err_set(err, MS_EINVAL, "record %zu (id %s): line %zu has %s id; nothing was stored",
+                     i + 1, id, j + 1, !item || !*item ? "no" : "an over-long");
+  }
+  return MS_OK;
+}
+
+static size_t text_len(const char *s, size_t len) {
+  return len ? len : strlen(s);
+}
+
+/* The bindings ST_ORDER_INSERT and ST_ORDER_UPDATE share: ?1 .. ?13. */
+static void bind_order(struct binder *b, int64_t source_id, const struct record *r, int64_t now) {
+  bind_int(b, source_id);
+  bind_text(b, r->external_id);
+  bind_text(b, r->name);
+  bind_int(b, r->created_at);
+  bind_int(b, r->updated_at);
+  bind_text(b, r->status);
+  bind_text(b, r->financial_status);
+  bind_text(b, r->fulfillment_status);
+  bind_text_or_null(b, r->total.amount);
+  if (r->total.amount[0])
+    bind_int(b, r->total.minor);
+  else
+    bind_null(b);
+  bind_text_or_null(b, r->total.currency);
+  bind_textn(b, r->raw, text_len(r->raw, r->raw_len));
+  bind_int(b, now);
+}
+
+/* Reads the stored updated_at: *found 0 when the record is new. */
+static int order_stamp(struct sqlite_store *s, int64_t source_id, const struct record *r,
+                       int *found, int64_t *updated_at) {
+  sqlite3_stmt *q = s->stmts[ST_ORDER_STAMP];
+  struct binder b;
+  int rc;
+  bind_init(&b, q);
+  bind_int(&b, source_id);
+  bind_text(&b, r->external_id);
+  rc = b.rc ? b.rc : sqlite3_step(q);
+  *found = rc == SQLITE_ROW;
+  if (rc == SQLITE_ROW) {
+    *updated_at = sqlite3_column_int64(q, 0);
+    rc = SQLITE_OK;
+  } else if (rc == SQLITE_DONE) {
+    rc = SQLITE_OK;
+  }
+  sqlite3_reset(q);
+  return rc;
+}
+
+static int order_write(struct sqlite_store *s, enum stmt_id id, int64_t source_id,
+                       const struct record *r, int64_t now) {
+  sqlite3_stmt *q = s->stmts[id];
+  struct binder b;
+  int rc;
+  bind_init(&b, q);
+  if (id == ST_ORDER_TOUCH) {
+    bind_int(&b, source_id);
+    bind_text(&b, r->external_id);
+    bind_int(&b, now);
+  } else {
+    bind_order(&b, source_id, r, now);
+  }
+  rc = b.rc ? b.rc : stmt_run(q);
+  sqlite3_reset(q);
+  return rc;
+}
+
+static int items_write(struct sqlite_store *s, int64_t source_id, const struct record *r,
+                       int existed, int64_t *count) {
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = SQLITE_OK;
+  if (existed) {
+    q = s->stmts[ST_ITEMS_DELETE];
+    bind_init(&b, q);
+    bind_int(&b, source_id);
+    bind_text(&b, r->external_id);
+    rc = b.rc ? b.rc : stmt_run(q);
+    sqlite3_reset(q);
+  }
+  q = s->stmts[ST_ITEM_INSERT];
+  for (size_t j = 0; !rc && j < r->nitems; j++) {
+    const struct record_item *it = &r->items[j];
+    int priced = !it->price_missing && it->price.amount[0];
+    bind_init(&b, q);
+    bind_int(&b, source_id);
+    bind_text(&b, r->external_id);
+    bind_text(&b, it->external_id);
+    bind_int(&b, (int64_t)j);
+    bind_text(&b, it->sku);
+    bind_text(&b, it->title);
+    bind_int(&b, it->quantity);
+    bind_text(&b, priced ? it->price.amount : NULL);
+    if (priced)
+      bind_int(&b, it->price.minor);
+    else
+      bind_null(&b);
+    bind_text_or_null(&b, it->price.currency);
+    bind_int(&b, it->price_missing != 0);
+    if (it->raw)
+      bind_textn(&b, it->raw, text_len(it->raw, it->raw_len));
+    else
+      bind_null(&b);
+    rc = b.rc ? b.rc : stmt_run(q);
+    sqlite3_reset(q);
+    (*count)++;
+  }
+  return rc;
+}
+
+/* Upserts one record; an older or equal copy never replaces a newer one. */
+static int record_upsert(struct sqlite_store *s, int64_t source_id, const struct record *r,
+                         int64_t now, struct page_counts *c) {
+  int64_t stored = 0;
+  int found = 0;
+  int rc = order_stamp(s, source_id, r, &found, &stored);
+  if (rc)
+    return rc;
+  if (found && r->updated_at <= stored) {
+    c->unchanged++;
+    return order_write(s, ST_ORDER_TOUCH, source_id, r, now);
+  }
+  rc = order_write(s, found ? ST_ORDER_UPDATE : ST_ORDER_INSERT, source_id, r, now);
+  if (rc)
+    return rc;
+  if (found)
+    c->updated++;
+  else
+    c->inserted++;
+  if (r->items_included)
+    rc = items_write(s, source_id, r, found, &c->items);
+  return rc;
+}
+
+/* Prepares every statement a commit uses, so the loop never fails on it. */
+static int page_prepare(struct sqlite_store *s, struct err *err) {
+  static const enum stmt_id ids[] = {ST_ORDER_STAMP, ST_ORDER_INSERT, ST_ORDER_UPDATE,
+                                     ST_ORDER_TOUCH, ST_ITEMS_DELETE, ST_ITEM_INSERT,
+                                     ST_SLICE_GET,   ST_SLICE_PAGE};
+  sqlite3_stmt *q;
+  for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+    int rc = stmt_get(s, ids[i], &q, err);
+    if (rc)
+      return rc;
+  }
+  return MS_OK;
+}
+
+/* Inside the transaction: our token is current and the slice in progress. */
+static int page_fence(struct sqlite_store *s, const struct slice *sl, struct err *err) {
+  char d[DATE_STR_LEN];
+  sqlite3_stmt *q = s->stmts[ST_SLICE_GET];
+  struct binder b;
+  int rc, held = 0;
+  bind_init(&b, q);
+  bind_slice_key(&b, d, sl->source_id, sl->stream, sl->day);
+  rc = b.rc ? b.rc : sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    const char *status = col_text(q, 3);
+    held = sqlite3_column_int64(q, 16) == sl->lease_token && status &&
+           strcmp(status, "in_progress") == 0;
+    rc = SQLITE_OK;
+  } else if (rc == SQLITE_DONE) {
+    rc = SQLITE_OK;
+  }
+  if (rc)
+    rc = db_fail(s, rc, err, "checking the slice lease");
+  sqlite3_reset(q);
+  if (!rc && !held)
+    rc = MS_ELEASE;
+  return rc;
+}
+
+/* The slice's new cursor and counters; *stored gets the row as written. */
+static int page_advance(struct sqlite_store *s, const struct slice *sl, const struct page *pg,
+                        int64_t now, const struct page_counts *c, struct slice *stored,
+                        struct err *err) {
+  char d[DATE_STR_LEN];
+  sqlite3_stmt *q = s->stmts[ST_SLICE_PAGE];
+  struct slice_name n;
+  struct binder b;
+  int rc;
+  bind_init(&b, q);
+  bind_slice_key(&b, d, sl->source_id, sl->stream, sl->day);
+  bind_int(&b, sl->lease_token);
+  bind_text(&b, pg->next_cursor);
+  bind_int(&b, (int64_t)pg->n);
+  bind_int(&b, c->inserted);
+  bind_int(&b, c->updated);
+  bind_int(&b, c->unchanged);
+  bind_int(&b, now);
+  rc = b.rc ? b.rc : sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    slice_name_set(&n, sl->source_id, sl->stream, sl->day);
+    rc = slice_from_row(q, stored);
+    if (rc)
+      rc = slice_row_fail(rc, &n, err);
+    else if ((rc = stmt_run(q)) != SQLITE_OK)
+      rc = db_fail(s, rc, err, "saving the slice cursor");
+    if (rc)
+      slice_release(stored);
+  } else if (rc == SQLITE_DONE) {
+    rc = MS_ELEASE;
+  } else {
+    rc = db_fail(s, rc, err, "saving the slice cursor");
+  }
+  sqlite3_reset(q);
+  return rc;
+}
+
+static int sqlite_commit_page(struct store *st, struct slice *sl, const struct page *pg,
+                              int64_t now, struct page_counts *counts, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  struct page_counts c = {0};
+  struct slice stored;
+  char what[96];
+  int rc;
+  if (pg->n && !pg->recs)
+    return err_set(err, MS_EINVAL, "the page has %zu records but no record array", pg->n);
+  for (size_t i = 0; i < pg->n; i++) {
+    rc = check_record(&pg->recs[i], i, err);
+    if (rc)
+      return rc;
+  }
+  rc = page_prepare(s, err);
+  if (!rc)
+    rc = tx_begin(s, err);
+  if (rc)
+    return rc;
+  rc = page_fence(s, sl, err);
+  for (size_t i = 0; !rc && i < pg->n; i++) {
+    const struct record *r = &pg->recs[i];
+    int src = record_upsert(s, sl->source_id, r, now, &c);
+    if (src) {
+      snprintf(what, sizeof(what), "storing record %zu (id %.40s)", i + 1, r->external_id);
+      rc = slice_write_fail(s, src, sl->source_id, err, what);
+    }
+  }
+  if (!rc)
+    rc = page_advance(s, sl, pg, now, &c, &stored, err);
+  if (!rc) {
+    rc = tx_commit(s, err);
+    if (rc)
+      slice_release(&stored);
+  }
+  if (rc) {
+    tx_rollback(s);
+    return rc == MS_ELEASE ? lease_lost(s, sl, err) : rc;
+  }
+  stored.range_start = sl->range_start;
+  stored.range_end = sl->range_end;
+  slice_release(sl);
+  *sl = stored;
+  if (counts)
+    *counts = c;
+  return MS_OK;
+}
+
+/* ---- runs ------------------------------------------------------------ */
+
+static int check_run(const struct run_row *r, struct err *err) {
+  int rc = check_name("the run trigger", r->trigger, sizeof(r->trigger), err);
+  if (!rc)
+    rc = check_name("the run status", r->status, sizeof(r->status), err);
+  return rc;
+}
+
+/* ?n .. ?n+16 in RUN_COLS order after the id. */
+static void bind_run(struct binder *b, const struct run_row *r) {
+  bind_text(b, r->trigger);
+  bind_text(b, r->scope);
+  bind_int(b, r->started_at);
+  bind_int(b, r->finished_at);
+  bind_text(b, r->status);
+  bind_int(b, r->slices_total);
+  bind_int(b, r->slices_completed);
+  bind_int(b, r->slices_failed);
+  bind_int(b, r->pages);
+  bind_int(b, r->records);
+  bind_int(b, r->inserted);
+  bind_int(b, r->updated);
+  bind_int(b, r->unchanged);
+  bind_int(b, r->requests);
+  bind_int(b, r->retries);
+  bind_int(b, r->rate_limited);
+  bind_int(b, r->pid);
+}
+
+static int sqlite_run_start(struct store *st, struct run_row *r, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = check_run(r, err);
+  if (rc)
+    return rc;
+  rc = stmt_get(s, ST_RUN_INSERT, &q, err);
+  if (rc)
+    return rc;
+  bind_init(&b, q);
+  bind_run(&b, r);
+  rc = b.rc ? b.rc : sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    r->id = sqlite3_column_int64(q, 0);
+    rc = stmt_run(q);
+  }
+  if (rc)
+    rc = db_fail(s, rc, err, "recording the run");
+  sqlite3_reset(q);
+  return rc;
+}
+
+static int sqlite_run_update(struct store *st, const struct run_row *r, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc = check_run(r, err);
+  if (rc)
+    return rc;
+  rc = stmt_get(s, ST_RUN_UPDATE, &q, err);
+  if (rc)
+    return rc;
+  bind_init(&b, q);
+  bind_int(&b, r->id);
+  bind_run(&b, r);
+  rc = b.rc ? b.rc : stmt_run(q);
+  if (rc)
+    rc = db_fail(s, rc, err, "recording the run");
+  else if (sqlite3_changes(s->db) == 0)
+    rc = err_set(err, MS_ENOTFOUND, "no run with id %lld", (long long)r->id);
+  sqlite3_reset(q);
+  return rc;
+}
+
+static int run_from_row(sqlite3_stmt *q, struct run_row *r) {
+  memset(r, 0, sizeof(*r));
+  r->id = sqlite3_column_int64(q, 0);
+  col_copy(q, 1, r->trigger, sizeof(r->trigger));
+  r->started_at = sqlite3_column_int64(q, 3);
+  r->finished_at = sqlite3_column_int64(q, 4);
+  col_copy(q, 5, r->status, sizeof(r->status));
+  r->slices_total = sqlite3_column_int64(q, 6);
+  r->slices_completed = sqlite3_column_int64(q, 7);
+  r->slices_failed = sqlite3_column_int64(q, 8);
+  r->pages = sqlite3_column_int64(q, 9);
+  r->records = sqlite3_column_int64(q, 10);
+  r->inserted = sqlite3_column_int64(q, 11);
+  r->updated = sqlite3_column_int64(q, 12);
+  r->unchanged = sqlite3_column_int64(q, 13);
+  r->requests = sqlite3_column_int64(q, 14);
+  r->retries = sqlite3_column_int64(q, 15);
+  r->rate_limited = sqlite3_column_int64(q, 16);
+  r->pid = sqlite3_column_int64(q, 17);
+  return col_dup(q, 2, &r->scope);
+}
+
+/* Newest first; limit <= 0 lists all. The row is valid during the call. */
+static int sqlite_run_list(struct store *st, int limit, run_cb cb, void *ctx, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  struct run_row r = {0};
+  sqlite3_stmt *q = NULL;
+  int rc = sqlite3_prepare_v2(
+      s->db, "SELECT " RUN_COLS " FROM runs ORDER BY started_at DESC, id DESC LIMIT ?1", -1, &q,
+      NULL);
+  if (!rc)
+    rc = sqlite3_bind_int64(q, 1, limit > 0 ? limit : -1);
+  if (rc) {
+    rc = db_fail(s, rc, err, "listing runs");
+    goto done;
+  }
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    rc = run_from_row(q, &r);
+    if (rc) {
+      err_set(err, rc, "out of memory listing runs");
+      goto done;
+    }
+    rc = cb(ctx, &r);
+    run_row_release(&r);
+    if (rc)
+      goto done;
+  }
+  rc = rc == SQLITE_DONE ? MS_OK : db_fail(s, rc, err, "listing runs");
+done:
+  run_row_release(&r);
+  sqlite3_finalize(q);
+  return rc;
+}
+
+/* ---- orders ---------------------------------------------------------- */
+
+static const char *text_or_empty(sqlite3_stmt *q, int col) {
+  const char *t = col_text(q, col);
+  return t ? t : "";
+}
+
+/* Streams the orders; the callback MUST NOT write orders of the sources
+ * being listed. Text columns that are NULL come as "". */
+static int sqlite_orders_each(struct store *st, const struct order_filter *f, order_cb cb,
+                              void *ctx, struct err *err) {
+  static const char sql[] =
+      "SELECT s.name, o.external_id, o.name, o.created_at, o.updated_at, o.status, "
+      "o.financial_status, o.fulfillment_status, o.total_price, o.total_minor, o.currency, "
+      "(SELECT count(*) FROM order_items i WHERE i.source_id = o.source_id "
+      "AND i.order_external_id = o.external_id), o.raw, o.first_seen_at, o.last_synced_at "
+      "FROM orders o JOIN sources s ON s.id = o.source_id "
+      "WHERE (?1 = 0 OR o.source_id = ?1) AND (?2 = 0 OR o.created_at >= ?2) "
+      "AND (?3 = 0 OR o.created_at < ?3) "
+      "ORDER BY o.source_id, o.created_at, o.external_id";
+  struct sqlite_store *s = backend(st);
+  struct source_row src = {0};
+  int64_t source_id = 0;
+  struct order_view v;
+  sqlite3_stmt *q = NULL;
+  struct binder b;
+  int rc;
+  if (f->source) {
+    rc = sqlite_source_get(st, f->source, &src, err);
+    if (rc)
+      return rc;
+    source_id = src.id;
+    source_row_release(&src);
+  }
+  rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+  if (rc) {
+    rc = db_fail(s, rc, err, "listing orders");
+    goto done;
+  }
+  bind_init(&b, q);
+  bind_int(&b, source_id);
+  bind_int(&b, f->created_from);
+  bind_int(&b, f->created_to);
+  rc = b.rc;
+  while (!rc && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    v.source = text_or_empty(q, 0);
+    v.external_id = text_or_empty(q, 1);
+    v.name = text_or_empty(q, 2);
+    v.created_at = sqlite3_column_int64(q, 3);
+    v.updated_at = sqlite3_column_int64(q, 4);
+    v.status = text_or_empty(q, 5);
+    v.financial_status = text_or_empty(q, 6);
+    v.fulfillment_status = text_or_empty(q, 7);
+    v.total_price = text_or_empty(q, 8);
+    v.total_minor = sqlite3_column_int64(q, 9);
+    v.currency = text_or_empty(q, 10);
+    v.nitems = sqlite3_column_int64(q, 11);
+    v.raw = text_or_empty(q, 12);
+    v.first_seen_at = sqlite3_column_int64(q, 13);
+    v.last_synced_at = sqlite3_column_int64(q, 14);
+    rc = cb(ctx, &v);
+    if (rc)
+      goto done;
+  }
+  rc = rc == SQLITE_DONE ? MS_OK : db_fail(s, rc, err, "listing orders");
+done:
+  sqlite3_finalize(q);
+  return rc;
+}
+
+static int sqlite_order_items_json(struct store *st, int64_t source_id, const char *order_id,
+                                   char **out, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  struct buf json;
+  sqlite3_stmt *q;
+  struct binder b;
+  int rc, src, n = 0;
+  *out = NULL;
+  rc = stmt_get(s, ST_ITEMS_RAW, &q, err);
+  if (rc)
+    return rc;
+  buf_init(&json, 0);
+  bind_init(&b, q);
+  bind_int(&b, source_id);
+  bind_text(&b, order_id ? order_id : "");
+  src = b.rc;
+  rc = buf_putc(&json, '[');
+  while (!rc && !src && (src = sqlite3_step(q)) == SQLITE_ROW) {
+    const char *raw = col_text(q, 0);
+    src = SQLITE_OK;
+    if (n++)
+      rc = buf_putc(&json, ',');
+    if (!rc)
+      rc = buf_puts(&json, raw ? raw : "null");
+  }
+  if (!rc && src != SQLITE_DONE) {
+    rc = db_fail(s, src, err, "reading order items");
+  } else {
+    if (!rc)
+      rc = buf_putc(&json, ']');
+    if (rc)
+      err_set(err, rc, "out of memory reading order items");
+  }
+  sqlite3_reset(q);
+  if (rc) {
+    buf_release(&json);
+    return rc;
+  }
+  *out = buf_detach(&json);
+  return MS_OK;
+}
+
+const struct store_ops sqlite_store_ops = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .schema_version = sqlite_schema_version,
+    .source_add = sqlite_source_add,
+    .source_get = sqlite_source_get,
+    .source_get_id = sqlite_source_get_id,
+    .source_list = sqlite_source_list,
+    .source_update = sqlite_source_update,
+    .source_remove = sqlite_source_remove,
+    .slice_ensure = sqlite_slice_ensure,
+    .slice_get = sqlite_slice_get,
+    .slice_claim = sqlite_slice_claim,
+    .slice_reset = sqlite_slice_reset,
+    .slice_fail = sqlite_slice_fail,
+    .slice_restart = sqlite_slice_restart,
+    .slice_release = sqlite_slice_release,
+    .slice_list = sqlite_slice_list,
+    .commit_page = sqlite_commit_page,
+    .run_start = sqlite_run_start,
+    .run_update = sqlite_run_update,
+    .run_list = sqlite_run_list,
+    .orders_each = sqlite_orders_each,
+    .order_items_json = sqlite_order_items_json,
+};

@@ -1,0 +1,67 @@
+/* The store registry: backends by name, and opening a store by location. */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct store_ops sqlite_store_ops;
+
+/* Every backend built into this binary; NULL ends the table. */
+static const struct store_ops *const backends[] = {
+    &sqlite_store_ops,
+    NULL,
+};
+
+const struct store_ops *store_backend(const char *name) {
+  if (!name)
+    return NULL;
+  for (size_t i = 0; backends[i]; i++)
+    if (strcmp(backends[i]->name, name) == 0)
+      return backends[i];
+  return NULL;
+}
+
+static int has_prefix(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int store_open(const char *location, struct store **out, struct err *err) {
+  const struct store_ops *ops;
+  *out = NULL;
+  if (!location || !*location)
+    return err_set(err, MS_EINVAL, "no database given; pass a SQLite file path with --db");
+  if (has_prefix(location, "postgres://") || has_prefix(location, "postgresql://")) {
+    ops = store_backend("postgres");
+    if (!ops)
+      return err_set(err, MS_EINVAL,
+                     "PostgreSQL support is not built yet; use a SQLite file path for now");
+    return ops->open(location, out, err);
+  }
+  ops = store_backend("sqlite");
+  if (!ops)
+    return err_set(err, MS_EINVAL, "SQLite support is not built into this marketsync");
+  return ops->open(location, out, err);
+}
+
+void store_close(struct store *st) {
+  if (st)
+    st->ops->close(st);
+}
+
+void source_row_release(struct source_row *s) {
+  if (!s)
+    return;
+  free(s->settings);
+  free(s->credentials);
+  free(s->last_error);
+  s->settings = NULL;
+  s->credentials = NULL;
+  s->last_error = NULL;
+}
+
+void run_row_release(struct run_row *r) {
+  if (!r)
+    return;
+  free(r->scope);
+  r->scope = NULL;
+}
