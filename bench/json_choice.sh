@@ -38,7 +38,7 @@ echo "== allocations per page"
 "$OUT/json_choice_alloc" allocs
 echo
 ROUNDS=${ROUNDS:-1}
-echo "== timings (best of 3 runs of >= ${MIN_SECONDS:-2} s each, $ROUNDS round(s); MB = 10^6 bytes)"
+echo "== timings (best of 3 runs of >= ${MIN_SECONDS:-2} s CPU each, $ROUNDS round(s); process CPU time; MB = 10^6 bytes)"
 # one process per library (so getrusage's peak RSS is that library's own);
 # with ROUNDS > 1 the libraries take turns, and the summary keeps each best
 status=0

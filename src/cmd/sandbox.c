@@ -5,7 +5,6 @@
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,17 +28,8 @@ static const char usage_text[] =
     "beta:Europe/Berlin:25, 45 days, now = current time, token shpat_sandbox_token,\n"
     "bucket 40, leak 2/s, 2 threads. Stop it with Ctrl-C or SIGTERM.\n";
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  fputs("marketsync sandbox: ", stderr);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputs("\nRun 'marketsync sandbox --help' for the options.\n", stderr);
-  return EXIT_USAGE;
-}
+/* One sentence on stderr, exit code 2: cmd_usage_error() with our name. */
+#define usage_error(...) cmd_usage_error("sandbox", __VA_ARGS__)
 
 static int parse_ll(const char *s, long long lo, long long hi, long long *out) {
   char *end;
@@ -137,8 +127,21 @@ static int loopback(const char *host) {
 }
 
 static int parse_args(int argc, char **argv, struct sb_config *cfg, const char **log_path) {
-  enum { O_HOST = 256, O_PORT, O_SEED, O_SHOP, O_DAYS, O_NOW, O_TOKEN, O_BUCKET, O_LEAK,
-         O_NORATE, O_THREADS, O_LOG, O_HELP };
+  enum {
+    O_HOST = 256,
+    O_PORT,
+    O_SEED,
+    O_SHOP,
+    O_DAYS,
+    O_NOW,
+    O_TOKEN,
+    O_BUCKET,
+    O_LEAK,
+    O_NORATE,
+    O_THREADS,
+    O_LOG,
+    O_HELP
+  };
   static const struct option opts[] = {{"host", required_argument, NULL, O_HOST},
                                        {"port", required_argument, NULL, O_PORT},
                                        {"seed", required_argument, NULL, O_SEED},
@@ -247,8 +250,8 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
 static void print_summary(const struct sandbox *sb) {
   for (int i = 0; i < sb->cfg.nshops; i++) {
     const struct sb_shop *s = &sb->shops[i];
-    printf("shop %-12s %-22s %s %8zu orders  %s/shops/%s\n", s->name, s->tzid,
-           sb_shop_currency(s), s->norders, sb->base_url, s->name);
+    printf("shop %-12s %-22s %s %8zu orders  %s/shops/%s\n", s->name, s->tzid, sb_shop_currency(s),
+           s->norders, sb->base_url, s->name);
   }
   printf("token %s\n", sb->cfg.token);
   printf("admin %s/_sandbox/info (truth, requests, stats, mutate, config)\n", sb->base_url);

@@ -226,11 +226,14 @@ static int needs_fetch(struct store *st, struct prepared *p, struct civil_date d
     return MS_OK;
   if (rc)
     return rc;
-  if (sl.status == SLICE_COMPLETED && !tz_day_bounds(p->src.tz, day, &start, &end) &&
-      sl.completed_at >= end)
-    *need = 0;
+  if (sl.status == SLICE_COMPLETED && !tz_day_bounds(p->src.tz, day, &start, &end)) {
+    if (sl.completed_at >= end)
+      *need = 0;
+    else /* an open day is checked again from its first page, counted afresh */
+      rc = st->ops->slice_reset(st, p->src.row.id, "orders", day, &err);
+  }
   slice_release(&sl);
-  return MS_OK;
+  return rc;
 }
 
 static int choose_days(struct store *st, const struct sync_args *a, struct prepared *p,

@@ -158,7 +158,12 @@ static void lane_kill(struct engine *e, struct lane *l, const char *why) {
     return;
   l->dead = 1;
   e->stats->days_skipped += (int64_t)(l->t->ndays - l->next_day);
-  l->next_day = l->t->ndays;
+  /* Recorded as pending, so that `sync --pending` finds them once fixed. */
+  for (; l->next_day < l->t->ndays; l->next_day++) {
+    struct err err = {0};
+    e->st->ops->slice_ensure(e->st, l->t->src->row.id, l->t->stream, l->t->days[l->next_day],
+                             &err);
+  }
   emit(e, SYNC_EV_SOURCE_DEAD, l, NULL, NULL, why);
 }
 
@@ -223,6 +228,7 @@ static int claim_next(struct engine *e, struct lane *l) {
   if (rc == MS_EBUSY)
     rc = take_over_if_dead(e, t, day, &w->sl, &err);
   if (rc == MS_EBUSY) {
+    w->sl.day = day;
     e->stats->days_skipped++;
     emit(e, SYNC_EV_BUSY, l, &w->sl, NULL, err.msg);
     work_free(w);

@@ -61,14 +61,14 @@ static int shop_param(struct sandbox *sb, const struct sb_params *p, struct sb_r
 /* ---- streamed JSONL bodies ---- */
 
 struct jsonl_stream {
-  struct sandbox *sb;     /* the sandbox */
-  struct sb_shop *shop;   /* truth: the shop; requests: filter or NULL */
-  struct sb_order *snap;  /* truth: index entries copied at the start */
-  size_t n;               /* truth: entries in snap */
-  uint64_t next;          /* truth: next entry; requests: next seq */
-  uint64_t end;           /* requests: seq to stop before */
-  struct buf pending;     /* rendered, not yet sent */
-  size_t sent;            /* bytes of pending already sent */
+  struct sandbox *sb;    /* the sandbox */
+  struct sb_shop *shop;  /* truth: the shop; requests: filter or NULL */
+  struct sb_order *snap; /* truth: index entries copied at the start */
+  size_t n;              /* truth: entries in snap */
+  uint64_t next;         /* truth: next entry; requests: next seq */
+  uint64_t end;          /* requests: seq to stop before */
+  struct buf pending;    /* rendered, not yet sent */
+  size_t sent;           /* bytes of pending already sent */
 };
 
 static void stream_free(void *ctx) {
@@ -334,11 +334,15 @@ void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb
   static const struct {
     const char *path;   /* under /_sandbox/ */
     const char *method; /* the one accepted (GET also takes HEAD) */
-  } routes[] = {{"truth", "GET"},   {"requests", "GET"}, {"stats", "GET"},
-                {"info", "GET"},    {"mutate", "POST"},  {"config", "POST"}};
+  } routes[] = {{"truth", "GET"}, {"requests", "GET"}, {"stats", "GET"},
+                {"info", "GET"},  {"mutate", "POST"},  {"config", "POST"}};
   struct sb_params *p;
   const char *name = req->path + (strncmp(req->path, "/_sandbox/", 10) == 0 ? 10 : 9);
   size_t r, nroutes = sizeof(routes) / sizeof(routes[0]);
+  if (req->uri_too_long) {
+    sb_response_error(res, 414, "Request-URI Too Large: URLs are limited to 8192 bytes.");
+    return;
+  }
   for (r = 0; r < nroutes && strcmp(name, routes[r].path) != 0; r++)
     ;
   if (r == nroutes) {

@@ -40,8 +40,8 @@ void sb_bucket_header(const struct sb_bucket *b, char *out, unsigned long len) {
   }
   /* Round up, but not a float's dust above a whole number. */
   double used = ceil(b->level - 1e-9);
-  if (used < 0)
-    used = 0;
+  if (used <= 0)
+    used = 0; /* also turns -0 into 0 */
   snprintf(out, len, "%.0f/%.0f", used, b->size);
 }
 

@@ -4,11 +4,11 @@
 #define MS_SANDBOX_BUCKET_H
 
 struct sb_bucket {
-  double size;    /* capacity in requests (40) */
-  double leak;    /* requests drained per second (2) */
-  double level;   /* requests in the bucket after the last update */
-  double last;    /* monotonic seconds of the last update */
-  int enabled;    /* 0: never throttle */
+  double size;  /* capacity in requests (40) */
+  double leak;  /* requests drained per second (2) */
+  double level; /* requests in the bucket after the last update */
+  double last;  /* monotonic seconds of the last update */
+  int enabled;  /* 0: never throttle */
 };
 
 void sb_bucket_init(struct sb_bucket *b, double size, double leak, int enabled);

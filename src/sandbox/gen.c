@@ -48,8 +48,7 @@ const char *sb_fulfillment_name(int fulfillment) {
 }
 
 const char *sb_cancel_reason_name(int reason) {
-  static const char *const names[] = {NULL,       "customer", "fraud",
-                                      "inventory", "declined", "other"};
+  static const char *const names[] = {NULL, "customer", "fraud", "inventory", "declined", "other"};
   return reason > 0 && reason < (int)N(names) ? names[reason] : NULL;
 }
 
@@ -91,9 +90,9 @@ static const struct noun nouns[] = {
     {"Scarf", "Apparel", OPT_COLOR, 22, 59, 150},
 };
 
-static const char *const adjectives[] = {"Organic", "Classic",  "Vintage", "Everyday", "Premium",
-                                         "Eco",     "Alpine",   "Coastal", "Urban",    "Minimal",
-                                         "Handmade", "Recycled"};
+static const char *const adjectives[] = {"Organic", "Classic", "Vintage",  "Everyday",
+                                         "Premium", "Eco",     "Alpine",   "Coastal",
+                                         "Urban",   "Minimal", "Handmade", "Recycled"};
 
 static const char *const vendors[] = {"Northwind Supply", "Acme Outfitters", "Blue Harbor Co.",
                                       "Studio Kiln",      "Fjord & Pine",    "Maple Street Goods"};
@@ -102,7 +101,8 @@ static const char *const colors[][2] = {{"Black", "BLK"}, {"White", "WHT"}, {"Na
                                         {"Olive", "OLV"}, {"Sand", "SND"},  {"Red", "RED"}};
 static const char *const sizes[] = {"S", "M", "L", "XL"};
 static const char *const scents[][2] = {{"Lavender", "LAV"}, {"Cedar", "CDR"}, {"Vanilla", "VAN"}};
-static const char *const grinds[][2] = {{"Whole Bean", "WB"}, {"Espresso", "ESP"}, {"Filter", "FLT"}};
+static const char *const grinds[][2] = {
+    {"Whole Bean", "WB"}, {"Espresso", "ESP"}, {"Filter", "FLT"}};
 static const char *const shoes[] = {"40", "41", "42", "43", "44"};
 
 static void variant_option(enum opt_kind opt, int k, struct sb_rng *r, char *title, size_t tlen,
@@ -168,8 +168,8 @@ static int catalog_build(struct sb_shop *s) {
     const struct noun *n = &nouns[sb_rng_below(&r, N(nouns))];
     const char *adj = adjectives[sb_rng_below(&r, N(adjectives))];
     int64_t base = price_cents(&r, n->lo, n->hi);
-    p->id = PRODUCT_ID_BASE + (((uint64_t)s->index * 4096 + (uint64_t)k) << 8) +
-            sb_rng_below(&r, 256);
+    p->id =
+        PRODUCT_ID_BASE + (((uint64_t)s->index * 4096 + (uint64_t)k) << 8) + sb_rng_below(&r, 256);
     snprintf(p->title, sizeof(p->title), "%s %s", adj, n->name);
     p->vendor = vendors[sb_rng_below(&r, N(vendors))];
     p->product_type = n->type;
@@ -178,8 +178,8 @@ static int catalog_build(struct sb_shop *s) {
     for (int v = 0; v < p->nvariants; v++) {
       struct sb_variant *var = &p->variants[v];
       char code[12];
-      var->id = VARIANT_ID_BASE + (((uint64_t)s->index * 4096 + (uint64_t)k) * 4 + (uint64_t)v) *
-                                      1000 +
+      var->id = VARIANT_ID_BASE +
+                (((uint64_t)s->index * 4096 + (uint64_t)k) * 4 + (uint64_t)v) * 1000 +
                 sb_rng_below(&r, 1000);
       variant_option(n->opt, v, &r, var->title, sizeof(var->title), code, sizeof(code));
       snprintf(var->sku, sizeof(var->sku), "%s-%04d-%s", prefix, k + 1, code);
@@ -283,7 +283,8 @@ static int order_append(struct sb_shop *s, int64_t created, int64_t now) {
 
 /* How busy a local hour is, out of 10: quiet nights, busy evenings. */
 static int hour_weight(int64_t secs_into_day) {
-  static const int w[24] = {3, 2, 1, 1, 1, 2, 3, 5, 6, 7, 8, 8, 9, 8, 8, 8, 8, 9, 10, 10, 10, 9, 7, 5};
+  static const int w[24] = {3, 2, 1, 1, 1, 2, 3,  5,  6,  7, 8, 8,
+                            9, 8, 8, 8, 8, 9, 10, 10, 10, 9, 7, 5};
   int64_t h = secs_into_day / 3600;
   return w[h < 0 ? 0 : h > 23 ? 23 : h];
 }
@@ -366,8 +367,8 @@ int sb_shop_init(struct sb_shop *s, const struct sb_shop_conf *conf, int index, 
   }
   s->range_start = start;
   s->created = start - 400 * (int64_t)DAY;
-  rc = sb_zone_init(&s->zone, conf->tzid, start - 800 * (int64_t)DAY, now + 800 * (int64_t)DAY,
-                    err);
+  rc =
+      sb_zone_init(&s->zone, conf->tzid, start - 800 * (int64_t)DAY, now + 800 * (int64_t)DAY, err);
   if (rc)
     return rc;
   rc = catalog_build(s);
@@ -464,9 +465,10 @@ static void order_advance(struct sb_order *o, struct sb_rng *r) {
   default:
     break;
   }
-  if (!o->closed_at && (o->financial == SB_FIN_REFUNDED ||
-                        ((o->financial == SB_FIN_PAID || o->financial == SB_FIN_PARTIALLY_REFUNDED) &&
-                         o->fulfillment == SB_FUL_FULFILLED)))
+  if (!o->closed_at &&
+      (o->financial == SB_FIN_REFUNDED ||
+       ((o->financial == SB_FIN_PAID || o->financial == SB_FIN_PARTIALLY_REFUNDED) &&
+        o->fulfillment == SB_FUL_FULFILLED)))
     o->closed_at = o->updated_at;
 }
 
@@ -636,10 +638,10 @@ void sb_order_content(const struct sb_shop *s, const struct sb_order *o, struct 
   static const char *const notes[] = {"Please gift wrap, it is a birthday present.",
                                       "Leave at the \"back door\" if nobody answers.",
                                       "Call before delivery.", "Ship together with order #1042."};
-  static const char *const tag_sets[] = {"", "", "", "", "vip", "wholesale", "newsletter, repeat",
-                                         "gift", "vip, priority"};
-  static const char *const referrers[] = {"", "https://www.google.com/", "https://www.instagram.com/",
-                                          "https://www.facebook.com/", ""};
+  static const char *const tag_sets[] = {
+      "", "", "", "", "vip", "wholesale", "newsletter, repeat", "gift", "vip, priority"};
+  static const char *const referrers[] = {
+      "", "https://www.google.com/", "https://www.instagram.com/", "https://www.facebook.com/", ""};
   static const char *const landings[] = {"/", "/collections/all", "/products/new-arrivals",
                                          "/?utm_source=newsletter", "/collections/sale"};
   static const char *const carriers[] = {"UPS", "USPS", "FedEx", "DHL Express", "Royal Mail"};
@@ -725,9 +727,9 @@ void sb_order_content(const struct sb_shop *s, const struct sb_order *o, struct 
   c->tags = tag_sets[sb_rng_below(&r, N(tag_sets))];
   c->landing_site = landings[sb_rng_below(&r, N(landings))];
   c->referring_site = referrers[sb_rng_below(&r, N(referrers))];
-  snprintf(c->browser_ip, sizeof(c->browser_ip), "%u.%u.%u.%u", 23 + (unsigned)sb_rng_below(&r, 180),
-           (unsigned)sb_rng_below(&r, 256), (unsigned)sb_rng_below(&r, 256),
-           1 + (unsigned)sb_rng_below(&r, 254));
+  snprintf(c->browser_ip, sizeof(c->browser_ip), "%u.%u.%u.%u",
+           23 + (unsigned)sb_rng_below(&r, 180), (unsigned)sb_rng_below(&r, 256),
+           (unsigned)sb_rng_below(&r, 256), 1 + (unsigned)sb_rng_below(&r, 254));
   hex_token(&r, c->token, 32);
   hex_token(&r, c->cart_token, 24);
   {

@@ -61,21 +61,21 @@ struct sb_order {
 struct sb_region;
 
 struct sb_variant {
-  uint64_t id;       /* variant id */
-  char title[24];    /* "M / Black", or "Default Title" */
-  char sku[24];      /* "ALP-0012-M-BLK" */
-  int64_t price;     /* minor units */
-  int grams;         /* shipping weight */
+  uint64_t id;    /* variant id */
+  char title[24]; /* "M / Black", or "Default Title" */
+  char sku[24];   /* "ALP-0012-M-BLK" */
+  int64_t price;  /* minor units */
+  int grams;      /* shipping weight */
 };
 
 struct sb_product {
-  uint64_t id;                  /* product id */
-  char title[48];               /* "Organic Cotton T-Shirt" */
-  const char *vendor;           /* static string */
-  const char *product_type;     /* static string */
-  int nvariants;                /* 1..3 */
+  uint64_t id;                   /* product id */
+  char title[48];                /* "Organic Cotton T-Shirt" */
+  const char *vendor;            /* static string */
+  const char *product_type;      /* static string */
+  int nvariants;                 /* 1..3 */
   struct sb_variant variants[3]; /* the variants */
-  uint32_t weight;              /* relative popularity */
+  uint32_t weight;               /* relative popularity */
 };
 
 struct sb_shop_conf {
@@ -133,80 +133,80 @@ const char *sb_cancel_reason_name(int reason);
 /* ---- What rendering derives from (seed, shop, id): used by render.c. ---- */
 
 struct sb_person {
-  uint32_t index;        /* position in the shop's customer pool */
-  uint64_t id;           /* customer id */
-  const char *first;     /* first name */
-  const char *last;      /* last name */
-  char email[96];        /* "anna.mueller42@example.com" */
-  char phone[24];        /* "+12125550123" */
-  int64_t created_at;    /* customer since */
-  int marketing;         /* accepts email marketing */
-  int orders_hint;       /* 0..40: shown as a tag threshold */
+  uint32_t index;     /* position in the shop's customer pool */
+  uint64_t id;        /* customer id */
+  const char *first;  /* first name */
+  const char *last;   /* last name */
+  char email[96];     /* "anna.mueller42@example.com" */
+  char phone[24];     /* "+12125550123" */
+  int64_t created_at; /* customer since */
+  int marketing;      /* accepts email marketing */
+  int orders_hint;    /* 0..40: shown as a tag threshold */
 };
 
 struct sb_address {
-  const char *first;     /* first name */
-  const char *last;      /* last name */
-  char address1[64];     /* "123 Main Street" */
-  const char *address2;  /* may be NULL */
-  const char *city;      /* city */
-  const char *province;  /* NULL where none */
+  const char *first;         /* first name */
+  const char *last;          /* last name */
+  char address1[64];         /* "123 Main Street" */
+  const char *address2;      /* may be NULL */
+  const char *city;          /* city */
+  const char *province;      /* NULL where none */
   const char *province_code; /* NULL where none */
-  char zip[12];          /* postal code */
-  const char *country;   /* "United States" */
-  const char *country_code; /* "US" */
-  char phone[24];        /* may be empty */
-  const char *company;   /* may be NULL */
-  double latitude;       /* approximate */
-  double longitude;      /* approximate */
+  char zip[12];              /* postal code */
+  const char *country;       /* "United States" */
+  const char *country_code;  /* "US" */
+  char phone[24];            /* may be empty */
+  const char *company;       /* may be NULL */
+  double latitude;           /* approximate */
+  double longitude;          /* approximate */
 };
 
 struct sb_line {
-  uint64_t id;                     /* line item id */
+  uint64_t id;                      /* line item id */
   const struct sb_product *product; /* catalog entry */
   const struct sb_variant *variant; /* chosen variant */
-  int quantity;                    /* 1..3 */
-  int64_t price;                   /* unit price, minor units */
-  int64_t discount;                /* discount allocated to the line */
-  int64_t tax;                     /* tax of the line */
+  int quantity;                     /* 1..3 */
+  int64_t price;                    /* unit price, minor units */
+  int64_t discount;                 /* discount allocated to the line */
+  int64_t tax;                      /* tax of the line */
 };
 
 struct sb_content {
-  struct sb_person customer;     /* the buyer */
-  struct sb_address billing;     /* billing address */
-  struct sb_address shipping;    /* shipping address (often the same) */
-  int nlines;                    /* 1..SB_MAX_LINES */
+  struct sb_person customer;          /* the buyer */
+  struct sb_address billing;          /* billing address */
+  struct sb_address shipping;         /* shipping address (often the same) */
+  int nlines;                         /* 1..SB_MAX_LINES */
   struct sb_line lines[SB_MAX_LINES]; /* line items */
-  int tax_rate_ppm;              /* tax rate, parts per million */
-  const char *tax_title;         /* "NY State Tax", "MwSt" */
-  int taxes_included;            /* prices include tax (EU style) */
-  const char *discount_code;     /* NULL when none */
-  int discount_pct;              /* 10 for 10 %, or 0 for a fixed amount */
-  int64_t discount_fixed;        /* fixed discount amount, minor units */
-  const char *ship_title;        /* "Standard Shipping" */
-  const char *ship_code;         /* "STANDARD" */
-  int64_t ship_price;            /* shipping price */
-  int64_t ship_tax;              /* tax on shipping */
-  int64_t line_items_total;      /* sum of price * quantity */
-  int64_t discounts;             /* sum of line discounts */
-  int64_t subtotal;              /* line_items_total - discounts */
-  int64_t tax;                   /* sum of line and shipping taxes */
-  int64_t total;                 /* subtotal + shipping (+ tax unless included) */
-  int grams;                     /* total weight */
-  const char *gateway;           /* "shopify_payments" */
-  const char *source_name;       /* "web", "pos", ... */
-  const char *note;              /* NULL when none */
-  const char *tags;              /* "" when none */
-  const char *landing_site;      /* "/products/..." */
-  const char *referring_site;    /* "https://www.google.com/" or "" */
-  char browser_ip[16];           /* dotted quad */
-  char token[33];                /* 32 hex */
-  char cart_token[25];           /* 24 hex */
-  char confirmation[10];         /* 9 chars */
-  uint64_t checkout_id;          /* checkout id */
-  uint64_t location_id;          /* fulfilment location */
-  char tracking[20];             /* tracking number */
-  const char *carrier;           /* "UPS" */
+  int tax_rate_ppm;                   /* tax rate, parts per million */
+  const char *tax_title;              /* "NY State Tax", "MwSt" */
+  int taxes_included;                 /* prices include tax (EU style) */
+  const char *discount_code;          /* NULL when none */
+  int discount_pct;                   /* 10 for 10 %, or 0 for a fixed amount */
+  int64_t discount_fixed;             /* fixed discount amount, minor units */
+  const char *ship_title;             /* "Standard Shipping" */
+  const char *ship_code;              /* "STANDARD" */
+  int64_t ship_price;                 /* shipping price */
+  int64_t ship_tax;                   /* tax on shipping */
+  int64_t line_items_total;           /* sum of price * quantity */
+  int64_t discounts;                  /* sum of line discounts */
+  int64_t subtotal;                   /* line_items_total - discounts */
+  int64_t tax;                        /* sum of line and shipping taxes */
+  int64_t total;                      /* subtotal + shipping (+ tax unless included) */
+  int grams;                          /* total weight */
+  const char *gateway;                /* "shopify_payments" */
+  const char *source_name;            /* "web", "pos", ... */
+  const char *note;                   /* NULL when none */
+  const char *tags;                   /* "" when none */
+  const char *landing_site;           /* "/products/..." */
+  const char *referring_site;         /* "https://www.google.com/" or "" */
+  char browser_ip[16];                /* dotted quad */
+  char token[33];                     /* 32 hex */
+  char cart_token[25];                /* 24 hex */
+  char confirmation[10];              /* 9 chars */
+  uint64_t checkout_id;               /* checkout id */
+  uint64_t location_id;               /* fulfilment location */
+  char tracking[20];                  /* tracking number */
+  const char *carrier;                /* "UPS" */
 };
 
 /* Derives everything that does not change over time; pure and thread-safe. */

@@ -11,11 +11,11 @@
 #define JW_MAX_DEPTH 16
 
 struct jw {
-  struct buf *b;                      /* output */
-  int rc;                             /* first error, MS_OK when none */
-  int depth;                          /* current nesting, 0 = top */
-  unsigned char first[JW_MAX_DEPTH];  /* nothing written yet at this level */
-  unsigned char array[JW_MAX_DEPTH];  /* this level is an array */
+  struct buf *b;                     /* output */
+  int rc;                            /* first error, MS_OK when none */
+  int depth;                         /* current nesting, 0 = top */
+  unsigned char first[JW_MAX_DEPTH]; /* nothing written yet at this level */
+  unsigned char array[JW_MAX_DEPTH]; /* this level is an array */
 };
 
 void jw_init(struct jw *w, struct buf *b);
@@ -31,9 +31,9 @@ void jw_null(struct jw *w);
 void jw_bool(struct jw *w, int v);
 void jw_i64(struct jw *w, int64_t v);
 void jw_u64(struct jw *w, uint64_t v);
-void jw_money(struct jw *w, int64_t minor);            /* "199.00" */
-void jw_rate(struct jw *w, int ppm);                    /* 0.08875 */
-void jw_fixed(struct jw *w, double v, int decimals);    /* 40.7128 */
+void jw_money(struct jw *w, int64_t minor);               /* "199.00" */
+void jw_rate(struct jw *w, int ppm);                      /* 0.08875 */
+void jw_fixed(struct jw *w, double v, int decimals);      /* 40.7128 */
 void jw_time(struct jw *w, struct sb_zone *z, int64_t t); /* 0 gives null */
 
 /* Raw appends without separators, for hand-made parts. */

@@ -13,8 +13,8 @@ struct sb_param {
 };
 
 struct sb_params {
-  struct sb_param items[SB_PARAMS_MAX]; /* in request order */
-  int n;                                /* used entries */
+  struct sb_param items[SB_PARAMS_MAX];             /* in request order */
+  int n;                                            /* used entries */
   char arena[SB_QUERY_MAX + 2 * SB_PARAMS_MAX + 2]; /* decoded text, NUL-separated */
 };
 

@@ -387,8 +387,8 @@ static const struct sb_order *at(const struct view *v, size_t L) {
 }
 
 /* Narrows [lo, hi) (array indices) by created/processed bounds and since_id. */
-static void array_range(const struct sb_order *arr, size_t n, const struct sb_filter *f,
-                        size_t *lo, size_t *hi) {
+static void array_range(const struct sb_order *arr, size_t n, const struct sb_filter *f, size_t *lo,
+                        size_t *hi) {
   int64_t cmin = f->created_min > f->processed_min ? f->created_min : f->processed_min;
   int64_t cmax = f->created_max < f->processed_max ? f->created_max : f->processed_max;
   *lo = cmin == INT64_MIN ? 0 : bound_created(arr, n, cmin, 0);
@@ -421,7 +421,8 @@ void sb_query_page(const struct sb_order *arr, size_t n, const struct sb_filter 
   if (!cur || cur->dir == SB_DIR_NEXT) {
     size_t L = Llo;
     if (cur) {
-      size_t after = v.asc ? bound_id(arr, n, cur->key_id, 1) : n - bound_id(arr, n, cur->key_id, 0);
+      size_t after =
+          v.asc ? bound_id(arr, n, cur->key_id, 1) : n - bound_id(arr, n, cur->key_id, 0);
       if (after > L)
         L = after;
     }

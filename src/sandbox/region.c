@@ -24,24 +24,24 @@ static const struct sb_city us_cities[] = {
 };
 
 static const char *const us_streets[] = {
-    "Main Street",   "Oak Avenue",      "Maple Drive",    "Cedar Lane",   "Elm Street",
-    "Washington Ave", "Park Place",     "Lakeview Road",  "Sunset Blvd",  "Highland Avenue",
-    "Pine Street",   "Broadway",        "Church Street",  "Mill Road",    "River Road",
+    "Main Street",     "Oak Avenue",     "Maple Drive",     "Cedar Lane",  "Elm Street",
+    "Washington Ave",  "Park Place",     "Lakeview Road",   "Sunset Blvd", "Highland Avenue",
+    "Pine Street",     "Broadway",       "Church Street",   "Mill Road",   "River Road",
     "Franklin Street", "Madison Avenue", "Hillcrest Drive", "Forest Lane", "Spring Street",
 };
 
 static const char *const us_first[] = {
-    "James",  "Mary",    "Robert", "Patricia", "John",    "Jennifer", "Michael", "Linda",
-    "David",  "Elizabeth", "William", "Barbara", "Richard", "Susan",  "Joseph",  "Jessica",
-    "Thomas", "Sarah",   "Carlos", "Karen",    "Daniel",  "Nancy",    "Matthew", "Lisa",
-    "Anthony", "Betty",  "Mark",   "Sandra",   "José",    "Ashley",   "Kevin",   "Zoë",
+    "James",   "Mary",      "Robert",  "Patricia", "John",    "Jennifer", "Michael", "Linda",
+    "David",   "Elizabeth", "William", "Barbara",  "Richard", "Susan",    "Joseph",  "Jessica",
+    "Thomas",  "Sarah",     "Carlos",  "Karen",    "Daniel",  "Nancy",    "Matthew", "Lisa",
+    "Anthony", "Betty",     "Mark",    "Sandra",   "José",    "Ashley",   "Kevin",   "Zoë",
 };
 
 static const char *const us_last[] = {
-    "Smith",  "Johnson", "Williams", "Brown",   "Jones",    "Garcia",  "Miller", "Davis",
-    "Rodriguez", "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas",
-    "Taylor", "Moore",   "Jackson",  "Martin",  "Lee",      "Perez",   "Thompson", "White",
-    "Harris", "Sanchez", "Clark",    "O'Brien", "Lewis",    "Robinson", "Walker", "Nguyen",
+    "Smith",     "Johnson",  "Williams",  "Brown",   "Jones",    "Garcia",   "Miller",   "Davis",
+    "Rodriguez", "Martinez", "Hernandez", "Lopez",   "Gonzalez", "Wilson",   "Anderson", "Thomas",
+    "Taylor",    "Moore",    "Jackson",   "Martin",  "Lee",      "Perez",    "Thompson", "White",
+    "Harris",    "Sanchez",  "Clark",     "O'Brien", "Lewis",    "Robinson", "Walker",   "Nguyen",
 };
 
 static const struct sb_city de_cities[] = {
@@ -60,24 +60,24 @@ static const struct sb_city de_cities[] = {
 };
 
 static const char *const de_streets[] = {
-    "Hauptstraße",   "Schulstraße",  "Gartenstraße",   "Bahnhofstraße", "Dorfstraße",
-    "Bergstraße",    "Birkenweg",    "Lindenstraße",   "Kirchstraße",   "Waldstraße",
-    "Ringstraße",    "Schillerstraße", "Goethestraße", "Mühlenweg",     "Am Markt",
-    "Friedrichstraße", "Wiesenweg",  "Rosenstraße",    "Feldstraße",    "Kastanienallee",
+    "Hauptstraße",     "Schulstraße",    "Gartenstraße", "Bahnhofstraße", "Dorfstraße",
+    "Bergstraße",      "Birkenweg",      "Lindenstraße", "Kirchstraße",   "Waldstraße",
+    "Ringstraße",      "Schillerstraße", "Goethestraße", "Mühlenweg",     "Am Markt",
+    "Friedrichstraße", "Wiesenweg",      "Rosenstraße",  "Feldstraße",    "Kastanienallee",
 };
 
 static const char *const de_first[] = {
-    "Anna",  "Lukas",  "Sophie", "Jürgen", "Marie",   "Felix",  "Lena",   "Jonas",
-    "Laura", "Björn",  "Hannah", "Paul",   "Lea",     "Leon",   "Emma",   "Maximilian",
-    "Mia",   "Günther", "Sarah", "Tobias", "Julia",   "Stefan", "Katrin", "Matthias",
-    "Jörg",  "Sabine", "Uwe",    "Petra",  "Andreas", "Claudia", "Tim",   "Nele",
+    "Anna",  "Lukas",   "Sophie", "Jürgen", "Marie",   "Felix",   "Lena",   "Jonas",
+    "Laura", "Björn",   "Hannah", "Paul",   "Lea",     "Leon",    "Emma",   "Maximilian",
+    "Mia",   "Günther", "Sarah",  "Tobias", "Julia",   "Stefan",  "Katrin", "Matthias",
+    "Jörg",  "Sabine",  "Uwe",    "Petra",  "Andreas", "Claudia", "Tim",    "Nele",
 };
 
 static const char *const de_last[] = {
-    "Müller", "Schmidt",  "Schneider", "Fischer",  "Weber",   "Meyer",    "Wagner",  "Becker",
-    "Schulz", "Hoffmann", "Schäfer",   "Koch",     "Bauer",   "Richter",  "Klein",   "Wolf",
-    "Schröder", "Neumann", "Schwarz",  "Zimmermann", "Braun", "Krüger",   "Hofmann", "Hartmann",
-    "Lange",  "Schmitt",  "Werner",    "Weiß",     "Krause",  "Meier",    "Lehmann", "Köhler",
+    "Müller",   "Schmidt",  "Schneider", "Fischer",    "Weber",  "Meyer",   "Wagner",  "Becker",
+    "Schulz",   "Hoffmann", "Schäfer",   "Koch",       "Bauer",  "Richter", "Klein",   "Wolf",
+    "Schröder", "Neumann",  "Schwarz",   "Zimmermann", "Braun",  "Krüger",  "Hofmann", "Hartmann",
+    "Lange",    "Schmitt",  "Werner",    "Weiß",       "Krause", "Meier",   "Lehmann", "Köhler",
 };
 
 static const struct sb_city gb_cities[] = {
@@ -92,32 +92,89 @@ static const struct sb_city gb_cities[] = {
 };
 
 static const char *const gb_streets[] = {
-    "High Street",  "Station Road", "Church Lane",  "Victoria Road", "Green Lane",
-    "Manor Road",   "Park Road",    "Queens Road",  "New Road",      "Kings Road",
-    "Mill Lane",    "The Crescent", "London Road",  "Grange Road",   "York Road",
+    "High Street", "Station Road", "Church Lane", "Victoria Road", "Green Lane",
+    "Manor Road",  "Park Road",    "Queens Road", "New Road",      "Kings Road",
+    "Mill Lane",   "The Crescent", "London Road", "Grange Road",   "York Road",
 };
 
 static const char *const gb_first[] = {
-    "Oliver", "Amelia", "George", "Isla",   "Harry",  "Ava",    "Noah",   "Mia",
-    "Jack",   "Ivy",    "Charlie", "Grace", "Freddie", "Lily",  "Alfie",  "Freya",
-    "Siobhán", "Rhys",  "Eilidh", "Callum", "Niamh",  "Owen",   "Ffion",  "Euan",
+    "Oliver",  "Amelia", "George",  "Isla",   "Harry",   "Ava",  "Noah",  "Mia",
+    "Jack",    "Ivy",    "Charlie", "Grace",  "Freddie", "Lily", "Alfie", "Freya",
+    "Siobhán", "Rhys",   "Eilidh",  "Callum", "Niamh",   "Owen", "Ffion", "Euan",
 };
 
 static const char *const gb_last[] = {
-    "Smith",  "Jones",   "Taylor", "Brown",  "Williams", "Wilson", "Johnson", "Davies",
-    "Patel",  "Robinson", "Wright", "Thompson", "Evans", "Walker", "White",  "Roberts",
-    "Green",  "Hall",    "Wood",   "Jackson", "Clarke", "Ó Briain", "MacDonald", "Hughes",
+    "Smith", "Jones",    "Taylor", "Brown",    "Williams", "Wilson",   "Johnson",   "Davies",
+    "Patel", "Robinson", "Wright", "Thompson", "Evans",    "Walker",   "White",     "Roberts",
+    "Green", "Hall",     "Wood",   "Jackson",  "Clarke",   "Ó Briain", "MacDonald", "Hughes",
 };
 
 static const struct sb_region regions[] = {
-    {"US", "United States", "USD", "en", "+1", "Sales Tax", "${{amount}}", "lb", 0, 1, SB_ZIP_US,
-     599, 1499, 7500, us_cities, N(us_cities), us_streets, N(us_streets), us_first, N(us_first),
-     us_last, N(us_last)},
-    {"DE", "Germany", "EUR", "de", "+49", "MwSt", "{{amount_with_comma_separator}} €", "kg", 1, 0,
-     SB_ZIP_DE, 495, 1290, 5000, de_cities, N(de_cities), de_streets, N(de_streets), de_first,
-     N(de_first), de_last, N(de_last)},
-    {"GB", "United Kingdom", "GBP", "en", "+44", "VAT", "£{{amount}}", "kg", 1, 1, SB_ZIP_GB, 395,
-     995, 5000, gb_cities, N(gb_cities), gb_streets, N(gb_streets), gb_first, N(gb_first), gb_last,
+    {"US",
+     "United States",
+     "USD",
+     "en",
+     "+1",
+     "Sales Tax",
+     "${{amount}}",
+     "lb",
+     0,
+     1,
+     SB_ZIP_US,
+     599,
+     1499,
+     7500,
+     us_cities,
+     N(us_cities),
+     us_streets,
+     N(us_streets),
+     us_first,
+     N(us_first),
+     us_last,
+     N(us_last)},
+    {"DE",
+     "Germany",
+     "EUR",
+     "de",
+     "+49",
+     "MwSt",
+     "{{amount_with_comma_separator}} €",
+     "kg",
+     1,
+     0,
+     SB_ZIP_DE,
+     495,
+     1290,
+     5000,
+     de_cities,
+     N(de_cities),
+     de_streets,
+     N(de_streets),
+     de_first,
+     N(de_first),
+     de_last,
+     N(de_last)},
+    {"GB",
+     "United Kingdom",
+     "GBP",
+     "en",
+     "+44",
+     "VAT",
+     "£{{amount}}",
+     "kg",
+     1,
+     1,
+     SB_ZIP_GB,
+     395,
+     995,
+     5000,
+     gb_cities,
+     N(gb_cities),
+     gb_streets,
+     N(gb_streets),
+     gb_first,
+     N(gb_first),
+     gb_last,
      N(gb_last)},
 };
 

@@ -24,28 +24,28 @@ struct sb_city {
 };
 
 struct sb_region {
-  const char *country_code;          /* "US" */
-  const char *country;               /* "United States" */
-  const char *currency;              /* "USD" */
-  const char *locale;                /* "en", "de" */
-  const char *phone_cc;              /* "+1" */
-  const char *tax_title;             /* "Sales Tax", "MwSt" */
-  const char *money_format;          /* "${{amount}}" */
-  const char *weight_unit;           /* "lb", "kg" */
-  int taxes_included;                /* prices include VAT */
-  int street_number_first;           /* "12 Main St" vs "Hauptstraße 12" */
-  enum sb_zip_style zip_style;       /* postal code shape */
-  int64_t ship_standard;             /* standard shipping, minor units */
-  int64_t ship_express;              /* express shipping */
-  int64_t free_shipping_over;        /* subtotal for free standard shipping */
-  const struct sb_city *cities;      /* city pool */
-  size_t ncities;                    /* entries in cities */
-  const char *const *streets;        /* street names */
-  size_t nstreets;                   /* entries in streets */
-  const char *const *first_names;    /* first names */
-  size_t nfirst;                     /* entries in first_names */
-  const char *const *last_names;     /* last names */
-  size_t nlast;                      /* entries in last_names */
+  const char *country_code;       /* "US" */
+  const char *country;            /* "United States" */
+  const char *currency;           /* "USD" */
+  const char *locale;             /* "en", "de" */
+  const char *phone_cc;           /* "+1" */
+  const char *tax_title;          /* "Sales Tax", "MwSt" */
+  const char *money_format;       /* "${{amount}}" */
+  const char *weight_unit;        /* "lb", "kg" */
+  int taxes_included;             /* prices include VAT */
+  int street_number_first;        /* "12 Main St" vs "Hauptstraße 12" */
+  enum sb_zip_style zip_style;    /* postal code shape */
+  int64_t ship_standard;          /* standard shipping, minor units */
+  int64_t ship_express;           /* express shipping */
+  int64_t free_shipping_over;     /* subtotal for free standard shipping */
+  const struct sb_city *cities;   /* city pool */
+  size_t ncities;                 /* entries in cities */
+  const char *const *streets;     /* street names */
+  size_t nstreets;                /* entries in streets */
+  const char *const *first_names; /* first names */
+  size_t nfirst;                  /* entries in first_names */
+  const char *const *last_names;  /* last names */
+  size_t nlast;                   /* entries in last_names */
 };
 
 /* The region for an IANA zone: America/... -> US (USD), Europe/London -> GB

@@ -7,54 +7,54 @@
 #include "sandbox/region.h"
 
 /* The top-level fields of a REST order, in the order Shopify writes them. */
-#define ORDER_FIELDS(X)                                                                          \
-  X(id)                                                                                          \
-  X(admin_graphql_api_id)                                                                        \
-  X(browser_ip)                                                                                  \
-  X(buyer_accepts_marketing)                                                                     \
-  X(cancel_reason)                                                                               \
-  X(cancelled_at)                                                                                \
-  X(cart_token)                                                                                  \
-  X(closed_at)                                                                                   \
-  X(confirmed)                                                                                   \
-  X(created_at)                                                                                  \
-  X(currency)                                                                                    \
-  X(discount_codes)                                                                              \
-  X(email)                                                                                       \
-  X(financial_status)                                                                            \
-  X(fulfillment_status)                                                                          \
-  X(gateway)                                                                                     \
-  X(landing_site)                                                                                \
-  X(name)                                                                                        \
-  X(note)                                                                                        \
-  X(number)                                                                                      \
-  X(order_number)                                                                                \
-  X(phone)                                                                                       \
-  X(presentment_currency)                                                                        \
-  X(processed_at)                                                                                \
-  X(referring_site)                                                                              \
-  X(source_name)                                                                                 \
-  X(subtotal_price)                                                                              \
-  X(tags)                                                                                        \
-  X(tax_lines)                                                                                   \
-  X(taxes_included)                                                                              \
-  X(test)                                                                                        \
-  X(token)                                                                                       \
-  X(total_discounts)                                                                             \
-  X(total_line_items_price)                                                                      \
-  X(total_outstanding)                                                                           \
-  X(total_price)                                                                                 \
-  X(total_price_set)                                                                             \
-  X(total_tax)                                                                                   \
-  X(total_weight)                                                                                \
-  X(updated_at)                                                                                  \
-  X(billing_address)                                                                             \
-  X(customer)                                                                                    \
-  X(discount_applications)                                                                       \
-  X(fulfillments)                                                                                \
-  X(line_items)                                                                                  \
-  X(refunds)                                                                                     \
-  X(shipping_address)                                                                            \
+#define ORDER_FIELDS(X)                                                                            \
+  X(id)                                                                                            \
+  X(admin_graphql_api_id)                                                                          \
+  X(browser_ip)                                                                                    \
+  X(buyer_accepts_marketing)                                                                       \
+  X(cancel_reason)                                                                                 \
+  X(cancelled_at)                                                                                  \
+  X(cart_token)                                                                                    \
+  X(closed_at)                                                                                     \
+  X(confirmed)                                                                                     \
+  X(created_at)                                                                                    \
+  X(currency)                                                                                      \
+  X(discount_codes)                                                                                \
+  X(email)                                                                                         \
+  X(financial_status)                                                                              \
+  X(fulfillment_status)                                                                            \
+  X(gateway)                                                                                       \
+  X(landing_site)                                                                                  \
+  X(name)                                                                                          \
+  X(note)                                                                                          \
+  X(number)                                                                                        \
+  X(order_number)                                                                                  \
+  X(phone)                                                                                         \
+  X(presentment_currency)                                                                          \
+  X(processed_at)                                                                                  \
+  X(referring_site)                                                                                \
+  X(source_name)                                                                                   \
+  X(subtotal_price)                                                                                \
+  X(tags)                                                                                          \
+  X(tax_lines)                                                                                     \
+  X(taxes_included)                                                                                \
+  X(test)                                                                                          \
+  X(token)                                                                                         \
+  X(total_discounts)                                                                               \
+  X(total_line_items_price)                                                                        \
+  X(total_outstanding)                                                                             \
+  X(total_price)                                                                                   \
+  X(total_price_set)                                                                               \
+  X(total_tax)                                                                                     \
+  X(total_weight)                                                                                  \
+  X(updated_at)                                                                                    \
+  X(billing_address)                                                                               \
+  X(customer)                                                                                      \
+  X(discount_applications)                                                                         \
+  X(fulfillments)                                                                                  \
+  X(line_items)                                                                                    \
+  X(refunds)                                                                                       \
+  X(shipping_address)                                                                              \
   X(shipping_lines)
 
 #define AS_ENUM(n) F_##n,
@@ -83,7 +83,8 @@ int sb_fieldset_parse(const char *list, struct sb_fieldset *fs) {
     while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
       b--;
     for (int f = 0; f < F_COUNT; f++) {
-      if (strlen(field_names[f]) == (size_t)(b - a) && memcmp(field_names[f], a, (size_t)(b - a)) == 0) {
+      if (strlen(field_names[f]) == (size_t)(b - a) &&
+          memcmp(field_names[f], a, (size_t)(b - a)) == 0) {
         if (!fs->on[f])
           known++;
         fs->on[f] = 1;
@@ -97,11 +98,11 @@ int sb_fieldset_parse(const char *list, struct sb_fieldset *fs) {
 }
 
 struct rctx {
-  struct jw *w;                /* output */
-  struct sb_shop *s;           /* the shop */
-  const struct sb_order *o;    /* the order's index entry */
-  const struct sb_content *c;  /* its derived content */
-  const char *cur;             /* currency code */
+  struct jw *w;               /* output */
+  struct sb_shop *s;          /* the shop */
+  const struct sb_order *o;   /* the order's index entry */
+  const struct sb_content *c; /* its derived content */
+  const char *cur;            /* currency code */
 };
 
 /* {"shop_money":{"amount":"1.00","currency_code":"USD"},"presentment_money":{...}} */

@@ -12,8 +12,8 @@
 
 /* Which top-level fields of an order to render (the `fields` parameter). */
 struct sb_fieldset {
-  int all;                          /* render every field */
-  unsigned char on[SB_FIELDS_MAX];  /* per field, when !all */
+  int all;                         /* render every field */
+  unsigned char on[SB_FIELDS_MAX]; /* per field, when !all */
 };
 
 void sb_fieldset_all(struct sb_fieldset *fs);

@@ -10,8 +10,8 @@
 
 #include "util/buf.h"
 
-#define SB_REQLOG_ENTRIES 1000000        /* entries kept */
-#define SB_REQLOG_BYTES (256u << 20)     /* text bytes kept */
+#define SB_REQLOG_ENTRIES 1000000    /* entries kept */
+#define SB_REQLOG_BYTES (256u << 20) /* text bytes kept */
 
 struct sb_logent {
   uint64_t seq;     /* 1, 2, ... */

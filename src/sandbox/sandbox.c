@@ -34,10 +34,10 @@ uint64_t sandbox_ms(const struct sandbox *sb) {
 }
 
 struct gen_job {
-  struct sandbox *sb;   /* the sandbox being built */
-  int index;            /* shop to generate */
-  int rc;               /* result */
-  struct err err;       /* message on failure */
+  struct sandbox *sb; /* the sandbox being built */
+  int index;          /* shop to generate */
+  int rc;             /* result */
+  struct err err;     /* message on failure */
 };
 
 static void *gen_thread(void *arg) {

@@ -18,24 +18,24 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-#define SB_TOKEN_MAX 128     /* access token length */
-#define SB_MAX_HEADERS 8     /* response headers besides Content-Type */
+#define SB_TOKEN_MAX 128      /* access token length */
+#define SB_MAX_HEADERS 8      /* response headers besides Content-Type */
 #define SB_MUTATE_MAX 1000000 /* update or create per /_sandbox/mutate call */
 
 struct sb_config {
-  char host[64];                               /* listen address, e.g. 127.0.0.1 */
-  int port;                                    /* 0: any free port */
-  uint64_t seed;                               /* data seed */
-  struct sb_shop_conf shops[SB_MAX_SHOPS];     /* the shops */
-  int nshops;                                  /* entries in shops */
-  int days;                                    /* days of history before today */
-  int64_t now;                                 /* the world's clock at start */
-  char token[SB_TOKEN_MAX];                    /* accepted access token */
-  double bucket_size;                          /* leaky bucket capacity */
-  double leak_rate;                            /* requests drained per second */
-  int rate_limit;                              /* 0: never answer 429 */
-  int threads;                                 /* server worker threads */
-  size_t log_entries;                          /* request log ring size */
+  char host[64];                           /* listen address, e.g. 127.0.0.1 */
+  int port;                                /* 0: any free port */
+  uint64_t seed;                           /* data seed */
+  struct sb_shop_conf shops[SB_MAX_SHOPS]; /* the shops */
+  int nshops;                              /* entries in shops */
+  int days;                                /* days of history before today */
+  int64_t now;                             /* the world's clock at start */
+  char token[SB_TOKEN_MAX];                /* accepted access token */
+  double bucket_size;                      /* leaky bucket capacity */
+  double leak_rate;                        /* requests drained per second */
+  int rate_limit;                          /* 0: never answer 429 */
+  int threads;                             /* server worker threads */
+  size_t log_entries;                      /* request log ring size */
 };
 
 struct sb_shop_state {
@@ -45,15 +45,15 @@ struct sb_shop_state {
 };
 
 struct sandbox {
-  struct sb_config cfg;         /* as started (limits may change later) */
-  pthread_mutex_t lock;         /* guards everything below */
-  struct sb_shop *shops;        /* cfg.nshops shops */
-  struct sb_shop_state *state;  /* one per shop */
-  struct sb_reqlog log;         /* API request log */
-  uint64_t requests;            /* all API requests */
-  uint64_t throttled;           /* all 429s */
-  double mono_start;            /* monotonic seconds at start */
-  char base_url[96];            /* "http://127.0.0.1:PORT", set by the server */
+  struct sb_config cfg;        /* as started (limits may change later) */
+  pthread_mutex_t lock;        /* guards everything below */
+  struct sb_shop *shops;       /* cfg.nshops shops */
+  struct sb_shop_state *state; /* one per shop */
+  struct sb_reqlog log;        /* API request log */
+  uint64_t requests;           /* all API requests */
+  uint64_t throttled;          /* all 429s */
+  double mono_start;           /* monotonic seconds at start */
+  char base_url[96];           /* "http://127.0.0.1:PORT", set by the server */
 };
 
 struct sb_request {
@@ -63,6 +63,8 @@ struct sb_request {
   const char *host;   /* Host header, or NULL */
   const char *token;  /* X-Shopify-Access-Token header, or NULL */
   int body_too_big;   /* the request body went over the server's limit */
+  int uri_too_long;   /* the request target went over SB_QUERY_MAX; path and
+                         query then hold only its start */
 };
 
 struct sb_header {
@@ -75,14 +77,14 @@ struct sb_header {
 typedef ssize_t (*sb_stream_fn)(void *ctx, char *out, size_t max);
 
 struct sb_response {
-  int status;                              /* HTTP status */
-  const char *content_type;                /* static string */
-  struct buf body;                         /* the body, unless streamed */
+  int status;                               /* HTTP status */
+  const char *content_type;                 /* static string */
+  struct buf body;                          /* the body, unless streamed */
   struct sb_header headers[SB_MAX_HEADERS]; /* extra headers */
-  int nheaders;                            /* entries in headers */
-  sb_stream_fn stream;                     /* MAY be NULL: then body is sent */
-  void (*stream_free)(void *ctx);          /* frees stream_ctx; MAY be NULL */
-  void *stream_ctx;                        /* for stream */
+  int nheaders;                             /* entries in headers */
+  sb_stream_fn stream;                      /* MAY be NULL: then body is sent */
+  void (*stream_free)(void *ctx);           /* frees stream_ctx; MAY be NULL */
+  void *stream_ctx;                         /* for stream */
 };
 
 void sb_config_defaults(struct sb_config *cfg);

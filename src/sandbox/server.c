@@ -9,7 +9,7 @@
 
 #include "sandbox/params.h"
 
-#define BODY_MAX (64 * 1024)       /* request bodies are read and ignored up to this */
+#define BODY_MAX (64 * 1024)        /* request bodies are read and ignored up to this */
 #define URI_KEEP (SB_QUERY_MAX + 2) /* longer URIs are answered 414 */
 #define CONN_MEMORY (128 * 1024)    /* per connection: holds the request line and headers */
 
@@ -21,10 +21,10 @@ struct sb_server {
 
 /* Per request, from the URI log callback to the completion callback. */
 struct conn_req {
-  char *uri;         /* raw request target, NULL when too long */
-  int uri_too_long;  /* over URI_KEEP */
-  size_t body;       /* bytes of body received */
-  int started;       /* the access handler ran once */
+  char *uri;        /* raw request target, NULL when too long */
+  int uri_too_long; /* over URI_KEEP */
+  size_t body;      /* bytes of body received */
+  int started;      /* the access handler ran once */
 };
 
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *con) {
@@ -33,10 +33,11 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *con) {
   if (!r)
     return NULL;
   n = strnlen(uri, URI_KEEP + 1);
-  if (n > URI_KEEP)
+  if (n > URI_KEEP) {
     r->uri_too_long = 1;
-  else
-    r->uri = strndup(uri, n);
+    n = URI_KEEP;
+  }
+  r->uri = strndup(uri, n);
   return r;
 }
 
@@ -66,18 +67,6 @@ static void reader_free(void *cls) {
   free(res);
 }
 
-static enum MHD_Result send_plain(struct MHD_Connection *con, unsigned int status,
-                                  const char *json) {
-  struct MHD_Response *mr =
-      MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
-  if (!mr)
-    return MHD_NO;
-  MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-  enum MHD_Result ret = MHD_queue_response(con, status, mr);
-  MHD_destroy_response(mr);
-  return ret;
-}
-
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -100,9 +89,6 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     *upload_data_size = 0;
     return MHD_YES;
   }
-  if (r->uri_too_long)
-    return send_plain(con, MHD_HTTP_URI_TOO_LONG,
-                      "{\"errors\":\"Request-URI Too Large: URLs are limited to 8192 bytes.\"}");
   if (!r->uri)
     return MHD_NO;
   path = r->uri;
@@ -123,6 +109,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
   req.host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
   req.token = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-Shopify-Access-Token");
   req.body_too_big = r->body > BODY_MAX;
+  req.uri_too_long = r->uri_too_long;
   res = malloc(sizeof(*res));
   if (!res)
     return MHD_NO;

@@ -80,8 +80,8 @@ static int valid_host(const char *h) {
     return 0;
   for (size_t i = 0; i < n; i++) {
     char c = h[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '-' || c == ':' || c == '[' || c == ']'))
       return 0;
   }
   return 1;
@@ -342,7 +342,7 @@ void sb_shopify_handle(struct sandbox *sb, const struct sb_request *req, struct 
     return;
   }
   snprintf(limit_hdr, sizeof(limit_hdr), "0/%.0f", sb->cfg.bucket_size);
-  if (strlen(req->path) + strlen(req->query) > SB_QUERY_MAX) {
+  if (req->uri_too_long || strlen(req->path) + strlen(req->query) > SB_QUERY_MAX) {
     sb_response_error(res, 414, "Request-URI Too Large: URLs are limited to 8192 bytes.");
     goto done;
   }

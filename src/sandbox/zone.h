@@ -12,17 +12,17 @@
 #include "util/tz.h"
 
 struct sb_transition {
-  int64_t at;  /* first instant (UTC seconds) with this offset */
-  int offset;  /* seconds east of UTC from `at` on */
+  int64_t at; /* first instant (UTC seconds) with this offset */
+  int offset; /* seconds east of UTC from `at` on */
 };
 
 struct sb_zone {
-  struct tz *tz;             /* ICU zone; used under lock only after init */
-  pthread_mutex_t lock;      /* guards tz for look-ups outside the window */
-  int64_t lo;                /* cached window start (UTC seconds) */
-  int64_t hi;                /* cached window end, exclusive */
-  struct sb_transition *tr;  /* ascending by at; tr[0].at == lo */
-  size_t ntr;                /* entries in tr */
+  struct tz *tz;            /* ICU zone; used under lock only after init */
+  pthread_mutex_t lock;     /* guards tz for look-ups outside the window */
+  int64_t lo;               /* cached window start (UTC seconds) */
+  int64_t hi;               /* cached window end, exclusive */
+  struct sb_transition *tr; /* ascending by at; tr[0].at == lo */
+  size_t ntr;               /* entries in tr */
 };
 
 /* Opens tzid and caches its offsets over [lo, hi). */

@@ -120,17 +120,17 @@ static const char *const stmt_sql[ST_COUNT] = {
         "lease_expires = CASE WHEN ?5 IS NULL THEN 0 ELSE lease_expires END "
         "WHERE " SLICE_FENCE " RETURNING " SLICE_COLS,
     [ST_ORDER_STAMP] = "SELECT updated_at FROM orders WHERE source_id = ?1 AND external_id = ?2",
-    [ST_ORDER_INSERT] = "INSERT INTO orders (source_id, external_id, name, created_at, "
+    [ST_ORDER_INSERT] = "INSERT OR ROLLBACK INTO orders (source_id, external_id, name, created_at, "
                         "updated_at, status, financial_status, fulfillment_status, total_price, "
                         "total_minor, currency, raw, last_synced_at, first_seen_at) VALUES "
                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
-    [ST_ORDER_UPDATE] = "UPDATE orders SET " ORDER_VALUES " WHERE source_id = ?1 AND "
+    [ST_ORDER_UPDATE] = "UPDATE OR ROLLBACK orders SET " ORDER_VALUES " WHERE source_id = ?1 AND "
                         "external_id = ?2",
-    [ST_ORDER_TOUCH] = "UPDATE orders SET last_synced_at = ?3 WHERE source_id = ?1 AND "
+    [ST_ORDER_TOUCH] = "UPDATE OR ROLLBACK orders SET last_synced_at = ?3 WHERE source_id = ?1 AND "
                        "external_id = ?2",
     [ST_ITEMS_DELETE] = "DELETE FROM order_items WHERE source_id = ?1 AND order_external_id = ?2",
     [ST_ITEM_INSERT] =
-        "INSERT INTO order_items (source_id, order_external_id, external_id, line_no, sku, "
+        "INSERT OR ROLLBACK INTO order_items (source_id, order_external_id, external_id, line_no, sku, "
         "title, quantity, price, price_minor, currency, price_missing, raw) VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
         "ON CONFLICT (source_id, order_external_id, external_id) DO UPDATE SET "
@@ -541,6 +541,8 @@ static int sqlite_open(const char *uri, struct store **out, struct err *err) {
     rc = pragma(s, "PRAGMA foreign_keys = ON", err);
   if (!rc)
     rc = pragma(s, "PRAGMA cache_size = -65536", err); /* 64 MiB of page cache */
+  if (!rc && getenv("XP"))
+    rc = pragma(s, getenv("XP"), err);
   if (!rc && version < known)
     rc = migrate(s, version, err);
   if (rc)

@@ -12,8 +12,8 @@ FROM=$(local_day America/Los_Angeles -4)
 TO=$(local_day America/Los_Angeles -2)
 
 test_expect_success 'a sync is killed with SIGKILL in the middle of a day' '
-  add_shop big &&
-  ms sync big --from "$FROM" --to "$TO" --concurrency 1 >"$WORK/run1.out" 2>&1 &
+  add_shop big
+  "$MS_BIN" sync big --from "$FROM" --to "$TO" --concurrency 1 >"$WORK/run1.out" 2>&1 &
   pid=$!
   for _ in $(seq 300); do
     pages=$(ms status big --json | python3 -c "
