@@ -63,7 +63,7 @@ struct sb_region;
 struct sb_variant {
   uint64_t id;    /* variant id */
   char title[24]; /* "M / Black", or "Default Title" */
-  char sku[24];   /* "ALP-0012-M-BLK" */
+  char sku[32];   /* "ALP-0012-M-BLK" */
   int64_t price;  /* minor units */
   int grams;      /* shipping weight */
 };

@@ -220,6 +220,8 @@ static void line_item(struct rctx *x, int i) {
   jw_u64(w, l->product->id);
   jw_key(w, "quantity");
   jw_i64(w, l->quantity);
+  jw_key(w, "requires_shipping");
+  jw_bool(w, 1);
   kstr(w, "sku", l->variant->sku);
   jw_key(w, "taxable");
   jw_bool(w, x->c->tax_rate_ppm > 0);
@@ -235,17 +237,6 @@ static void line_item(struct rctx *x, int i) {
   if (x->c->tax_rate_ppm > 0)
     tax_line(x, l->tax);
   jw_arr_end(w);
-  if (l->discount) {
-    jw_key(w, "discount_allocations");
-    jw_arr_begin(w);
-    jw_obj_begin(w);
-    jw_key(w, "amount");
-    jw_money(w, l->discount);
-    jw_key(w, "discount_application_index");
-    jw_i64(w, 0);
-    jw_obj_end(w);
-    jw_arr_end(w);
-  }
   jw_obj_end(w);
 }
 
