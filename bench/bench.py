@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -35,16 +34,19 @@ def get(url):
 
 
 def run_measured(cmd, env=None):
-    """Runs cmd, returns (wall seconds, cpu seconds, peak RSS MiB, stdout)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    """Runs cmd, returns (wall seconds, cpu seconds, peak RSS MiB, stdout) of
+    that one process (wait4 gives its own resource use, not its siblings')."""
     t0 = time.monotonic()
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    out_path = tempfile.mktemp()
+    with open(out_path, "w") as out:
+        p = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, ru = os.wait4(p.pid, 0)
     wall = time.monotonic() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if out.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, after.ru_maxrss / 1024.0, out.stdout
+    text = open(out_path).read()
+    os.unlink(out_path)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{text}")
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0, text
 
 
 def counts(stdout):

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang clang-format
       libcurl4-openssl-dev libsqlite3-dev sqlite3 libpq-dev
-      libmicrohttpd-dev libsodium-dev libicu-dev libjansson-dev
+      libmicrohttpd-dev libsodium-dev libicu-dev libcjson-dev
       libcmocka-dev postgresql python3 valgrind)
 
 missing=()

@@ -1,7 +1,7 @@
 /* marketsync export orders: stored orders as JSON lines or CSV. */
 #include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
+#include "connectors/json_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,12 +139,11 @@ int cmd_export(int argc, char **argv) {
       store_close(st);
       return cmd_usage_error("export", "%s", err.msg);
     }
-    json_error_t jerr;
-    json_t *settings = json_loads(row.settings ? row.settings : "{}", 0, &jerr);
-    const char *z = json_string_value(json_object_get(settings, "timezone"));
+    cJSON *settings = cJSON_Parse(row.settings ? row.settings : "{}");
+    const char *z = jstr(settings, "timezone");
     if (z)
       tz_open(z, &zone, NULL);
-    json_decref(settings);
+    cJSON_Delete(settings);
     source_row_release(&row);
   }
   if (have_from) {

@@ -1,6 +1,5 @@
 /* marketsync source add|list|test|remove */
 #include <getopt.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,25 +61,25 @@ static int probe_source(struct source *src, struct err *err) {
 
 /* Writes a learned time zone back into the stored settings. */
 static int save_timezone(struct store *st, struct source *src, struct err *err) {
-  json_error_t jerr;
-  json_t *settings = json_loads(src->row.settings ? src->row.settings : "{}", 0, &jerr);
+  cJSON *settings = cJSON_Parse(src->row.settings ? src->row.settings : "{}");
   const char *old = jstr(settings, "timezone");
   int rc = MS_OK;
   if (!settings)
     return err_set(err, MS_EINVAL, "stored settings are damaged");
   if (src->timezone && (!old || strcmp(old, src->timezone) != 0)) {
     char *text;
-    json_object_set_new(settings, "timezone", json_string(src->timezone));
-    text = json_dumps(settings, JSON_COMPACT);
+    cJSON_DeleteItemFromObjectCaseSensitive(settings, "timezone");
+    cJSON_AddStringToObject(settings, "timezone", src->timezone);
+    text = cJSON_PrintUnformatted(settings);
     if (!text) {
-      json_decref(settings);
+      cJSON_Delete(settings);
       return err_set(err, MS_ENOMEM, "out of memory");
     }
     free(src->row.settings);
     src->row.settings = text;
     rc = st->ops->source_update(st, &src->row, err);
   }
-  json_decref(settings);
+  cJSON_Delete(settings);
   return rc;
 }
 
@@ -99,7 +98,7 @@ static int source_add(int argc, char **argv) {
   struct store *st = NULL;
   struct source src = {0};
   struct source_row row = {0};
-  json_t *settings, *creds;
+  cJSON *settings, *creds;
   char *secret = NULL;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -155,21 +154,28 @@ static int source_add(int argc, char **argv) {
   while (strlen(base) > 8 && base[strlen(base) - 1] == '/')
     base[strlen(base) - 1] = '\0';
 
-  settings = json_pack("{s:s, s:s, s:s}", "shop", domain, "api_base", base, "api_version",
-                       version ? version : "2024-01");
+  settings = cJSON_CreateObject();
+  cJSON_AddStringToObject(settings, "shop", domain);
+  cJSON_AddStringToObject(settings, "api_base", base);
+  cJSON_AddStringToObject(settings, "api_version", version ? version : "2024-01");
   if (zone) {
-    json_object_set_new(settings, "timezone", json_string(zone));
-    json_object_set_new(settings, "timezone_override", json_true());
+    cJSON_AddStringToObject(settings, "timezone", zone);
+    cJSON_AddTrueToObject(settings, "timezone_override");
   }
-  creds = token_env ? json_pack("{s:s}", "token_env", token_env)
-                    : json_pack("{s:s}", "token_file", token_file);
+  creds = cJSON_CreateObject();
+  cJSON_AddStringToObject(creds, token_env ? "token_env" : "token_file",
+                          token_env ? token_env : token_file);
   snprintf(row.name, sizeof(row.name), "%s", name);
   snprintf(row.connector, sizeof(row.connector), "%s", kind);
-  row.settings = json_dumps(settings, JSON_COMPACT);
-  row.credentials = json_dumps(creds, JSON_COMPACT);
+  row.settings = cJSON_PrintUnformatted(settings);
+  row.credentials = cJSON_PrintUnformatted(creds);
   row.created_at = wall_now();
-  json_decref(settings);
-  json_decref(creds);
+  cJSON_Delete(settings);
+  cJSON_Delete(creds);
+  if (!row.settings || !row.credentials) {
+    source_row_release(&row);
+    return log_error(EXIT_USAGE, "out of memory");
+  }
 
   rc = cmd_open_store(&st);
   if (rc)
@@ -208,9 +214,8 @@ struct list_ctx {
 
 static int print_source(void *ctx, const struct source_row *s) {
   struct list_ctx *lc = ctx;
-  json_error_t jerr;
-  json_t *settings = json_loads(s->settings ? s->settings : "{}", 0, &jerr);
-  json_t *creds = json_loads(s->credentials ? s->credentials : "{}", 0, &jerr);
+  cJSON *settings = cJSON_Parse(s->settings ? s->settings : "{}");
+  cJSON *creds = cJSON_Parse(s->credentials ? s->credentials : "{}");
   const char *zone = jstr(settings, "timezone"), *base = jstr(settings, "api_base");
   const char *env = jstr(creds, "token_env"), *file = jstr(creds, "token_file");
   char last[TIME_STR_LEN] = "never", where[300];
@@ -218,13 +223,17 @@ static int print_source(void *ctx, const struct source_row *s) {
     time_format(s->last_sync_at, 0, 1, last);
   snprintf(where, sizeof(where), "%s %s", env ? "env" : "file", env ? env : file ? file : "-");
   if (lc->json) {
-    json_t *o = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:s?}", "name", s->name, "connector",
-                          s->connector, "api_base", base, "timezone", zone, "token_from", where,
-                          "last_sync_at", s->last_sync_at ? last : NULL);
-    char *text = json_dumps(o, JSON_COMPACT);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", s->name);
+    cJSON_AddStringToObject(o, "connector", s->connector);
+    cJSON_AddStringToObject(o, "api_base", base ? base : "");
+    cJSON_AddStringToObject(o, "timezone", zone ? zone : "");
+    cJSON_AddStringToObject(o, "token_from", where);
+    cJSON_AddStringToObject(o, "last_sync_at", s->last_sync_at ? last : "");
+    char *text = cJSON_PrintUnformatted(o);
     printf("%s\n", text ? text : "{}");
     free(text);
-    json_decref(o);
+    cJSON_Delete(o);
   } else {
     if (lc->count == 0)
       printf("%-16s %-9s %-22s %-42s %-22s %s\n", "NAME", "CONNECTOR", "TIME ZONE", "API BASE",
@@ -233,8 +242,8 @@ static int print_source(void *ctx, const struct source_row *s) {
            base ? base : "-", where, last);
   }
   lc->count++;
-  json_decref(settings);
-  json_decref(creds);
+  cJSON_Delete(settings);
+  cJSON_Delete(creds);
   return MS_OK;
 }
 

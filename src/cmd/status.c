@@ -1,6 +1,5 @@
 /* marketsync status: one row per day, with totals. */
 #include <getopt.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,18 +75,31 @@ static int print_slice(void *ctx, const struct slice *sl) {
   if (sl->updated_at)
     time_format(sl->updated_at, 0, 1, upd);
   if (c->json) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:s?, s:s?}",
-                          "source", si ? si->name : "?", "stream", sl->stream, "day", day,
-                          "status", slice_status_name(sl->status), "day_open", open, "records",
-                          (json_int_t)sl->records, "pages", (json_int_t)sl->pages, "inserted",
-                          (json_int_t)sl->inserted, "updated", (json_int_t)sl->updated,
-                          "retries", (json_int_t)sl->retries, "updated_at",
-                          (json_int_t)sl->updated_at, "error", sl->last_error, "cursor",
-                          sl->cursor ? "saved" : NULL);
-    char *text = json_dumps(o, JSON_COMPACT);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "source", si ? si->name : "?");
+    cJSON_AddStringToObject(o, "stream", sl->stream);
+    cJSON_AddStringToObject(o, "day", day);
+    cJSON_AddStringToObject(o, "status", slice_status_name(sl->status));
+    cJSON_AddBoolToObject(o, "day_open", open);
+    cJSON_AddNumberToObject(o, "records", (double)sl->records);
+    cJSON_AddNumberToObject(o, "pages", (double)sl->pages);
+    cJSON_AddNumberToObject(o, "inserted", (double)sl->inserted);
+    cJSON_AddNumberToObject(o, "updated", (double)sl->updated);
+    cJSON_AddNumberToObject(o, "unchanged", (double)sl->unchanged);
+    cJSON_AddNumberToObject(o, "retries", (double)sl->retries);
+    cJSON_AddNumberToObject(o, "updated_at", (double)sl->updated_at);
+    if (sl->last_error)
+      cJSON_AddStringToObject(o, "error", sl->last_error);
+    else
+      cJSON_AddNullToObject(o, "error");
+    if (sl->cursor)
+      cJSON_AddStringToObject(o, "cursor", "saved");
+    else
+      cJSON_AddNullToObject(o, "cursor");
+    char *text = cJSON_PrintUnformatted(o);
     printf("%s\n", text ? text : "{}");
     free(text);
-    json_decref(o);
+    cJSON_Delete(o);
   } else {
     if (c->rows == 0)
       printf("%-14s %-10s %-12s %9s %6s  %-20s %s\n", "SOURCE", "DATE", "STATUS", "ORDERS",
@@ -111,8 +123,7 @@ static int print_slice(void *ctx, const struct slice *sl) {
 static int collect_src(void *ctx, const struct source_row *s) {
   struct status_ctx *c = ctx;
   struct src_info *n = realloc(c->srcs, (c->nsrcs + 1) * sizeof(*n));
-  json_error_t jerr;
-  json_t *settings;
+  cJSON *settings;
   const char *zone;
   if (!n)
     return MS_ENOMEM;
@@ -120,11 +131,11 @@ static int collect_src(void *ctx, const struct source_row *s) {
   memset(&n[c->nsrcs], 0, sizeof(n[0]));
   n[c->nsrcs].id = s->id;
   snprintf(n[c->nsrcs].name, sizeof(n[0].name), "%s", s->name);
-  settings = json_loads(s->settings ? s->settings : "{}", 0, &jerr);
+  settings = cJSON_Parse(s->settings ? s->settings : "{}");
   zone = jstr(settings, "timezone");
   if (zone)
     tz_open(zone, &n[c->nsrcs].tz, NULL);
-  json_decref(settings);
+  cJSON_Delete(settings);
   c->nsrcs++;
   return MS_OK;
 }

@@ -1,49 +1,222 @@
 #include "connectors/json_util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *jstr(const json_t *obj, const char *key) {
-  const json_t *v = json_object_get(obj, key);
-  return json_is_string(v) ? json_string_value(v) : NULL;
+#define EXACT_INT_MAX 9007199254740992.0 /* 2^53: doubles hold integers exactly below */
+
+const char *jstr(const cJSON *obj, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-char *jstrdup(const json_t *obj, const char *key) {
+char *jstrdup(const cJSON *obj, const char *key) {
   const char *s = jstr(obj, key);
   return s ? strdup(s) : NULL;
 }
 
-char *jid(const json_t *obj, const char *key) {
-  const json_t *v = json_object_get(obj, key);
+char *jid(const cJSON *obj, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
   char tmp[32];
-  if (json_is_integer(v)) {
-    snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
+  if (cJSON_IsNumber(v)) {
+    double d = v->valuedouble;
+    if (!isfinite(d) || d != floor(d) || fabs(d) >= EXACT_INT_MAX)
+      return NULL;
+    snprintf(tmp, sizeof(tmp), "%.0f", d);
     return strdup(tmp);
   }
-  if (json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) < 128)
-    return strdup(json_string_value(v));
+  if (cJSON_IsString(v) && v->valuestring[0] && strlen(v->valuestring) < 128)
+    return strdup(v->valuestring);
   return NULL;
 }
 
-int64_t jint(const json_t *obj, const char *key, int64_t def) {
-  const json_t *v = json_object_get(obj, key);
-  if (json_is_integer(v))
-    return json_integer_value(v);
-  if (json_is_string(v)) {
+int64_t jint(const cJSON *obj, const char *key, int64_t def) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  if (cJSON_IsNumber(v)) {
+    double d = v->valuedouble;
+    return isfinite(d) && d == floor(d) && fabs(d) < EXACT_INT_MAX ? (int64_t)d : def;
+  }
+  if (cJSON_IsString(v)) {
     char *end;
     errno = 0;
-    long long x = strtoll(json_string_value(v), &end, 10);
-    if (!errno && *end == '\0' && end != json_string_value(v))
+    long long x = strtoll(v->valuestring, &end, 10);
+    if (!errno && *end == '\0' && end != v->valuestring)
       return x;
   }
   return def;
 }
 
-char *jdump(const json_t *v, size_t *len) {
-  char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+char *jdump(const cJSON *v, size_t *len) {
+  char *s = cJSON_PrintUnformatted(v);
   if (s && len)
     *len = strlen(s);
   return s;
+}
+
+cJSON *jparse(const char *text, size_t len, struct err *err) {
+  const char *end = NULL;
+  cJSON *v;
+  if (!text || !len) {
+    err_set(err, MS_EPROTO, "empty JSON body");
+    return NULL;
+  }
+  v = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+  if (!v) {
+    err_set(err, MS_EPROTO, "malformed JSON at byte %ld", end ? (long)(end - text) : 0L);
+    return NULL;
+  }
+  while (end < text + len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
+    end++;
+  if (end != text + len) {
+    cJSON_Delete(v);
+    err_set(err, MS_EPROTO, "unexpected data after the JSON value at byte %ld",
+            (long)(end - text));
+    return NULL;
+  }
+  return v;
+}
+
+/* A cursor over the body for the top-level walk. */
+struct scan {
+  const char *p;   /* next byte */
+  const char *end; /* one past the last */
+  const char *start; /* for offsets in messages */
+};
+
+static void skip_ws(struct scan *s) {
+  while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
+    s->p++;
+}
+
+static int fail_at(struct scan *s, struct err *err, const char *what) {
+  return err_set(err, MS_EPROTO, "malformed JSON at byte %ld: %s", (long)(s->p - s->start),
+                 what);
+}
+
+/* Reads a member name; *key points into the body (escapes left as sent). */
+static int scan_key(struct scan *s, const char **key, size_t *klen, struct err *err) {
+  if (s->p >= s->end || *s->p != '"')
+    return fail_at(s, err, "expected a member name");
+  const char *k = ++s->p;
+  while (s->p < s->end && *s->p != '"') {
+    if (*s->p == '\\')
+      s->p++;
+    s->p++;
+  }
+  if (s->p >= s->end)
+    return fail_at(s, err, "unterminated member name");
+  *key = k;
+  *klen = (size_t)(s->p - k);
+  s->p++;
+  return MS_OK;
+}
+
+/* Parses one value at the cursor with cJSON and moves past it. */
+static cJSON *scan_value(struct scan *s, struct err *err) {
+  const char *vend = NULL;
+  cJSON *v = cJSON_ParseWithLengthOpts(s->p, (size_t)(s->end - s->p), &vend, 0);
+  if (!v) {
+    if (vend)
+      s->p = vend;
+    fail_at(s, err, "invalid value");
+    return NULL;
+  }
+  s->p = vend;
+  return v;
+}
+
+static int walk_array(struct scan *s, json_elem_fn fn, void *ctx, struct err *err) {
+  int rc = MS_OK;
+  if (s->p >= s->end || *s->p != '[')
+    return fail_at(s, err, "expected a list");
+  s->p++;
+  skip_ws(s);
+  if (s->p < s->end && *s->p == ']') {
+    s->p++;
+    return MS_OK;
+  }
+  for (;;) {
+    const char *raw;
+    cJSON *v;
+    skip_ws(s);
+    raw = s->p;
+    v = scan_value(s, err);
+    if (!v)
+      return MS_EPROTO;
+    rc = fn(ctx, v, raw, (size_t)(s->p - raw));
+    cJSON_Delete(v);
+    if (rc)
+      return rc;
+    skip_ws(s);
+    if (s->p < s->end && *s->p == ',') {
+      s->p++;
+      continue;
+    }
+    if (s->p < s->end && *s->p == ']') {
+      s->p++;
+      return MS_OK;
+    }
+    return fail_at(s, err, "expected ',' or ']' in the list");
+  }
+}
+
+int json_each_in(const char *body, size_t len, const char *key, json_elem_fn fn, void *ctx,
+                 struct err *err) {
+  struct scan s = {body, body + len, body};
+  size_t want = strlen(key);
+  int found = 0, rc;
+  if (!body)
+    return err_set(err, MS_EPROTO, "empty JSON body");
+  skip_ws(&s);
+  if (s.p >= s.end || *s.p != '{')
+    return fail_at(&s, err, "expected an object");
+  s.p++;
+  skip_ws(&s);
+  if (s.p < s.end && *s.p == '}') {
+    s.p++;
+  } else {
+    for (;;) {
+      const char *k = NULL;
+      size_t klen = 0;
+      skip_ws(&s);
+      rc = scan_key(&s, &k, &klen, err);
+      if (rc)
+        return rc;
+      skip_ws(&s);
+      if (s.p >= s.end || *s.p != ':')
+        return fail_at(&s, err, "expected ':'");
+      s.p++;
+      skip_ws(&s);
+      if (klen == want && memcmp(k, key, want) == 0) {
+        if (found)
+          return fail_at(&s, err, "the list appears twice");
+        found = 1;
+        rc = walk_array(&s, fn, ctx, err);
+        if (rc)
+          return rc;
+      } else {
+        cJSON *skip = scan_value(&s, err);
+        if (!skip)
+          return MS_EPROTO;
+        cJSON_Delete(skip);
+      }
+      skip_ws(&s);
+      if (s.p < s.end && *s.p == ',') {
+        s.p++;
+        continue;
+      }
+      if (s.p < s.end && *s.p == '}') {
+        s.p++;
+        break;
+      }
+      return fail_at(&s, err, "expected ',' or '}'");
+    }
+  }
+  skip_ws(&s);
+  if (s.p != s.end)
+    return fail_at(&s, err, "unexpected data after the object");
+  return found ? MS_OK : err_set(err, MS_ENOTFOUND, "no \"%s\" list in the answer", key);
 }

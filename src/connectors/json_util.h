@@ -1,21 +1,41 @@
-/* Small helpers over jansson for connectors: typed field reads that never
- * trust the shape of what an API sent. */
+/* JSON helpers over cJSON (chosen by measurement: bench/json_choice.md) for
+ * connectors and commands: typed reads that never trust the shape of what an
+ * API sent, and a streaming walk over the elements of a top-level list that
+ * hands out each element's exact bytes, so the raw JSON we store is what the
+ * API sent, not a re-serialisation. */
 #ifndef MS_CONNECTORS_JSON_UTIL_H
 #define MS_CONNECTORS_JSON_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+#include <cjson/cJSON.h>
+
+#include "util/err.h"
 
 /* The string at key, or NULL when absent, null or not a string. */
-const char *jstr(const json_t *obj, const char *key);
+const char *jstr(const cJSON *obj, const char *key);
 /* A copy of the string at key (caller frees), or NULL. */
-char *jstrdup(const json_t *obj, const char *key);
-/* An integer or a numeric string as text ("5812345678901"); NULL if neither. */
-char *jid(const json_t *obj, const char *key);
+char *jstrdup(const cJSON *obj, const char *key);
+/* An id given as an integer (exact up to 2^53) or a string, as text (caller
+ * frees); NULL when absent, fractional, too large or empty. */
+char *jid(const cJSON *obj, const char *key);
 /* An integer (or an integer string); def when absent or invalid. */
-int64_t jint(const json_t *obj, const char *key, int64_t def);
+int64_t jint(const cJSON *obj, const char *key, int64_t def);
 /* Compact JSON text of v (caller frees), with its length. */
-char *jdump(const json_t *v, size_t *len);
+char *jdump(const cJSON *v, size_t *len);
+/* Parses a whole document; NULL with a message naming the offset. */
+cJSON *jparse(const char *text, size_t len, struct err *err);
+
+/* Called for each element of the list; raw/rawlen are its bytes in the
+ * body. A non-zero return stops the walk and is returned. */
+typedef int (*json_elem_fn)(void *ctx, const cJSON *elem, const char *raw, size_t rawlen);
+
+/* body MUST be a JSON object; for each element of the array under `key`,
+ * calls fn. Other members are parsed and skipped. MS_ENOTFOUND when the key
+ * is absent, MS_EPROTO (with the byte offset) when the body is not valid
+ * JSON of that shape. */
+int json_each_in(const char *body, size_t len, const char *key, json_elem_fn fn, void *ctx,
+                 struct err *err);
 
 #endif

@@ -1,7 +1,6 @@
 /* Shopify Admin REST API: orders (with their line items) by the shop's
  * calendar day, cursor pagination through the Link header, pacing by the
  * leaky bucket reported in X-Shopify-Shop-Api-Call-Limit. */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,6 @@
 struct shopify {
   struct source *src;  /* borrowed */
   char *version;       /* API version in the path */
-  json_t *settings;    /* parsed settings */
 };
 
 static const struct stream_def shopify_streams[] = {
@@ -36,21 +34,21 @@ static const struct endpoint_def shopify_endpoints[] = {
 
 static int shopify_open(struct source *src, void **state, struct err *err) {
   struct shopify *s = calloc(1, sizeof(*s));
-  json_error_t jerr;
+  cJSON *settings;
   const char *ver;
   if (!s)
     return err_set(err, MS_ENOMEM, "out of memory");
   s->src = src;
-  s->settings = json_loads(src->row.settings ? src->row.settings : "{}", 0, &jerr);
-  if (!json_is_object(s->settings)) {
-    json_decref(s->settings);
+  settings = cJSON_Parse(src->row.settings ? src->row.settings : "{}");
+  if (!cJSON_IsObject(settings)) {
+    cJSON_Delete(settings);
     free(s);
     return err_set(err, MS_EINVAL, "source %s: settings are not a JSON object", src->row.name);
   }
-  ver = jstr(s->settings, "api_version");
+  ver = jstr(settings, "api_version");
   s->version = strdup(ver ? ver : SHOPIFY_DEFAULT_VERSION);
+  cJSON_Delete(settings);
   if (!src->api_base || !src->secret || !s->version) {
-    json_decref(s->settings);
     free(s->version);
     free(s);
     return err_set(err, MS_EINVAL, "source %s: API base URL or access token missing",
@@ -64,7 +62,6 @@ static void shopify_close(void *state) {
   struct shopify *s = state;
   if (!s)
     return;
-  json_decref(s->settings);
   free(s->version);
   free(s);
 }
@@ -85,20 +82,19 @@ static int shopify_probe_request(void *state, struct http_request *req, struct e
 
 static int shopify_parse_probe(void *state, const struct http_response *res, struct source *src,
                                struct err *err) {
-  json_error_t jerr;
-  json_t *root = json_loadb(res->body.data ? res->body.data : "", res->body.len, 0, &jerr);
-  const json_t *shop = json_object_get(root, "shop");
+  cJSON *root = jparse(res->body.data, res->body.len, err);
+  const cJSON *shop = cJSON_GetObjectItemCaseSensitive(root, "shop");
   const char *zone = jstr(shop, "iana_timezone");
   (void)state;
-  if (!json_is_object(shop)) {
-    json_decref(root);
+  if (!cJSON_IsObject(shop)) {
+    cJSON_Delete(root);
     return err_set(err, MS_EPROTO, "the shop answer has no \"shop\" object");
   }
   if (zone && !src->timezone_overridden) {
     free(src->timezone);
     src->timezone = strdup(zone);
   }
-  json_decref(root);
+  cJSON_Delete(root);
   return MS_OK;
 }
 
@@ -150,18 +146,17 @@ static int shopify_page_request(void *state, const struct slice *sl, struct http
 
 /* Shopify's error bodies are {"errors": "text"} or {"errors": {...}}. */
 static void error_text(const struct http_response *res, char *out, size_t outsz) {
-  json_error_t jerr;
-  json_t *root = res->body.len ? json_loadb(res->body.data, res->body.len, 0, &jerr) : NULL;
-  const json_t *e = json_object_get(root, "errors");
+  cJSON *root = res->body.len ? cJSON_ParseWithLength(res->body.data, res->body.len) : NULL;
+  const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "errors");
   out[0] = '\0';
-  if (json_is_string(e)) {
-    snprintf(out, outsz, "%s", json_string_value(e));
+  if (cJSON_IsString(e)) {
+    snprintf(out, outsz, "%s", e->valuestring);
   } else if (e) {
-    char *d = json_dumps(e, JSON_COMPACT);
+    char *d = cJSON_PrintUnformatted(e);
     snprintf(out, outsz, "%s", d ? d : "");
     free(d);
   }
-  json_decref(root);
+  cJSON_Delete(root);
 }
 
 static void shopify_classify(void *state, const struct http_response *res, struct verdict *v,
@@ -206,7 +201,7 @@ static void shopify_classify(void *state, const struct http_response *res, struc
   }
 }
 
-static int parse_item(const json_t *li, const char *currency, struct record_item *it,
+static int parse_item(const cJSON *li, const char *currency, struct record_item *it,
                       struct err *err) {
   const char *price = jstr(li, "price");
   it->external_id = jid(li, "id");
@@ -220,27 +215,28 @@ static int parse_item(const json_t *li, const char *currency, struct record_item
   else if (money_set(&it->price, price, currency))
     return err_set(err, MS_EPROTO, "line item %s has a price that is not a decimal: \"%.40s\"",
                    it->external_id, price);
-  it->raw = jdump(li, &it->raw_len);
-  return it->raw ? MS_OK : err_set(err, MS_ENOMEM, "out of memory");
+  /* No raw copy of the line: the order's raw JSON holds it as sent. */
+  return MS_OK;
 }
 
-static const char *order_status(const json_t *o) {
-  if (json_is_string(json_object_get(o, "cancelled_at")))
+static const char *order_status(const cJSON *o) {
+  if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "cancelled_at")))
     return "cancelled";
-  if (json_is_string(json_object_get(o, "closed_at")))
+  if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "closed_at")))
     return "closed";
   return "open";
 }
 
-static int parse_order(const json_t *o, struct record *r, struct err *err) {
+static int parse_order(const cJSON *o, const char *raw, size_t rawlen, struct record *r,
+                       struct err *err) {
   const char *created = jstr(o, "created_at"), *updated = jstr(o, "updated_at");
   const char *currency = jstr(o, "currency"), *total = jstr(o, "total_price");
-  const json_t *items = json_object_get(o, "line_items");
-  if (!json_is_object(o))
+  const cJSON *items = cJSON_GetObjectItemCaseSensitive(o, "line_items");
+  if (!cJSON_IsObject(o))
     return err_set(err, MS_EPROTO, "an element of \"orders\" is not an object");
   r->external_id = jid(o, "id");
   if (!r->external_id)
-    return err_set(err, MS_EPROTO, "an order has no id");
+    return err_set(err, MS_EPROTO, "an order has no usable id");
   if (!created || time_parse(created, &r->created_at))
     return err_set(err, MS_EPROTO, "order %s has no valid created_at", r->external_id);
   if (!updated || time_parse(updated, &r->updated_at))
@@ -254,54 +250,60 @@ static int parse_order(const json_t *o, struct record *r, struct err *err) {
                    r->external_id, total);
   if (!total && currency)
     money_set(&r->total, "", currency);
-  if (json_is_array(items)) {
-    size_t n = json_array_size(items);
+  if (cJSON_IsArray(items)) {
+    size_t n = (size_t)cJSON_GetArraySize(items), i = 0;
+    const cJSON *li;
     if (n > SHOPIFY_MAX_ITEMS)
       return err_set(err, MS_ETOOBIG, "order %s has %zu line items", r->external_id, n);
     r->items = n ? calloc(n, sizeof(*r->items)) : NULL;
     if (n && !r->items)
       return err_set(err, MS_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-      int rc = parse_item(json_array_get(items, i), currency, &r->items[i], err);
-      r->nitems = i + 1;
+    cJSON_ArrayForEach(li, items) {
+      int rc = parse_item(li, currency, &r->items[i++], err);
+      r->nitems = i;
       if (rc)
         return rc;
     }
     r->items_included = 1;
   }
-  r->raw = jdump(o, &r->raw_len);
-  return r->raw ? MS_OK : err_set(err, MS_ENOMEM, "out of memory");
+  /* The order's bytes exactly as Shopify sent them. */
+  r->raw = malloc(rawlen + 1);
+  if (!r->raw)
+    return err_set(err, MS_ENOMEM, "out of memory");
+  memcpy(r->raw, raw, rawlen);
+  r->raw[rawlen] = '\0';
+  r->raw_len = rawlen;
+  return MS_OK;
+}
+
+struct page_ctx {
+  struct page *out; /* records go here */
+  struct err *err;  /* why an order was refused */
+};
+
+static int take_order(void *ctx, const cJSON *o, const char *raw, size_t rawlen) {
+  struct page_ctx *pc = ctx;
+  struct record *r = page_add(pc->out);
+  if (!r)
+    return err_set(pc->err, MS_ENOMEM, "out of memory");
+  return parse_order(o, raw, rawlen, r, pc->err);
 }
 
 static int shopify_parse_page(void *state, const struct slice *sl,
                               const struct http_response *res, struct page *out,
                               struct err *err) {
-  json_error_t jerr;
-  json_t *root;
-  const json_t *orders;
+  struct page_ctx pc = {out, err};
   const char *link;
   char next[8192];
-  int rc = MS_OK;
+  int rc;
   (void)state;
   (void)sl;
   out->bytes = res->body.len;
-  root = json_loadb(res->body.data ? res->body.data : "", res->body.len, JSON_REJECT_DUPLICATES,
-                    &jerr);
-  if (!root)
-    return err_set(err, MS_EPROTO, "malformed JSON from Shopify at line %d column %d: %s",
-                   jerr.line, jerr.column, jerr.text);
-  orders = json_object_get(root, "orders");
-  if (!json_is_array(orders)) {
-    json_decref(root);
+  rc = json_each_in(res->body.data, res->body.len, "orders", take_order, &pc, err);
+  if (rc == MS_ENOTFOUND)
     return err_set(err, MS_EPROTO, "Shopify answer has no \"orders\" list");
-  }
-  for (size_t i = 0; i < json_array_size(orders) && !rc; i++) {
-    struct record *r = page_add(out);
-    rc = r ? parse_order(json_array_get(orders, i), r, err) : MS_ENOMEM;
-  }
-  json_decref(root);
   if (rc)
-    return rc == MS_ENOMEM ? err_set(err, rc, "out of memory") : rc;
+    return rc == MS_EPROTO ? err_prefix(err, "Shopify orders page") : rc;
   link = http_response_header(res, "Link");
   if (link) {
     rc = link_find(link, "next", next, sizeof(next));

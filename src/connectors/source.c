@@ -1,7 +1,6 @@
 #include "connectors/source.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,15 +68,14 @@ static int copy_row(const struct source_row *row, struct source_row *out) {
 }
 
 int source_from_row(const struct source_row *row, struct source *out, struct err *err) {
-  json_error_t jerr;
-  json_t *settings = NULL, *creds = NULL;
+  cJSON *settings = NULL, *creds = NULL;
   const char *s;
   int rc = MS_OK;
   memset(out, 0, sizeof(*out));
   copy_row(row, &out->row);
-  settings = json_loads(row->settings ? row->settings : "{}", 0, &jerr);
-  creds = json_loads(row->credentials ? row->credentials : "{}", 0, &jerr);
-  if (!json_is_object(settings) || !json_is_object(creds)) {
+  settings = cJSON_Parse(row->settings ? row->settings : "{}");
+  creds = cJSON_Parse(row->credentials ? row->credentials : "{}");
+  if (!cJSON_IsObject(settings) || !cJSON_IsObject(creds)) {
     rc = err_set(err, MS_EINVAL, "source %s: stored settings are damaged", row->name);
     goto done;
   }
@@ -85,7 +83,8 @@ int source_from_row(const struct source_row *row, struct source *out, struct err
   out->api_base = s ? strdup(s) : NULL;
   s = jstr(settings, "timezone");
   out->timezone = s ? strdup(s) : NULL;
-  out->timezone_overridden = json_is_true(json_object_get(settings, "timezone_override"));
+  out->timezone_overridden =
+      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(settings, "timezone_override"));
   if ((s = jstr(creds, "token_env")))
     rc = secret_from_env(s, &out->secret, err);
   else if ((s = jstr(creds, "token_file")))
@@ -99,8 +98,8 @@ int source_from_row(const struct source_row *row, struct source *out, struct err
   if (out->timezone)
     rc = source_open_tz(out, err);
 done:
-  json_decref(settings);
-  json_decref(creds);
+  cJSON_Delete(settings);
+  cJSON_Delete(creds);
   if (rc)
     source_release(out);
   return rc;

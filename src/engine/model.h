@@ -25,7 +25,7 @@ struct record_item {
   int64_t quantity;   /* units ordered */
   struct money price; /* as the API gives it (Shopify: unit price) */
   int price_missing;  /* the API sent no price (e.g. Amazon Pending) */
-  char *raw;          /* the item's JSON */
+  char *raw;          /* the item's JSON; MAY be NULL when the record's raw holds it */
   size_t raw_len;
 };
 
@@ -39,7 +39,7 @@ struct record {
   char *financial_status;    /* MAY be NULL */
   char *fulfillment_status;  /* MAY be NULL */
   struct money total;        /* order total */
-  char *raw;                 /* the record's JSON, compact */
+  char *raw;                 /* the record's JSON exactly as the API sent it */
   size_t raw_len;
   struct record_item *items; /* MAY be NULL when the stream has none */
   size_t nitems;

@@ -7,7 +7,14 @@
  * backend (see stmt_sql[]); each use binds, steps and resets it. Writes
  * that belong together run in one BEGIN IMMEDIATE transaction, which also
  * serialises claims between processes sharing the file.
+ *
+ * Checkpoints (copying the WAL back into the database, with its fsyncs) run
+ * on a thread of their own with its own connection, woken by the WAL hook,
+ * so a bulk load does not stall on them; past WAL_HARD_BYTES the writer
+ * waits for one, which bounds the WAL. Without the thread (no threads, or
+ * ":memory:") SQLite's own automatic checkpoint is used.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +27,16 @@
 #include "util/buf.h"
 
 #define BUSY_TIMEOUT_MS 5000
-#define EXTERNAL_ID_MAX 255 /* longest external id we accept, bytes */
-#define ERROR_TEXT_MAX 1000 /* stored error messages are cut to this, bytes */
-#define SLICE_ROWS_MAX 10000000
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+#define PAGE_SIZE_NEW 32768                       /* 3 KB orders: fewer splits and syscalls */
+#define CACHE_PRAGMA "PRAGMA cache_size = -65536" /* 64 MiB of page cache */
+#define WAL_LIMIT_PRAGMA "PRAGMA journal_size_limit = 67108864" /* WAL file kept <= 64 MiB */
+#define WAL_WAKE_BYTES (32LL << 20)  /* WAL size that wakes the checkpointer */
+#define WAL_HARD_BYTES (512LL << 20) /* WAL size where the writer waits for a checkpoint */
+#define EXTERNAL_ID_MAX 255          /* longest external id we accept, bytes */
+#define ERROR_TEXT_MAX 1000          /* stored error messages are cut to this, bytes */
+#define SLICE_ROWS_MAX 10000000      /* slice_list refuses to hold more rows than this */
 
 /* Columns of a slice row, in the order slice_from_row() reads them. */
 #define SLICE_COLS                                                                                 \
@@ -120,17 +134,17 @@ static const char *const stmt_sql[ST_COUNT] = {
         "lease_expires = CASE WHEN ?5 IS NULL THEN 0 ELSE lease_expires END "
         "WHERE " SLICE_FENCE " RETURNING " SLICE_COLS,
     [ST_ORDER_STAMP] = "SELECT updated_at FROM orders WHERE source_id = ?1 AND external_id = ?2",
-    [ST_ORDER_INSERT] = "INSERT OR ROLLBACK INTO orders (source_id, external_id, name, created_at, "
+    [ST_ORDER_INSERT] = "INSERT INTO orders (source_id, external_id, name, created_at, "
                         "updated_at, status, financial_status, fulfillment_status, total_price, "
                         "total_minor, currency, raw, last_synced_at, first_seen_at) VALUES "
                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
-    [ST_ORDER_UPDATE] = "UPDATE OR ROLLBACK orders SET " ORDER_VALUES " WHERE source_id = ?1 AND "
+    [ST_ORDER_UPDATE] = "UPDATE orders SET " ORDER_VALUES " WHERE source_id = ?1 AND "
                         "external_id = ?2",
-    [ST_ORDER_TOUCH] = "UPDATE OR ROLLBACK orders SET last_synced_at = ?3 WHERE source_id = ?1 AND "
+    [ST_ORDER_TOUCH] = "UPDATE orders SET last_synced_at = ?3 WHERE source_id = ?1 AND "
                        "external_id = ?2",
     [ST_ITEMS_DELETE] = "DELETE FROM order_items WHERE source_id = ?1 AND order_external_id = ?2",
     [ST_ITEM_INSERT] =
-        "INSERT OR ROLLBACK INTO order_items (source_id, order_external_id, external_id, line_no, sku, "
+        "INSERT INTO order_items (source_id, order_external_id, external_id, line_no, sku, "
         "title, quantity, price, price_minor, currency, price_missing, raw) VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
         "ON CONFLICT (source_id, order_external_id, external_id) DO UPDATE SET "
@@ -138,8 +152,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         "quantity = excluded.quantity, price = excluded.price, "
         "price_minor = excluded.price_minor, currency = excluded.currency, "
         "price_missing = excluded.price_missing, raw = excluded.raw",
-    [ST_ITEMS_RAW] = "SELECT raw FROM order_items WHERE source_id = ?1 AND "
-                     "order_external_id = ?2 ORDER BY line_no, external_id",
+    [ST_ITEMS_RAW] = "SELECT raw, external_id, sku, title, quantity, price, currency "
+                     "FROM order_items WHERE source_id = ?1 AND order_external_id = ?2 "
+                     "ORDER BY line_no, external_id",
     [ST_RUN_INSERT] = "INSERT INTO runs (trigger, scope, started_at, finished_at, status, "
                       "slices_total, slices_completed, slices_failed, pages, records, inserted, "
                       "updated, unchanged, requests, retries, rate_limited, pid) VALUES "
@@ -152,10 +167,25 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "retries = ?16, rate_limited = ?17, pid = ?18 WHERE id = ?1",
 };
 
+/* The background checkpointer of one store. */
+struct checkpointer {
+  pthread_t thread;    /* runs checkpointer_main() */
+  pthread_mutex_t mu;  /* guards the counters and stop */
+  pthread_cond_t wake; /* signalled when work is requested or stop is set */
+  pthread_cond_t done; /* signalled after every checkpoint */
+  sqlite3 *db;         /* its own connection to the file */
+  uint64_t requested;  /* checkpoints asked for */
+  uint64_t finished;   /* value of requested when the last checkpoint started */
+  int stop;            /* the store is closing */
+  int running;         /* the thread was started and not yet joined */
+};
+
 struct sqlite_store {
   struct store base;             /* MUST be first: what callers hold */
   sqlite3 *db;                   /* the connection */
   char *path;                    /* file name, for messages */
+  int64_t page_size;             /* bytes, for WAL sizes */
+  struct checkpointer ckpt;      /* background checkpoints; MAY not be running */
   sqlite3_stmt *stmts[ST_COUNT]; /* prepared on first use, finalized on close */
 };
 
@@ -231,6 +261,7 @@ static int stmt_get(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt **out,
     if (rc)
       return db_fail(s, rc, err, "preparing a query");
   }
+  sqlite3_reset(s->stmts[id]); /* its last error was reported when it happened */
   rc = sqlite3_clear_bindings(s->stmts[id]);
   if (rc)
     return db_fail(s, rc, err, "preparing a query");
@@ -393,7 +424,7 @@ static int damaged(struct sqlite_store *s, int rc, struct err *err) {
 
 /* What the file holds: *version is the newest migration applied, 0 for a
  * new file. A SQLite file of another program is refused. */
-static int inspect(struct sqlite_store *s, int *version, struct err *err) {
+static int inspect(struct sqlite_store *s, int *version, int *fresh, struct err *err) {
   int64_t objects = 0, ours = 0, v = 0;
   int rc;
   struct err tmp;
@@ -415,6 +446,7 @@ static int inspect(struct sqlite_store *s, int *version, struct err *err) {
       return damaged(s, sqlite3_extended_errcode(s->db), err);
   }
   *version = (int)v;
+  *fresh = objects == 0;
   return MS_OK;
 }
 
@@ -482,10 +514,113 @@ static int migrate(struct sqlite_store *s, int from, struct err *err) {
   return MS_OK;
 }
 
+/* ---- background checkpoints ------------------------------------------ */
+
+static void *checkpointer_main(void *arg) {
+  struct checkpointer *c = arg;
+  pthread_mutex_lock(&c->mu);
+  for (;;) {
+    while (c->finished == c->requested && !c->stop)
+      pthread_cond_wait(&c->wake, &c->mu);
+    if (c->stop)
+      break;
+    uint64_t gen = c->requested;
+    pthread_mutex_unlock(&c->mu);
+    /* PASSIVE never blocks the writer; a failure is retried next time. */
+    (void)sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    pthread_mutex_lock(&c->mu);
+    c->finished = gen;
+    pthread_cond_broadcast(&c->done);
+  }
+  pthread_cond_broadcast(&c->done);
+  pthread_mutex_unlock(&c->mu);
+  return NULL;
+}
+
+/* Runs after every commit of the store's connection, outside its lock. Past
+ * WAL_HARD_BYTES the writer waits for a checkpoint that started after its
+ * commit: the WAL is then fully copied and the next write starts it over. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages) {
+  struct sqlite_store *s = arg;
+  struct checkpointer *c = &s->ckpt;
+  int64_t bytes = (int64_t)pages * s->page_size;
+  (void)db;
+  (void)name;
+  if (bytes < WAL_WAKE_BYTES)
+    return SQLITE_OK;
+  pthread_mutex_lock(&c->mu);
+  uint64_t gen = ++c->requested;
+  pthread_cond_signal(&c->wake);
+  while (bytes >= WAL_HARD_BYTES && c->finished < gen && !c->stop)
+    pthread_cond_wait(&c->done, &c->mu);
+  pthread_mutex_unlock(&c->mu);
+  return SQLITE_OK;
+}
+
+static void checkpointer_stop(struct sqlite_store *s) {
+  struct checkpointer *c = &s->ckpt;
+  if (c->running) {
+    sqlite3_wal_hook(s->db, NULL, NULL);
+    pthread_mutex_lock(&c->mu);
+    c->stop = 1;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    pthread_cond_destroy(&c->done);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->mu);
+    c->running = 0;
+  }
+  sqlite3_close(c->db);
+  c->db = NULL;
+}
+
+/* Best effort: without the thread SQLite checkpoints in the writer. */
+static void checkpointer_start(struct sqlite_store *s) {
+  struct checkpointer *c = &s->ckpt;
+  int64_t size = 0;
+  struct err ignored;
+  if (query_int(s, "PRAGMA page_size", &size, &ignored, "") || size <= 0)
+    return;
+  s->page_size = size;
+  if (sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+      sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL; SELECT count(*) FROM sqlite_schema", NULL,
+                   NULL, NULL) != SQLITE_OK)
+    goto fail;
+  if (pthread_mutex_init(&c->mu, NULL))
+    goto fail;
+  if (pthread_cond_init(&c->wake, NULL)) {
+    pthread_mutex_destroy(&c->mu);
+    goto fail;
+  }
+  if (pthread_cond_init(&c->done, NULL)) {
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->mu);
+    goto fail;
+  }
+  if (pthread_create(&c->thread, NULL, checkpointer_main, c)) {
+    pthread_cond_destroy(&c->done);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->mu);
+    goto fail;
+  }
+  c->running = 1;
+  sqlite3_wal_hook(s->db, wal_hook, s);
+  return;
+fail:
+  sqlite3_close(c->db);
+  c->db = NULL;
+}
+
+static int is_file_path(const char *uri) {
+  return strcmp(uri, ":memory:") != 0 && strncmp(uri, "file:", 5) != 0;
+}
+
 static void sqlite_close(struct store *st) {
   struct sqlite_store *s = backend(st);
   if (!s)
     return;
+  checkpointer_stop(s);
   for (int i = 0; i < ST_COUNT; i++)
     sqlite3_finalize(s->stmts[i]);
   sqlite3_close(s->db);
@@ -495,7 +630,7 @@ static void sqlite_close(struct store *st) {
 
 static int sqlite_open(const char *uri, struct store **out, struct err *err) {
   struct sqlite_store *s;
-  int rc, version = 0, known = known_schema();
+  int rc, version = 0, fresh = 0, known = known_schema();
   *out = NULL;
   if (!uri || !*uri)
     return err_set(err, MS_EINVAL, "no database file given");
@@ -512,8 +647,10 @@ static int sqlite_open(const char *uri, struct store **out, struct err *err) {
   if (rc) {
     rc = code_from_sqlite(rc) == MS_ENOMEM
              ? err_set(err, MS_ENOMEM, "out of memory opening %s", uri)
-             : err_set(err, code_from_sqlite(rc), "cannot open database %s: %s", uri,
-                       s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+             : err_set(err, code_from_sqlite(rc),
+                       "cannot open database %s: %s; check that its directory exists and is "
+                       "writable",
+                       uri, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
     goto fail;
   }
   sqlite3_extended_result_codes(s->db, 1);
@@ -524,7 +661,7 @@ static int sqlite_open(const char *uri, struct store **out, struct err *err) {
   }
   /* Look before touching anything: a damaged, foreign or newer file must
    * be left exactly as it is. */
-  rc = inspect(s, &version, err);
+  rc = inspect(s, &version, &fresh, err);
   if (rc)
     goto fail;
   if (version > known) {
@@ -534,19 +671,24 @@ static int sqlite_open(const char *uri, struct store **out, struct err *err) {
                  uri, version, known);
     goto fail;
   }
-  rc = pragma(s, "PRAGMA journal_mode = WAL", err);
+  /* The page size can only be chosen before the first table exists. */
+  rc = fresh ? pragma(s, "PRAGMA page_size = " STRINGIFY(PAGE_SIZE_NEW), err) : MS_OK;
+  if (!rc)
+    rc = pragma(s, "PRAGMA journal_mode = WAL", err);
   if (!rc)
     rc = pragma(s, "PRAGMA synchronous = NORMAL", err);
   if (!rc)
     rc = pragma(s, "PRAGMA foreign_keys = ON", err);
   if (!rc)
-    rc = pragma(s, "PRAGMA cache_size = -65536", err); /* 64 MiB of page cache */
-  if (!rc && getenv("XP"))
-    rc = pragma(s, getenv("XP"), err);
+    rc = pragma(s, CACHE_PRAGMA, err);
+  if (!rc)
+    rc = pragma(s, WAL_LIMIT_PRAGMA, err);
   if (!rc && version < known)
     rc = migrate(s, version, err);
   if (rc)
     goto fail;
+  if (is_file_path(uri))
+    checkpointer_start(s);
   *out = &s->base;
   return MS_OK;
 fail:
@@ -649,6 +791,7 @@ static int sqlite_source_add(struct store *st, struct source_row *r, struct err 
 static int source_fetch(struct sqlite_store *s, sqlite3_stmt *q, struct source_row *out,
                         struct err *err, const char *missing) {
   int rc = sqlite3_step(q);
+  memset(out, 0, sizeof(*out));
   if (rc == SQLITE_ROW) {
     rc = source_from_row(q, out);
     if (rc)
@@ -891,7 +1034,9 @@ static int sqlite_slice_get(struct store *st, int64_t source_id, const char *str
   char d[DATE_STR_LEN];
   sqlite3_stmt *q;
   struct binder b;
-  int rc = check_slice_key(stream, err);
+  int rc;
+  memset(out, 0, sizeof(*out));
+  rc = check_slice_key(stream, err);
   if (rc)
     return rc;
   slice_name_set(&n, source_id, stream, day);
@@ -1540,11 +1685,17 @@ static void bind_run(struct binder *b, const struct run_row *r) {
   bind_int(b, r->pid);
 }
 
+/* An empty status starts as "running"; started_at 0 means now. */
 static int sqlite_run_start(struct store *st, struct run_row *r, struct err *err) {
   struct sqlite_store *s = backend(st);
   sqlite3_stmt *q;
   struct binder b;
-  int rc = check_run(r, err);
+  int rc;
+  if (!r->status[0])
+    snprintf(r->status, sizeof(r->status), "running");
+  if (!r->started_at)
+    r->started_at = now_utc();
+  rc = check_run(r, err);
   if (rc)
     return rc;
   rc = stmt_get(s, ST_RUN_INSERT, &q, err);
@@ -1641,13 +1792,8 @@ done:
 
 /* ---- orders ---------------------------------------------------------- */
 
-static const char *text_or_empty(sqlite3_stmt *q, int col) {
-  const char *t = col_text(q, col);
-  return t ? t : "";
-}
-
 /* Streams the orders; the callback MUST NOT write orders of the sources
- * being listed. Text columns that are NULL come as "". */
+ * being listed. Optional text columns that are NULL come as NULL. */
 static int sqlite_orders_each(struct store *st, const struct order_filter *f, order_cb cb,
                               void *ctx, struct err *err) {
   static const char sql[] =
@@ -1684,19 +1830,19 @@ static int sqlite_orders_each(struct store *st, const struct order_filter *f, or
   bind_int(&b, f->created_to);
   rc = b.rc;
   while (!rc && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-    v.source = text_or_empty(q, 0);
-    v.external_id = text_or_empty(q, 1);
-    v.name = text_or_empty(q, 2);
+    v.source = col_text(q, 0);
+    v.external_id = col_text(q, 1);
+    v.name = col_text(q, 2);
     v.created_at = sqlite3_column_int64(q, 3);
     v.updated_at = sqlite3_column_int64(q, 4);
-    v.status = text_or_empty(q, 5);
-    v.financial_status = text_or_empty(q, 6);
-    v.fulfillment_status = text_or_empty(q, 7);
-    v.total_price = text_or_empty(q, 8);
+    v.status = col_text(q, 5);
+    v.financial_status = col_text(q, 6);
+    v.fulfillment_status = col_text(q, 7);
+    v.total_price = col_text(q, 8);
     v.total_minor = sqlite3_column_int64(q, 9);
-    v.currency = text_or_empty(q, 10);
+    v.currency = col_text(q, 10);
     v.nitems = sqlite3_column_int64(q, 11);
-    v.raw = text_or_empty(q, 12);
+    v.raw = col_text(q, 12);
     v.first_seen_at = sqlite3_column_int64(q, 13);
     v.last_synced_at = sqlite3_column_int64(q, 14);
     rc = cb(ctx, &v);
@@ -1706,6 +1852,44 @@ static int sqlite_orders_each(struct store *st, const struct order_filter *f, or
   rc = rc == SQLITE_DONE ? MS_OK : db_fail(s, rc, err, "listing orders");
 done:
   sqlite3_finalize(q);
+  return rc;
+}
+
+static int json_member(struct buf *b, const char *key, const char *v) {
+  int rc = buf_printf(b, "\"%s\":", key);
+  if (!rc)
+    rc = v ? buf_json_str(b, v) : buf_puts(b, "null");
+  return rc;
+}
+
+/* The item's raw JSON, or when the connector kept it only inside the
+ * order's raw, an object made of the stored columns. */
+static int item_json(struct buf *b, sqlite3_stmt *q) {
+  const char *raw = col_text(q, 0);
+  int rc;
+  if (raw)
+    return buf_puts(b, raw);
+  rc = buf_putc(b, '{');
+  if (!rc)
+    rc = json_member(b, "id", col_text(q, 1));
+  if (!rc)
+    rc = buf_putc(b, ',');
+  if (!rc)
+    rc = json_member(b, "sku", col_text(q, 2));
+  if (!rc)
+    rc = buf_putc(b, ',');
+  if (!rc)
+    rc = json_member(b, "title", col_text(q, 3));
+  if (!rc)
+    rc = buf_printf(b, ",\"quantity\":%lld,", (long long)sqlite3_column_int64(q, 4));
+  if (!rc)
+    rc = json_member(b, "price", col_text(q, 5));
+  if (!rc)
+    rc = buf_putc(b, ',');
+  if (!rc)
+    rc = json_member(b, "currency", col_text(q, 6));
+  if (!rc)
+    rc = buf_putc(b, '}');
   return rc;
 }
 
@@ -1727,12 +1911,11 @@ static int sqlite_order_items_json(struct store *st, int64_t source_id, const ch
   src = b.rc;
   rc = buf_putc(&json, '[');
   while (!rc && !src && (src = sqlite3_step(q)) == SQLITE_ROW) {
-    const char *raw = col_text(q, 0);
     src = SQLITE_OK;
     if (n++)
       rc = buf_putc(&json, ',');
     if (!rc)
-      rc = buf_puts(&json, raw ? raw : "null");
+      rc = item_json(&json, q);
   }
   if (!rc && src != SQLITE_DONE) {
     rc = db_fail(s, src, err, "reading order items");

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 #include <curl/curl.h>
-#include <jansson.h>
+#include <cjson/cJSON.h>
 
 #include "sandbox/gen.h"
 #include "sandbox/query.h"
@@ -121,15 +121,14 @@ static void render_one(struct sb_shop *s, const struct sb_order *o, const char *
                        size_t len) {
   struct sb_fieldset fs;
   struct buf b;
-  json_error_t jerr;
   buf_init(&b, 0);
   sb_fieldset_parse(field, &fs);
   assert_int_equal(sb_order_render(s, o, &fs, &b), 0);
-  json_t *j = json_loads(b.data, 0, &jerr);
+  cJSON *j = cJSON_Parse(b.data);
   assert_non_null(j);
-  assert_int_equal(json_object_size(j), 1);
-  snprintf(out, len, "%s", json_string_value(json_object_get(j, field)));
-  json_decref(j);
+  assert_int_equal(cJSON_GetArraySize(j), 1);
+  snprintf(out, len, "%s", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, field)));
+  cJSON_Delete(j);
   buf_release(&b);
 }
 
@@ -196,8 +195,8 @@ static void test_dst_offsets(void **state) {
 }
 
 /* "12.34" -> 1234 */
-static long long cents(json_t *v) {
-  const char *s = json_string_value(v);
+static long long cents(cJSON *v) {
+  const char *s = cJSON_GetStringValue(v);
   long long whole = 0;
   int frac = 0, digits = 0;
   assert_non_null(s);
@@ -212,57 +211,55 @@ static long long cents(json_t *v) {
   return whole * 100 + frac;
 }
 
-static long long tax_sum(json_t *tax_lines) {
+static long long tax_sum(cJSON *tax_lines) {
   long long sum = 0;
-  size_t i;
-  json_t *t;
-  json_array_foreach(tax_lines, i, t) sum += cents(json_object_get(t, "price"));
+  cJSON *t;
+  cJSON_ArrayForEach(t, tax_lines) sum += cents(cJSON_GetObjectItemCaseSensitive(t, "price"));
   return sum;
 }
 
 static void check_order_json(const char *text, size_t len) {
-  json_error_t jerr;
-  json_t *o = json_loads(text, 0, &jerr);
+  cJSON *o = cJSON_Parse(text);
   if (!o)
-    fail_msg("invalid JSON: %s", jerr.text);
+    fail_msg("invalid JSON near: %.40s", cJSON_GetErrorPtr());
   assert_true(len >= 2048 && len <= 5120);
-  json_t *items = json_object_get(o, "line_items"), *li;
-  size_t i, n = json_array_size(items);
+  cJSON *items = cJSON_GetObjectItemCaseSensitive(o, "line_items"), *li;
+  size_t n = (size_t)cJSON_GetArraySize(items);
   assert_true(n >= 1 && n <= 5);
   long long lines = 0, disc = 0, tax = 0, ship = 0;
-  json_array_foreach(items, i, li) {
-    lines += cents(json_object_get(li, "price")) *
-             (long long)json_integer_value(json_object_get(li, "quantity"));
-    disc += cents(json_object_get(li, "total_discount"));
-    tax += tax_sum(json_object_get(li, "tax_lines"));
+  cJSON_ArrayForEach(li, items) {
+    lines += cents(cJSON_GetObjectItemCaseSensitive(li, "price")) *
+             (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(li, "quantity"));
+    disc += cents(cJSON_GetObjectItemCaseSensitive(li, "total_discount"));
+    tax += tax_sum(cJSON_GetObjectItemCaseSensitive(li, "tax_lines"));
   }
-  json_t *sl;
-  json_array_foreach(json_object_get(o, "shipping_lines"), i, sl) {
-    ship += cents(json_object_get(sl, "price"));
-    tax += tax_sum(json_object_get(sl, "tax_lines"));
+  cJSON *sl;
+  cJSON_ArrayForEach(sl, cJSON_GetObjectItemCaseSensitive(o, "shipping_lines")) {
+    ship += cents(cJSON_GetObjectItemCaseSensitive(sl, "price"));
+    tax += tax_sum(cJSON_GetObjectItemCaseSensitive(sl, "tax_lines"));
   }
-  long long subtotal = cents(json_object_get(o, "subtotal_price"));
-  long long total_tax = cents(json_object_get(o, "total_tax"));
-  assert_int_equal(lines, cents(json_object_get(o, "total_line_items_price")));
-  assert_int_equal(disc, cents(json_object_get(o, "total_discounts")));
+  long long subtotal = cents(cJSON_GetObjectItemCaseSensitive(o, "subtotal_price"));
+  long long total_tax = cents(cJSON_GetObjectItemCaseSensitive(o, "total_tax"));
+  assert_int_equal(lines, cents(cJSON_GetObjectItemCaseSensitive(o, "total_line_items_price")));
+  assert_int_equal(disc, cents(cJSON_GetObjectItemCaseSensitive(o, "total_discounts")));
   assert_int_equal(subtotal, lines - disc);
   assert_int_equal(total_tax, tax);
   if (total_tax)
-    assert_int_equal(tax_sum(json_object_get(o, "tax_lines")), total_tax);
-  int included = json_is_true(json_object_get(o, "taxes_included"));
-  assert_int_equal(cents(json_object_get(o, "total_price")),
+    assert_int_equal(tax_sum(cJSON_GetObjectItemCaseSensitive(o, "tax_lines")), total_tax);
+  int included = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "taxes_included"));
+  assert_int_equal(cents(cJSON_GetObjectItemCaseSensitive(o, "total_price")),
                    subtotal + ship + (included ? 0 : total_tax));
-  json_t *set = json_object_get(json_object_get(o, "total_price_set"), "shop_money");
-  assert_int_equal(cents(json_object_get(set, "amount")), cents(json_object_get(o, "total_price")));
-  json_t *dc = json_array_get(json_object_get(o, "discount_codes"), 0);
+  cJSON *set = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "total_price_set"), "shop_money");
+  assert_int_equal(cents(cJSON_GetObjectItemCaseSensitive(set, "amount")), cents(cJSON_GetObjectItemCaseSensitive(o, "total_price")));
+  cJSON *dc = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "discount_codes"), 0);
   if (dc)
-    assert_int_equal(cents(json_object_get(dc, "amount")), disc);
+    assert_int_equal(cents(cJSON_GetObjectItemCaseSensitive(dc, "amount")), disc);
   else
     assert_int_equal(disc, 0);
-  assert_true(json_is_integer(json_object_get(o, "id")));
-  assert_string_equal(json_string_value(json_object_get(o, "currency")),
-                      json_string_value(json_object_get(o, "presentment_currency")));
-  json_decref(o);
+  assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "id")));
+  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "currency")),
+                      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "presentment_currency")));
+  cJSON_Delete(o);
 }
 
 static void test_render_size_json_money(void **state) {
@@ -286,16 +283,15 @@ static void test_fields(void **state) {
   struct sb_shop s;
   struct sb_fieldset fs;
   struct buf b;
-  json_error_t jerr;
   shop_make(&s, "alpha", "America/New_York", 10, 0, 1);
   buf_init(&b, 0);
   assert_int_equal(sb_fieldset_parse("id, name,nope,total_price", &fs), 3);
   assert_int_equal(sb_order_render(&s, &s.orders[5], &fs, &b), 0);
-  json_t *j = json_loads(b.data, 0, &jerr);
+  cJSON *j = cJSON_Parse(b.data);
   assert_non_null(j);
-  assert_int_equal(json_object_size(j), 3);
-  assert_non_null(json_object_get(j, "name"));
-  json_decref(j);
+  assert_int_equal(cJSON_GetArraySize(j), 3);
+  assert_non_null(cJSON_GetObjectItemCaseSensitive(j, "name"));
+  cJSON_Delete(j);
   buf_release(&b);
   sb_shop_release(&s);
 }

@@ -970,6 +970,11 @@ static int collect_order(void *ctx, const struct order_view *o) {
   struct seen_orders *s = ctx;
   assert_true(s->n < 16);
   assert_non_null(strstr(o->raw, o->external_id));
+  assert_string_equal(o->status, "open");
+  assert_string_equal(o->total_price, "19.99");
+  assert_int_equal(o->total_minor, 1999);
+  assert_string_equal(o->currency, "USD");
+  assert_null(o->fulfillment_status); /* never set: NULL, not "" */
   snprintf(s->v[s->n++], 80, "%s %s %lld %lld", o->source, o->external_id, (long long)o->created_at,
            (long long)o->nitems);
   return 0;
@@ -991,6 +996,11 @@ static void test_orders_each_and_items_json(void **state) {
   add_order(&pg, "1", 100, 100, "t", 2);
   add_order(&pg, "2", 100, 100, "t", 0);
   add_order(&pg, "4", 400, 400, "t", 3);
+  /* A line kept only inside the order's raw JSON. */
+  free(pg.recs[3].items[1].raw);
+  pg.recs[3].items[1].raw = NULL;
+  free(pg.recs[3].items[1].sku);
+  pg.recs[3].items[1].sku = strdup("S\"Q");
   commit_ok(st, &sl, &pg, 2, NULL);
   page_release(&pg);
   slice_release(&sl);
@@ -1026,6 +1036,12 @@ static void test_orders_each_and_items_json(void **state) {
 
   assert_int_equal(st->ops->order_items_json(st, a, "1", &json, &err), MS_OK);
   assert_string_equal(json, "[{\"line\":\"1-0\",\"tag\":\"t\"},{\"line\":\"1-1\",\"tag\":\"t\"}]");
+  free(json);
+  assert_int_equal(st->ops->order_items_json(st, a, "4", &json, &err), MS_OK);
+  assert_string_equal(json, "[{\"line\":\"4-0\",\"tag\":\"t\"},"
+                            "{\"id\":\"4-1\",\"sku\":\"S\\\"Q\",\"title\":null,\"quantity\":1,"
+                            "\"price\":\"5.00\",\"currency\":\"USD\"},"
+                            "{\"line\":\"4-2\",\"tag\":\"t\"}]");
   free(json);
   assert_int_equal(st->ops->order_items_json(st, a, "2", &json, &err), MS_OK);
   assert_string_equal(json, "[]");
