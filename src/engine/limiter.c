@@ -199,7 +199,7 @@ static void leaky_anchor(struct leaky *lk, const struct report *r) {
  * known, measure the window better than arrival times: the way to the server
  * varies less than the server's answer. */
 static void leaky_learn(struct leaky *lk, const struct report *r) {
-  if (r->used <= 1 || !lk->anchored) { /* <= 1: the bucket may have emptied */
+  if (!lk->anchored) {
     leaky_anchor(lk, r);
     return;
   }
@@ -208,6 +208,17 @@ static void leaky_learn(struct leaky *lk, const struct report *r) {
   if (by_send && dt < 0)
     return; /* an older request answered late: the anchor already covers it */
   double drain = lk->anchor_used + (double)(r->counted - lk->anchor_counted) - r->used;
+  if (r->used <= 1) {
+    /* The bucket may have emptied on the way, so the drain is only a lower
+     * bound. It still matters: a guess far too low makes us wait so long that
+     * the bucket always empties, and without this we would never learn. */
+    if (dt > 0 && drain >= LEARN_MIN_UNITS && drain / dt > lk->leak * (1 + PLAN_SNAP)) {
+      lk->leak = clampd(drain / dt, LEAK_MIN, LEAK_MAX);
+      lk->drained = lk->spent = 0; /* a bound, not a measure: the next window decides */
+    }
+    leaky_anchor(lk, r);
+    return;
+  }
   if (dt < LEARN_MIN_SECONDS || (drain < LEARN_MIN_UNITS && lk->leak * dt < LEARN_MIN_UNITS))
     return; /* too short to be precise: keep accumulating */
   lk->drained = lk->drained * LEARN_FORGET + (drain > 0 ? drain : 0);

@@ -1,6 +1,7 @@
 #include "engine/sync.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +369,9 @@ static void on_done(void *tag, struct http_request *req, struct http_response *r
   if (l->t->conn->observe && res->status)
     l->t->conn->observe(l->t->cstate, res, w->lim, w->sent_at, now);
   l->t->conn->classify(l->t->cstate, res, &v, &err);
+  log_debug("%s: HTTP %ld in %.0f ms; limiter level %.1f of %.0f, rate %.2f/s", l->t->src->row.name,
+            res->status, res->elapsed * 1000, limiter_level(w->lim, now), limiter_size(w->lim),
+            limiter_leak(w->lim));
   if (v.rc == MS_OK) {
     on_ok(e, w, res);
     return;
@@ -526,7 +530,7 @@ int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
   }
   run->slices_total = stats->days_total;
   while (!rc && !e.fatal && anything_left(&e, lanes, ntargets)) {
-    double now = mono_now(), min_wait = 1.0;
+    double now = mono_now(), min_wait = INFINITY, nap;
     if (o->stop && *o->stop && !stopping) {
       stopping = 1;
       for (size_t i = 0; i < ntargets; i++)
@@ -542,11 +546,13 @@ int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
       release_ready(&e);
     else
       send_ready(&e, now, &min_wait);
-    stats->waiting = http_client_running(e.http) ? 0 : min_wait;
+    /* A finite min_wait is a day blocked on rate budget or backoff. */
+    stats->waiting = isfinite(min_wait) ? min_wait : 0;
+    nap = min_wait < 1.0 ? min_wait : 1.0;
     if (http_client_running(e.http))
-      http_client_poll(e.http, (long)(min_wait * 1000) + 1, on_done);
+      http_client_poll(e.http, (long)(nap * 1000) + 1, on_done);
     else if (e.works)
-      sleep_for(min_wait);
+      sleep_for(nap);
     if (mono_now() - e.last_tick >= TICK_EVERY) {
       e.last_tick = mono_now();
       emit(&e, SYNC_EV_TICK, NULL, NULL, NULL, NULL);

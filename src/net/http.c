@@ -322,6 +322,21 @@ static int map_curl(CURLcode cc) {
   }
 }
 
+/* "https://host:port" of a URL: enough to say where, never a path or query. */
+static void url_origin(const char *url, char *out, size_t outsz) {
+  const char *p = url ? strstr(url, "://") : NULL;
+  size_t n;
+  if (!p) {
+    snprintf(out, outsz, "?");
+    return;
+  }
+  n = strcspn(p + 3, "/?#") + (size_t)(p + 3 - url);
+  if (n >= outsz)
+    n = outsz - 1;
+  memcpy(out, url, n);
+  out[n] = '\0';
+}
+
 static void finish(struct http_client *c, struct transfer *t, CURLcode cc, http_done_fn done) {
   long status = 0;
   curl_multi_remove_handle(c->multi, t->easy);
@@ -336,9 +351,11 @@ static void finish(struct http_client *c, struct transfer *t, CURLcode cc, http_
              "response body larger than the %zu-byte limit", c->opts.max_body);
     t->res.status = 0;
   } else if (cc != CURLE_OK) {
+    char origin[128];
+    url_origin(t->req->url.data, origin, sizeof(origin));
     t->res.transport_rc = map_curl(cc);
-    snprintf(t->res.transport_error, sizeof(t->res.transport_error), "%s",
-             curl_easy_strerror(cc));
+    snprintf(t->res.transport_error, sizeof(t->res.transport_error), "%s (%s)",
+             curl_easy_strerror(cc), origin);
     t->res.status = 0;
   } else {
     t->res.status = status;

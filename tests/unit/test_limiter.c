@@ -169,6 +169,22 @@ static void test_leaky_guess_too_high(void **state) {
   assert_true(r.ratio <= 1.05);
 }
 
+/* A guess far below the truth on a small bucket (the engine scales the
+ * standard 40/2 guess to 0.5/s when a shop reports a size of 10): waiting for
+ * the slow guess lets the bucket empty between bursts, so every window ends
+ * at a level of 0 or 1. The drain in such a window is still a lower bound,
+ * and the model must climb on it instead of waiting forever. */
+static void test_leaky_guess_far_too_low(void **state) {
+  (void)state;
+  struct sim_result r = run_leaky(10, 10, 0.5, 1000, 1);
+  print_message("leaky size 10 leak 10 (guess 0.5): learned %.3f, 429s %d (after burst %d), "
+                "ratio %.4f\n",
+                r.learned, r.n429, r.n429_late, r.ratio);
+  assert_true(fabs(r.learned - 10) <= 0.5);
+  assert_true(r.n429_late <= 1);
+  assert_true(r.ratio <= 1.10);
+}
+
 /* Many requests in flight, answered out of order: the server counts a request
  * `uplink` after it leaves and answers after a varying processing time, so
  * the headers arrive late and stale, and the model must carry the gaps. */
@@ -548,6 +564,7 @@ int main(void) {
       cmocka_unit_test(test_leaky_enterprise_plan),
       cmocka_unit_test(test_leaky_unusual_rate_13_size_400),
       cmocka_unit_test(test_leaky_guess_too_high),
+      cmocka_unit_test(test_leaky_guess_far_too_low),
       cmocka_unit_test(test_leaky_concurrent),
       cmocka_unit_test(test_leaky_concurrent_without_send_times),
       cmocka_unit_test(test_leaky_inflight_counts),
