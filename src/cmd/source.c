@@ -14,6 +14,10 @@
 static const char source_help[] =
     "usage: marketsync source add shopify NAME --shop DOMAIN (--token-env VAR | --token-file FILE)\n"
     "                             [--api-base URL] [--api-version V] [--timezone TZ] [--no-check]\n"
+    "       marketsync source add amazon NAME --region na|eu|fe --marketplace ID[,ID...]\n"
+    "                             --client-id ID (--client-secret-env VAR | --client-secret-file F)\n"
+    "                             (--refresh-token-env VAR | --refresh-token-file F)\n"
+    "                             [--api-base URL] [--token-url URL] [--timezone TZ] [--no-check]\n"
     "       marketsync source list [--json]\n"
     "       marketsync source test NAME\n"
     "       marketsync source remove NAME\n\n"
@@ -23,7 +27,16 @@ static const char source_help[] =
     "  --token-file FILE   ...or from this file (the token itself is never stored)\n"
     "  --api-base URL      talk to this base URL instead of https://DOMAIN (sandbox, proxies)\n"
     "  --api-version V     Admin API version in the path (default 2024-01)\n"
-    "  --timezone TZ       the shop's IANA time zone; default: read from the shop\n"
+    "  --timezone TZ       the IANA time zone of the source's days; default: the shop's own\n"
+    "                      (Shopify) or the first marketplace's (Amazon: the US is\n"
+    "                      America/Los_Angeles)\n"
+    "  --region            Amazon: the SP-API region of the seller account\n"
+    "  --marketplace       Amazon: marketplace ids, e.g. ATVPDKIKX0DER (US)\n"
+    "  --client-id         Amazon: the LWA client id of the app (not a secret)\n"
+    "  --client-secret-env/-file, --refresh-token-env/-file\n"
+    "                      Amazon: where the LWA client secret and the seller's refresh\n"
+    "                      token are read from (neither is ever stored)\n"
+    "  --token-url URL     Amazon: the LWA token endpoint (default api.amazon.com)\n"
     "  --no-check          do not contact the API while adding\n";
 
 static int valid_name(const char *s) {
@@ -83,100 +96,196 @@ static int save_timezone(struct store *st, struct source *src, struct err *err) 
   return rc;
 }
 
+/* What `source add` was told. */
+struct add_opts {
+  const char *kind, *name;           /* connector and source name */
+  const char *shop;                  /* shopify */
+  const char *token_env, *token_file; /* shopify */
+  const char *api_base, *api_version, *zone;
+  const char *region, *marketplaces, *client_id, *token_url; /* amazon */
+  const char *secret_env, *secret_file, *refresh_env, *refresh_file; /* amazon */
+  int no_check;
+};
+
+/* Checks that exactly one of env/file is given and that it resolves now. */
+static int check_secret(const char *what, const char *env, const char *file) {
+  struct err err = {0};
+  char *secret = NULL;
+  int rc;
+  if (!!env == !!file)
+    return cmd_usage_error("source add", "give exactly one of --%s-env VAR or --%s-file FILE",
+                           what, what);
+  rc = env ? secret_from_env(env, &secret, &err) : secret_from_file(file, &secret, &err);
+  free(secret);
+  return rc ? cmd_usage_error("source add", "%s", err.msg) : 0;
+}
+
+static int shopify_settings(const struct add_opts *o, cJSON *settings, cJSON *creds) {
+  char base[1024], domain[256];
+  int rc;
+  if (!o->shop)
+    return cmd_usage_error("source add", "--shop is required (e.g. --shop my-shop)");
+  if (!valid_name(o->shop) || strlen(o->shop) > 200)
+    return cmd_usage_error("source add", "'%s' is not a shop domain", o->shop);
+  if (o->api_version && (strlen(o->api_version) > 16 || !valid_name(o->api_version)))
+    return cmd_usage_error("source add", "'%s' is not an API version such as 2024-01",
+                           o->api_version);
+  rc = check_secret("token", o->token_env, o->token_file);
+  if (rc)
+    return rc;
+  snprintf(domain, sizeof(domain), "%s%s", o->shop,
+           strchr(o->shop, '.') ? "" : ".myshopify.com");
+  if (o->api_base)
+    snprintf(base, sizeof(base), "%s", o->api_base);
+  else
+    snprintf(base, sizeof(base), "https://%s", domain);
+  cJSON_AddStringToObject(settings, "shop", domain);
+  cJSON_AddStringToObject(settings, "api_base", base);
+  cJSON_AddStringToObject(settings, "api_version", o->api_version ? o->api_version : "2024-01");
+  cJSON_AddStringToObject(creds, o->token_env ? "token_env" : "token_file",
+                          o->token_env ? o->token_env : o->token_file);
+  return 0;
+}
+
+static int amazon_settings(const struct add_opts *o, cJSON *settings, cJSON *creds) {
+  const char *base;
+  char list[1024], *tok, *save = NULL;
+  cJSON *mps;
+  int rc, n = 0;
+  if (!o->region || !amazon_region_base(o->region))
+    return cmd_usage_error("source add", "--region is required: na, eu or fe");
+  if (!o->marketplaces || strlen(o->marketplaces) >= sizeof(list))
+    return cmd_usage_error("source add", "--marketplace is required (e.g. ATVPDKIKX0DER for "
+                                         "the US; several separated by commas)");
+  if (!o->client_id || !*o->client_id || strlen(o->client_id) > 256 || strpbrk(o->client_id, " \t\n"))
+    return cmd_usage_error("source add", "--client-id is required (amzn1.application-oa2-client...)");
+  if (o->token_url && !valid_url(o->token_url))
+    return cmd_usage_error("source add", "--token-url must be an http:// or https:// URL");
+  rc = check_secret("client-secret", o->secret_env, o->secret_file);
+  if (!rc)
+    rc = check_secret("refresh-token", o->refresh_env, o->refresh_file);
+  if (rc)
+    return rc;
+  snprintf(list, sizeof(list), "%s", o->marketplaces);
+  mps = cJSON_AddArrayToObject(settings, "marketplaces");
+  for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    if (!valid_name(tok) || ++n > 50)
+      return cmd_usage_error("source add", "'%s' is not a marketplace id (at most 50)", tok);
+    cJSON_AddItemToArray(mps, cJSON_CreateString(tok));
+  }
+  if (n == 0)
+    return cmd_usage_error("source add", "--marketplace names no marketplace");
+  base = o->api_base ? o->api_base : amazon_region_base(o->region);
+  cJSON_AddStringToObject(settings, "region", o->region);
+  cJSON_AddStringToObject(settings, "api_base", base);
+  cJSON_AddStringToObject(settings, "token_url",
+                          o->token_url ? o->token_url : "https://api.amazon.com/auth/o2/token");
+  cJSON_AddStringToObject(settings, "client_id", o->client_id);
+  if (!o->zone) {
+    /* Amazon counts business days in the (first) marketplace's zone. */
+    const char *z = amazon_marketplace_zone(cJSON_GetArrayItem(mps, 0)->valuestring);
+    cJSON_AddStringToObject(settings, "timezone", z ? z : "UTC");
+  }
+  cJSON_AddStringToObject(creds, o->secret_env ? "client_secret_env" : "client_secret_file",
+                          o->secret_env ? o->secret_env : o->secret_file);
+  cJSON_AddStringToObject(creds, o->refresh_env ? "refresh_token_env" : "refresh_token_file",
+                          o->refresh_env ? o->refresh_env : o->refresh_file);
+  return 0;
+}
+
 static int source_add(int argc, char **argv) {
   static const struct option opts[] = {
-      {"shop", required_argument, 0, 's'},      {"token-env", required_argument, 0, 'e'},
-      {"token-file", required_argument, 0, 'f'}, {"api-base", required_argument, 0, 'b'},
-      {"api-version", required_argument, 0, 'v'}, {"timezone", required_argument, 0, 'z'},
-      {"no-check", no_argument, 0, 'n'},        {"help", no_argument, 0, 'h'},
+      {"shop", required_argument, 0, 's'},
+      {"token-env", required_argument, 0, 'e'},
+      {"token-file", required_argument, 0, 'f'},
+      {"api-base", required_argument, 0, 'b'},
+      {"api-version", required_argument, 0, 'v'},
+      {"timezone", required_argument, 0, 'z'},
+      {"region", required_argument, 0, 'r'},
+      {"marketplace", required_argument, 0, 'm'},
+      {"client-id", required_argument, 0, 'c'},
+      {"client-secret-env", required_argument, 0, 'S'},
+      {"client-secret-file", required_argument, 0, 'F'},
+      {"refresh-token-env", required_argument, 0, 'R'},
+      {"refresh-token-file", required_argument, 0, 'G'},
+      {"token-url", required_argument, 0, 'u'},
+      {"no-check", no_argument, 0, 'n'},
+      {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
-  const char *shop = NULL, *token_env = NULL, *token_file = NULL, *api_base = NULL;
-  const char *version = NULL, *zone = NULL, *kind, *name;
-  char base[1024], domain[256];
-  int no_check = 0, c, rc;
+  struct add_opts o = {0};
+  int c, rc;
   struct err err = {0};
   struct store *st = NULL;
   struct source src = {0};
   struct source_row row = {0};
-  cJSON *settings, *creds;
-  char *secret = NULL;
+  cJSON *settings = NULL, *creds = NULL;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (c) {
-    case 's': shop = optarg; break;
-    case 'e': token_env = optarg; break;
-    case 'f': token_file = optarg; break;
-    case 'b': api_base = optarg; break;
-    case 'v': version = optarg; break;
-    case 'z': zone = optarg; break;
-    case 'n': no_check = 1; break;
+    case 's': o.shop = optarg; break;
+    case 'e': o.token_env = optarg; break;
+    case 'f': o.token_file = optarg; break;
+    case 'b': o.api_base = optarg; break;
+    case 'v': o.api_version = optarg; break;
+    case 'z': o.zone = optarg; break;
+    case 'r': o.region = optarg; break;
+    case 'm': o.marketplaces = optarg; break;
+    case 'c': o.client_id = optarg; break;
+    case 'S': o.secret_env = optarg; break;
+    case 'F': o.secret_file = optarg; break;
+    case 'R': o.refresh_env = optarg; break;
+    case 'G': o.refresh_file = optarg; break;
+    case 'u': o.token_url = optarg; break;
+    case 'n': o.no_check = 1; break;
     case 'h': fputs(source_help, stdout); return EXIT_OK;
-    default: return cmd_usage_error("source add", "unknown or incomplete option");
+    default: return cmd_usage_error("source add", "unknown option or missing value: '%s'",
+                                    argv[optind - 1]);
     }
   }
   if (argc - optind != 2)
     return cmd_usage_error("source add", "give the connector and a name: source add shopify NAME");
-  kind = argv[optind];
-  name = argv[optind + 1];
-  if (strcmp(kind, "shopify") != 0)
-    return cmd_usage_error("source add", "'%s' is not a connector this build knows (shopify)",
-                           kind);
-  if (!valid_name(name))
+  o.kind = argv[optind];
+  o.name = argv[optind + 1];
+  if (strcmp(o.kind, "shopify") != 0 && strcmp(o.kind, "amazon") != 0)
+    return cmd_usage_error("source add",
+                           "'%s' is not a connector this build knows (shopify, amazon)", o.kind);
+  if (!valid_name(o.name))
     return cmd_usage_error("source add",
                            "'%s' is not a usable name: use 1-63 letters, digits, '-', '_' or '.'",
-                           name);
-  if (!shop)
-    return cmd_usage_error("source add", "--shop is required (e.g. --shop my-shop)");
-  if (!valid_name(shop) || strlen(shop) > 200)
-    return cmd_usage_error("source add", "'%s' is not a shop domain", shop);
-  if (!!token_env == !!token_file)
-    return cmd_usage_error("source add", "give exactly one of --token-env VAR or --token-file FILE");
-  if (api_base && !valid_url(api_base))
+                           o.name);
+  if (o.api_base && !valid_url(o.api_base))
     return cmd_usage_error("source add", "--api-base must be an http:// or https:// URL without "
                                          "query, e.g. https://my-shop.myshopify.com");
-  if (version && (strlen(version) > 16 || !valid_name(version)))
-    return cmd_usage_error("source add", "'%s' is not an API version such as 2024-01", version);
-  if (zone) {
+  if (o.zone) {
     struct tz *tz = NULL;
-    if (tz_open(zone, &tz, &err))
+    if (tz_open(o.zone, &tz, &err))
       return cmd_usage_error("source add", "%s", err.msg);
     tz_free(tz);
   }
-  rc = token_env ? secret_from_env(token_env, &secret, &err)
-                 : secret_from_file(token_file, &secret, &err);
-  if (rc)
-    return cmd_usage_error("source add", "%s", err.msg);
-  free(secret);
-  snprintf(domain, sizeof(domain), "%s%s", shop, strchr(shop, '.') ? "" : ".myshopify.com");
-  snprintf(base, sizeof(base), "%s", api_base ? api_base : "");
-  if (!api_base)
-    snprintf(base, sizeof(base), "https://%s", domain);
-  while (strlen(base) > 8 && base[strlen(base) - 1] == '/')
-    base[strlen(base) - 1] = '\0';
-
   settings = cJSON_CreateObject();
-  cJSON_AddStringToObject(settings, "shop", domain);
-  cJSON_AddStringToObject(settings, "api_base", base);
-  cJSON_AddStringToObject(settings, "api_version", version ? version : "2024-01");
-  if (zone) {
-    cJSON_AddStringToObject(settings, "timezone", zone);
+  creds = cJSON_CreateObject();
+  if (!settings || !creds) {
+    rc = log_error(EXIT_USAGE, "out of memory");
+    goto out;
+  }
+  rc = strcmp(o.kind, "shopify") == 0 ? shopify_settings(&o, settings, creds)
+                                      : amazon_settings(&o, settings, creds);
+  if (rc)
+    goto out;
+  if (o.zone) {
+    cJSON_AddStringToObject(settings, "timezone", o.zone);
     cJSON_AddTrueToObject(settings, "timezone_override");
   }
-  creds = cJSON_CreateObject();
-  cJSON_AddStringToObject(creds, token_env ? "token_env" : "token_file",
-                          token_env ? token_env : token_file);
-  snprintf(row.name, sizeof(row.name), "%s", name);
-  snprintf(row.connector, sizeof(row.connector), "%s", kind);
+  snprintf(row.name, sizeof(row.name), "%s", o.name);
+  snprintf(row.connector, sizeof(row.connector), "%s", o.kind);
   row.settings = cJSON_PrintUnformatted(settings);
   row.credentials = cJSON_PrintUnformatted(creds);
   row.created_at = wall_now();
-  cJSON_Delete(settings);
-  cJSON_Delete(creds);
   if (!row.settings || !row.credentials) {
-    source_row_release(&row);
-    return log_error(EXIT_USAGE, "out of memory");
+    rc = log_error(EXIT_USAGE, "out of memory");
+    goto out;
   }
-
   rc = cmd_open_store(&st);
   if (rc)
     goto out;
@@ -186,21 +295,24 @@ static int source_add(int argc, char **argv) {
   }
   rc = EXIT_OK;
   if (!g_opts.quiet)
-    printf("added source %s (shopify, %s)\n", name, base);
-  if (no_check)
+    printf("added source %s (%s, %s)\n", o.name, o.kind,
+           jstr(settings, "api_base") ? jstr(settings, "api_base") : "");
+  if (o.no_check)
     goto out;
   if (source_from_row(&row, &src, &err) || probe_source(&src, &err)) {
     fprintf(stderr,
             "warning: source %s is saved, but the connection check failed: %s\n"
             "Fix it, then run 'marketsync source test %s'.\n",
-            name, err.msg, name);
+            o.name, err.msg, o.name);
     goto out;
   }
   if (save_timezone(st, &src, &err))
     log_error(MS_EDB, "could not save the time zone: %s", err.msg);
   if (!g_opts.quiet)
-    printf("connection ok; the shop's days are counted in %s\n", src.timezone);
+    printf("connection ok; the source's days are counted in %s\n", src.timezone);
 out:
+  cJSON_Delete(settings);
+  cJSON_Delete(creds);
   source_release(&src);
   source_row_release(&row);
   store_close(st);
@@ -217,11 +329,20 @@ static int print_source(void *ctx, const struct source_row *s) {
   cJSON *settings = cJSON_Parse(s->settings ? s->settings : "{}");
   cJSON *creds = cJSON_Parse(s->credentials ? s->credentials : "{}");
   const char *zone = jstr(settings, "timezone"), *base = jstr(settings, "api_base");
-  const char *env = jstr(creds, "token_env"), *file = jstr(creds, "token_file");
-  char last[TIME_STR_LEN] = "never", where[300];
+  const cJSON *c;
+  char last[TIME_STR_LEN] = "never", where[300] = "";
+  size_t used = 0;
   if (s->last_sync_at)
     time_format(s->last_sync_at, 0, 1, last);
-  snprintf(where, sizeof(where), "%s %s", env ? "env" : "file", env ? env : file ? file : "-");
+  /* Where each secret is read from: "env VAR" or "file PATH", never the value. */
+  cJSON_ArrayForEach(c, creds) {
+    size_t n = c->string ? strlen(c->string) : 0;
+    int env = n > 4 && strcmp(c->string + n - 4, "_env") == 0;
+    if (!cJSON_IsString(c) || used >= sizeof(where))
+      continue;
+    used += (size_t)snprintf(where + used, sizeof(where) - used, "%s%s %s", used ? ", " : "",
+                             env ? "env" : "file", c->valuestring);
+  }
   if (lc->json) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", s->name);
@@ -237,9 +358,9 @@ static int print_source(void *ctx, const struct source_row *s) {
   } else {
     if (lc->count == 0)
       printf("%-16s %-9s %-22s %-42s %-22s %s\n", "NAME", "CONNECTOR", "TIME ZONE", "API BASE",
-             "TOKEN FROM", "LAST SYNC");
+             "LAST SYNC", "SECRETS FROM");
     printf("%-16s %-9s %-22s %-42s %-22s %s\n", s->name, s->connector, zone ? zone : "(unknown)",
-           base ? base : "-", where, last);
+           base ? base : "-", last, where);
   }
   lc->count++;
   cJSON_Delete(settings);

@@ -29,6 +29,14 @@ struct endpoint_def {
   double rate;            /* leak or refill per second (a first guess) */
 };
 
+#define SOURCE_MAX_SECRETS 4
+
+/* A named secret, resolved from where the credentials say (env or file). */
+struct secret {
+  char name[32]; /* "token", "client_secret", "refresh_token" */
+  char *value;   /* never logged, wiped on release */
+};
+
 /* A source at run time: its stored row plus resolved settings and secrets
  * (secrets live only in memory and are wiped on release). */
 struct source {
@@ -36,9 +44,14 @@ struct source {
   char *api_base;              /* e.g. "https://shop.myshopify.com" */
   char *timezone;              /* IANA id, MAY be NULL until probed */
   struct tz *tz;               /* opened timezone, MAY be NULL until probed */
-  char *secret;                /* access token or similar, never logged */
+  char *secret;                /* the secret named "token", if any (borrowed from secrets) */
+  struct secret secrets[SOURCE_MAX_SECRETS]; /* all resolved secrets */
+  int nsecrets;
   int timezone_overridden;     /* the user set --timezone */
 };
+
+/* The secret of that name, or NULL. */
+const char *source_secret(const struct source *src, const char *name);
 
 /* Classification of one response, decided by the connector (it knows the
  * API's ways) and acted on by the engine. */
@@ -46,6 +59,7 @@ struct verdict {
   int rc;              /* MS_OK, MS_ERATELIMIT, MS_ETRANSIENT, MS_EAUTH, MS_ECURSOR,
                           MS_EFATAL, MS_EPROTO */
   double retry_after;  /* seconds the API asked us to wait; < 0: not said */
+  int refresh;         /* with MS_EAUTH: the token may have expired; refresh, retry once */
 };
 
 struct connector {
@@ -57,6 +71,17 @@ struct connector {
   int (*open)(struct source *src, void **state, struct err *err);
   void (*close)(void *state);
 
+  /* Access tokens that expire (OAuth refresh). All four MAY be NULL when
+   * the API takes a fixed token. auth_needed says whether a fresh token must
+   * be fetched before the next request (none yet, or about to expire). */
+  int (*auth_needed)(void *state, int64_t now);
+  int (*auth_request)(void *state, struct http_request *req, struct err *err);
+  /* Reads the token answer; MS_EAUTH for refused credentials. */
+  int (*parse_auth)(void *state, const struct http_response *res, int64_t now,
+                    struct err *err);
+  /* The API said the token expired: forget it, so auth_needed says yes. */
+  void (*auth_expired)(void *state);
+
   /* A cheap request that proves the credentials and reads what the source
    * needs to know (e.g. the shop's time zone). MAY be NULL. */
   int (*probe_request)(void *state, struct http_request *req, struct err *err);
@@ -64,7 +89,9 @@ struct connector {
   int (*parse_probe)(void *state, const struct http_response *res, struct source *src,
                      struct err *err);
 
-  /* Builds the request for the slice at its cursor (NULL: first page). */
+  /* Builds the request for the slice at its cursor (NULL: first page).
+   * MS_ENOTFOUND: nothing to fetch, the slice is complete as it stands
+   * (e.g. a day that has not begun yet). */
   int (*page_request)(void *state, const struct slice *sl, struct http_request *req,
                       struct err *err);
   /* Decides what a response means; sets v->retry_after when the API said. */
@@ -86,5 +113,10 @@ const struct connector *connector_find(const char *name);
 const struct connector *const *connector_all(void);
 
 void source_release(struct source *src);
+
+/* Amazon: a marketplace id's business-day zone and a region's API base, or
+ * NULL when unknown. */
+const char *amazon_marketplace_zone(const char *marketplace_id);
+const char *amazon_region_base(const char *region);
 
 #endif

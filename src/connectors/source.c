@@ -20,8 +20,8 @@ int secret_from_env(const char *var, char **out, struct err *err) {
   const char *v = getenv(var);
   if (!v || !*v)
     return err_set(err, MS_EINVAL,
-                   "environment variable %s is not set; export it with the access token, or "
-                   "use a token file",
+                   "environment variable %s is not set; export it with the secret, or keep the "
+                   "secret in a file instead",
                    var);
   if (strlen(v) > SECRET_MAX)
     return err_set(err, MS_EINVAL, "environment variable %s holds more than %d bytes", var,
@@ -48,6 +48,39 @@ int secret_from_file(const char *path, char **out, struct err *err) {
     *out = NULL;
     return err_set(err, MS_EINVAL, "token file %s is empty", path);
   }
+  return MS_OK;
+}
+
+/* Every "NAME_env" or "NAME_file" member of the credentials names where the
+ * secret NAME is: an environment variable or a file. */
+static int resolve_secrets(const cJSON *creds, struct source *out, struct err *err) {
+  const cJSON *c;
+  cJSON_ArrayForEach(c, creds) {
+    const char *key = c->string, *suffix;
+    size_t n = key ? strlen(key) : 0;
+    int from_env;
+    struct secret *sec;
+    int rc;
+    if (!cJSON_IsString(c))
+      continue;
+    if (n > 4 && strcmp(key + n - 4, "_env") == 0)
+      from_env = 1, suffix = key + n - 4;
+    else if (n > 5 && strcmp(key + n - 5, "_file") == 0)
+      from_env = 0, suffix = key + n - 5;
+    else
+      continue;
+    if (out->nsecrets >= SOURCE_MAX_SECRETS || (size_t)(suffix - key) >= sizeof(sec->name))
+      return err_set(err, MS_EINVAL, "too many or too long credential names");
+    sec = &out->secrets[out->nsecrets];
+    snprintf(sec->name, sizeof(sec->name), "%.*s", (int)(suffix - key), key);
+    rc = from_env ? secret_from_env(c->valuestring, &sec->value, err)
+                  : secret_from_file(c->valuestring, &sec->value, err);
+    if (rc)
+      return rc;
+    out->nsecrets++;
+  }
+  if (out->nsecrets == 0)
+    return err_set(err, MS_EINVAL, "no credentials are configured");
   return MS_OK;
 }
 
@@ -85,16 +118,12 @@ int source_from_row(const struct source_row *row, struct source *out, struct err
   out->timezone = s ? strdup(s) : NULL;
   out->timezone_overridden =
       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(settings, "timezone_override"));
-  if ((s = jstr(creds, "token_env")))
-    rc = secret_from_env(s, &out->secret, err);
-  else if ((s = jstr(creds, "token_file")))
-    rc = secret_from_file(s, &out->secret, err);
-  else
-    rc = err_set(err, MS_EINVAL, "source %s has no credentials configured", row->name);
+  rc = resolve_secrets(creds, out, err);
   if (rc) {
     err_prefix(err, "source %s", row->name);
     goto done;
   }
+  out->secret = (char *)source_secret(out, "token");
   if (out->timezone)
     rc = source_open_tz(out, err);
 done:

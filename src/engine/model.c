@@ -10,14 +10,17 @@ void page_init(struct page *pg) {
   memset(pg, 0, sizeof(*pg));
 }
 
+void record_item_release(struct record_item *it) {
+  free(it->external_id);
+  free(it->sku);
+  free(it->title);
+  free(it->raw);
+  memset(it, 0, sizeof(*it));
+}
+
 void record_release(struct record *r) {
-  for (size_t i = 0; i < r->nitems; i++) {
-    struct record_item *it = &r->items[i];
-    free(it->external_id);
-    free(it->sku);
-    free(it->title);
-    free(it->raw);
-  }
+  for (size_t i = 0; i < r->nitems; i++)
+    record_item_release(&r->items[i]);
   free(r->items);
   free(r->external_id);
   free(r->name);
@@ -33,6 +36,10 @@ void page_release(struct page *pg) {
     record_release(&pg->recs[i]);
   free(pg->recs);
   free(pg->next_cursor);
+  for (size_t i = 0; i < pg->nitems; i++)
+    record_item_release(&pg->items[i]);
+  free(pg->items);
+  free(pg->items_of);
   page_init(pg);
 }
 

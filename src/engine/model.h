@@ -46,13 +46,19 @@ struct record {
   int items_included;        /* 1: items above are the complete set */
 };
 
-/* One parsed page: records plus where to go next. */
+/* One parsed page: records plus where to go next. An items page instead
+ * carries the lines of one record stored earlier in the same slice, fetched
+ * as a follow-up (Amazon's getOrderItems); its recs are then empty. */
 struct page {
-  struct record *recs;  /* owned */
+  struct record *recs;       /* owned */
   size_t n;
   size_t cap;
-  char *next_cursor;    /* NULL: this was the last page of the slice */
-  size_t bytes;         /* size of the body the page came from */
+  char *next_cursor;         /* NULL: this was the last page of the slice */
+  size_t bytes;              /* size of the body the page came from */
+  char *items_of;            /* items page: the record's external id; else NULL */
+  int items_first;           /* items page: the first of its lines, replacing stored ones */
+  struct record_item *items; /* items page: owned */
+  size_t nitems;
 };
 
 void page_init(struct page *pg);
@@ -60,6 +66,7 @@ void page_release(struct page *pg);
 /* Appends a zeroed record and returns it, or NULL when out of memory. */
 struct record *page_add(struct page *pg);
 void record_release(struct record *r);
+void record_item_release(struct record_item *it);
 
 enum slice_status {
   SLICE_PENDING = 0,

@@ -29,6 +29,9 @@ struct lane {
   size_t next_day;                    /* index of the next day to claim */
   int active;                         /* slices in flight */
   int dead;                           /* the source refused us */
+  struct work *auth;                  /* token request in flight, or NULL */
+  double auth_not_before;             /* monotonic: backoff of token requests */
+  int auth_failures;                  /* token requests failed in a row */
 };
 
 enum work_state { W_READY, W_INFLIGHT };
@@ -45,6 +48,8 @@ struct work {
   int attempts;               /* consecutive failures of this page */
   int rate_hits;              /* consecutive 429s of this page */
   int restarts;               /* cursor restarts in this run */
+  int refreshed;              /* the token was refreshed for this page already */
+  int is_auth;                /* a token request, not a slice */
   struct work *next;          /* list of active works */
 };
 
@@ -159,6 +164,12 @@ static void lane_kill(struct engine *e, struct lane *l, const char *why) {
     return;
   l->dead = 1;
   e->stats->days_skipped += (int64_t)(l->t->ndays - l->next_day);
+  /* Days waiting to send give up too; those in flight finish on their own. */
+  for (struct work *w = e->works, *next; w; w = next) {
+    next = w->next;
+    if (w->lane == l && w->state == W_READY)
+      work_fail(e, w, why);
+  }
   /* Recorded as pending, so that `sync --pending` finds them once fixed. */
   for (; l->next_day < l->t->ndays; l->next_day++) {
     struct err err = {0};
@@ -274,10 +285,11 @@ static int renew_lease(struct engine *e, struct work *w) {
   return MS_OK;
 }
 
+static void commit(struct engine *e, struct work *w, struct page *pg);
+
 static void on_ok(struct engine *e, struct work *w, const struct http_response *res) {
   struct lane *l = w->lane;
   struct page pg;
-  struct page_counts counts = {0};
   struct err err = {0};
   int rc;
   page_init(&pg);
@@ -301,9 +313,18 @@ static void on_ok(struct engine *e, struct work *w, const struct http_response *
     w->state = W_READY;
     return;
   }
-  rc = e->st->ops->commit_page(e->st, &w->sl, &pg, wall_now(), &counts, &err);
-  e->stats->bytes += (int64_t)pg.bytes;
-  page_release(&pg);
+  commit(e, w, &pg);
+}
+
+/* Stores a parsed page with the slice's new cursor, in one transaction, and
+ * moves the slice on. Takes the page. */
+static void commit(struct engine *e, struct work *w, struct page *pg) {
+  struct lane *l = w->lane;
+  struct page_counts counts = {0};
+  struct err err = {0};
+  int rc = e->st->ops->commit_page(e->st, &w->sl, pg, wall_now(), &counts, &err);
+  e->stats->bytes += (int64_t)pg->bytes;
+  page_release(pg);
   if (rc == MS_ELEASE) {
     emit(e, SYNC_EV_BUSY, l, &w->sl, NULL, err.msg);
     work_remove(e, w);
@@ -330,6 +351,7 @@ static void on_ok(struct engine *e, struct work *w, const struct http_response *
   }
   w->attempts = 0;
   w->rate_hits = 0;
+  w->refreshed = 0;
   e->stats->pages++;
   e->stats->records += counts.inserted + counts.updated + counts.unchanged;
   e->stats->inserted += counts.inserted;
@@ -357,14 +379,68 @@ static void on_ok(struct engine *e, struct work *w, const struct http_response *
   w->state = W_READY;
 }
 
+static void auth_done(struct engine *e, struct work *aw, const struct http_response *res) {
+  struct lane *l = aw->lane;
+  struct err err = {0};
+  int rc;
+  if (res->transport_rc)
+    rc = err_set(&err, MS_ETRANSIENT, "token request failed: %s", res->transport_error);
+  else
+    rc = l->t->conn->parse_auth(l->t->cstate, res, wall_now(), &err);
+  l->auth = NULL;
+  work_free(aw);
+  if (rc == MS_OK) {
+    l->auth_failures = 0;
+    return;
+  }
+  if (ms_retryable(rc) && ++l->auth_failures <= e->o->max_retries) {
+    l->auth_not_before =
+        mono_now() + backoff_delay(l->auth_failures - 1, BACKOFF_BASE, BACKOFF_CAP, rnd01());
+    emit(e, SYNC_EV_RETRY, l, NULL, NULL, err.msg);
+    return;
+  }
+  lane_kill(e, l, err.msg);
+}
+
+/* Starts a token request for the lane unless one is in flight or backing off.
+ * Returns the seconds to wait before the lane's requests may go. */
+static double start_auth(struct engine *e, struct lane *l, double now) {
+  struct err err = {0};
+  struct work *aw;
+  if (l->auth)
+    return 0.05;
+  if (l->auth_not_before > now)
+    return l->auth_not_before - now;
+  aw = calloc(1, sizeof(*aw));
+  if (!aw)
+    return 1;
+  aw->lane = l;
+  aw->is_auth = 1;
+  http_request_init(&aw->req);
+  if (l->t->conn->auth_request(l->t->cstate, &aw->req, &err) ||
+      http_client_send(e->http, &aw->req, aw, &err)) {
+    work_free(aw);
+    lane_kill(e, l, err.msg);
+    return 0;
+  }
+  l->auth = aw;
+  e->stats->requests++;
+  e->run->requests++;
+  return 0.05;
+}
+
 static void on_done(void *tag, struct http_request *req, struct http_response *res) {
   struct work *w = tag;
   struct lane *l = w->lane;
   struct engine *e = l->eng;
-  struct verdict v = {MS_OK, -1};
+  struct verdict v = {MS_OK, -1, 0};
   struct err err = {0};
   double now = mono_now();
   (void)req;
+  if (w->is_auth) {
+    auth_done(e, w, res);
+    return;
+  }
   limiter_on_done(w->lim, now);
   if (l->t->conn->observe && res->status)
     l->t->conn->observe(l->t->cstate, res, w->lim, w->sent_at, now);
@@ -408,12 +484,20 @@ static void on_done(void *tag, struct http_request *req, struct http_response *r
     return;
   }
   case MS_EAUTH:
+    if (v.refresh && !w->refreshed && l->t->conn->auth_expired) {
+      /* An expired token: fetch a new one and send this page again, once. */
+      w->refreshed = 1;
+      l->t->conn->auth_expired(l->t->cstate);
+      log_info("%s: access token expired; refreshing it", l->t->src->row.name);
+      return;
+    }
+    /* fall through */
   case MS_EFATAL:
   case MS_EINVAL: {
     char why[MS_ERR_MSG_MAX];
     snprintf(why, sizeof(why), "%s", err.msg);
+    work_fail(e, w, why); /* frees w */
     lane_kill(e, l, why);
-    work_fail(e, w, why);
     return;
   }
   default:
@@ -442,6 +526,14 @@ static int send_ready(struct engine *e, double now, double *min_wait) {
     next = w->next;
     if (w->state != W_READY)
       continue;
+    if (l->t->conn->auth_needed && l->t->conn->auth_needed(l->t->cstate, wall_now())) {
+      wait = start_auth(e, l, now);
+      if (l->dead)
+        continue; /* start_auth failed the lane and its days */
+      if (wait < *min_wait)
+        *min_wait = wait;
+      continue;
+    }
     wait = limiter_delay(w->lim, now);
     if (w->not_before - now > wait)
       wait = w->not_before - now;
@@ -454,6 +546,13 @@ static int send_ready(struct engine *e, double now, double *min_wait) {
     }
     http_request_reset(&w->req);
     rc = l->t->conn->page_request(l->t->cstate, &w->sl, &w->req, &err);
+    if (rc == MS_ENOTFOUND) {
+      /* Nothing to fetch: the slice completes with an empty page. */
+      struct page pg;
+      page_init(&pg);
+      commit(e, w, &pg);
+      continue;
+    }
     if (rc == MS_ECURSOR) {
       /* A cursor we will not follow: start the day again. */
       e->st->ops->slice_restart(e->st, &w->sl, err.msg, &err);
@@ -570,10 +669,13 @@ int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
   }
   while (e.works)
     work_remove(&e, e.works);
-  for (size_t i = 0; i < ntargets; i++)
+  http_client_free(e.http); /* ends any token request still in flight */
+  for (size_t i = 0; i < ntargets; i++) {
+    if (lanes[i].auth)
+      work_free(lanes[i].auth);
     lane_release(&lanes[i]);
+  }
   free(lanes);
-  http_client_free(e.http);
   return rc;
 }
 
@@ -593,6 +695,23 @@ int sync_probe(struct source *src, const struct connector *conn, void *cstate,
   http_response_init(&res);
   for (attempt = 0; attempt < 4; attempt++) {
     http_request_reset(&req);
+    if (conn->auth_needed && conn->auth_needed(cstate, wall_now())) {
+      /* The token first; its refusal is final, its hiccups are retried. */
+      rc = conn->auth_request(cstate, &req, err);
+      if (!rc)
+        rc = http_client_fetch(http, &req, &res, err);
+      if (!rc)
+        rc = res.transport_rc ? err_set(err, MS_ETRANSIENT, "token request failed: %s",
+                                        res.transport_error)
+                              : conn->parse_auth(cstate, &res, wall_now(), err);
+      if (rc && !ms_retryable(rc))
+        break;
+      if (rc) {
+        sleep_for(backoff_delay(attempt, 0.5, 5, rnd01()));
+        continue;
+      }
+      http_request_reset(&req);
+    }
     rc = conn->probe_request(cstate, &req, err);
     if (!rc)
       rc = http_client_fetch(http, &req, &res, err);

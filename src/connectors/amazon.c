@@ -1,0 +1,571 @@
+/* Amazon Selling Partner API: orders and their items by the marketplace's
+ * business day, Login-with-Amazon token refresh, one token bucket per
+ * operation (getOrders, getOrderItems) corrected by x-amzn-RateLimit-Limit.
+ *
+ * A day's cursor is a small JSON object so that the items, fetched order by
+ * order after each page of orders, resume exactly like the orders do:
+ *   {"o": next getOrders token or absent,
+ *    "p": [ids of this page's orders still waiting for their items],
+ *    "i": next getOrderItems token of p[0], or absent}
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "connectors/connector.h"
+#include "connectors/json_util.h"
+#include "net/headers.h"
+#include "util/buf.h"
+
+#define AMAZON_PAGE 100          /* MaxResultsPerPage: the API's maximum */
+#define AMAZON_BEFORE_SLACK 120  /* CreatedBefore must be 2 minutes before now */
+#define AMAZON_REFRESH_EARLY 60  /* refresh this many seconds before expiry */
+#define AMAZON_MAX_MARKETPLACES 50
+
+struct amazon {
+  struct source *src;      /* borrowed */
+  char *token_url;         /* Login with Amazon */
+  char *client_id;         /* not secret */
+  char *marketplaces;      /* comma list */
+  char *access;            /* current access token; NULL when none */
+  int64_t expires_at;      /* UTC seconds */
+};
+
+static const struct stream_def amazon_streams[] = {
+    {"orders", "getOrders"},
+    {NULL, NULL},
+};
+
+/* Rates and bursts as documented; x-amzn-RateLimit-Limit corrects the rate. */
+static const struct endpoint_def amazon_endpoints[] = {
+    {"getOrders", LIMITER_TOKEN, 20, 0.0167},
+    {"getOrderItems", LIMITER_TOKEN, 30, 0.5},
+    {NULL, 0, 0, 0},
+};
+
+/* A marketplace's business-day time zone. */
+struct marketplace {
+  const char *id;   /* "ATVPDKIKX0DER" */
+  const char *zone; /* IANA */
+  const char *region; /* na, eu, fe */
+};
+
+static const struct marketplace marketplaces[] = {
+    {"ATVPDKIKX0DER", "America/Los_Angeles", "na"}, /* US */
+    {"A2EUQ1WTGCTBG2", "America/Los_Angeles", "na"}, /* CA */
+    {"A1AM78C64UM0Y8", "America/Mexico_City", "na"}, /* MX */
+    {"A2Q3Y263D00KWC", "America/Sao_Paulo", "na"},  /* BR */
+    {"A1F83G8C2ARO7P", "Europe/London", "eu"},      /* UK */
+    {"A1PA6795UKMFR9", "Europe/Berlin", "eu"},      /* DE */
+    {"A13V1IB3VIYZZH", "Europe/Paris", "eu"},       /* FR */
+    {"APJ6JRA9NG5V4", "Europe/Rome", "eu"},         /* IT */
+    {"A1RKKUPIHCS9HS", "Europe/Madrid", "eu"},      /* ES */
+    {"A1805IZSGTT6HS", "Europe/Amsterdam", "eu"},   /* NL */
+    {"A2NODRKZP88ZB9", "Europe/Stockholm", "eu"},   /* SE */
+    {"A1C3SOZRARQ6R3", "Europe/Warsaw", "eu"},      /* PL */
+    {"A33AVAJ2PDY3EV", "Europe/Istanbul", "eu"},    /* TR */
+    {"A2VIGQ35RCS4UG", "Asia/Dubai", "eu"},         /* AE */
+    {"A21TJRUUN4KGV", "Asia/Kolkata", "eu"},        /* IN */
+    {"A1VC38T7YXB528", "Asia/Tokyo", "fe"},         /* JP */
+    {"A39IBJ37TRP1C6", "Australia/Sydney", "fe"},   /* AU */
+    {"A19VAU5U5O7RUS", "Asia/Singapore", "fe"},     /* SG */
+    {NULL, NULL, NULL},
+};
+
+const char *amazon_marketplace_zone(const char *id) {
+  for (size_t i = 0; marketplaces[i].id; i++)
+    if (strcmp(marketplaces[i].id, id) == 0)
+      return marketplaces[i].zone;
+  return NULL;
+}
+
+const char *amazon_region_base(const char *region) {
+  if (strcmp(region, "na") == 0)
+    return "https://sellingpartnerapi-na.amazon.com";
+  if (strcmp(region, "eu") == 0)
+    return "https://sellingpartnerapi-eu.amazon.com";
+  if (strcmp(region, "fe") == 0)
+    return "https://sellingpartnerapi-fe.amazon.com";
+  return NULL;
+}
+
+static void forget_token(struct amazon *a) {
+  if (a->access) {
+    sodium_memzero(a->access, strlen(a->access));
+    free(a->access);
+    a->access = NULL;
+  }
+  a->expires_at = 0;
+}
+
+static int amazon_open(struct source *src, void **state, struct err *err) {
+  cJSON *settings = cJSON_Parse(src->row.settings ? src->row.settings : "{}");
+  const cJSON *mps = cJSON_GetObjectItemCaseSensitive(settings, "marketplaces"), *m;
+  struct amazon *a = calloc(1, sizeof(*a));
+  struct buf list;
+  int rc = MS_OK;
+  buf_init(&list, 4096);
+  if (!a || !cJSON_IsObject(settings)) {
+    rc = err_set(err, MS_EINVAL, "source %s: settings are damaged", src->row.name);
+    goto done;
+  }
+  a->src = src;
+  a->token_url = jstrdup(settings, "token_url");
+  a->client_id = jstrdup(settings, "client_id");
+  cJSON_ArrayForEach(m, mps) {
+    if (cJSON_IsString(m))
+      rc = buf_printf(&list, "%s%s", list.len ? "," : "", m->valuestring);
+  }
+  a->marketplaces = list.len ? buf_detach(&list) : NULL;
+  if (!a->token_url || !a->client_id || !a->marketplaces || !src->api_base)
+    rc = err_set(err, MS_EINVAL, "source %s: marketplace, client id, token URL or API base missing",
+                 src->row.name);
+  else if (!source_secret(src, "client_secret") || !source_secret(src, "refresh_token"))
+    rc = err_set(err, MS_EINVAL, "source %s: the client secret and the refresh token are needed",
+                 src->row.name);
+done:
+  cJSON_Delete(settings);
+  buf_release(&list);
+  if (rc) {
+    if (a) {
+      free(a->token_url);
+      free(a->client_id);
+      free(a->marketplaces);
+      free(a);
+    }
+    return rc;
+  }
+  *state = a;
+  return MS_OK;
+}
+
+static void amazon_close(void *state) {
+  struct amazon *a = state;
+  if (!a)
+    return;
+  forget_token(a);
+  free(a->token_url);
+  free(a->client_id);
+  free(a->marketplaces);
+  free(a);
+}
+
+static int amazon_auth_needed(void *state, int64_t now) {
+  struct amazon *a = state;
+  return !a->access || now >= a->expires_at - AMAZON_REFRESH_EARLY;
+}
+
+static int form_field(struct buf *b, const char *name, const char *value) {
+  int rc = buf_printf(b, "%s%s=", b->len ? "&" : "", name);
+  return rc ? rc : buf_url_encode(b, value);
+}
+
+static int amazon_auth_request(void *state, struct http_request *req, struct err *err) {
+  struct amazon *a = state;
+  int rc;
+  snprintf(req->method, sizeof(req->method), "POST");
+  snprintf(req->endpoint, sizeof(req->endpoint), "auth");
+  rc = buf_puts(&req->url, a->token_url);
+  if (!rc)
+    rc = form_field(&req->body, "grant_type", "refresh_token");
+  if (!rc)
+    rc = form_field(&req->body, "refresh_token", source_secret(a->src, "refresh_token"));
+  if (!rc)
+    rc = form_field(&req->body, "client_id", a->client_id);
+  if (!rc)
+    rc = form_field(&req->body, "client_secret", source_secret(a->src, "client_secret"));
+  if (!rc)
+    rc = http_request_header(req, "Content-Type", "application/x-www-form-urlencoded", 0);
+  return rc ? err_set(err, rc, "cannot build the token request") : MS_OK;
+}
+
+static int amazon_parse_auth(void *state, const struct http_response *res, int64_t now,
+                             struct err *err) {
+  struct amazon *a = state;
+  cJSON *root = res->body.len ? cJSON_ParseWithLength(res->body.data, res->body.len) : NULL;
+  const char *token = jstr(root, "access_token"), *e = jstr(root, "error");
+  const char *why = jstr(root, "error_description");
+  int64_t life = jint(root, "expires_in", 3600);
+  int rc = MS_OK;
+  if (res->status == 200 && token && *token) {
+    forget_token(a);
+    a->access = strdup(token);
+    a->expires_at = now + (life > 0 && life < 86400 * 30 ? life : 3600);
+    rc = a->access ? MS_OK : err_set(err, MS_ENOMEM, "out of memory");
+  } else if (res->status == 429) {
+    rc = err_set(err, MS_ERATELIMIT, "Login with Amazon is rate-limiting token requests");
+  } else if (res->status >= 500 || res->status == 0) {
+    rc = err_set(err, MS_ETRANSIENT, "Login with Amazon answered HTTP %ld", res->status);
+  } else {
+    rc = err_set(err, MS_EAUTH,
+                 "Login with Amazon refused the credentials (HTTP %ld, %s%s%s); check the "
+                 "client id, the client secret and the refresh token",
+                 res->status, e ? e : "no error code", why ? ": " : "", why ? why : "");
+  }
+  cJSON_Delete(root);
+  return rc;
+}
+
+static void amazon_auth_expired(void *state) {
+  forget_token(state);
+}
+
+static int add_auth(struct amazon *a, struct http_request *req) {
+  int rc = http_request_header(req, "x-amz-access-token", a->access ? a->access : "", 1);
+  return rc ? rc : http_request_header(req, "Accept", "application/json", 0);
+}
+
+static int orders_url(struct amazon *a, struct http_request *req) {
+  int rc = buf_printf(&req->url, "%s/orders/v0/orders?MarketplaceIds=", a->src->api_base);
+  return rc ? rc : buf_url_encode(&req->url, a->marketplaces);
+}
+
+static int amazon_probe_request(void *state, struct http_request *req, struct err *err) {
+  struct amazon *a = state;
+  char after[TIME_STR_LEN];
+  int rc;
+  snprintf(req->endpoint, sizeof(req->endpoint), "getOrders");
+  time_format(wall_now() - 86400, 0, 1, after);
+  rc = orders_url(a, req);
+  if (!rc)
+    rc = buf_puts(&req->url, "&MaxResultsPerPage=1&CreatedAfter=");
+  if (!rc)
+    rc = buf_url_encode(&req->url, after);
+  if (!rc)
+    rc = add_auth(a, req);
+  return rc ? err_set(err, rc, "cannot build the probe request") : MS_OK;
+}
+
+static int amazon_parse_probe(void *state, const struct http_response *res, struct source *src,
+                              struct err *err) {
+  cJSON *root = jparse(res->body.data, res->body.len, err);
+  int ok = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "payload"));
+  (void)state;
+  (void)src;
+  cJSON_Delete(root);
+  return ok ? MS_OK : err_set(err, MS_EPROTO, "the orders answer has no \"payload\"");
+}
+
+/* The cursor, parsed. */
+struct cursor {
+  cJSON *doc;         /* owned */
+  const char *orders; /* next getOrders token, MAY be NULL */
+  const cJSON *pending; /* array of order ids waiting for items, MAY be NULL */
+  const char *items;  /* next getOrderItems token of the first pending */
+};
+
+static int cursor_parse(const char *text, struct cursor *c, struct err *err) {
+  memset(c, 0, sizeof(*c));
+  if (!text)
+    return MS_OK;
+  c->doc = cJSON_Parse(text);
+  if (!cJSON_IsObject(c->doc)) {
+    cJSON_Delete(c->doc);
+    c->doc = NULL;
+    return err_set(err, MS_ECURSOR, "the stored cursor is not readable");
+  }
+  c->orders = jstr(c->doc, "o");
+  c->pending = cJSON_GetObjectItemCaseSensitive(c->doc, "p");
+  if (!cJSON_IsArray(c->pending) || cJSON_GetArraySize(c->pending) == 0)
+    c->pending = NULL;
+  c->items = jstr(c->doc, "i");
+  return MS_OK;
+}
+
+static const char *first_pending(const struct cursor *c) {
+  const cJSON *f = c->pending ? cJSON_GetArrayItem(c->pending, 0) : NULL;
+  return cJSON_IsString(f) ? f->valuestring : NULL;
+}
+
+static int amazon_page_request(void *state, const struct slice *sl, struct http_request *req,
+                               struct err *err) {
+  struct amazon *a = state;
+  struct cursor c;
+  const char *order;
+  int rc = cursor_parse(sl->cursor, &c, err);
+  if (rc)
+    return rc;
+  order = first_pending(&c);
+  if (order) {
+    snprintf(req->endpoint, sizeof(req->endpoint), "getOrderItems");
+    rc = buf_printf(&req->url, "%s/orders/v0/orders/", a->src->api_base);
+    if (!rc)
+      rc = buf_url_encode(&req->url, order);
+    if (!rc)
+      rc = buf_puts(&req->url, "/orderItems");
+    if (!rc && c.items) {
+      rc = buf_puts(&req->url, "?NextToken=");
+      if (!rc)
+        rc = buf_url_encode(&req->url, c.items);
+    }
+  } else if (c.orders) {
+    snprintf(req->endpoint, sizeof(req->endpoint), "getOrders");
+    rc = orders_url(a, req);
+    if (!rc)
+      rc = buf_puts(&req->url, "&NextToken=");
+    if (!rc)
+      rc = buf_url_encode(&req->url, c.orders);
+  } else {
+    /* The day's first page. Before must be two minutes in the past. */
+    char after[TIME_STR_LEN], before[TIME_STR_LEN];
+    int64_t last = sl->range_end - 1, limit = wall_now() - AMAZON_BEFORE_SLACK;
+    if (last > limit)
+      last = limit;
+    if (last < sl->range_start) {
+      cJSON_Delete(c.doc);
+      return MS_ENOTFOUND; /* the day has not really begun */
+    }
+    time_format(sl->range_start, 0, 1, after);
+    time_format(last, 0, 1, before);
+    snprintf(req->endpoint, sizeof(req->endpoint), "getOrders");
+    rc = orders_url(a, req);
+    if (!rc)
+      rc = buf_printf(&req->url, "&MaxResultsPerPage=%d&CreatedAfter=", AMAZON_PAGE);
+    if (!rc)
+      rc = buf_url_encode(&req->url, after);
+    if (!rc)
+      rc = buf_puts(&req->url, "&CreatedBefore=");
+    if (!rc)
+      rc = buf_url_encode(&req->url, before);
+  }
+  cJSON_Delete(c.doc);
+  if (!rc)
+    rc = add_auth(a, req);
+  return rc ? err_set(err, rc, "cannot build the request") : MS_OK;
+}
+
+/* Amazon error bodies: {"errors":[{"code":..,"message":..,"details":..}]}. */
+static void error_text(const struct http_response *res, char *out, size_t outsz) {
+  cJSON *root = res->body.len ? cJSON_ParseWithLength(res->body.data, res->body.len) : NULL;
+  const cJSON *e0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "errors"), 0);
+  const char *code = jstr(e0, "code"), *msg = jstr(e0, "message"), *det = jstr(e0, "details");
+  snprintf(out, outsz, "%s: %s%s%s", code ? code : "no code", msg ? msg : "",
+           det && *det ? " " : "", det && *det ? det : "");
+  cJSON_Delete(root);
+}
+
+static void amazon_classify(void *state, const struct http_response *res, struct verdict *v,
+                            struct err *err) {
+  char text[300];
+  const char *ra, *rid;
+  (void)state;
+  v->rc = MS_OK;
+  v->retry_after = -1;
+  v->refresh = 0;
+  if (res->transport_rc) {
+    v->rc = res->transport_rc == MS_ETOOBIG ? MS_EPROTO : res->transport_rc;
+    err_set(err, v->rc, "%s", res->transport_error);
+    return;
+  }
+  if (res->status >= 200 && res->status < 300)
+    return;
+  error_text(res, text, sizeof(text));
+  rid = http_response_header(res, "x-amzn-RequestId");
+  ra = http_response_header(res, "Retry-After");
+  if (ra && retry_after_parse(ra, wall_now(), &v->retry_after))
+    v->retry_after = -1;
+  if (res->status == 429) {
+    v->rc = MS_ERATELIMIT;
+    err_set(err, v->rc, "Amazon rate limit (429, %s)", text);
+  } else if (res->status == 401 || res->status == 403) {
+    v->rc = MS_EAUTH;
+    v->refresh = 1; /* an expired token looks like this: refresh once, then believe it */
+    err_set(err, v->rc, "Amazon refused the access token (HTTP %ld, %s; request %s)",
+            res->status, text, rid ? rid : "?");
+  } else if (res->status == 400 && strstr(text, "NextToken")) {
+    v->rc = MS_ECURSOR;
+    err_set(err, v->rc, "Amazon rejected the NextToken (%s)", text);
+  } else if (res->status >= 500) {
+    v->rc = MS_ETRANSIENT;
+    err_set(err, v->rc, "Amazon server error (HTTP %ld, request %s)", res->status,
+            rid ? rid : "?");
+  } else {
+    v->rc = MS_EFATAL;
+    err_set(err, v->rc, "Amazon refused the request (HTTP %ld, %s; request %s)", res->status,
+            text, rid ? rid : "?");
+  }
+}
+
+static int money_of(const cJSON *obj, const char *key, struct money *m, int *missing) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  const char *amount = jstr(v, "Amount"), *cur = jstr(v, "CurrencyCode");
+  if (!amount) {
+    if (missing)
+      *missing = 1;
+    return money_set(m, "", cur);
+  }
+  return money_set(m, amount, cur);
+}
+
+static int parse_order(const cJSON *o, struct record *r, struct err *err) {
+  const char *bought = jstr(o, "PurchaseDate"), *changed = jstr(o, "LastUpdateDate");
+  if (!cJSON_IsObject(o))
+    return err_set(err, MS_EPROTO, "an element of \"Orders\" is not an object");
+  r->external_id = jstrdup(o, "AmazonOrderId");
+  if (!r->external_id || !*r->external_id)
+    return err_set(err, MS_EPROTO, "an order has no AmazonOrderId");
+  if (!bought || time_parse(bought, &r->created_at))
+    return err_set(err, MS_EPROTO, "order %s has no valid PurchaseDate", r->external_id);
+  if (!changed || time_parse(changed, &r->updated_at))
+    r->updated_at = r->created_at;
+  r->status = jstrdup(o, "OrderStatus");
+  r->fulfillment_status = jstrdup(o, "FulfillmentChannel");
+  if (money_of(o, "OrderTotal", &r->total, NULL))
+    return err_set(err, MS_EPROTO, "order %s has an OrderTotal that is not a decimal",
+                   r->external_id);
+  r->raw = jdump(o, &r->raw_len);
+  return r->raw ? MS_OK : err_set(err, MS_ENOMEM, "out of memory");
+}
+
+static int parse_item(const cJSON *li, struct record_item *it, struct err *err) {
+  it->external_id = jstrdup(li, "OrderItemId");
+  if (!it->external_id || !*it->external_id)
+    return err_set(err, MS_EPROTO, "an order item has no OrderItemId");
+  it->sku = jstrdup(li, "SellerSKU");
+  it->title = jstrdup(li, "Title");
+  it->quantity = jint(li, "QuantityOrdered", 0);
+  if (money_of(li, "ItemPrice", &it->price, &it->price_missing))
+    return err_set(err, MS_EPROTO, "item %s has an ItemPrice that is not a decimal",
+                   it->external_id);
+  it->raw = jdump(li, &it->raw_len);
+  return it->raw ? MS_OK : err_set(err, MS_ENOMEM, "out of memory");
+}
+
+/* Writes the next cursor: o (MAY be NULL), the ids still pending from
+ * index `from` of `pending`, and i (MAY be NULL). NULL when all is done. */
+static int next_cursor(const char *o, const cJSON *pending, int from, const char *i,
+                       char **out) {
+  int n = pending ? cJSON_GetArraySize(pending) : 0;
+  cJSON *c;
+  *out = NULL;
+  if (!o && from >= n)
+    return MS_OK;
+  c = cJSON_CreateObject();
+  if (!c)
+    return MS_ENOMEM;
+  if (o)
+    cJSON_AddStringToObject(c, "o", o);
+  if (from < n) {
+    cJSON *p = cJSON_AddArrayToObject(c, "p");
+    for (int k = from; p && k < n; k++)
+      cJSON_AddItemToArray(p, cJSON_CreateString(cJSON_GetArrayItem(pending, k)->valuestring));
+    if (i)
+      cJSON_AddStringToObject(c, "i", i);
+  }
+  *out = cJSON_PrintUnformatted(c);
+  cJSON_Delete(c);
+  return *out ? MS_OK : MS_ENOMEM;
+}
+
+static int parse_orders_page(const cJSON *payload, struct page *out, struct err *err) {
+  const cJSON *orders = cJSON_GetObjectItemCaseSensitive(payload, "Orders"), *o;
+  cJSON *ids = cJSON_CreateArray();
+  int rc = MS_OK;
+  if (!ids)
+    return err_set(err, MS_ENOMEM, "out of memory");
+  if (!cJSON_IsArray(orders)) {
+    cJSON_Delete(ids);
+    return err_set(err, MS_EPROTO, "Amazon answer has no \"Orders\" list");
+  }
+  cJSON_ArrayForEach(o, orders) {
+    struct record *r = page_add(out);
+    if (!r) {
+      rc = err_set(err, MS_ENOMEM, "out of memory");
+      break;
+    }
+    rc = parse_order(o, r, err);
+    if (rc)
+      break;
+    cJSON_AddItemToArray(ids, cJSON_CreateString(r->external_id));
+  }
+  if (!rc && next_cursor(jstr(payload, "NextToken"), ids, 0, NULL, &out->next_cursor))
+    rc = err_set(err, MS_ENOMEM, "out of memory");
+  cJSON_Delete(ids);
+  return rc;
+}
+
+static int parse_items_page(const cJSON *payload, const struct cursor *c, struct page *out,
+                            struct err *err) {
+  const cJSON *items = cJSON_GetObjectItemCaseSensitive(payload, "OrderItems"), *li;
+  const char *order = first_pending(c), *got = jstr(payload, "AmazonOrderId");
+  const char *more = jstr(payload, "NextToken");
+  size_t n, k = 0;
+  if (!cJSON_IsArray(items))
+    return err_set(err, MS_EPROTO, "Amazon answer has no \"OrderItems\" list");
+  if (got && strcmp(got, order) != 0)
+    return err_set(err, MS_EPROTO, "asked for the items of %s, got those of %s", order, got);
+  n = (size_t)cJSON_GetArraySize(items);
+  out->items_of = strdup(order);
+  out->items_first = c->items == NULL;
+  out->items = n ? calloc(n, sizeof(*out->items)) : NULL;
+  if (!out->items_of || (n && !out->items))
+    return err_set(err, MS_ENOMEM, "out of memory");
+  cJSON_ArrayForEach(li, items) {
+    int rc = parse_item(li, &out->items[k++], err);
+    out->nitems = k;
+    if (rc)
+      return rc;
+  }
+  /* More items of this order, or on to the next order, or back to orders. */
+  if (next_cursor(c->orders, c->pending, more ? 0 : 1, more, &out->next_cursor))
+    return err_set(err, MS_ENOMEM, "out of memory");
+  return MS_OK;
+}
+
+static int amazon_parse_page(void *state, const struct slice *sl,
+                             const struct http_response *res, struct page *out,
+                             struct err *err) {
+  struct cursor c;
+  cJSON *root;
+  const cJSON *payload;
+  int rc;
+  (void)state;
+  out->bytes = res->body.len;
+  rc = cursor_parse(sl->cursor, &c, err);
+  if (rc)
+    return rc;
+  root = jparse(res->body.data, res->body.len, err);
+  payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
+  if (!root)
+    rc = err_prefix(err, "Amazon answer");
+  else if (!cJSON_IsObject(payload))
+    rc = err_set(err, MS_EPROTO, "Amazon answer has no \"payload\" object");
+  else if (first_pending(&c))
+    rc = parse_items_page(payload, &c, out, err);
+  else
+    rc = parse_orders_page(payload, out, err);
+  cJSON_Delete(root);
+  cJSON_Delete(c.doc);
+  return rc;
+}
+
+static void amazon_observe(void *state, const struct http_response *res, struct limiter *lim,
+                           double sent_at, double now) {
+  const char *h = http_response_header(res, "x-amzn-RateLimit-Limit");
+  double rate;
+  (void)state;
+  (void)sent_at;
+  (void)now;
+  if (h && rate_limit_parse(h, &rate) == MS_OK)
+    limiter_observe_rate(lim, rate);
+}
+
+const struct connector amazon_connector = {
+    .name = "amazon",
+    .streams = amazon_streams,
+    .endpoints = amazon_endpoints,
+    .open = amazon_open,
+    .close = amazon_close,
+    .auth_needed = amazon_auth_needed,
+    .auth_request = amazon_auth_request,
+    .parse_auth = amazon_parse_auth,
+    .auth_expired = amazon_auth_expired,
+    .probe_request = amazon_probe_request,
+    .parse_probe = amazon_parse_probe,
+    .page_request = amazon_page_request,
+    .classify = amazon_classify,
+    .parse_page = amazon_parse_page,
+    .observe = amazon_observe,
+};
