@@ -289,21 +289,19 @@ static int hour_weight(int64_t secs_into_day) {
   return w[h < 0 ? 0 : h > 23 ? 23 : h];
 }
 
-static int day_generate(struct sb_shop *s, struct civil_date day, int64_t now, int64_t **tmp,
-                        size_t *tmpcap) {
+int sb_day_instants(struct tz *tz, struct civil_date day, struct sb_rng *r, int per_day,
+                    int64_t **tmp, size_t *tmpcap, size_t *count) {
   int64_t start, end;
-  struct sb_rng r;
   int64_t dnum = date_to_days(day);
-  if (tz_day_bounds(s->zone.tz, day, &start, &end))
+  if (tz_day_bounds(tz, day, &start, &end))
     return MS_EINVAL;
-  sb_rng_seed(&r, sb_hash4(s->seed, (uint64_t)s->index, (uint64_t)dnum, SALT_DAY));
   /* 1970-01-01 was a Thursday; weekends sell a little more. */
   int wday = (int)(((dnum % 7) + 11) % 7); /* 0 = Sunday */
-  double factor = 0.75 + 0.5 * sb_rng_unit(&r);
+  double factor = 0.75 + 0.5 * sb_rng_unit(r);
   if (wday == 0 || wday == 6)
     factor *= 1.15;
-  size_t count = (size_t)(s->orders_per_day * factor + 0.5);
-  size_t need = count + 2;
+  size_t want = (size_t)(per_day * factor + 0.5);
+  size_t need = want + 2;
   if (need > *tmpcap) {
     int64_t *p = realloc(*tmp, need * sizeof(*p));
     if (!p)
@@ -316,17 +314,24 @@ static int day_generate(struct sb_shop *s, struct civil_date day, int64_t now, i
   t[n++] = start;   /* the local midnight edge case */
   t[n++] = end - 1; /* and 23:59:59 */
   while (n < need) {
-    int64_t c = start + (int64_t)sb_rng_below(&r, (uint64_t)(end - start));
-    if ((int)sb_rng_below(&r, 10) < hour_weight(c - start))
+    int64_t c = start + (int64_t)sb_rng_below(r, (uint64_t)(end - start));
+    if ((int)sb_rng_below(r, 10) < hour_weight(c - start))
       t[n++] = c;
   }
   qsort(t, n, sizeof(*t), cmp_i64);
-  for (size_t i = 0; i < n && t[i] <= now; i++) {
-    int rc = order_append(s, t[i], now);
-    if (rc)
-      return rc;
-  }
+  *count = n;
   return MS_OK;
+}
+
+static int day_generate(struct sb_shop *s, struct civil_date day, int64_t now, int64_t **tmp,
+                        size_t *tmpcap) {
+  struct sb_rng r;
+  size_t n;
+  sb_rng_seed(&r, sb_hash4(s->seed, (uint64_t)s->index, (uint64_t)date_to_days(day), SALT_DAY));
+  int rc = sb_day_instants(s->zone.tz, day, &r, s->orders_per_day, tmp, tmpcap, &n);
+  for (size_t i = 0; !rc && i < n && (*tmp)[i] <= now; i++)
+    rc = order_append(s, (*tmp)[i], now);
+  return rc;
 }
 
 int sb_shop_init(struct sb_shop *s, const struct sb_shop_conf *conf, int index, uint64_t seed,

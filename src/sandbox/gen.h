@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sandbox/prng.h"
 #include "sandbox/zone.h"
 #include "util/err.h"
 
@@ -112,6 +113,13 @@ struct sb_shop {
 int sb_shop_init(struct sb_shop *s, const struct sb_shop_conf *conf, int index, uint64_t seed,
                  int64_t now, int days, struct err *err);
 void sb_shop_release(struct sb_shop *s);
+
+/* The instants of one local day's orders, ascending, in *tmp[0..*count): one
+ * at local 00:00:00, one at 23:59:59 and about per_day more (x0.75..1.25 from
+ * r, weekends x1.15), drawn over the day's real length (23, 24 or 25 hours),
+ * busier in the evening. *tmp grows as needed; the caller frees it. */
+int sb_day_instants(struct tz *tz, struct civil_date day, struct sb_rng *r, int per_day,
+                    int64_t **tmp, size_t *tmpcap, size_t *count);
 
 /* Appends a new order created at `now` (which MUST be >= every existing
  * created_at). */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -29,8 +30,8 @@
 #define BUSY_TIMEOUT_MS 5000
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
-#define PAGE_SIZE_NEW 32768                       /* 3 KB orders: fewer splits and syscalls */
-#define CACHE_PRAGMA "PRAGMA cache_size = -65536" /* 64 MiB of page cache */
+#define PAGE_SIZE_NEW 16384                       /* 3 KB orders: fewer splits and syscalls */
+#define CACHE_PRAGMA "PRAGMA cache_size = -16384" /* 16 MiB of page cache: RSS stays small */
 #define WAL_LIMIT_PRAGMA "PRAGMA journal_size_limit = 67108864" /* WAL file kept <= 64 MiB */
 #define WAL_WAKE_BYTES (32LL << 20)  /* WAL size that wakes the checkpointer */
 #define WAL_HARD_BYTES (512LL << 20) /* WAL size where the writer waits for a checkpoint */
@@ -176,6 +177,7 @@ struct checkpointer {
   sqlite3 *db;         /* its own connection to the file */
   uint64_t requested;  /* checkpoints asked for */
   uint64_t finished;   /* value of requested when the last checkpoint started */
+  pid_t pid;           /* process the thread runs in */
   int stop;            /* the store is closing */
   int running;         /* the thread was started and not yet joined */
 };
@@ -544,10 +546,12 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages) {
   struct sqlite_store *s = arg;
   struct checkpointer *c = &s->ckpt;
   int64_t bytes = (int64_t)pages * s->page_size;
-  (void)db;
-  (void)name;
   if (bytes < WAL_WAKE_BYTES)
     return SQLITE_OK;
+  if (getpid() != c->pid) { /* a forked child: the thread stayed in the parent */
+    (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+  }
   pthread_mutex_lock(&c->mu);
   uint64_t gen = ++c->requested;
   pthread_cond_signal(&c->wake);
@@ -559,7 +563,9 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages) {
 
 static void checkpointer_stop(struct sqlite_store *s) {
   struct checkpointer *c = &s->ckpt;
-  if (c->running) {
+  if (c->running && getpid() != c->pid) {
+    c->running = 0; /* a forked child: nothing to join */
+  } else if (c->running) {
     sqlite3_wal_hook(s->db, NULL, NULL);
     pthread_mutex_lock(&c->mu);
     c->stop = 1;
@@ -605,6 +611,7 @@ static void checkpointer_start(struct sqlite_store *s) {
     goto fail;
   }
   c->running = 1;
+  c->pid = getpid();
   sqlite3_wal_hook(s->db, wal_hook, s);
   return;
 fail:
@@ -1465,7 +1472,7 @@ static int order_write(struct sqlite_store *s, enum stmt_id id, int64_t source_i
 }
 
 static int items_write(struct sqlite_store *s, int64_t source_id, const struct record *r,
-                       int existed, int64_t *count) {
+                       int existed, int64_t line_base, int64_t *count) {
   sqlite3_stmt *q;
   struct binder b;
   int rc = SQLITE_OK;
@@ -1485,7 +1492,7 @@ static int items_write(struct sqlite_store *s, int64_t source_id, const struct r
     bind_int(&b, source_id);
     bind_text(&b, r->external_id);
     bind_text(&b, it->external_id);
-    bind_int(&b, (int64_t)j);
+    bind_int(&b, line_base + (int64_t)j);
     bind_text(&b, it->sku);
     bind_text(&b, it->title);
     bind_int(&b, it->quantity);
@@ -1527,8 +1534,42 @@ static int record_upsert(struct sqlite_store *s, int64_t source_id, const struct
   else
     c->inserted++;
   if (r->items_included)
-    rc = items_write(s, source_id, r, found, &c->items);
+    rc = items_write(s, source_id, r, found, 0, &c->items);
   return rc;
+}
+
+/* An items page: the lines of an order stored earlier in this slice. The
+ * first page of its lines replaces what was stored; later ones add to it,
+ * numbered after the lines already there. */
+static int items_page_write(struct sqlite_store *s, int64_t source_id, const struct page *pg,
+                            struct page_counts *c, struct err *err) {
+  struct record view = {0};
+  int64_t base = 0;
+  int rc = SQLITE_OK;
+  if (!pg->items_first) {
+    sqlite3_stmt *q = NULL;
+    rc = sqlite3_prepare_v2(s->db,
+                            "SELECT count(*) FROM order_items WHERE source_id = ?1 AND "
+                            "order_external_id = ?2",
+                            -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_int64(q, 1, source_id);
+      sqlite3_bind_text(q, 2, pg->items_of, -1, SQLITE_STATIC);
+      rc = sqlite3_step(q);
+      if (rc == SQLITE_ROW) {
+        base = sqlite3_column_int64(q, 0);
+        rc = SQLITE_OK;
+      }
+    }
+    sqlite3_finalize(q);
+    if (rc)
+      return db_fail(s, rc, err, "counting stored items");
+  }
+  view.external_id = pg->items_of;
+  view.items = pg->items;
+  view.nitems = pg->nitems;
+  rc = items_write(s, source_id, &view, pg->items_first, base, &c->items);
+  return rc ? slice_write_fail(s, rc, source_id, err, "storing order items") : MS_OK;
 }
 
 /* Prepares every statement a commit uses, so the loop never fails on it. */
@@ -1621,6 +1662,12 @@ static int sqlite_commit_page(struct store *st, struct slice *sl, const struct p
     if (rc)
       return rc;
   }
+  if (pg->items_of && (!*pg->items_of || pg->n))
+    return err_set(err, MS_EINVAL, "an items page must name its order and carry no records");
+  for (size_t i = 0; pg->items_of && i < pg->nitems; i++)
+    if (!pg->items[i].external_id || !*pg->items[i].external_id)
+      return err_set(err, MS_EINVAL, "item %zu of order %s has no id; nothing was stored", i + 1,
+                     pg->items_of);
   rc = page_prepare(s, err);
   if (!rc)
     rc = tx_begin(s, err);
@@ -1635,6 +1682,8 @@ static int sqlite_commit_page(struct store *st, struct slice *sl, const struct p
       rc = slice_write_fail(s, src, sl->source_id, err, what);
     }
   }
+  if (!rc && pg->items_of)
+    rc = items_page_write(s, sl->source_id, pg, &c, err);
   if (!rc)
     rc = page_advance(s, sl, pg, now, &c, &stored, err);
   if (!rc) {
