@@ -136,6 +136,7 @@ struct sb_amz_content {
   int business;                             /* IsBusinessOrder */
   int premium;                              /* IsPremiumOrder */
   int replacement;                          /* IsReplacementOrder */
+  int preorder;                             /* OrderType Preorder, else StandardOrder */
   uint32_t replaced_seq;                    /* ReplacedOrderId's seq, when replacement */
   const char *level;                        /* ShipServiceLevel, "Std US D2D Dom" */
   const char *category;                     /* ShipmentServiceLevelCategory */
