@@ -66,8 +66,6 @@ static inline void acc_init(struct acc *a) {
   a->h = 0xcbf29ce484222325ull;
 }
 
-
-
 typedef void (*sink_fn)(void *ctx, size_t idx, const char *s, size_t n);
 
 struct lib {
@@ -82,11 +80,10 @@ struct lib {
   void (*release)(void *doc);
   /* for the checks: doc is a one-element array */
   void (*describe_first)(void *doc, char *out, size_t n);
-  char *(*dump)(void *doc); /* compact text, caller frees */
+  char *(*dump)(void *doc);            /* compact text, caller frees */
   const char *(*first_str)(void *doc); /* the first element as a string */
   const char *(*version)(void);
 };
-
 
 extern const struct lib LIB_JANSSON, LIB_JSONC, LIB_CJSON;
 /* json-c only: tokener flags for parse_err, and a parse with a chosen depth */
@@ -199,7 +196,7 @@ static const char *ja_first_str(void *doc) {
 static const char *ja_version(void) {
   return jansson_version_str();
 }
-const struct lib LIB_JANSSON = {"jansson",   ja_parse, ja_parse_err, ja_process,   ja_release,
+const struct lib LIB_JANSSON = {"jansson",   ja_parse, ja_parse_err, ja_process, ja_release,
                                 ja_describe, ja_dump,  ja_first_str, ja_version};
 
 #elif defined(PART_JSONC)
@@ -353,7 +350,8 @@ static void *cj_parse_err(const char *buf, size_t len, char *err, size_t n) {
   cJSON *j = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
   if (!j) {
     const char *ep = cJSON_GetErrorPtr();
-    snprintf(err, n, "no message; cJSON_GetErrorPtr() -> offset %td", ep ? ep - buf : (ptrdiff_t)-1);
+    snprintf(err, n, "no message; cJSON_GetErrorPtr() -> offset %td",
+             ep ? ep - buf : (ptrdiff_t)-1);
   } else if (end && (size_t)(end - buf) < len) {
     snprintf(err, n, "(accepted, parse stopped at offset %td of %zu)", end - buf, len);
   }
@@ -445,7 +443,7 @@ int cj_strict_accepts(const char *text, size_t len) {
   cJSON_Delete(j);
   return j != NULL;
 }
-const struct lib LIB_CJSON = {"cJSON",     cj_parse, cj_parse_err, cj_process,  cj_release,
+const struct lib LIB_CJSON = {"cJSON",     cj_parse, cj_parse_err, cj_process,   cj_release,
                               cj_describe, cj_dump,  cj_first_str, cJSON_Version};
 
 #else /* the driver */
@@ -586,18 +584,20 @@ struct ustr {
 };
 
 static const struct ustr FIRST[] = {
-    {"John", "John"},         {"Mar\\u00eda", "María"},  {"José", "José"},
-    {"Zo\\u00eb", "Zoë"},     {"Łukasz", "Łukasz"},      {"Fran\\u00e7ois", "François"},
-    {"Ay\\u015fe", "Ayşe"},   {"Søren", "Søren"},        {"Renée", "Renée"},
-    {"Emily", "Emily"},       {"Ahmed", "Ahmed"},        {"太郎", "太郎"},
-    {"Chlo\\u00e9", "Chloé"}, {"Olga", "Olga"},          {"Michael", "Michael"},
+    {"John", "John"},         {"Mar\\u00eda", "María"}, {"José", "José"},
+    {"Zo\\u00eb", "Zoë"},     {"Łukasz", "Łukasz"},     {"Fran\\u00e7ois", "François"},
+    {"Ay\\u015fe", "Ayşe"},   {"Søren", "Søren"},       {"Renée", "Renée"},
+    {"Emily", "Emily"},       {"Ahmed", "Ahmed"},       {"太郎", "太郎"},
+    {"Chlo\\u00e9", "Chloé"}, {"Olga", "Olga"},         {"Michael", "Michael"},
     {"Sarah", "Sarah"},
 };
 static const struct ustr LAST[] = {
-    {"Smith", "Smith"},         {"García", "García"},       {"M\\u00fcller", "Müller"},
-    {"O'Brien", "O'Brien"},     {"Nguy\\u1ec5n", "Nguyễn"}, {"Kowalski", "Kowalski"},
-    {"Tanaka", "Tanaka"},       {"Dubois", "Dubois"},       {"Öztürk", "Öztürk"},
-    {"Иванов", "Иванов"},       {"Johnson", "Johnson"},     {"Brown", "Brown"},
+    {"Smith", "Smith"},         {"García", "García"},
+    {"M\\u00fcller", "Müller"}, {"O'Brien", "O'Brien"},
+    {"Nguy\\u1ec5n", "Nguyễn"}, {"Kowalski", "Kowalski"},
+    {"Tanaka", "Tanaka"},       {"Dubois", "Dubois"},
+    {"Öztürk", "Öztürk"},       {"Иванов", "Иванов"},
+    {"Johnson", "Johnson"},     {"Brown", "Brown"},
     {"D\\u00fcrst", "Dürst"},   {"Lee", "Lee"},
 };
 struct place {
@@ -610,9 +610,21 @@ static const struct place PLACES[] = {
     {{"New York", "New York"}, "New York", "NY", "United States", "US", "10001", 40.7506, -73.9971},
     {{"Austin", "Austin"}, "Texas", "TX", "United States", "US", "78701", 30.2711, -97.7437},
     {{"Zürich", "Zürich"}, "Zürich", "ZH", "Switzerland", "CH", "8001", 47.3769, 8.5417},
-    {{"K\\u00f8benhavn", "København"}, "Capital Region", "84", "Denmark", "DK", "1050", 55.6761,
+    {{"K\\u00f8benhavn", "København"},
+     "Capital Region",
+     "84",
+     "Denmark",
+     "DK",
+     "1050",
+     55.6761,
      12.5683},
-    {{"São Paulo", "São Paulo"}, "São Paulo", "SP", "Brazil", "BR", "01310-100", -23.5614,
+    {{"São Paulo", "São Paulo"},
+     "São Paulo",
+     "SP",
+     "Brazil",
+     "BR",
+     "01310-100",
+     -23.5614,
      -46.6559},
     {{"東京", "東京"}, "Tokyo", "JP-13", "Japan", "JP", "100-0005", 35.6812, 139.7671},
     {{"Kraków", "Kraków"}, "Lesser Poland", "PL-12", "Poland", "PL", "31-042", 50.0614, 19.9366},
@@ -647,8 +659,8 @@ static const struct product PRODUCTS[] = {
     {{"Trail Running Shoes", "Trail Running Shoes"}, "Stride", 12900, 820},
 };
 static const char *VARIANTS[] = {"S / Black", "M / Blue", "L / Green", "XL / Red", "One size"};
-static const char *FIN[] = {"paid", "paid", "paid", "pending", "partially_refunded", "refunded",
-                            "authorized"};
+static const char *FIN[] = {"paid",     "paid",      "paid", "pending", "partially_refunded",
+                            "refunded", "authorized"};
 static const char *FUL[] = {NULL, NULL, "fulfilled", "fulfilled", "partial"};
 static const char *CUR[] = {"USD", "USD", "CAD", "EUR"};
 static const char *TZ[] = {"-04:00", "-05:00", "-07:00", "+00:00", "+01:00", "+09:00", "+05:30"};
@@ -694,8 +706,8 @@ static const char *pick(const struct ustr *u, int raw) {
 }
 
 static void put_address(struct sb *b, const char *key, const struct ustr *fn, const struct ustr *ln,
-                        const struct place *pl, const struct ustr *street, int raw,
-                        int64_t addr_id, int64_t cust_id) {
+                        const struct place *pl, const struct ustr *street, int raw, int64_t addr_id,
+                        int64_t cust_id) {
   sb_printf(b, "\"%s\":{", key);
   if (addr_id)
     sb_printf(b, "\"id\":%" PRId64 ",\"customer_id\":%" PRId64 ",", addr_id, cust_id);
@@ -707,8 +719,8 @@ static void put_address(struct sb *b, const char *key, const struct ustr *fn, co
             pl->province, pl->country, pick(ln, raw));
   if (!addr_id)
     sb_printf(b, "\"latitude\":%.4f,\"longitude\":%.4f,", pl->lat, pl->lon);
-  sb_printf(b, "\"name\":\"%s %s\",\"country_code\":\"%s\",\"province_code\":\"%s\"",
-            pick(fn, raw), pick(ln, raw), pl->country_code, pl->province_code);
+  sb_printf(b, "\"name\":\"%s %s\",\"country_code\":\"%s\",\"province_code\":\"%s\"", pick(fn, raw),
+            pick(ln, raw), pl->country_code, pl->province_code);
   if (addr_id)
     sb_put(b, ",\"default\":true");
   sb_put(b, "}");
@@ -810,8 +822,7 @@ static void gen_page(struct page *pg, int raw) {
                 lid, ful ? 0 : qty, ful ? "\"fulfilled\"" : "null",
                 pr->cents == 5000 ? "true" : "false", pr->grams, pick(&pr->title, raw), variant,
                 price);
-      sb_printf(&li,
-                "\"product_id\":%" PRId64 ",\"quantity\":%d,\"requires_shipping\":%s,",
+      sb_printf(&li, "\"product_id\":%" PRId64 ",\"quantity\":%d,\"requires_shipping\":%s,",
                 (int64_t)(8012345678901LL + rndn(100000)), qty, pr->grams ? "true" : "false");
       if (items[k].has_sku)
         sb_printf(&li, "\"sku\":\"%s\",", items[k].sku);
@@ -819,10 +830,11 @@ static void gen_page(struct page *pg, int raw) {
         sb_put(&li, "\"sku\":null,");
       sb_printf(&li,
                 "\"taxable\":true,\"title\":\"%s\",\"total_discount\":\"0.00\","
-                "\"variant_id\":%" PRId64 ",\"variant_title\":\"%s\",\"vendor\":\"%s\",\"tax_lines\":[{"
+                "\"variant_id\":%" PRId64
+                ",\"variant_title\":\"%s\",\"vendor\":\"%s\",\"tax_lines\":[{"
                 "\"channel_liable\":false,\"price\":\"%s\",",
-                pick(&pr->title, raw), (int64_t)(9012345678901LL + rndn(100000)), variant, pr->vendor,
-                ltaxs);
+                pick(&pr->title, raw), (int64_t)(9012345678901LL + rndn(100000)), variant,
+                pr->vendor, ltaxs);
       sb_printf(&li, "\"rate\":%g,\"title\":\"State Tax\"}]}", rate);
     }
     sb_put(&li, "]");
@@ -862,8 +874,8 @@ static void gen_page(struct page *pg, int raw) {
               "\"title\":\"State Tax\"}],\"taxes_included\":false,"
               "\"test\":false,\"token\":\"%s\",\"total_discounts\":\"0.00\","
               "\"total_line_items_price\":\"%s\",\"total_price\":\"%s\",",
-              i + 1, 1001 + i, pts, sub_s, rndn(3) ? "" : "vip, wholesale", tax_s, rate, tok,
-              sub_s, tot_s);
+              i + 1, 1001 + i, pts, sub_s, rndn(3) ? "" : "vip, wholesale", tax_s, rate, tok, sub_s,
+              tot_s);
     put_set(&b, "total_price_set", tot_s, cur);
     sb_printf(&b,
               ",\"total_tax\":\"%s\",\"total_weight\":%d,\"updated_at\":\"%s\",\"user_id\":null,",
@@ -956,16 +968,21 @@ static size_t slice_orders(const char *s, size_t len, struct sb *out, size_t *st
       continue;
     }
     switch (c) {
-    case ' ': case '\t': case '\n': case '\r':
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
       continue;
     case '"':
       in_str = 1;
       break;
-    case '{': case '[':
+    case '{':
+    case '[':
       if (++depth == 3 && n < max)
         start[n] = w;
       break;
-    case '}': case ']':
+    case '}':
+    case ']':
       if (depth-- == 3 && n < max) {
         o[w++] = c;
         end[n++] = w;
@@ -1037,8 +1054,8 @@ static int cmd_bench(const char *name) {
   int ok = a.h == pg.expect && a.orders == pg.norders && a.items == pg.nitems && !a.bad;
   printf("%-8s extraction check: %s (orders %" PRIu64 ", items %" PRIu64 ", bad %" PRIu64
          "), serialized %" PRIu64 " bytes of %zu input\n",
-         L->name, ok ? "OK, all fields and int64 ids exact" : "MISMATCH", a.orders, a.items,
-         a.bad, a.out_bytes, pg.len);
+         L->name, ok ? "OK, all fields and int64 ids exact" : "MISMATCH", a.orders, a.items, a.bad,
+         a.out_bytes, pg.len);
 
   for (int mode = M_PARSE; mode <= M_SLICE; mode++) {
     /* calibrate so one run lasts at least min_s */
@@ -1145,8 +1162,8 @@ static int cmd_fidelity(void) {
   struct page pg, canon;
   gen_page(&pg, 0);
   gen_page(&canon, 1);
-  printf("page: %zu bytes (%zu orders, %zu line items, mean order %zu bytes)\n", pg.len,
-         pg.norders, pg.nitems, pg.len / pg.norders);
+  printf("page: %zu bytes (%zu orders, %zu line items, mean order %zu bytes)\n", pg.len, pg.norders,
+         pg.nitems, pg.len / pg.norders);
   size_t mn = SIZE_MAX, mx = 0;
   for (size_t i = 0; i < pg.norders; i++) {
     size_t s = pg.end[i] - pg.start[i];
@@ -1189,8 +1206,9 @@ static int cmd_fidelity(void) {
   for (size_t i = 0; i < n && i < pg.norders; i++)
     same += slice_end[i] - slice_start[i] == pg.end[i] - pg.start[i] &&
             !memcmp(slice_buf.p + slice_start[i], pg.text + pg.start[i], pg.end[i] - pg.start[i]);
-  printf("FIDELITY raw-slice of a re-indented body: %zu/%zu orders identical to the compact input\n",
-         same, pg.norders);
+  printf(
+      "FIDELITY raw-slice of a re-indented body: %zu/%zu orders identical to the compact input\n",
+      same, pg.norders);
   free(pretty.p);
   page_free(&pg);
   page_free(&canon);
@@ -1287,14 +1305,14 @@ static void deep_one(const struct lib *L, int depth, int jc_depth) {
 }
 
 static int cmd_checks(void) {
-  printf("Library versions (run time): jansson %s, json-c %s, cJSON %s\n\n",
-         LIB_JANSSON.version(), LIB_JSONC.version(), LIB_CJSON.version());
+  printf("Library versions (run time): jansson %s, json-c %s, cJSON %s\n\n", LIB_JANSSON.version(),
+         LIB_JSONC.version(), LIB_CJSON.version());
 
   printf("1. Integers (ids are 13 digits today; what happens further out)\n");
-  const char *ints[] = {"[5812345678901]",         "[4294967297]",
-                        "[9007199254740993]",      "[9223372036854775807]",
-                        "[9223372036854775808]",   "[-9223372036854775809]",
-                        "[18446744073709551616]",  "[12345678901234567890123]"};
+  const char *ints[] = {"[5812345678901]",        "[4294967297]",
+                        "[9007199254740993]",     "[9223372036854775807]",
+                        "[9223372036854775808]",  "[-9223372036854775809]",
+                        "[18446744073709551616]", "[12345678901234567890123]"};
   for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
     for (size_t l = 0; l < NLIBS; l++)
       check_one(LIBS[l], ints[i], ints[i], strlen(ints[i]));
@@ -1339,14 +1357,19 @@ static int cmd_checks(void) {
   struct {
     const char *label, *text;
   } bad[] = {
-      {"lone byte \\xff", "[\"a\xff" "b\"]"},
+      {"lone byte \\xff", "[\"a\xff"
+                          "b\"]"},
       {"truncated \\xc3 at end", "[\"ab\xc3\"]"},
-      {"overlong \\xc0\\xaf", "[\"a\xc0\xaf" "b\"]"},
-      {"UTF-8 surrogate \\xed\\xa0\\x80", "[\"a\xed\xa0\x80" "b\"]"},
-      {"above U+10FFFF \\xf4\\x90\\x80\\x80", "[\"a\xf4\x90\x80\x80" "b\"]"},
+      {"overlong \\xc0\\xaf", "[\"a\xc0\xaf"
+                              "b\"]"},
+      {"UTF-8 surrogate \\xed\\xa0\\x80", "[\"a\xed\xa0\x80"
+                                          "b\"]"},
+      {"above U+10FFFF \\xf4\\x90\\x80\\x80", "[\"a\xf4\x90\x80\x80"
+                                              "b\"]"},
       {"escaped lone surrogate \\ud800", "[\"a\\ud800b\"]"},
       {"escaped NUL \\u0000", "[\"a\\u0000b\"]"},
-      {"raw control char 0x01", "[\"a\x01" "b\"]"},
+      {"raw control char 0x01", "[\"a\x01"
+                                "b\"]"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     for (size_t l = 0; l < NLIBS; l++)

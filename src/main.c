@@ -9,9 +9,9 @@
 struct global_opts g_opts;
 
 struct command {
-  const char *name;                  /* as typed */
-  int (*fn)(int argc, char **argv);  /* gets argv[0] == name */
-  const char *summary;               /* one line for the help */
+  const char *name;                 /* as typed */
+  int (*fn)(int argc, char **argv); /* gets argv[0] == name */
+  const char *summary;              /* one line for the help */
 };
 
 static const struct command commands[] = {

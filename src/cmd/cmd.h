@@ -11,9 +11,9 @@
 
 /* Options every command understands, parsed by main.c before dispatch. */
 struct global_opts {
-  const char *db;  /* --db, MARKETSYNC_DB, or ./marketsync.db */
-  int quiet;       /* --quiet */
-  int verbose;     /* --verbose */
+  const char *db; /* --db, MARKETSYNC_DB, or ./marketsync.db */
+  int quiet;      /* --quiet */
+  int verbose;    /* --verbose */
 };
 
 extern struct global_opts g_opts;

@@ -24,11 +24,11 @@ static const char export_help[] =
     "  --output      write to FILE instead of standard output\n";
 
 struct export_ctx {
-  FILE *out;      /* destination */
-  int csv;        /* csv, else jsonl */
+  FILE *out;       /* destination */
+  int csv;         /* csv, else jsonl */
   struct buf line; /* reused */
   int64_t rows;
-  int failed;     /* a write failed */
+  int failed; /* a write failed */
 };
 
 static void csv_field(struct buf *b, const char *s, int last) {
@@ -59,10 +59,19 @@ static int write_order(void *ctx, const struct order_view *o) {
   snprintf(items, sizeof(items), "%lld", (long long)o->nitems);
   buf_reset(&c->line);
   if (c->csv) {
-    const char *cols[] = {o->external_id,        o->source,      o->name,     created,
-                          updated,               o->status,      o->financial_status,
-                          o->fulfillment_status, o->total_price, minor,       o->currency,
-                          items,                 o->raw};
+    const char *cols[] = {o->external_id,
+                          o->source,
+                          o->name,
+                          created,
+                          updated,
+                          o->status,
+                          o->financial_status,
+                          o->fulfillment_status,
+                          o->total_price,
+                          minor,
+                          o->currency,
+                          items,
+                          o->raw};
     for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
       csv_field(&c->line, cols[i], i + 1 == sizeof(cols) / sizeof(cols[0]));
   } else {
@@ -108,7 +117,9 @@ int cmd_export(int argc, char **argv) {
   opterr = 0;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (opt) {
-    case 's': f.source = optarg; break;
+    case 's':
+      f.source = optarg;
+      break;
     case 'f':
     case 't':
       if (date_parse(optarg, opt == 'f' ? &from : &to, &err))
@@ -121,9 +132,14 @@ int cmd_export(int argc, char **argv) {
       else if (strcmp(optarg, "jsonl") != 0 && strcmp(optarg, "json") != 0)
         return cmd_usage_error("export", "--format is jsonl or csv, not '%s'", optarg);
       break;
-    case 'o': output = optarg; break;
-    case 'h': fputs(export_help, stdout); return EXIT_OK;
-    default: return cmd_usage_error("export", "unknown option or missing value");
+    case 'o':
+      output = optarg;
+      break;
+    case 'h':
+      fputs(export_help, stdout);
+      return EXIT_OK;
+    default:
+      return cmd_usage_error("export", "unknown option or missing value");
     }
   }
   if (argc - optind != 1 || strcmp(argv[optind], "orders") != 0)

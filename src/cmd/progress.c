@@ -33,8 +33,7 @@ static void draw(struct progress *p, const struct sync_stats *s) {
   int64_t finished = s->days_done + s->days_failed + s->days_skipped;
   char eta[32] = "-", wait[96] = "";
   if (finished > 0 && finished < s->days_total)
-    fmt_duration(elapsed / (double)finished * (double)(s->days_total - finished), eta,
-                 sizeof(eta));
+    fmt_duration(elapsed / (double)finished * (double)(s->days_total - finished), eta, sizeof(eta));
   if (s->waiting >= 0.5 && s->waiting_for)
     snprintf(wait, sizeof(wait), " | waiting %.1fs for rate budget (%s)", s->waiting,
              s->waiting_for);
@@ -72,8 +71,8 @@ void progress_event(void *ctx, const struct sync_event *ev) {
       log_debug("%s %s: started%s", ev->source, day, ev->slice->cursor ? " (resuming)" : "");
     break;
   case SYNC_EV_PAGE:
-    log_debug("%s %s: page %lld stored (%lld new, %lld updated, %lld unchanged)", ev->source,
-              day, (long long)ev->slice->pages, (long long)ev->counts->inserted,
+    log_debug("%s %s: page %lld stored (%lld new, %lld updated, %lld unchanged)", ev->source, day,
+              (long long)ev->slice->pages, (long long)ev->counts->inserted,
               (long long)ev->counts->updated, (long long)ev->counts->unchanged);
     break;
   case SYNC_EV_DAY_DONE:
@@ -93,8 +92,8 @@ void progress_event(void *ctx, const struct sync_event *ev) {
     break;
   case SYNC_EV_RESTART:
     clear_line(p);
-    log_warn("%s %s: the API rejected the saved cursor (%s); the day starts over", ev->source,
-             day, ev->message);
+    log_warn("%s %s: the API rejected the saved cursor (%s); the day starts over", ev->source, day,
+             ev->message);
     break;
   case SYNC_EV_BUSY:
     clear_line(p);

@@ -8,11 +8,11 @@
 #include "engine/sync.h"
 
 struct progress {
-  int tty;              /* stderr is a terminal: redraw one line */
-  int quiet;            /* --quiet: only failures */
-  int line_shown;       /* a status line is on screen */
-  char current[160];    /* last day started, "alpha 2026-11-03" */
-  char **failures;      /* "alpha 2026-11-03: why", kept for the end */
+  int tty;           /* stderr is a terminal: redraw one line */
+  int quiet;         /* --quiet: only failures */
+  int line_shown;    /* a status line is on screen */
+  char current[160]; /* last day started, "alpha 2026-11-03" */
+  char **failures;   /* "alpha 2026-11-03: why", kept for the end */
   size_t nfailures;
 };
 

@@ -12,10 +12,12 @@
 #include "util/log.h"
 
 static const char source_help[] =
-    "usage: marketsync source add shopify NAME --shop DOMAIN (--token-env VAR | --token-file FILE)\n"
+    "usage: marketsync source add shopify NAME --shop DOMAIN (--token-env VAR | --token-file "
+    "FILE)\n"
     "                             [--api-base URL] [--api-version V] [--timezone TZ] [--no-check]\n"
     "       marketsync source add amazon NAME --region na|eu|fe --marketplace ID[,ID...]\n"
-    "                             --client-id ID (--client-secret-env VAR | --client-secret-file F)\n"
+    "                             --client-id ID (--client-secret-env VAR | --client-secret-file "
+    "F)\n"
     "                             (--refresh-token-env VAR | --refresh-token-file F)\n"
     "                             [--api-base URL] [--token-url URL] [--timezone TZ] [--no-check]\n"
     "       marketsync source list [--json]\n"
@@ -98,11 +100,11 @@ static int save_timezone(struct store *st, struct source *src, struct err *err) 
 
 /* What `source add` was told. */
 struct add_opts {
-  const char *kind, *name;           /* connector and source name */
-  const char *shop;                  /* shopify */
+  const char *kind, *name;            /* connector and source name */
+  const char *shop;                   /* shopify */
   const char *token_env, *token_file; /* shopify */
   const char *api_base, *api_version, *zone;
-  const char *region, *marketplaces, *client_id, *token_url; /* amazon */
+  const char *region, *marketplaces, *client_id, *token_url;         /* amazon */
   const char *secret_env, *secret_file, *refresh_env, *refresh_file; /* amazon */
   int no_check;
 };
@@ -113,8 +115,8 @@ static int check_secret(const char *what, const char *env, const char *file) {
   char *secret = NULL;
   int rc;
   if (!!env == !!file)
-    return cmd_usage_error("source add", "give exactly one of --%s-env VAR or --%s-file FILE",
-                           what, what);
+    return cmd_usage_error("source add", "give exactly one of --%s-env VAR or --%s-file FILE", what,
+                           what);
   rc = env ? secret_from_env(env, &secret, &err) : secret_from_file(file, &secret, &err);
   free(secret);
   return rc ? cmd_usage_error("source add", "%s", err.msg) : 0;
@@ -133,8 +135,7 @@ static int shopify_settings(const struct add_opts *o, cJSON *settings, cJSON *cr
   rc = check_secret("token", o->token_env, o->token_file);
   if (rc)
     return rc;
-  snprintf(domain, sizeof(domain), "%s%s", o->shop,
-           strchr(o->shop, '.') ? "" : ".myshopify.com");
+  snprintf(domain, sizeof(domain), "%s%s", o->shop, strchr(o->shop, '.') ? "" : ".myshopify.com");
   if (o->api_base)
     snprintf(base, sizeof(base), "%s", o->api_base);
   else
@@ -157,8 +158,10 @@ static int amazon_settings(const struct add_opts *o, cJSON *settings, cJSON *cre
   if (!o->marketplaces || strlen(o->marketplaces) >= sizeof(list))
     return cmd_usage_error("source add", "--marketplace is required (e.g. ATVPDKIKX0DER for "
                                          "the US; several separated by commas)");
-  if (!o->client_id || !*o->client_id || strlen(o->client_id) > 256 || strpbrk(o->client_id, " \t\n"))
-    return cmd_usage_error("source add", "--client-id is required (amzn1.application-oa2-client...)");
+  if (!o->client_id || !*o->client_id || strlen(o->client_id) > 256 ||
+      strpbrk(o->client_id, " \t\n"))
+    return cmd_usage_error("source add",
+                           "--client-id is required (amzn1.application-oa2-client...)");
   if (o->token_url && !valid_url(o->token_url))
     return cmd_usage_error("source add", "--token-url must be an http:// or https:// URL");
   rc = check_secret("client-secret", o->secret_env, o->secret_file);
@@ -194,24 +197,23 @@ static int amazon_settings(const struct add_opts *o, cJSON *settings, cJSON *cre
 }
 
 static int source_add(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"shop", required_argument, 0, 's'},
-      {"token-env", required_argument, 0, 'e'},
-      {"token-file", required_argument, 0, 'f'},
-      {"api-base", required_argument, 0, 'b'},
-      {"api-version", required_argument, 0, 'v'},
-      {"timezone", required_argument, 0, 'z'},
-      {"region", required_argument, 0, 'r'},
-      {"marketplace", required_argument, 0, 'm'},
-      {"client-id", required_argument, 0, 'c'},
-      {"client-secret-env", required_argument, 0, 'S'},
-      {"client-secret-file", required_argument, 0, 'F'},
-      {"refresh-token-env", required_argument, 0, 'R'},
-      {"refresh-token-file", required_argument, 0, 'G'},
-      {"token-url", required_argument, 0, 'u'},
-      {"no-check", no_argument, 0, 'n'},
-      {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
+  static const struct option opts[] = {{"shop", required_argument, 0, 's'},
+                                       {"token-env", required_argument, 0, 'e'},
+                                       {"token-file", required_argument, 0, 'f'},
+                                       {"api-base", required_argument, 0, 'b'},
+                                       {"api-version", required_argument, 0, 'v'},
+                                       {"timezone", required_argument, 0, 'z'},
+                                       {"region", required_argument, 0, 'r'},
+                                       {"marketplace", required_argument, 0, 'm'},
+                                       {"client-id", required_argument, 0, 'c'},
+                                       {"client-secret-env", required_argument, 0, 'S'},
+                                       {"client-secret-file", required_argument, 0, 'F'},
+                                       {"refresh-token-env", required_argument, 0, 'R'},
+                                       {"refresh-token-file", required_argument, 0, 'G'},
+                                       {"token-url", required_argument, 0, 'u'},
+                                       {"no-check", no_argument, 0, 'n'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   struct add_opts o = {0};
   int c, rc;
   struct err err = {0};
@@ -223,24 +225,57 @@ static int source_add(int argc, char **argv) {
   opterr = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (c) {
-    case 's': o.shop = optarg; break;
-    case 'e': o.token_env = optarg; break;
-    case 'f': o.token_file = optarg; break;
-    case 'b': o.api_base = optarg; break;
-    case 'v': o.api_version = optarg; break;
-    case 'z': o.zone = optarg; break;
-    case 'r': o.region = optarg; break;
-    case 'm': o.marketplaces = optarg; break;
-    case 'c': o.client_id = optarg; break;
-    case 'S': o.secret_env = optarg; break;
-    case 'F': o.secret_file = optarg; break;
-    case 'R': o.refresh_env = optarg; break;
-    case 'G': o.refresh_file = optarg; break;
-    case 'u': o.token_url = optarg; break;
-    case 'n': o.no_check = 1; break;
-    case 'h': fputs(source_help, stdout); return EXIT_OK;
-    default: return cmd_usage_error("source add", "unknown option or missing value: '%s'",
-                                    argv[optind - 1]);
+    case 's':
+      o.shop = optarg;
+      break;
+    case 'e':
+      o.token_env = optarg;
+      break;
+    case 'f':
+      o.token_file = optarg;
+      break;
+    case 'b':
+      o.api_base = optarg;
+      break;
+    case 'v':
+      o.api_version = optarg;
+      break;
+    case 'z':
+      o.zone = optarg;
+      break;
+    case 'r':
+      o.region = optarg;
+      break;
+    case 'm':
+      o.marketplaces = optarg;
+      break;
+    case 'c':
+      o.client_id = optarg;
+      break;
+    case 'S':
+      o.secret_env = optarg;
+      break;
+    case 'F':
+      o.secret_file = optarg;
+      break;
+    case 'R':
+      o.refresh_env = optarg;
+      break;
+    case 'G':
+      o.refresh_file = optarg;
+      break;
+    case 'u':
+      o.token_url = optarg;
+      break;
+    case 'n':
+      o.no_check = 1;
+      break;
+    case 'h':
+      fputs(source_help, stdout);
+      return EXIT_OK;
+    default:
+      return cmd_usage_error("source add", "unknown option or missing value: '%s'",
+                             argv[optind - 1]);
     }
   }
   if (argc - optind != 2)
@@ -320,8 +355,8 @@ out:
 }
 
 struct list_ctx {
-  int json;   /* --json */
-  int count;  /* rows printed */
+  int json;  /* --json */
+  int count; /* rows printed */
 };
 
 static int print_source(void *ctx, const struct source_row *s) {

@@ -27,9 +27,9 @@ struct src_info {
 };
 
 struct status_ctx {
-  int json;                 /* --json */
-  int emoji;                /* UTF-8 terminal */
-  struct src_info *srcs;    /* all sources */
+  int json;              /* --json */
+  int emoji;             /* UTF-8 terminal */
+  struct src_info *srcs; /* all sources */
   size_t nsrcs;
   int64_t rows, pages, records, inserted, updated;
   int64_t by_status[4];
@@ -102,13 +102,12 @@ static int print_slice(void *ctx, const struct slice *sl) {
     cJSON_Delete(o);
   } else {
     if (c->rows == 0)
-      printf("%-14s %-10s %-12s %9s %6s  %-20s %s\n", "SOURCE", "DATE", "STATUS", "ORDERS",
-             "PAGES", "LAST UPDATE", "ERROR");
+      printf("%-14s %-10s %-12s %9s %6s  %-20s %s\n", "SOURCE", "DATE", "STATUS", "ORDERS", "PAGES",
+             "LAST UPDATE", "ERROR");
     char st[32];
     snprintf(st, sizeof(st), "%s%s", symbol(sl->status, c->emoji), open ? " (open)" : "");
     printf("%-14s %-10s %-12s %9lld %6lld  %-20s %s\n", si ? si->name : "?", day, st,
-           (long long)sl->records, (long long)sl->pages, upd,
-           sl->last_error ? sl->last_error : "");
+           (long long)sl->records, (long long)sl->pages, upd, sl->last_error ? sl->last_error : "");
   }
   c->rows++;
   c->pages += sl->pages;
@@ -141,12 +140,10 @@ static int collect_src(void *ctx, const struct source_row *s) {
 }
 
 int cmd_status(int argc, char **argv) {
-  static const struct option opts[] = {{"from", required_argument, 0, 'f'},
-                                       {"to", required_argument, 0, 't'},
-                                       {"failed", no_argument, 0, 'x'},
-                                       {"json", no_argument, 0, 'j'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+  static const struct option opts[] = {
+      {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'},
+      {"failed", no_argument, 0, 'x'},     {"json", no_argument, 0, 'j'},
+      {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
   struct status_ctx c = {0};
   struct slice_filter f = {0};
   struct civil_date from, to;
@@ -169,10 +166,17 @@ int cmd_status(int argc, char **argv) {
       else
         f.to = to_s;
       break;
-    case 'x': f.only_failed = 1; break;
-    case 'j': c.json = 1; break;
-    case 'h': fputs(status_help, stdout); return EXIT_OK;
-    default: return cmd_usage_error("status", "unknown option or missing value");
+    case 'x':
+      f.only_failed = 1;
+      break;
+    case 'j':
+      c.json = 1;
+      break;
+    case 'h':
+      fputs(status_help, stdout);
+      return EXIT_OK;
+    default:
+      return cmd_usage_error("status", "unknown option or missing value");
     }
   }
   if (f.from && f.to && date_cmp(from, to) > 0)

@@ -42,16 +42,16 @@ static const char sync_help[] =
 enum range_kind { R_DEFAULT, R_TODAY, R_YESTERDAY, R_LAST, R_FROMTO, R_PENDING };
 
 struct sync_args {
-  enum range_kind range;         /* which days */
-  int last_days;                 /* R_LAST */
-  struct civil_date from, to;    /* R_FROMTO */
+  enum range_kind range;      /* which days */
+  int last_days;              /* R_LAST */
+  struct civil_date from, to; /* R_FROMTO */
   int have_from, have_to;
-  int resync;                    /* --resync */
-  int resync_one;                /* --resync=DATE given */
+  int resync;     /* --resync */
+  int resync_one; /* --resync=DATE given */
   struct civil_date resync_day;
-  int init_days;                 /* --initialize-days N, 0 if not */
-  struct sync_opts eng;          /* engine options */
-  char **names;                  /* sources named, MAY be empty */
+  int init_days;        /* --initialize-days N, 0 if not */
+  struct sync_opts eng; /* engine options */
+  char **names;         /* sources named, MAY be empty */
   int nnames;
 };
 
@@ -82,15 +82,21 @@ static int set_range(struct sync_args *a, enum range_kind r) {
 }
 
 static int parse_args(int argc, char **argv, struct sync_args *a) {
-  static const struct option opts[] = {
-      {"today", no_argument, 0, 't'},          {"daily", no_argument, 0, 't'},
-      {"yesterday", no_argument, 0, 'y'},      {"last-days", required_argument, 0, 'l'},
-      {"from", required_argument, 0, 'f'},     {"to", required_argument, 0, 'T'},
-      {"pending", no_argument, 0, 'p'},        {"auto-sync", no_argument, 0, 'p'},
-      {"resync", optional_argument, 0, 'r'},   {"max-retries", required_argument, 0, 'm'},
-      {"delay", required_argument, 0, 'd'},    {"initialize-days", required_argument, 0, 'i'},
-      {"concurrency", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
+  static const struct option opts[] = {{"today", no_argument, 0, 't'},
+                                       {"daily", no_argument, 0, 't'},
+                                       {"yesterday", no_argument, 0, 'y'},
+                                       {"last-days", required_argument, 0, 'l'},
+                                       {"from", required_argument, 0, 'f'},
+                                       {"to", required_argument, 0, 'T'},
+                                       {"pending", no_argument, 0, 'p'},
+                                       {"auto-sync", no_argument, 0, 'p'},
+                                       {"resync", optional_argument, 0, 'r'},
+                                       {"max-retries", required_argument, 0, 'm'},
+                                       {"delay", required_argument, 0, 'd'},
+                                       {"initialize-days", required_argument, 0, 'i'},
+                                       {"concurrency", required_argument, 0, 'c'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   struct err err = {0};
   long n;
   int c;
@@ -185,13 +191,13 @@ static int parse_args(int argc, char **argv, struct sync_args *a) {
 
 /* A source prepared for this run. */
 struct prepared {
-  struct source src;             /* loaded */
-  const struct connector *conn;  /* its connector */
-  void *cstate;                  /* connector state */
-  struct civil_date *days;       /* chosen days */
+  struct source src;            /* loaded */
+  const struct connector *conn; /* its connector */
+  void *cstate;                 /* connector state */
+  struct civil_date *days;      /* chosen days */
   size_t ndays;
-  size_t skipped_complete;       /* completed days left alone */
-  int failed;                    /* could not be prepared */
+  size_t skipped_complete; /* completed days left alone */
+  int failed;              /* could not be prepared */
 };
 
 static int add_day(struct prepared *p, struct civil_date d) {
@@ -247,8 +253,12 @@ static int choose_days(struct store *st, const struct sync_args *a, struct prepa
     return rc && rc != MS_ENOTFOUND ? rc : add_day(p, a->resync_day);
   }
   switch (a->range) {
-  case R_TODAY: first = last = today; break;
-  case R_YESTERDAY: first = last = date_add(today, -1); break;
+  case R_TODAY:
+    first = last = today;
+    break;
+  case R_YESTERDAY:
+    first = last = date_add(today, -1);
+    break;
   case R_LAST:
     first = date_add(today, -(a->last_days - 1));
     last = today;
@@ -375,8 +385,8 @@ static void print_summary(const struct sync_stats *s, const struct run_row *run,
   if (skipped)
     printf(" (%zu already complete, not fetched again)", skipped);
   printf("\n  %lld orders in %lld pages: %lld new, %lld updated, %lld unchanged\n",
-         (long long)s->records, (long long)s->pages, (long long)s->inserted,
-         (long long)s->updated, (long long)s->unchanged);
+         (long long)s->records, (long long)s->pages, (long long)s->inserted, (long long)s->updated,
+         (long long)s->unchanged);
   printf("  %lld requests, %lld retried, %lld rate-limited (429), %.1f MB of JSON, %.1f s\n",
          (long long)s->requests, (long long)s->retries, (long long)s->rate_limited,
          (double)s->bytes / 1e6, secs);
@@ -471,8 +481,8 @@ int cmd_sync(int argc, char **argv) {
 
   run.finished_at = wall_now();
   snprintf(run.status, sizeof(run.status), "%s",
-           rc == MS_EINTR         ? "interrupted"
-           : rc                   ? "failed"
+           rc == MS_EINTR                     ? "interrupted"
+           : rc                               ? "failed"
            : stats.days_failed || prep_failed ? "partial"
                                               : "completed");
   if (st->ops->run_update(st, &run, &err))

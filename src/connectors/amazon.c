@@ -19,18 +19,18 @@
 #include "net/headers.h"
 #include "util/buf.h"
 
-#define AMAZON_PAGE 100          /* MaxResultsPerPage: the API's maximum */
-#define AMAZON_BEFORE_SLACK 120  /* CreatedBefore must be 2 minutes before now */
-#define AMAZON_REFRESH_EARLY 60  /* refresh this many seconds before expiry */
+#define AMAZON_PAGE 100         /* MaxResultsPerPage: the API's maximum */
+#define AMAZON_BEFORE_SLACK 120 /* CreatedBefore must be 2 minutes before now */
+#define AMAZON_REFRESH_EARLY 60 /* refresh this many seconds before expiry */
 #define AMAZON_MAX_MARKETPLACES 50
 
 struct amazon {
-  struct source *src;      /* borrowed */
-  char *token_url;         /* Login with Amazon */
-  char *client_id;         /* not secret */
-  char *marketplaces;      /* comma list */
-  char *access;            /* current access token; NULL when none */
-  int64_t expires_at;      /* UTC seconds */
+  struct source *src; /* borrowed */
+  char *token_url;    /* Login with Amazon */
+  char *client_id;    /* not secret */
+  char *marketplaces; /* comma list */
+  char *access;       /* current access token; NULL when none */
+  int64_t expires_at; /* UTC seconds */
 };
 
 static const struct stream_def amazon_streams[] = {
@@ -47,30 +47,30 @@ static const struct endpoint_def amazon_endpoints[] = {
 
 /* A marketplace's business-day time zone. */
 struct marketplace {
-  const char *id;   /* "ATVPDKIKX0DER" */
-  const char *zone; /* IANA */
+  const char *id;     /* "ATVPDKIKX0DER" */
+  const char *zone;   /* IANA */
   const char *region; /* na, eu, fe */
 };
 
 static const struct marketplace marketplaces[] = {
-    {"ATVPDKIKX0DER", "America/Los_Angeles", "na"}, /* US */
+    {"ATVPDKIKX0DER", "America/Los_Angeles", "na"},  /* US */
     {"A2EUQ1WTGCTBG2", "America/Los_Angeles", "na"}, /* CA */
     {"A1AM78C64UM0Y8", "America/Mexico_City", "na"}, /* MX */
-    {"A2Q3Y263D00KWC", "America/Sao_Paulo", "na"},  /* BR */
-    {"A1F83G8C2ARO7P", "Europe/London", "eu"},      /* UK */
-    {"A1PA6795UKMFR9", "Europe/Berlin", "eu"},      /* DE */
-    {"A13V1IB3VIYZZH", "Europe/Paris", "eu"},       /* FR */
-    {"APJ6JRA9NG5V4", "Europe/Rome", "eu"},         /* IT */
-    {"A1RKKUPIHCS9HS", "Europe/Madrid", "eu"},      /* ES */
-    {"A1805IZSGTT6HS", "Europe/Amsterdam", "eu"},   /* NL */
-    {"A2NODRKZP88ZB9", "Europe/Stockholm", "eu"},   /* SE */
-    {"A1C3SOZRARQ6R3", "Europe/Warsaw", "eu"},      /* PL */
-    {"A33AVAJ2PDY3EV", "Europe/Istanbul", "eu"},    /* TR */
-    {"A2VIGQ35RCS4UG", "Asia/Dubai", "eu"},         /* AE */
-    {"A21TJRUUN4KGV", "Asia/Kolkata", "eu"},        /* IN */
-    {"A1VC38T7YXB528", "Asia/Tokyo", "fe"},         /* JP */
-    {"A39IBJ37TRP1C6", "Australia/Sydney", "fe"},   /* AU */
-    {"A19VAU5U5O7RUS", "Asia/Singapore", "fe"},     /* SG */
+    {"A2Q3Y263D00KWC", "America/Sao_Paulo", "na"},   /* BR */
+    {"A1F83G8C2ARO7P", "Europe/London", "eu"},       /* UK */
+    {"A1PA6795UKMFR9", "Europe/Berlin", "eu"},       /* DE */
+    {"A13V1IB3VIYZZH", "Europe/Paris", "eu"},        /* FR */
+    {"APJ6JRA9NG5V4", "Europe/Rome", "eu"},          /* IT */
+    {"A1RKKUPIHCS9HS", "Europe/Madrid", "eu"},       /* ES */
+    {"A1805IZSGTT6HS", "Europe/Amsterdam", "eu"},    /* NL */
+    {"A2NODRKZP88ZB9", "Europe/Stockholm", "eu"},    /* SE */
+    {"A1C3SOZRARQ6R3", "Europe/Warsaw", "eu"},       /* PL */
+    {"A33AVAJ2PDY3EV", "Europe/Istanbul", "eu"},     /* TR */
+    {"A2VIGQ35RCS4UG", "Asia/Dubai", "eu"},          /* AE */
+    {"A21TJRUUN4KGV", "Asia/Kolkata", "eu"},         /* IN */
+    {"A1VC38T7YXB528", "Asia/Tokyo", "fe"},          /* JP */
+    {"A39IBJ37TRP1C6", "Australia/Sydney", "fe"},    /* AU */
+    {"A19VAU5U5O7RUS", "Asia/Singapore", "fe"},      /* SG */
     {NULL, NULL, NULL},
 };
 
@@ -250,10 +250,10 @@ static int amazon_parse_probe(void *state, const struct http_response *res, stru
 
 /* The cursor, parsed. */
 struct cursor {
-  cJSON *doc;         /* owned */
-  const char *orders; /* next getOrders token, MAY be NULL */
+  cJSON *doc;           /* owned */
+  const char *orders;   /* next getOrders token, MAY be NULL */
   const cJSON *pending; /* array of order ids waiting for items, MAY be NULL */
-  const char *items;  /* next getOrderItems token of the first pending */
+  const char *items;    /* next getOrderItems token of the first pending */
 };
 
 static int cursor_parse(const char *text, struct cursor *c, struct err *err) {
@@ -372,19 +372,18 @@ static void amazon_classify(void *state, const struct http_response *res, struct
   } else if (res->status == 401 || res->status == 403) {
     v->rc = MS_EAUTH;
     v->refresh = 1; /* an expired token looks like this: refresh once, then believe it */
-    err_set(err, v->rc, "Amazon refused the access token (HTTP %ld, %s; request %s)",
-            res->status, text, rid ? rid : "?");
+    err_set(err, v->rc, "Amazon refused the access token (HTTP %ld, %s; request %s)", res->status,
+            text, rid ? rid : "?");
   } else if (res->status == 400 && strstr(text, "NextToken")) {
     v->rc = MS_ECURSOR;
     err_set(err, v->rc, "Amazon rejected the NextToken (%s)", text);
   } else if (res->status >= 500) {
     v->rc = MS_ETRANSIENT;
-    err_set(err, v->rc, "Amazon server error (HTTP %ld, request %s)", res->status,
-            rid ? rid : "?");
+    err_set(err, v->rc, "Amazon server error (HTTP %ld, request %s)", res->status, rid ? rid : "?");
   } else {
     v->rc = MS_EFATAL;
-    err_set(err, v->rc, "Amazon refused the request (HTTP %ld, %s; request %s)", res->status,
-            text, rid ? rid : "?");
+    err_set(err, v->rc, "Amazon refused the request (HTTP %ld, %s; request %s)", res->status, text,
+            rid ? rid : "?");
   }
 }
 
@@ -435,8 +434,7 @@ static int parse_item(const cJSON *li, struct record_item *it, struct err *err) 
 
 /* Writes the next cursor: o (MAY be NULL), the ids still pending from
  * index `from` of `pending`, and i (MAY be NULL). NULL when all is done. */
-static int next_cursor(const char *o, const cJSON *pending, int from, const char *i,
-                       char **out) {
+static int next_cursor(const char *o, const cJSON *pending, int from, const char *i, char **out) {
   int n = pending ? cJSON_GetArraySize(pending) : 0;
   cJSON *c;
   *out = NULL;
@@ -514,9 +512,8 @@ static int parse_items_page(const cJSON *payload, const struct cursor *c, struct
   return MS_OK;
 }
 
-static int amazon_parse_page(void *state, const struct slice *sl,
-                             const struct http_response *res, struct page *out,
-                             struct err *err) {
+static int amazon_parse_page(void *state, const struct slice *sl, const struct http_response *res,
+                             struct page *out, struct err *err) {
   struct cursor c;
   cJSON *root;
   const cJSON *payload;

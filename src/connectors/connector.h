@@ -40,14 +40,14 @@ struct secret {
 /* A source at run time: its stored row plus resolved settings and secrets
  * (secrets live only in memory and are wiped on release). */
 struct source {
-  struct source_row row;       /* as stored */
-  char *api_base;              /* e.g. "https://shop.myshopify.com" */
-  char *timezone;              /* IANA id, MAY be NULL until probed */
-  struct tz *tz;               /* opened timezone, MAY be NULL until probed */
-  char *secret;                /* the secret named "token", if any (borrowed from secrets) */
+  struct source_row row; /* as stored */
+  char *api_base;        /* e.g. "https://shop.myshopify.com" */
+  char *timezone;        /* IANA id, MAY be NULL until probed */
+  struct tz *tz;         /* opened timezone, MAY be NULL until probed */
+  char *secret;          /* the secret named "token", if any (borrowed from secrets) */
   struct secret secrets[SOURCE_MAX_SECRETS]; /* all resolved secrets */
   int nsecrets;
-  int timezone_overridden;     /* the user set --timezone */
+  int timezone_overridden; /* the user set --timezone */
 };
 
 /* The secret of that name, or NULL. */
@@ -56,15 +56,15 @@ const char *source_secret(const struct source *src, const char *name);
 /* Classification of one response, decided by the connector (it knows the
  * API's ways) and acted on by the engine. */
 struct verdict {
-  int rc;              /* MS_OK, MS_ERATELIMIT, MS_ETRANSIENT, MS_EAUTH, MS_ECURSOR,
-                          MS_EFATAL, MS_EPROTO */
-  double retry_after;  /* seconds the API asked us to wait; < 0: not said */
-  int refresh;         /* with MS_EAUTH: the token may have expired; refresh, retry once */
+  int rc;             /* MS_OK, MS_ERATELIMIT, MS_ETRANSIENT, MS_EAUTH, MS_ECURSOR,
+                         MS_EFATAL, MS_EPROTO */
+  double retry_after; /* seconds the API asked us to wait; < 0: not said */
+  int refresh;        /* with MS_EAUTH: the token may have expired; refresh, retry once */
 };
 
 struct connector {
-  const char *name;                   /* "shopify" */
-  const struct stream_def *streams;   /* terminated by {NULL} */
+  const char *name;                     /* "shopify" */
+  const struct stream_def *streams;     /* terminated by {NULL} */
   const struct endpoint_def *endpoints; /* terminated by {NULL} */
 
   /* Validates settings and prepares per-source state. */
@@ -77,8 +77,7 @@ struct connector {
   int (*auth_needed)(void *state, int64_t now);
   int (*auth_request)(void *state, struct http_request *req, struct err *err);
   /* Reads the token answer; MS_EAUTH for refused credentials. */
-  int (*parse_auth)(void *state, const struct http_response *res, int64_t now,
-                    struct err *err);
+  int (*parse_auth)(void *state, const struct http_response *res, int64_t now, struct err *err);
   /* The API said the token expired: forget it, so auth_needed says yes. */
   void (*auth_expired)(void *state);
 
@@ -104,8 +103,8 @@ struct connector {
   /* Feeds the limiter for the request's endpoint from the response of a
    * request sent at sent_at (monotonic; answers may come back out of order).
    * MAY be NULL. */
-  void (*observe)(void *state, const struct http_response *res, struct limiter *lim,
-                  double sent_at, double now);
+  void (*observe)(void *state, const struct http_response *res, struct limiter *lim, double sent_at,
+                  double now);
 };
 
 const struct connector *connector_find(const char *name);

@@ -72,8 +72,7 @@ cJSON *jparse(const char *text, size_t len, struct err *err) {
     end++;
   if (end != text + len) {
     cJSON_Delete(v);
-    err_set(err, MS_EPROTO, "unexpected data after the JSON value at byte %ld",
-            (long)(end - text));
+    err_set(err, MS_EPROTO, "unexpected data after the JSON value at byte %ld", (long)(end - text));
     return NULL;
   }
   return v;
@@ -81,8 +80,8 @@ cJSON *jparse(const char *text, size_t len, struct err *err) {
 
 /* A cursor over the body for the top-level walk. */
 struct scan {
-  const char *p;   /* next byte */
-  const char *end; /* one past the last */
+  const char *p;     /* next byte */
+  const char *end;   /* one past the last */
   const char *start; /* for offsets in messages */
 };
 
@@ -92,8 +91,7 @@ static void skip_ws(struct scan *s) {
 }
 
 static int fail_at(struct scan *s, struct err *err, const char *what) {
-  return err_set(err, MS_EPROTO, "malformed JSON at byte %ld: %s", (long)(s->p - s->start),
-                 what);
+  return err_set(err, MS_EPROTO, "malformed JSON at byte %ld: %s", (long)(s->p - s->start), what);
 }
 
 /* Reads a member name; *key points into the body (escapes left as sent). */

@@ -15,8 +15,8 @@
 #define SHOPIFY_MAX_ITEMS 10000 /* line items per order we accept */
 
 struct shopify {
-  struct source *src;  /* borrowed */
-  char *version;       /* API version in the path */
+  struct source *src; /* borrowed */
+  char *version;      /* API version in the path */
 };
 
 static const struct stream_def shopify_streams[] = {
@@ -289,9 +289,8 @@ static int take_order(void *ctx, const cJSON *o, const char *raw, size_t rawlen)
   return parse_order(o, raw, rawlen, r, pc->err);
 }
 
-static int shopify_parse_page(void *state, const struct slice *sl,
-                              const struct http_response *res, struct page *out,
-                              struct err *err) {
+static int shopify_parse_page(void *state, const struct slice *sl, const struct http_response *res,
+                              struct page *out, struct err *err) {
   struct page_ctx pc = {out, err};
   const char *link;
   char next[8192];

@@ -47,8 +47,8 @@ void limiter_pause(struct limiter *lim, double now, double seconds);
 void limiter_set_floor(struct limiter *lim, double seconds);
 
 /* What the model believes, for progress lines and tests. */
-double limiter_leak(const struct limiter *lim);   /* leak or refill rate */
-double limiter_size(const struct limiter *lim);   /* bucket size or burst */
+double limiter_leak(const struct limiter *lim);              /* leak or refill rate */
+double limiter_size(const struct limiter *lim);              /* bucket size or burst */
 double limiter_level(const struct limiter *lim, double now); /* used (leaky) or tokens */
 enum limiter_kind limiter_kind(const struct limiter *lim);
 

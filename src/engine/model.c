@@ -65,10 +65,14 @@ void slice_release(struct slice *sl) {
 
 const char *slice_status_name(enum slice_status s) {
   switch (s) {
-  case SLICE_PENDING: return "pending";
-  case SLICE_IN_PROGRESS: return "in_progress";
-  case SLICE_COMPLETED: return "completed";
-  case SLICE_FAILED: return "failed";
+  case SLICE_PENDING:
+    return "pending";
+  case SLICE_IN_PROGRESS:
+    return "in_progress";
+  case SLICE_COMPLETED:
+    return "completed";
+  case SLICE_FAILED:
+    return "failed";
   }
   return "unknown";
 }

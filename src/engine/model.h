@@ -31,26 +31,26 @@ struct record_item {
 
 /* One record of a stream, already reduced to the columns we index. */
 struct record {
-  char *external_id;         /* the API's id, as text */
-  char *name;                /* human label such as "#1001"; MAY be NULL */
-  int64_t created_at;        /* UTC seconds */
-  int64_t updated_at;        /* UTC seconds; orders the copies of a record */
-  char *status;              /* overall status; MAY be NULL */
-  char *financial_status;    /* MAY be NULL */
-  char *fulfillment_status;  /* MAY be NULL */
-  struct money total;        /* order total */
-  char *raw;                 /* the record's JSON exactly as the API sent it */
+  char *external_id;        /* the API's id, as text */
+  char *name;               /* human label such as "#1001"; MAY be NULL */
+  int64_t created_at;       /* UTC seconds */
+  int64_t updated_at;       /* UTC seconds; orders the copies of a record */
+  char *status;             /* overall status; MAY be NULL */
+  char *financial_status;   /* MAY be NULL */
+  char *fulfillment_status; /* MAY be NULL */
+  struct money total;       /* order total */
+  char *raw;                /* the record's JSON exactly as the API sent it */
   size_t raw_len;
   struct record_item *items; /* MAY be NULL when the stream has none */
   size_t nitems;
-  int items_included;        /* 1: items above are the complete set */
+  int items_included; /* 1: items above are the complete set */
 };
 
 /* One parsed page: records plus where to go next. An items page instead
  * carries the lines of one record stored earlier in the same slice, fetched
  * as a follow-up (Amazon's getOrderItems); its recs are then empty. */
 struct page {
-  struct record *recs;       /* owned */
+  struct record *recs; /* owned */
   size_t n;
   size_t cap;
   char *next_cursor;         /* NULL: this was the last page of the slice */
@@ -84,22 +84,22 @@ struct slice {
   char stream[MS_STREAM_MAX];
   struct civil_date day;
   enum slice_status status;
-  char *cursor;          /* opaque next-page cursor; NULL: from the start */
-  int64_t pages;         /* pages committed */
-  int64_t records;       /* records received (inserted+updated+unchanged) */
+  char *cursor;    /* opaque next-page cursor; NULL: from the start */
+  int64_t pages;   /* pages committed */
+  int64_t records; /* records received (inserted+updated+unchanged) */
   int64_t inserted;
   int64_t updated;
   int64_t unchanged;
-  int64_t retries;       /* failed attempts since the last success */
-  char *last_error;      /* MAY be NULL */
-  int64_t started_at;    /* first claim, UTC seconds; 0 if never */
-  int64_t updated_at;    /* last change */
-  int64_t completed_at;  /* 0 unless completed */
+  int64_t retries;               /* failed attempts since the last success */
+  char *last_error;              /* MAY be NULL */
+  int64_t started_at;            /* first claim, UTC seconds; 0 if never */
+  int64_t updated_at;            /* last change */
+  int64_t completed_at;          /* 0 unless completed */
   char lease_owner[MS_NAME_MAX]; /* worker id holding the lease, "" if none */
-  int64_t lease_token;   /* fencing token; bumped by every claim */
-  int64_t lease_expires; /* UTC seconds */
-  int64_t range_start;   /* UTC bounds of the day in the source's zone */
-  int64_t range_end;     /* exclusive */
+  int64_t lease_token;           /* fencing token; bumped by every claim */
+  int64_t lease_expires;         /* UTC seconds */
+  int64_t range_start;           /* UTC bounds of the day in the source's zone */
+  int64_t range_end;             /* exclusive */
 };
 
 void slice_release(struct slice *sl);

@@ -14,43 +14,43 @@
 #include "util/log.h"
 
 #define MAX_ENDPOINTS 8
-#define MAX_RATE_HITS 200    /* 429s in a row for one page before giving up */
-#define BACKOFF_BASE 0.5     /* seconds */
-#define BACKOFF_CAP 60.0     /* seconds */
-#define TICK_EVERY 0.25      /* seconds between progress ticks */
+#define MAX_RATE_HITS 200 /* 429s in a row for one page before giving up */
+#define BACKOFF_BASE 0.5  /* seconds */
+#define BACKOFF_CAP 60.0  /* seconds */
+#define TICK_EVERY 0.25   /* seconds between progress ticks */
 
 struct engine;
 
 /* All the work of one source in this run. */
 struct lane {
-  struct engine *eng;                 /* back pointer */
-  struct sync_target *t;              /* borrowed */
+  struct engine *eng;                  /* back pointer */
+  struct sync_target *t;               /* borrowed */
   struct limiter *lims[MAX_ENDPOINTS]; /* one per endpoint class */
-  size_t next_day;                    /* index of the next day to claim */
-  int active;                         /* slices in flight */
-  int dead;                           /* the source refused us */
-  struct work *auth;                  /* token request in flight, or NULL */
-  double auth_not_before;             /* monotonic: backoff of token requests */
-  int auth_failures;                  /* token requests failed in a row */
+  size_t next_day;                     /* index of the next day to claim */
+  int active;                          /* slices in flight */
+  int dead;                            /* the source refused us */
+  struct work *auth;                   /* token request in flight, or NULL */
+  double auth_not_before;              /* monotonic: backoff of token requests */
+  int auth_failures;                   /* token requests failed in a row */
 };
 
 enum work_state { W_READY, W_INFLIGHT };
 
 /* One slice being worked on. */
 struct work {
-  struct lane *lane;          /* owner */
-  struct slice sl;            /* as stored, lease held */
-  struct http_request req;    /* the request in flight */
-  struct limiter *lim;        /* its endpoint's limiter */
+  struct lane *lane;       /* owner */
+  struct slice sl;         /* as stored, lease held */
+  struct http_request req; /* the request in flight */
+  struct limiter *lim;     /* its endpoint's limiter */
   enum work_state state;
-  double not_before;          /* monotonic: backoff */
-  double sent_at;             /* monotonic: when the request in flight left */
-  int attempts;               /* consecutive failures of this page */
-  int rate_hits;              /* consecutive 429s of this page */
-  int restarts;               /* cursor restarts in this run */
-  int refreshed;              /* the token was refreshed for this page already */
-  int is_auth;                /* a token request, not a slice */
-  struct work *next;          /* list of active works */
+  double not_before; /* monotonic: backoff */
+  double sent_at;    /* monotonic: when the request in flight left */
+  int attempts;      /* consecutive failures of this page */
+  int rate_hits;     /* consecutive 429s of this page */
+  int restarts;      /* cursor restarts in this run */
+  int refreshed;     /* the token was refreshed for this page already */
+  int is_auth;       /* a token request, not a slice */
+  struct work *next; /* list of active works */
 };
 
 struct engine {
@@ -59,9 +59,9 @@ struct engine {
   struct run_row *run;
   struct sync_stats *stats;
   struct http_client *http;
-  struct work *works;         /* active */
+  struct work *works; /* active */
   double last_tick;
-  int fatal;                  /* a store failure that ends the run */
+  int fatal; /* a store failure that ends the run */
   struct err fatal_err;
 };
 
@@ -173,8 +173,7 @@ static void lane_kill(struct engine *e, struct lane *l, const char *why) {
   /* Recorded as pending, so that `sync --pending` finds them once fixed. */
   for (; l->next_day < l->t->ndays; l->next_day++) {
     struct err err = {0};
-    e->st->ops->slice_ensure(e->st, l->t->src->row.id, l->t->stream, l->t->days[l->next_day],
-                             &err);
+    e->st->ops->slice_ensure(e->st, l->t->src->row.id, l->t->stream, l->t->days[l->next_day], &err);
   }
   emit(e, SYNC_EV_SOURCE_DEAD, l, NULL, NULL, why);
 }
@@ -455,8 +454,8 @@ static void on_done(void *tag, struct http_request *req, struct http_response *r
   w->state = W_READY;
   switch (v.rc) {
   case MS_ERATELIMIT: {
-    double wait = v.retry_after >= 0 ? v.retry_after
-                                     : backoff_delay(w->rate_hits, 1.0, BACKOFF_CAP, rnd01());
+    double wait =
+        v.retry_after >= 0 ? v.retry_after : backoff_delay(w->rate_hits, 1.0, BACKOFF_CAP, rnd01());
     e->stats->rate_limited++;
     e->run->rate_limited++;
     limiter_pause(w->lim, now, wait);
@@ -679,8 +678,7 @@ int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
   return rc;
 }
 
-int sync_probe(struct source *src, const struct connector *conn, void *cstate,
-               struct err *err) {
+int sync_probe(struct source *src, const struct connector *conn, void *cstate, struct err *err) {
   struct http_client *http = NULL;
   struct http_request req;
   struct http_response res;
@@ -701,9 +699,9 @@ int sync_probe(struct source *src, const struct connector *conn, void *cstate,
       if (!rc)
         rc = http_client_fetch(http, &req, &res, err);
       if (!rc)
-        rc = res.transport_rc ? err_set(err, MS_ETRANSIENT, "token request failed: %s",
-                                        res.transport_error)
-                              : conn->parse_auth(cstate, &res, wall_now(), err);
+        rc = res.transport_rc
+                 ? err_set(err, MS_ETRANSIENT, "token request failed: %s", res.transport_error)
+                 : conn->parse_auth(cstate, &res, wall_now(), err);
       if (rc && !ms_retryable(rc))
         break;
       if (rc) {

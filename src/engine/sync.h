@@ -16,31 +16,31 @@
 
 /* One source's share of a run: which days of which stream to sync. */
 struct sync_target {
-  struct source *src;             /* opened, time zone resolved; borrowed */
-  const struct connector *conn;   /* borrowed */
-  void *cstate;                   /* connector state from conn->open */
-  const char *stream;             /* "orders" */
-  struct civil_date *days;        /* oldest first; borrowed */
+  struct source *src;           /* opened, time zone resolved; borrowed */
+  const struct connector *conn; /* borrowed */
+  void *cstate;                 /* connector state from conn->open */
+  const char *stream;           /* "orders" */
+  struct civil_date *days;      /* oldest first; borrowed */
   size_t ndays;
 };
 
 enum sync_event_kind {
-  SYNC_EV_DAY_START,    /* a day was claimed */
-  SYNC_EV_PAGE,         /* a page was committed */
-  SYNC_EV_DAY_DONE,     /* a day completed */
-  SYNC_EV_DAY_FAILED,   /* a day failed for good (this run) */
-  SYNC_EV_RETRY,        /* an attempt failed and will be retried */
-  SYNC_EV_RESTART,      /* the API rejected the cursor: the day starts over */
-  SYNC_EV_BUSY,         /* another worker holds the day */
-  SYNC_EV_SOURCE_DEAD,  /* the source refused us: its other days are skipped */
-  SYNC_EV_TICK,         /* periodic, for progress displays */
+  SYNC_EV_DAY_START,   /* a day was claimed */
+  SYNC_EV_PAGE,        /* a page was committed */
+  SYNC_EV_DAY_DONE,    /* a day completed */
+  SYNC_EV_DAY_FAILED,  /* a day failed for good (this run) */
+  SYNC_EV_RETRY,       /* an attempt failed and will be retried */
+  SYNC_EV_RESTART,     /* the API rejected the cursor: the day starts over */
+  SYNC_EV_BUSY,        /* another worker holds the day */
+  SYNC_EV_SOURCE_DEAD, /* the source refused us: its other days are skipped */
+  SYNC_EV_TICK,        /* periodic, for progress displays */
 };
 
 struct sync_stats {
-  int64_t days_total;      /* days this run was asked to do */
+  int64_t days_total; /* days this run was asked to do */
   int64_t days_done;
   int64_t days_failed;
-  int64_t days_skipped;    /* busy elsewhere or source dead */
+  int64_t days_skipped; /* busy elsewhere or source dead */
   int64_t pages;
   int64_t records;
   int64_t inserted;
@@ -57,20 +57,20 @@ struct sync_stats {
 
 struct sync_event {
   enum sync_event_kind kind;
-  const char *source;          /* source name */
-  const struct slice *slice;   /* MAY be NULL (TICK, SOURCE_DEAD) */
+  const char *source;               /* source name */
+  const struct slice *slice;        /* MAY be NULL (TICK, SOURCE_DEAD) */
   const struct page_counts *counts; /* PAGE only */
-  const char *message;         /* RETRY, RESTART, FAILED, DEAD; MAY be NULL */
+  const char *message;              /* RETRY, RESTART, FAILED, DEAD; MAY be NULL */
   const struct sync_stats *stats;
 };
 
 struct sync_opts {
-  int max_retries;                    /* failed attempts of one page before the day fails */
-  double delay_floor;                 /* seconds between requests to one source, at least */
-  int per_source;                     /* slices in flight per source */
-  int lease_secs;                     /* lease length; renewed while working */
-  const char *owner;                  /* worker id for leases */
-  volatile sig_atomic_t *stop;        /* set by a signal handler: finish and release */
+  int max_retries;             /* failed attempts of one page before the day fails */
+  double delay_floor;          /* seconds between requests to one source, at least */
+  int per_source;              /* slices in flight per source */
+  int lease_secs;              /* lease length; renewed while working */
+  const char *owner;           /* worker id for leases */
+  volatile sig_atomic_t *stop; /* set by a signal handler: finish and release */
   void (*on_event)(void *ctx, const struct sync_event *ev); /* MAY be NULL */
   void *ctx;
 };
@@ -90,7 +90,6 @@ int sync_owner_id(char *out, size_t n);
 
 /* A probe request with a few retries (blocking): proves the credentials and
  * fills what the source learns from it (time zone). */
-int sync_probe(struct source *src, const struct connector *conn, void *cstate,
-               struct err *err);
+int sync_probe(struct source *src, const struct connector *conn, void *cstate, struct err *err);
 
 #endif

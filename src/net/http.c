@@ -53,8 +53,7 @@ void http_request_release(struct http_request *req) {
   buf_release(&req->body);
 }
 
-int http_request_header(struct http_request *req, const char *name, const char *value,
-                        int secret) {
+int http_request_header(struct http_request *req, const char *name, const char *value, int secret) {
   struct buf b;
   int rc;
   if (req->nheaders >= HTTP_MAX_HEADERS)
@@ -124,25 +123,25 @@ int http_response_add_header(struct http_response *res, const char *name, size_t
 
 /* One transfer in flight. */
 struct transfer {
-  CURL *easy;                 /* reused across requests */
-  struct curl_slist *hdrs;    /* request headers */
-  struct http_request *req;   /* borrowed from the caller */
-  struct http_response res;   /* filled while the transfer runs */
-  void *tag;                  /* the caller's */
-  double started;             /* monotonic seconds */
-  int too_big;                /* body over the limit */
-  int in_use;                 /* 1 while attached to the multi handle */
+  CURL *easy;               /* reused across requests */
+  struct curl_slist *hdrs;  /* request headers */
+  struct http_request *req; /* borrowed from the caller */
+  struct http_response res; /* filled while the transfer runs */
+  void *tag;                /* the caller's */
+  double started;           /* monotonic seconds */
+  int too_big;              /* body over the limit */
+  int in_use;               /* 1 while attached to the multi handle */
 };
 
 #define MAX_TRANSFERS 64
 
 struct http_client {
-  CURLM *multi;                       /* the multi handle */
-  CURLSH *share;                      /* shared DNS and connection cache */
-  struct http_client_opts opts;       /* with defaults filled in */
-  char user_agent[64];                /* default agent */
+  CURLM *multi;                         /* the multi handle */
+  CURLSH *share;                        /* shared DNS and connection cache */
+  struct http_client_opts opts;         /* with defaults filled in */
+  char user_agent[64];                  /* default agent */
   struct transfer xfers[MAX_TRANSFERS]; /* slots, reused */
-  int running;                        /* transfers attached */
+  int running;                          /* transfers attached */
 };
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
@@ -286,8 +285,7 @@ static int transfer_setup(struct http_client *c, struct transfer *t, struct http
   return MS_OK;
 }
 
-int http_client_send(struct http_client *c, struct http_request *req, void *tag,
-                     struct err *err) {
+int http_client_send(struct http_client *c, struct http_request *req, void *tag, struct err *err) {
   struct transfer *t = NULL;
   int rc;
   for (int i = 0; i < MAX_TRANSFERS && !t; i++)
@@ -312,13 +310,18 @@ int http_client_send(struct http_client *c, struct http_request *req, void *tag,
 /* Maps a failed transfer to our codes: all network trouble is transient. */
 static int map_curl(CURLcode cc) {
   switch (cc) {
-  case CURLE_OK: return MS_OK;
-  case CURLE_OUT_OF_MEMORY: return MS_ENOMEM;
+  case CURLE_OK:
+    return MS_OK;
+  case CURLE_OUT_OF_MEMORY:
+    return MS_ENOMEM;
   case CURLE_URL_MALFORMAT:
-  case CURLE_UNSUPPORTED_PROTOCOL: return MS_EINVAL;
+  case CURLE_UNSUPPORTED_PROTOCOL:
+    return MS_EINVAL;
   case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CACERT_BADFILE: return MS_EFATAL;
-  default: return MS_ETRANSIENT;
+  case CURLE_SSL_CACERT_BADFILE:
+    return MS_EFATAL;
+  default:
+    return MS_ETRANSIENT;
   }
 }
 
@@ -403,8 +406,8 @@ static void fetch_done(void *tag, struct http_request *req, struct http_response
   f->done = 1;
 }
 
-int http_client_fetch(struct http_client *c, struct http_request *req,
-                      struct http_response *res, struct err *err) {
+int http_client_fetch(struct http_client *c, struct http_request *req, struct http_response *res,
+                      struct err *err) {
   struct fetch_ctx f = {res, 0};
   int rc = http_client_send(c, req, &f, err);
   if (rc)

@@ -12,13 +12,13 @@
 #define HTTP_MAX_HEADERS 16
 
 struct http_request {
-  char method[8];                     /* "GET", "POST" */
-  struct buf url;                     /* absolute URL */
-  char *headers[HTTP_MAX_HEADERS];    /* "Name: value", owned */
+  char method[8];                  /* "GET", "POST" */
+  struct buf url;                  /* absolute URL */
+  char *headers[HTTP_MAX_HEADERS]; /* "Name: value", owned */
   int nheaders;
-  struct buf body;                    /* request body; empty for GET */
-  char endpoint[32];                  /* rate-limit class, e.g. "rest" */
-  int secret_headers;                 /* bitmask of headers[] never to log */
+  struct buf body;    /* request body; empty for GET */
+  char endpoint[32];  /* rate-limit class, e.g. "rest" */
+  int secret_headers; /* bitmask of headers[] never to log */
 };
 
 struct http_header {
@@ -27,23 +27,22 @@ struct http_header {
 };
 
 struct http_response {
-  long status;                  /* HTTP status; 0 when the transfer failed */
-  struct http_header *headers;  /* owned */
+  long status;                 /* HTTP status; 0 when the transfer failed */
+  struct http_header *headers; /* owned */
   size_t nheaders;
   size_t headers_cap;
-  struct buf body;              /* capped by the client's body limit */
-  int transport_rc;             /* MS_OK or the mapped transfer failure */
-  char transport_error[256];    /* curl's words when transport_rc != 0 */
-  double elapsed;               /* seconds from send to last byte */
-  double done_at;               /* monotonic seconds when it finished */
+  struct buf body;           /* capped by the client's body limit */
+  int transport_rc;          /* MS_OK or the mapped transfer failure */
+  char transport_error[256]; /* curl's words when transport_rc != 0 */
+  double elapsed;            /* seconds from send to last byte */
+  double done_at;            /* monotonic seconds when it finished */
 };
 
 void http_request_init(struct http_request *req);
 void http_request_release(struct http_request *req);
 void http_request_reset(struct http_request *req);
 /* Adds "name: value"; secret headers are never logged. */
-int http_request_header(struct http_request *req, const char *name, const char *value,
-                        int secret);
+int http_request_header(struct http_request *req, const char *name, const char *value, int secret);
 
 void http_response_init(struct http_response *res);
 void http_response_release(struct http_response *res);
@@ -72,18 +71,16 @@ struct http_client;
  * The response is valid only during the call. */
 typedef void (*http_done_fn)(void *tag, struct http_request *req, struct http_response *res);
 
-int http_client_new(const struct http_client_opts *opts, struct http_client **out,
-                    struct err *err);
+int http_client_new(const struct http_client_opts *opts, struct http_client **out, struct err *err);
 void http_client_free(struct http_client *c);
 /* Starts a transfer. req MUST stay alive until its done callback runs. */
-int http_client_send(struct http_client *c, struct http_request *req, void *tag,
-                     struct err *err);
+int http_client_send(struct http_client *c, struct http_request *req, void *tag, struct err *err);
 /* Drives transfers for at most timeout_ms, calling done for each finished
  * one. Returns the number still running. */
 int http_client_poll(struct http_client *c, long timeout_ms, http_done_fn done);
 int http_client_running(const struct http_client *c);
 /* Blocking convenience: one request, one response (for probes and tests). */
-int http_client_fetch(struct http_client *c, struct http_request *req,
-                      struct http_response *res, struct err *err);
+int http_client_fetch(struct http_client *c, struct http_request *req, struct http_response *res,
+                      struct err *err);
 
 #endif

@@ -18,24 +18,24 @@
  * clear: `credentials` holds only where to find them (env var, file). */
 struct source_row {
   int64_t id;
-  char name[MS_NAME_MAX];       /* unique, chosen by the user */
-  char connector[MS_NAME_MAX];  /* "shopify" */
-  char *settings;               /* JSON object: shop, api_base, timezone, ... */
-  char *credentials;            /* JSON object: {"token_env":"VAR"} etc. */
+  char name[MS_NAME_MAX];      /* unique, chosen by the user */
+  char connector[MS_NAME_MAX]; /* "shopify" */
+  char *settings;              /* JSON object: shop, api_base, timezone, ... */
+  char *credentials;           /* JSON object: {"token_env":"VAR"} etc. */
   int64_t created_at;
-  int64_t last_sync_at;         /* 0 if never */
-  char *last_error;             /* MAY be NULL */
+  int64_t last_sync_at; /* 0 if never */
+  char *last_error;     /* MAY be NULL */
 };
 
 void source_row_release(struct source_row *s);
 
 struct run_row {
   int64_t id;
-  char trigger[16];      /* "cli", "schedule", "api", "quick" */
-  char *scope;           /* human description: sources and days */
+  char trigger[16]; /* "cli", "schedule", "api", "quick" */
+  char *scope;      /* human description: sources and days */
   int64_t started_at;
-  int64_t finished_at;   /* 0 while running */
-  char status[16];       /* "running", "completed", "partial", "failed", "interrupted" */
+  int64_t finished_at; /* 0 while running */
+  char status[16];     /* "running", "completed", "partial", "failed", "interrupted" */
   int64_t slices_total;
   int64_t slices_completed;
   int64_t slices_failed;
@@ -46,8 +46,8 @@ struct run_row {
   int64_t unchanged;
   int64_t requests;
   int64_t retries;
-  int64_t rate_limited;  /* 429 answers */
-  int64_t pid;           /* process that ran it */
+  int64_t rate_limited; /* 429 answers */
+  int64_t pid;          /* process that ran it */
 };
 
 void run_row_release(struct run_row *r);
@@ -72,19 +72,19 @@ struct order_view {
 };
 
 struct order_filter {
-  const char *source;       /* MAY be NULL: all sources */
-  int64_t created_from;     /* UTC seconds, inclusive; 0: no bound */
-  int64_t created_to;       /* exclusive; 0: no bound */
+  const char *source;   /* MAY be NULL: all sources */
+  int64_t created_from; /* UTC seconds, inclusive; 0: no bound */
+  int64_t created_to;   /* exclusive; 0: no bound */
 };
 
 struct slice_filter {
-  int64_t source_id;        /* 0: all */
-  const char *stream;       /* MAY be NULL */
-  const char *from;         /* "YYYY-MM-DD" inclusive, MAY be NULL */
-  const char *to;           /* inclusive, MAY be NULL */
-  int only_failed;          /* only SLICE_FAILED */
-  int only_open;            /* pending, failed, or in progress with an expired lease */
-  int64_t now;              /* for lease expiry in only_open */
+  int64_t source_id;  /* 0: all */
+  const char *stream; /* MAY be NULL */
+  const char *from;   /* "YYYY-MM-DD" inclusive, MAY be NULL */
+  const char *to;     /* inclusive, MAY be NULL */
+  int only_failed;    /* only SLICE_FAILED */
+  int only_open;      /* pending, failed, or in progress with an expired lease */
+  int64_t now;        /* for lease expiry in only_open */
 };
 
 typedef int (*source_cb)(void *ctx, const struct source_row *s);
@@ -95,7 +95,7 @@ typedef int (*run_cb)(void *ctx, const struct run_row *r);
 struct store;
 
 struct store_ops {
-  const char *name;    /* "sqlite" */
+  const char *name; /* "sqlite" */
   /* Opens (creating and migrating when needed). uri is backend-specific. */
   int (*open)(const char *uri, struct store **out, struct err *err);
   void (*close)(struct store *st);
@@ -111,25 +111,24 @@ struct store_ops {
   /* Creates the slice as pending unless it exists; never changes one. */
   int (*slice_ensure)(struct store *st, int64_t source_id, const char *stream,
                       struct civil_date day, struct err *err);
-  int (*slice_get)(struct store *st, int64_t source_id, const char *stream,
-                   struct civil_date day, struct slice *out, struct err *err);
+  int (*slice_get)(struct store *st, int64_t source_id, const char *stream, struct civil_date day,
+                   struct slice *out, struct err *err);
   /* Takes the slice for `owner` for lease_secs: status in_progress, a new
    * lease_token. MS_EBUSY when another owner's lease has not expired.
    * out gets the slice as stored, cursor included. */
-  int (*slice_claim)(struct store *st, int64_t source_id, const char *stream,
-                     struct civil_date day, const char *owner, int64_t now, int lease_secs,
-                     struct slice *out, struct err *err);
+  int (*slice_claim)(struct store *st, int64_t source_id, const char *stream, struct civil_date day,
+                     const char *owner, int64_t now, int lease_secs, struct slice *out,
+                     struct err *err);
   /* Back to pending from the start: cursor and counters cleared. */
-  int (*slice_reset)(struct store *st, int64_t source_id, const char *stream,
-                     struct civil_date day, struct err *err);
+  int (*slice_reset)(struct store *st, int64_t source_id, const char *stream, struct civil_date day,
+                     struct err *err);
   /* Fenced by sl->lease_token: records the error, bumps retries, sets
    * status (failed, or pending to be retried later), releases the lease and
    * keeps the cursor. MS_ELEASE if the lease was lost. */
   int (*slice_fail)(struct store *st, const struct slice *sl, enum slice_status status,
                     const char *error, struct err *err);
   /* Fenced: drops the cursor (restart from the first page), keeps counters. */
-  int (*slice_restart)(struct store *st, const struct slice *sl, const char *why,
-                       struct err *err);
+  int (*slice_restart)(struct store *st, const struct slice *sl, const char *why, struct err *err);
   /* Fenced: releases the lease, status back to pending, cursor kept. */
   int (*slice_release)(struct store *st, const struct slice *sl, struct err *err);
   int (*slice_list)(struct store *st, const struct slice_filter *f, slice_cb cb, void *ctx,
@@ -150,8 +149,8 @@ struct store_ops {
   int (*orders_each)(struct store *st, const struct order_filter *f, order_cb cb, void *ctx,
                      struct err *err);
   /* Items of one order as a JSON array text (caller frees). */
-  int (*order_items_json)(struct store *st, int64_t source_id, const char *order_id,
-                          char **out, struct err *err);
+  int (*order_items_json)(struct store *st, int64_t source_id, const char *order_id, char **out,
+                          struct err *err);
 };
 
 struct store {

@@ -52,24 +52,42 @@ void err_clear(struct err *err) {
 
 const char *ms_strerror(int code) {
   switch (code) {
-  case MS_OK: return "ok";
-  case MS_EINVAL: return "invalid input";
-  case MS_ENOMEM: return "out of memory";
-  case MS_EIO: return "I/O error";
-  case MS_ERATELIMIT: return "rate-limited";
-  case MS_ETRANSIENT: return "temporary failure";
-  case MS_EAUTH: return "authentication failed";
-  case MS_EPROTO: return "unexpected response";
-  case MS_ECURSOR: return "cursor rejected";
-  case MS_EFATAL: return "request refused";
-  case MS_ENOTFOUND: return "not found";
-  case MS_EDB: return "database error";
-  case MS_EBUSY: return "busy";
-  case MS_ELEASE: return "lease lost";
-  case MS_ETOOBIG: return "too large";
-  case MS_EVERSION: return "database from a newer version";
-  case MS_EEXIST: return "already exists";
-  case MS_EINTR: return "interrupted";
+  case MS_OK:
+    return "ok";
+  case MS_EINVAL:
+    return "invalid input";
+  case MS_ENOMEM:
+    return "out of memory";
+  case MS_EIO:
+    return "I/O error";
+  case MS_ERATELIMIT:
+    return "rate-limited";
+  case MS_ETRANSIENT:
+    return "temporary failure";
+  case MS_EAUTH:
+    return "authentication failed";
+  case MS_EPROTO:
+    return "unexpected response";
+  case MS_ECURSOR:
+    return "cursor rejected";
+  case MS_EFATAL:
+    return "request refused";
+  case MS_ENOTFOUND:
+    return "not found";
+  case MS_EDB:
+    return "database error";
+  case MS_EBUSY:
+    return "busy";
+  case MS_ELEASE:
+    return "lease lost";
+  case MS_ETOOBIG:
+    return "too large";
+  case MS_EVERSION:
+    return "database from a newer version";
+  case MS_EEXIST:
+    return "already exists";
+  case MS_EINTR:
+    return "interrupted";
   }
   return "unknown error";
 }

@@ -178,8 +178,8 @@ void time_format(int64_t t, int offset, int zulu, char out[TIME_STR_LEN]) {
     return;
   }
   int a = offset < 0 ? -offset : offset;
-  snprintf(out, TIME_STR_LEN, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", d.y, d.m, d.d, hh, mm,
-           ss, offset < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+  snprintf(out, TIME_STR_LEN, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", d.y, d.m, d.d, hh, mm, ss,
+           offset < 0 ? '-' : '+', a / 3600, a / 60 % 60);
 }
 
 int time_parse(const char *s, int64_t *out) {

@@ -249,16 +249,19 @@ static void check_order_json(const char *text, size_t len) {
   int included = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "taxes_included"));
   assert_int_equal(cents(cJSON_GetObjectItemCaseSensitive(o, "total_price")),
                    subtotal + ship + (included ? 0 : total_tax));
-  cJSON *set = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "total_price_set"), "shop_money");
-  assert_int_equal(cents(cJSON_GetObjectItemCaseSensitive(set, "amount")), cents(cJSON_GetObjectItemCaseSensitive(o, "total_price")));
+  cJSON *set = cJSON_GetObjectItemCaseSensitive(
+      cJSON_GetObjectItemCaseSensitive(o, "total_price_set"), "shop_money");
+  assert_int_equal(cents(cJSON_GetObjectItemCaseSensitive(set, "amount")),
+                   cents(cJSON_GetObjectItemCaseSensitive(o, "total_price")));
   cJSON *dc = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "discount_codes"), 0);
   if (dc)
     assert_int_equal(cents(cJSON_GetObjectItemCaseSensitive(dc, "amount")), disc);
   else
     assert_int_equal(disc, 0);
   assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "id")));
-  assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "currency")),
-                      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "presentment_currency")));
+  assert_string_equal(
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "currency")),
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "presentment_currency")));
   cJSON_Delete(o);
 }
 
