@@ -24,6 +24,7 @@ int cmd_sync(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 
 /* Shared by commands: opens the database named by --db, creating or

@@ -193,18 +193,20 @@ int cmd_status(int argc, char **argv) {
     struct source_row row = {0};
     rc = st->ops->source_get(st, name, &row, &err);
     if (rc) {
-      store_close(st);
-      return cmd_usage_error("status", "%s", err.msg);
+      rc = cmd_usage_error("status", "%s", err.msg);
+      goto out;
     }
     f.source_id = row.id;
     source_row_release(&row);
   }
+  if (!f.stream)
+    f.stream = "orders"; /* repair passes keep slices of their own */
   c.emoji = !c.json && utf8_terminal();
   if (!rc)
     rc = st->ops->slice_list(st, &f, print_slice, &c, &err);
   if (rc) {
-    store_close(st);
-    return log_error(EXIT_PARTIAL, "%s", err.msg);
+    rc = log_error(EXIT_PARTIAL, "%s", err.msg);
+    goto out;
   }
   if (!c.json) {
     if (c.rows == 0)
@@ -217,9 +219,11 @@ int cmd_status(int argc, char **argv) {
              (long long)c.by_status[SLICE_PENDING], (long long)c.records, (long long)c.pages,
              (long long)c.inserted, (long long)c.updated);
   }
+  rc = EXIT_OK;
+out:
   for (size_t i = 0; i < c.nsrcs; i++)
     tz_free(c.srcs[i].tz);
   free(c.srcs);
   store_close(st);
-  return EXIT_OK;
+  return rc;
 }

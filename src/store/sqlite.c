@@ -1186,6 +1186,135 @@ static int sqlite_slice_reset(struct store *st, int64_t source_id, const char *s
   return rc;
 }
 
+static int sqlite_slice_seed(struct store *st, int64_t source_id, const char *stream,
+                             struct civil_date day, const char *cursor, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  char d[DATE_STR_LEN];
+  sqlite3_stmt *q = NULL;
+  int rc = sqlite_slice_reset(st, source_id, stream, day, err);
+  if (rc)
+    return rc;
+  date_format(day, d);
+  rc = sqlite3_prepare_v2(s->db,
+                          "UPDATE slices SET cursor = ?4 WHERE source_id = ?1 AND stream = ?2 "
+                          "AND day = ?3",
+                          -1, &q, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(q, 1, source_id);
+    sqlite3_bind_text(q, 2, stream, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, d, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, cursor, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+  sqlite3_finalize(q);
+  return rc ? db_fail(s, rc, err, "seeding a slice") : MS_OK;
+}
+
+/* Items whose price is missing or zero and was not estimated. */
+#define UNPRICED "(i.price_missing = 1 OR coalesce(i.price_minor, 0) = 0) AND i.price_estimated = 0"
+
+static int sqlite_orders_needing_items(struct store *st, int64_t source_id, int64_t from,
+                                       int64_t to, int zero_prices, order_ref_cb cb, void *ctx,
+                                       struct err *err) {
+  struct sqlite_store *s = backend(st);
+  sqlite3_stmt *q = NULL;
+  int rc = sqlite3_prepare_v2(
+      s->db,
+      zero_prices
+          ? "SELECT o.external_id, o.created_at FROM orders o WHERE o.source_id = ?1 AND "
+            "o.created_at >= ?2 AND o.created_at < ?3 AND EXISTS (SELECT 1 FROM order_items i "
+            "WHERE i.source_id = o.source_id AND i.order_external_id = o.external_id AND " UNPRICED
+            ") ORDER BY o.created_at, o.external_id"
+          : "SELECT o.external_id, o.created_at FROM orders o WHERE o.source_id = ?1 AND "
+            "o.created_at >= ?2 AND o.created_at < ?3 AND NOT EXISTS (SELECT 1 FROM order_items "
+            "i WHERE i.source_id = o.source_id AND i.order_external_id = o.external_id) "
+            "ORDER BY o.created_at, o.external_id",
+      -1, &q, NULL);
+  if (rc != SQLITE_OK)
+    return db_fail(s, rc, err, "finding orders to repair");
+  sqlite3_bind_int64(q, 1, source_id);
+  sqlite3_bind_int64(q, 2, from);
+  sqlite3_bind_int64(q, 3, to);
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    int crc = cb(ctx, (const char *)sqlite3_column_text(q, 0), sqlite3_column_int64(q, 1));
+    if (crc) {
+      sqlite3_finalize(q);
+      return crc;
+    }
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? MS_OK : db_fail(s, rc, err, "finding orders to repair");
+}
+
+static int count_query(struct sqlite_store *s, const char *sql, int64_t source_id, int64_t from,
+                       int64_t to, int64_t *out, struct err *err, const char *what) {
+  sqlite3_stmt *q = NULL;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(q, 1, source_id);
+    sqlite3_bind_int64(q, 2, from);
+    sqlite3_bind_int64(q, 3, to);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+      *out = sqlite3_column_int64(q, 0);
+      rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+      *out = sqlite3_changes64(s->db);
+      rc = SQLITE_OK;
+    }
+  }
+  sqlite3_finalize(q);
+  return rc ? db_fail(s, rc, err, what) : MS_OK;
+}
+
+static int sqlite_items_unpriced(struct store *st, int64_t source_id, int64_t from, int64_t to,
+                                 int64_t *count, struct err *err) {
+  return count_query(backend(st),
+                     "SELECT count(*) FROM order_items i JOIN orders o ON o.source_id = "
+                     "i.source_id AND o.external_id = i.order_external_id WHERE o.source_id = ?1 "
+                     "AND o.created_at >= ?2 AND o.created_at < ?3 AND " UNPRICED,
+                     source_id, from, to, count, err, "counting unpriced items");
+}
+
+/* The catalog price of a SKU: the unit price of its latest real sale in this
+ * source. Integer minor units throughout; the text price is derived from
+ * them with the currency's two decimals (the estimate is marked as such). */
+static int sqlite_items_estimate(struct store *st, int64_t source_id, int64_t from, int64_t to,
+                                 int64_t *estimated, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  int rc = tx_begin(s, err);
+  if (rc)
+    return rc;
+  rc = count_query(
+      s,
+      "UPDATE order_items AS i SET price_minor = e.unit * i.quantity, price = "
+      "printf('%d.%02d', (e.unit * i.quantity) / 100, (e.unit * i.quantity) % 100), "
+      "currency = e.currency, price_estimated = 1, price_missing = 0 "
+      "FROM (SELECT u.order_external_id AS oid, u.external_id AS iid, "
+      "  (SELECT p.price_minor / p.quantity FROM order_items p JOIN orders po ON "
+      "   po.source_id = p.source_id AND po.external_id = p.order_external_id "
+      "   WHERE p.source_id = u.source_id AND p.sku = u.sku AND p.price_missing = 0 AND "
+      "   p.price_estimated = 0 AND p.quantity > 0 AND coalesce(p.price_minor, 0) > 0 "
+      "   ORDER BY po.created_at DESC LIMIT 1) AS unit, "
+      "  (SELECT p.currency FROM order_items p JOIN orders po ON po.source_id = p.source_id "
+      "   AND po.external_id = p.order_external_id WHERE p.source_id = u.source_id AND "
+      "   p.sku = u.sku AND p.price_missing = 0 AND p.price_estimated = 0 AND "
+      "   coalesce(p.price_minor, 0) > 0 ORDER BY po.created_at DESC LIMIT 1) AS currency "
+      "  FROM order_items u JOIN orders o ON o.source_id = u.source_id AND o.external_id = "
+      "  u.order_external_id WHERE u.source_id = ?1 AND o.created_at >= ?2 AND "
+      "  o.created_at < ?3 AND (u.price_missing = 1 OR coalesce(u.price_minor, 0) = 0) AND "
+      "  u.price_estimated = 0 AND u.sku IS NOT NULL) AS e "
+      "WHERE i.source_id = ?1 AND i.order_external_id = e.oid AND i.external_id = e.iid AND "
+      "e.unit IS NOT NULL AND i.quantity > 0",
+      source_id, from, to, estimated, err, "estimating prices");
+  if (!rc)
+    rc = tx_commit(s, err);
+  if (rc)
+    tx_rollback(s);
+  return rc;
+}
+
 /* Explains an MS_ELEASE: who holds the slice now, if anyone. */
 static int lease_lost(struct sqlite_store *s, const struct slice *sl, struct err *err) {
   struct slice_name n;
@@ -2003,6 +2132,10 @@ const struct store_ops sqlite_store_ops = {
     .slice_release = sqlite_slice_release,
     .slice_list = sqlite_slice_list,
     .commit_page = sqlite_commit_page,
+    .orders_needing_items = sqlite_orders_needing_items,
+    .slice_seed = sqlite_slice_seed,
+    .items_unpriced = sqlite_items_unpriced,
+    .items_estimate = sqlite_items_estimate,
     .run_start = sqlite_run_start,
     .run_update = sqlite_run_update,
     .run_list = sqlite_run_list,

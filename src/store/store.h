@@ -91,6 +91,8 @@ typedef int (*source_cb)(void *ctx, const struct source_row *s);
 typedef int (*slice_cb)(void *ctx, const struct slice *sl);
 typedef int (*order_cb)(void *ctx, const struct order_view *o);
 typedef int (*run_cb)(void *ctx, const struct run_row *r);
+/* An order named by id and creation time (repair passes). */
+typedef int (*order_ref_cb)(void *ctx, const char *external_id, int64_t created_at);
 
 struct store;
 
@@ -148,6 +150,24 @@ struct store_ops {
 
   int (*orders_each)(struct store *st, const struct order_filter *f, order_cb cb, void *ctx,
                      struct err *err);
+  /* Orders of the source created in [from, to) that have no items
+   * (zero_prices 0) or an item whose price is missing or zero and not
+   * estimated (zero_prices 1), oldest first. */
+  int (*orders_needing_items)(struct store *st, int64_t source_id, int64_t from, int64_t to,
+                              int zero_prices, order_ref_cb cb, void *ctx, struct err *err);
+  /* Creates the slice, or resets it, as pending with this cursor: a work
+   * list the engine then drives like any day. */
+  int (*slice_seed)(struct store *st, int64_t source_id, const char *stream, struct civil_date day,
+                    const char *cursor, struct err *err);
+  /* Items of orders created in [from, to) whose price is missing or zero and
+   * not estimated. */
+  int (*items_unpriced)(struct store *st, int64_t source_id, int64_t from, int64_t to,
+                        int64_t *count, struct err *err);
+  /* Prices each of those items from the latest real price known for its SKU
+   * in this source (unit price times quantity), marked estimated, in one
+   * transaction. *estimated: how many were priced. */
+  int (*items_estimate)(struct store *st, int64_t source_id, int64_t from, int64_t to,
+                        int64_t *estimated, struct err *err);
   /* Items of one order as a JSON array text (caller frees). */
   int (*order_items_json)(struct store *st, int64_t source_id, const char *order_id, char **out,
                           struct err *err);
