@@ -35,7 +35,11 @@ static const char sync_help[] =
     "  --max-retries N       failed attempts of one page before its day fails (default 5)\n"
     "  --delay SECONDS       at least this long between requests to one source (default 0;\n"
     "                        pacing normally follows the API's own rate-limit headers)\n"
-    "  --concurrency N       days in flight per source (default 2)\n\n"
+    "  --concurrency N       days in flight per source (default 2)\n"
+    "  --plan                fetch nothing: print, per source, the days, the requests they\n"
+    "                        will take and the time the API's rate limits impose\n"
+    "  --orders-per-day N    with --plan: assume N orders a day (default: the average of\n"
+    "                        the days already synced, else 100)\n\n"
     "Exit status: 0 all days done, 1 some days failed or the run was interrupted,\n"
     "2 bad arguments or configuration.\n";
 
@@ -49,9 +53,11 @@ struct sync_args {
   int resync;     /* --resync */
   int resync_one; /* --resync=DATE given */
   struct civil_date resync_day;
-  int init_days;        /* --initialize-days N, 0 if not */
-  struct sync_opts eng; /* engine options */
-  char **names;         /* sources named, MAY be empty */
+  int init_days;         /* --initialize-days N, 0 if not */
+  int plan;              /* --plan: estimate, fetch nothing */
+  double orders_per_day; /* --orders-per-day, 0: from history */
+  struct sync_opts eng;  /* engine options */
+  char **names;          /* sources named, MAY be empty */
   int nnames;
 };
 
@@ -95,6 +101,8 @@ static int parse_args(int argc, char **argv, struct sync_args *a) {
                                        {"delay", required_argument, 0, 'd'},
                                        {"initialize-days", required_argument, 0, 'i'},
                                        {"concurrency", required_argument, 0, 'c'},
+                                       {"plan", no_argument, 0, 'P'},
+                                       {"orders-per-day", required_argument, 0, 'O'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   struct err err = {0};
@@ -165,6 +173,14 @@ static int parse_args(int argc, char **argv, struct sync_args *a) {
                                MAX_DAYS);
       a->init_days = (int)n;
       break;
+    case 'P':
+      a->plan = 1;
+      break;
+    case 'O':
+      if (parse_int(optarg, 1, 10000000, &n))
+        return cmd_usage_error("sync", "--orders-per-day takes a whole number from 1 to 10000000");
+      a->orders_per_day = (double)n;
+      break;
     case 'h':
       fputs(sync_help, stdout);
       return -1;
@@ -222,7 +238,8 @@ static int collect_open(void *ctx, const struct slice *sl) {
 
 /* Whether a day must be fetched: not completed, or completed before the day
  * was over (so orders created later that day may be missing). */
-static int needs_fetch(struct store *st, struct prepared *p, struct civil_date day, int *need) {
+static int needs_fetch(struct store *st, struct prepared *p, struct civil_date day, int dry,
+                       int *need) {
   struct slice sl = {0};
   struct err err = {0};
   int64_t start, end;
@@ -235,7 +252,7 @@ static int needs_fetch(struct store *st, struct prepared *p, struct civil_date d
   if (sl.status == SLICE_COMPLETED && !tz_day_bounds(p->src.tz, day, &start, &end)) {
     if (sl.completed_at >= end)
       *need = 0;
-    else /* an open day is checked again from its first page, counted afresh */
+    else if (!dry) /* an open day is checked again from its first page, counted afresh */
       rc = st->ops->slice_reset(st, p->src.row.id, "orders", day, &err);
   }
   slice_release(&sl);
@@ -248,6 +265,8 @@ static int choose_days(struct store *st, const struct sync_args *a, struct prepa
   int rc = tz_local_date(p->src.tz, wall_now(), &today);
   if (rc)
     return err_set(err, rc, "cannot compute today's date in %s", p->src.timezone);
+  if (a->resync_one && a->plan)
+    return add_day(p, a->resync_day);
   if (a->resync_one) {
     rc = st->ops->slice_reset(st, p->src.row.id, "orders", a->resync_day, err);
     return rc && rc != MS_ENOTFOUND ? rc : add_day(p, a->resync_day);
@@ -289,12 +308,12 @@ static int choose_days(struct store *st, const struct sync_args *a, struct prepa
   }
   for (struct civil_date d = first; date_cmp(d, last) <= 0; d = date_add(d, 1)) {
     int need = 1;
-    if (a->resync) {
+    if (a->resync && !a->plan) {
       rc = st->ops->slice_reset(st, p->src.row.id, "orders", d, err);
       if (rc && rc != MS_ENOTFOUND)
         return rc;
     } else {
-      rc = needs_fetch(st, p, d, &need);
+      rc = needs_fetch(st, p, d, a->plan, &need);
       if (rc)
         return err_set(err, rc, "cannot read the state of %s", p->src.row.name);
     }
@@ -337,6 +356,79 @@ static int prepare_source(struct store *st, const char *name, const struct sync_
   if (rc)
     return log_error(EXIT_USAGE, "%s: %s", name, err.msg);
   return EXIT_OK;
+}
+
+struct history {
+  int64_t days;    /* completed days seen */
+  int64_t records; /* their records */
+};
+
+static int add_history(void *ctx, const struct slice *sl) {
+  struct history *h = ctx;
+  if (sl->status == SLICE_COMPLETED) {
+    h->days++;
+    h->records += sl->records;
+  }
+  return MS_OK;
+}
+
+static void fmt_hours(double s, char *out, size_t n) {
+  if (s < 120)
+    snprintf(out, n, "%.0f s", s);
+  else if (s < 7200)
+    snprintf(out, n, "%.0f min", s / 60);
+  else
+    snprintf(out, n, "%.1f h", s / 3600);
+}
+
+/* What the chosen days will cost, from the connector's requests per day and
+ * its endpoints' documented limits: a burst first, then the steady rate.
+ * Endpoints are paced independently, so the slowest one sets the time. */
+static void print_plan(struct store *st, struct prepared *ps, int n, double assume) {
+  printf("%-14s %-9s %6s %10s  %s\n", "SOURCE", "CONNECTOR", "DAYS", "REQUESTS",
+         "ESTIMATED TIME (by the API's rate limits)");
+  for (int i = 0; i < n; i++) {
+    struct prepared *p = &ps[i];
+    const struct endpoint_def *ep = p->conn->endpoints;
+    struct slice_filter f = {0};
+    struct history h = {0, 0};
+    struct err err = {0};
+    double per_day[8] = {0}, orders, slowest = 0, total = 0;
+    char when[32], basis[96], detail[320] = "";
+    size_t used = 0;
+    if (p->failed || !p->conn->plan_day)
+      continue;
+    f.source_id = p->src.row.id;
+    f.stream = "orders";
+    st->ops->slice_list(st, &f, add_history, &h, &err);
+    if (assume > 0) {
+      orders = assume;
+      snprintf(basis, sizeof(basis), "%.0f orders a day, as given", assume);
+    } else if (h.days > 0) {
+      orders = (double)h.records / (double)h.days;
+      snprintf(basis, sizeof(basis), "%.0f orders a day, the average of %lld synced days", orders,
+               (long long)h.days);
+    } else {
+      orders = 100;
+      snprintf(basis, sizeof(basis), "100 orders a day assumed: no history yet");
+    }
+    p->conn->plan_day(orders, per_day);
+    for (int k = 0; k < 8 && ep[k].name; k++) {
+      double req = per_day[k] * (double)p->ndays;
+      double secs = req > ep[k].size ? (req - ep[k].size) / ep[k].rate : 0;
+      total += req;
+      if (secs > slowest)
+        slowest = secs;
+      fmt_hours(secs, when, sizeof(when));
+      if (used < sizeof(detail))
+        used += (size_t)snprintf(detail + used, sizeof(detail) - used,
+                                 "%s%s: %.0f requests at %g/s after a burst of %.0f, %s",
+                                 used ? "; " : "", ep[k].name, req, ep[k].rate, ep[k].size, when);
+    }
+    fmt_hours(slowest, when, sizeof(when));
+    printf("%-14s %-9s %6zu %10.0f  %s\n", p->src.row.name, p->conn->name, p->ndays, total, when);
+    printf("%-14s %s\n%-14s %s\n", "", basis, "", detail);
+  }
 }
 
 static int initialize_days(struct store *st, struct prepared *ps, int n, int days) {
@@ -442,6 +534,10 @@ int cmd_sync(int argc, char **argv) {
   }
   if (a.init_days) {
     exit_code = initialize_days(st, ps, a.nnames, a.init_days);
+    goto out;
+  }
+  if (a.plan) {
+    print_plan(st, ps, a.nnames, a.orders_per_day);
     goto out;
   }
   snprintf(scope, sizeof(scope), "%d source%s", a.nnames, a.nnames == 1 ? "" : "s");

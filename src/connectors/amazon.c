@@ -549,6 +549,14 @@ static void amazon_observe(void *state, const struct http_response *res, struct 
     limiter_observe_rate(lim, rate);
 }
 
+/* A page of orders per 100, then one items request per order (orders with
+ * more than a page of items are rare enough to leave out). */
+static void amazon_plan_day(double orders, double *requests) {
+  double pages = orders / AMAZON_PAGE;
+  requests[0] = pages < 1 ? 1 : (double)(long)(pages + 0.999);
+  requests[1] = orders;
+}
+
 const struct connector amazon_connector = {
     .name = "amazon",
     .streams = amazon_streams,
@@ -565,4 +573,5 @@ const struct connector amazon_connector = {
     .classify = amazon_classify,
     .parse_page = amazon_parse_page,
     .observe = amazon_observe,
+    .plan_day = amazon_plan_day,
 };

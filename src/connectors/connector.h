@@ -100,6 +100,9 @@ struct connector {
    * out->next_cursor NULL on the last page. */
   int (*parse_page)(void *state, const struct slice *sl, const struct http_response *res,
                     struct page *out, struct err *err);
+  /* For the planner: the requests a day of `orders` orders costs, per
+   * endpoint (indexed like endpoints[]). MAY be NULL. */
+  void (*plan_day)(double orders, double *requests);
   /* Feeds the limiter for the request's endpoint from the response of a
    * request sent at sent_at (monotonic; answers may come back out of order).
    * MAY be NULL. */

@@ -326,6 +326,11 @@ static void shopify_observe(void *state, const struct http_response *res, struct
     limiter_observe_level_sent(lim, now, sent_at, used, size);
 }
 
+static void shopify_plan_day(double orders, double *requests) {
+  double pages = orders / SHOPIFY_PAGE_LIMIT;
+  requests[0] = pages < 1 ? 1 : (double)(long)(pages + 0.999);
+}
+
 const struct connector shopify_connector = {
     .name = "shopify",
     .streams = shopify_streams,
@@ -338,4 +343,5 @@ const struct connector shopify_connector = {
     .classify = shopify_classify,
     .parse_page = shopify_parse_page,
     .observe = shopify_observe,
+    .plan_day = shopify_plan_day,
 };
