@@ -21,7 +21,7 @@
 
 #define AMAZON_PAGE 100         /* MaxResultsPerPage: the API's maximum */
 #define AMAZON_BEFORE_SLACK 120 /* CreatedBefore must be 2 minutes before now */
-#define AMAZON_REFRESH_EARLY 60 /* refresh this many seconds before expiry */
+#define AMAZON_REFRESH_EARLY 60 /* refresh this long before expiry, or a fifth of the life */
 #define AMAZON_MAX_MARKETPLACES 50
 
 struct amazon {
@@ -30,7 +30,7 @@ struct amazon {
   char *client_id;    /* not secret */
   char *marketplaces; /* comma list */
   char *access;       /* current access token; NULL when none */
-  int64_t expires_at; /* UTC seconds */
+  int64_t refresh_at; /* UTC seconds: time to fetch a new token */
 };
 
 static const struct stream_def amazon_streams[] = {
@@ -97,7 +97,7 @@ static void forget_token(struct amazon *a) {
     free(a->access);
     a->access = NULL;
   }
-  a->expires_at = 0;
+  a->refresh_at = 0;
 }
 
 static int amazon_open(struct source *src, void **state, struct err *err) {
@@ -154,7 +154,7 @@ static void amazon_close(void *state) {
 
 static int amazon_auth_needed(void *state, int64_t now) {
   struct amazon *a = state;
-  return !a->access || now >= a->expires_at - AMAZON_REFRESH_EARLY;
+  return !a->access || now >= a->refresh_at;
 }
 
 static int form_field(struct buf *b, const char *name, const char *value) {
@@ -181,6 +181,13 @@ static int amazon_auth_request(void *state, struct http_request *req, struct err
   return rc ? err_set(err, rc, "cannot build the token request") : MS_OK;
 }
 
+/* True when an answer's text repeats one of our credentials. */
+static int echoes_secret(const struct amazon *a, const char *text) {
+  const char *rt = source_secret(a->src, "refresh_token");
+  const char *cs = source_secret(a->src, "client_secret");
+  return text && ((rt && *rt && strstr(text, rt)) || (cs && *cs && strstr(text, cs)));
+}
+
 static int amazon_parse_auth(void *state, const struct http_response *res, int64_t now,
                              struct err *err) {
   struct amazon *a = state;
@@ -189,10 +196,17 @@ static int amazon_parse_auth(void *state, const struct http_response *res, int64
   const char *why = jstr(root, "error_description");
   int64_t life = jint(root, "expires_in", 3600);
   int rc = MS_OK;
+  if (echoes_secret(a, e))
+    e = "an error code that repeats a credential";
+  if (echoes_secret(a, why))
+    why = "a description that repeats a credential";
   if (res->status == 200 && token && *token) {
     forget_token(a);
     a->access = strdup(token);
-    a->expires_at = now + (life > 0 && life < 86400 * 30 ? life : 3600);
+    if (life <= 0 || life > 86400 * 30)
+      life = 3600;
+    a->refresh_at =
+        now + life - (life / 5 < AMAZON_REFRESH_EARLY ? life / 5 : AMAZON_REFRESH_EARLY);
     rc = a->access ? MS_OK : err_set(err, MS_ENOMEM, "out of memory");
   } else if (res->status == 429) {
     rc = err_set(err, MS_ERATELIMIT, "Login with Amazon is rate-limiting token requests");
@@ -368,7 +382,7 @@ static void amazon_classify(void *state, const struct http_response *res, struct
     v->retry_after = -1;
   if (res->status == 429) {
     v->rc = MS_ERATELIMIT;
-    err_set(err, v->rc, "Amazon rate limit (429, %s)", text);
+    err_set(err, v->rc, "Amazon rate limit (429, %s; request %s)", text, rid ? rid : "?");
   } else if (res->status == 401 || res->status == 403) {
     v->rc = MS_EAUTH;
     v->refresh = 1; /* an expired token looks like this: refresh once, then believe it */
@@ -376,7 +390,7 @@ static void amazon_classify(void *state, const struct http_response *res, struct
             text, rid ? rid : "?");
   } else if (res->status == 400 && strstr(text, "NextToken")) {
     v->rc = MS_ECURSOR;
-    err_set(err, v->rc, "Amazon rejected the NextToken (%s)", text);
+    err_set(err, v->rc, "Amazon rejected the NextToken (%s; request %s)", text, rid ? rid : "?");
   } else if (res->status >= 500) {
     v->rc = MS_ETRANSIENT;
     err_set(err, v->rc, "Amazon server error (HTTP %ld, request %s)", res->status, rid ? rid : "?");
@@ -438,6 +452,10 @@ static int next_cursor(const char *o, const cJSON *pending, int from, const char
   int n = pending ? cJSON_GetArraySize(pending) : 0;
   cJSON *c;
   *out = NULL;
+  if (o && !*o)
+    o = NULL; /* an empty NextToken means there is no next page */
+  if (i && !*i)
+    i = NULL;
   if (!o && from >= n)
     return MS_OK;
   c = cJSON_CreateObject();
@@ -525,9 +543,10 @@ static int amazon_parse_page(void *state, const struct slice *sl, const struct h
     return rc;
   root = jparse(res->body.data, res->body.len, err);
   payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
-  if (!root)
-    rc = err_prefix(err, "Amazon answer");
-  else if (!cJSON_IsObject(payload))
+  if (!root) {
+    err_prefix(err, "Amazon answer");
+    rc = MS_EPROTO; /* err_prefix returns MS_OK when err is NULL */
+  } else if (!cJSON_IsObject(payload))
     rc = err_set(err, MS_EPROTO, "Amazon answer has no \"payload\" object");
   else if (first_pending(&c))
     rc = parse_items_page(payload, &c, out, err);

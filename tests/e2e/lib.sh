@@ -76,3 +76,22 @@ compare_truth() {
 
 # The local date N days before today in zone TZ.
 local_day() { TZ=$1 date -d "${2:-0} days" +%F; }
+
+# Amazon: the sandbox's LWA client and a seller's refresh token.
+export LWA_SECRET=sandbox-client-secret
+LWA_CLIENT=amzn1.application-oa2-client.sandbox
+
+# add_seller NAME [source options...]: adds sandbox seller NAME as a source.
+add_seller() {
+  local var="REFRESH_$(echo "$1" | tr 'a-z-' 'A-Z_')"
+  export "$var=Atzr|sandbox-$1"
+  ms source add amazon "$1" --region na --marketplace ATVPDKIKX0DER --client-id "$LWA_CLIENT" \
+    --client-secret-env LWA_SECRET --refresh-token-env "$var" \
+    --api-base "$SANDBOX_URL/sp-api" --token-url "$SANDBOX_URL/auth/o2/token" "${@:2}"
+}
+
+# compare_amazon SOURCE FROM TO: orders and items equal the truth.
+compare_amazon() {
+  python3 "$MS_SRC/tests/e2e/compare_amazon.py" --db "$DB" --sandbox "$SANDBOX_URL" \
+    --source "$1" --seller "${SELLER:-$1}" --from "$2" --to "$3"
+}
