@@ -1,5 +1,6 @@
-/* marketsync sandbox: serves the emulated Shopify Admin REST API on loopback
- * until SIGINT or SIGTERM. See docs/sandbox.md. */
+/* marketsync sandbox: serves the emulated Shopify Admin REST API and Amazon
+ * Selling Partner API on loopback until SIGINT or SIGTERM. See
+ * docs/sandbox.md. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -20,13 +21,21 @@ static const char usage_text[] =
     "usage: marketsync sandbox [--host 127.0.0.1] [--port N] [--seed N]\n"
     "                          [--shop NAME:TZ[:ORDERS_PER_DAY]]... [--days N] [--now ISO8601]\n"
     "                          [--token TOKEN] [--bucket-size N] [--leak-rate R]\n"
+    "                          [--seller NAME[:ORDERS_PER_DAY[:TZ]]]...\n"
+    "                          [--lwa-client-id ID] [--lwa-client-secret S]\n"
+    "                          [--token-lifetime SECONDS] [--sp-speed F]\n"
     "                          [--no-rate-limit] [--threads N] [--log-requests FILE]\n"
     "\n"
-    "Serves a local emulation of the Shopify Admin REST API with generated orders.\n"
-    "The first line printed is the base URL; shop S is at BASE/shops/S.\n"
+    "Serves a local emulation of the Shopify Admin REST API and of Amazon's Selling\n"
+    "Partner API (Orders v0) with generated orders. The first line printed is the\n"
+    "base URL; shop S is at BASE/shops/S, the SP-API at BASE/sp-api and the Login\n"
+    "with Amazon token endpoint at BASE/auth/o2/token.\n"
     "Defaults: port 0 (any free port), seed 1, shops alpha:America/New_York:40 and\n"
-    "beta:Europe/Berlin:25, 45 days, now = current time, token shpat_sandbox_token,\n"
-    "bucket 40, leak 2/s, 2 threads. Stop it with Ctrl-C or SIGTERM.\n";
+    "beta:Europe/Berlin:25 unless --shop or --seller is given, 45 days, now = current\n"
+    "time, token shpat_sandbox_token, bucket 40, leak 2/s, 2 threads; sellers get 30\n"
+    "orders a day in America/Los_Angeles, refresh token Atzr|sandbox-NAME, client id\n"
+    "amzn1.application-oa2-client.sandbox, secret sandbox-client-secret, access\n"
+    "tokens for 3600 s, SP-API rates x1. Stop it with Ctrl-C or SIGTERM.\n";
 
 /* One sentence on stderr, exit code 2: cmd_usage_error() with our name. */
 #define usage_error(...) cmd_usage_error("sandbox", __VA_ARGS__)
@@ -76,6 +85,16 @@ static int valid_shop_name(const char *s, size_t n) {
   return 1;
 }
 
+static int name_taken(const struct sb_config *cfg, const char *name) {
+  for (int i = 0; i < cfg->nshops; i++)
+    if (strcmp(cfg->shops[i].name, name) == 0)
+      return 1;
+  for (int i = 0; i < cfg->nsellers; i++)
+    if (strcmp(cfg->sellers[i].name, name) == 0)
+      return 1;
+  return 0;
+}
+
 /* NAME:TZ[:ORDERS_PER_DAY] */
 static int parse_shop(const char *arg, struct sb_config *cfg) {
   const char *c1 = strchr(arg, ':'), *c2;
@@ -109,10 +128,59 @@ static int parse_shop(const char *arg, struct sb_config *cfg) {
   if (tz_open(sc->tzid, &tz, &err))
     return usage_error("%s", err.msg);
   tz_free(tz);
-  for (int i = 0; i < cfg->nshops; i++)
-    if (strcmp(cfg->shops[i].name, sc->name) == 0)
-      return usage_error("shop '%s' is given twice; shop names must be unique", sc->name);
+  if (name_taken(cfg, sc->name))
+    return usage_error("the name '%s' is given twice; shop and seller names must all be unique",
+                       sc->name);
   cfg->nshops++;
+  return MS_OK;
+}
+
+/* NAME[:ORDERS_PER_DAY[:TZ]] */
+static int parse_seller(const char *arg, struct sb_config *cfg) {
+  const char *c1 = strchr(arg, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+  size_t nlen = c1 ? (size_t)(c1 - arg) : strlen(arg);
+  struct sb_seller_conf *sc;
+  struct tz *tz;
+  struct err err = {0};
+  long long per_day = SB_AMZ_PER_DAY_DEFAULT;
+  char num[24];
+  if (cfg->nsellers == SB_MAX_SELLERS)
+    return usage_error("at most %d sellers can be served; drop some --seller options",
+                       SB_MAX_SELLERS);
+  if (!valid_shop_name(arg, nlen))
+    return usage_error("seller name '%.*s' must be 1 to 31 lower-case letters, digits or dashes "
+                       "(--seller NAME[:ORDERS_PER_DAY[:TIMEZONE]], e.g. acme:30)",
+                       (int)(nlen < 64 ? nlen : 64), arg);
+  sc = &cfg->sellers[cfg->nsellers];
+  memset(sc, 0, sizeof(*sc));
+  memcpy(sc->name, arg, nlen);
+  if (c1) {
+    size_t len = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
+    if (len == 0 || len >= sizeof(num))
+      per_day = -1;
+    else
+      snprintf(num, sizeof(num), "%.*s", (int)len, c1 + 1);
+    if (per_day < 0 || parse_ll(num, 0, SB_MAX_PER_DAY, &per_day))
+      return usage_error("orders per day in --seller '%s' must be a whole number from 0 to %d", arg,
+                         SB_MAX_PER_DAY);
+  }
+  sc->orders_per_day = (int)per_day;
+  if (c2) {
+    if (!c2[1] || strlen(c2 + 1) >= SB_TZID_MAX)
+      return usage_error("--seller '%s' has no valid time zone; use an IANA name such as "
+                         "America/Los_Angeles",
+                         arg);
+    snprintf(sc->tzid, sizeof(sc->tzid), "%s", c2 + 1);
+  } else {
+    snprintf(sc->tzid, sizeof(sc->tzid), "%s", SB_AMZ_TZ_DEFAULT);
+  }
+  if (tz_open(sc->tzid, &tz, &err))
+    return usage_error("%s", err.msg);
+  tz_free(tz);
+  if (name_taken(cfg, sc->name))
+    return usage_error("the name '%s' is given twice; shop and seller names must all be unique",
+                       sc->name);
+  cfg->nsellers++;
   return MS_OK;
 }
 
@@ -140,6 +208,11 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
     O_NORATE,
     O_THREADS,
     O_LOG,
+    O_SELLER,
+    O_LWA_ID,
+    O_LWA_SECRET,
+    O_LIFETIME,
+    O_SPEED,
     O_HELP
   };
   static const struct option opts[] = {{"host", required_argument, NULL, O_HOST},
@@ -154,6 +227,11 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
                                        {"no-rate-limit", no_argument, NULL, O_NORATE},
                                        {"threads", required_argument, NULL, O_THREADS},
                                        {"log-requests", required_argument, NULL, O_LOG},
+                                       {"seller", required_argument, NULL, O_SELLER},
+                                       {"lwa-client-id", required_argument, NULL, O_LWA_ID},
+                                       {"lwa-client-secret", required_argument, NULL, O_LWA_SECRET},
+                                       {"token-lifetime", required_argument, NULL, O_LIFETIME},
+                                       {"sp-speed", required_argument, NULL, O_SPEED},
                                        {"help", no_argument, NULL, O_HELP},
                                        {NULL, 0, NULL, 0}};
   long long v;
@@ -222,6 +300,32 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
     case O_LOG:
       *log_path = optarg;
       break;
+    case O_SELLER:
+      if ((rc = parse_seller(optarg, cfg)))
+        return rc;
+      break;
+    case O_LWA_ID:
+    case O_LWA_SECRET: {
+      char *dst = c == O_LWA_ID ? cfg->lwa_client_id : cfg->lwa_client_secret;
+      if (!*optarg || strlen(optarg) >= sizeof(cfg->lwa_client_id))
+        return usage_error("%s must be 1 to %zu characters",
+                           c == O_LWA_ID ? "--lwa-client-id" : "--lwa-client-secret",
+                           sizeof(cfg->lwa_client_id) - 1);
+      snprintf(dst, sizeof(cfg->lwa_client_id), "%s", optarg);
+      break;
+    }
+    case O_LIFETIME:
+      if (parse_ll(optarg, 1, SB_TOKEN_LIFETIME_MAX, &v))
+        return usage_error("--token-lifetime '%s' must be a whole number of seconds from 1 to %d",
+                           optarg, SB_TOKEN_LIFETIME_MAX);
+      cfg->token_lifetime = (int)v;
+      break;
+    case O_SPEED:
+      if (parse_double(optarg, 0.001, 1000000, &cfg->sp_speed))
+        return usage_error("--sp-speed '%s' must be a number from 0.001 to 1000000 (1 = Amazon's "
+                           "real rates)",
+                           optarg);
+      break;
     case O_HELP:
       fputs(usage_text, stdout);
       return -1;
@@ -233,16 +337,20 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
   }
   if (optind < argc)
     return usage_error("unexpected argument '%s'", argv[optind]);
-  if (cfg->nshops == 0) {
-    parse_shop("alpha:America/New_York:40", cfg);
-    parse_shop("beta:Europe/Berlin:25", cfg);
+  if (cfg->nshops == 0 && cfg->nsellers == 0) {
+    if ((rc = parse_shop("alpha:America/New_York:40", cfg)) ||
+        (rc = parse_shop("beta:Europe/Berlin:25", cfg)))
+      return rc;
   }
   unsigned long long total = 0;
   for (int i = 0; i < cfg->nshops; i++)
     total += (unsigned long long)cfg->shops[i].orders_per_day * (unsigned long long)(cfg->days + 1);
+  for (int i = 0; i < cfg->nsellers; i++)
+    total +=
+        (unsigned long long)cfg->sellers[i].orders_per_day * (unsigned long long)(cfg->days + 1);
   if (total > MAX_TOTAL_ORDERS)
-    return usage_error("the shops would start with about %llu orders; at most %llu are supported, "
-                       "so lower --days or ORDERS_PER_DAY",
+    return usage_error("the shops and sellers would start with about %llu orders; at most %llu "
+                       "are supported, so lower --days or ORDERS_PER_DAY",
                        total, MAX_TOTAL_ORDERS);
   return MS_OK;
 }
@@ -253,8 +361,18 @@ static void print_summary(const struct sandbox *sb) {
     printf("shop %-12s %-22s %s %8zu orders  %s/shops/%s\n", s->name, s->tzid, sb_shop_currency(s),
            s->norders, sb->base_url, s->name);
   }
-  printf("token %s\n", sb->cfg.token);
-  printf("admin %s/_sandbox/info (truth, requests, stats, mutate, config)\n", sb->base_url);
+  for (int i = 0; i < sb->cfg.nsellers; i++) {
+    const struct sb_seller *s = &sb->sellers[i];
+    printf("seller %-10s %-22s %s %8zu orders  %s/sp-api  Atzr|sandbox-%s\n", s->name, s->tzid,
+           SB_AMZ_MARKETPLACE, s->norders, sb->base_url, s->name);
+  }
+  if (sb->cfg.nshops)
+    printf("token %s\n", sb->cfg.token);
+  if (sb->cfg.nsellers)
+    printf("lwa %s/auth/o2/token client_id %s client_secret %s (access tokens for %d s)\n",
+           sb->base_url, sb->cfg.lwa_client_id, sb->cfg.lwa_client_secret, sb->cfg.token_lifetime);
+  printf("admin %s/_sandbox/info (truth, requests, stats, mutate, config%s)\n", sb->base_url,
+         sb->cfg.nsellers ? ", amazon/invalidate-tokens" : "");
   fflush(stdout);
 }
 

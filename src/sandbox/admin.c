@@ -1,5 +1,6 @@
 /* The sandbox's own endpoints under /_sandbox/: ground truth, request log,
- * counters, changes to the data and to the rate limits. No token needed. */
+ * counters, changes to the data and to the rate limits, NextToken
+ * invalidation. No token needed. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -41,19 +42,39 @@ static int parse_positive(const char *s, double max, double *out) {
   return MS_OK;
 }
 
-/* The shop named by ?shop=, NULL for all; answers 404 itself when unknown. */
-static int shop_param(struct sandbox *sb, const struct sb_params *p, struct sb_response *res,
-                      struct sb_shop **out) {
-  const char *name = sb_params_get(p, "shop");
-  *out = NULL;
-  if (!name)
-    return MS_OK;
-  *out = sandbox_shop(sb, name, strlen(name));
-  if (!*out) {
-    char msg[160];
-    snprintf(msg, sizeof(msg), "unknown shop '%.60s'; GET /_sandbox/info lists the shops", name);
-    sb_response_error(res, 404, msg);
-    return MS_ENOTFOUND;
+static void unknown_name(struct sb_response *res, const char *what, const char *name) {
+  char msg[200];
+  snprintf(msg, sizeof(msg), "unknown %s '%.60s'; GET /_sandbox/info lists the shops and sellers",
+           what, name);
+  sb_response_error(res, 404, msg);
+}
+
+/* What ?shop= or ?seller= names: both NULL for all. Names are unique across
+ * shops and sellers, so shop= also finds a seller. Answers 404 itself when
+ * the name is unknown and 400 when both are given. */
+static int target_param(struct sandbox *sb, const struct sb_params *p, struct sb_response *res,
+                        struct sb_shop **shop, struct sb_seller **seller) {
+  const char *sn = sb_params_get(p, "shop"), *ln = sb_params_get(p, "seller");
+  *shop = NULL;
+  *seller = NULL;
+  if (sn && ln) {
+    sb_response_error(res, 400, "give shop or seller, not both");
+    return MS_EINVAL;
+  }
+  if (sn) {
+    *shop = sandbox_shop(sb, sn, strlen(sn));
+    if (!*shop)
+      *seller = sandbox_seller(sb, sn, strlen(sn));
+    if (!*shop && !*seller) {
+      unknown_name(res, "shop", sn);
+      return MS_ENOTFOUND;
+    }
+  } else if (ln) {
+    *seller = sandbox_seller(sb, ln, strlen(ln));
+    if (!*seller) {
+      unknown_name(res, "seller", ln);
+      return MS_ENOTFOUND;
+    }
   }
   return MS_OK;
 }
@@ -61,14 +82,17 @@ static int shop_param(struct sandbox *sb, const struct sb_params *p, struct sb_r
 /* ---- streamed JSONL bodies ---- */
 
 struct jsonl_stream {
-  struct sandbox *sb;    /* the sandbox */
-  struct sb_shop *shop;  /* truth: the shop; requests: filter or NULL */
-  struct sb_order *snap; /* truth: index entries copied at the start */
-  size_t n;              /* truth: entries in snap */
-  uint64_t next;         /* truth: next entry; requests: next seq */
-  uint64_t end;          /* requests: seq to stop before */
-  struct buf pending;    /* rendered, not yet sent */
-  size_t sent;           /* bytes of pending already sent */
+  struct sandbox *sb;         /* the sandbox */
+  struct sb_shop *shop;       /* truth: the shop */
+  struct sb_seller *seller;   /* truth: the seller (then asnap, not snap) */
+  const char *name;           /* requests: shop or seller to keep, or NULL */
+  struct sb_order *snap;      /* truth: index entries copied at the start */
+  struct sb_amz_order *asnap; /* truth: the seller's entries copied at the start */
+  size_t n;                   /* truth: entries in snap or asnap */
+  uint64_t next;              /* truth: next entry; requests: next seq */
+  uint64_t end;               /* requests: seq to stop before */
+  struct buf pending;         /* rendered, not yet sent */
+  size_t sent;                /* bytes of pending already sent */
 };
 
 static void stream_free(void *ctx) {
@@ -76,6 +100,7 @@ static void stream_free(void *ctx) {
   if (!s)
     return;
   free(s->snap);
+  free(s->asnap);
   buf_release(&s->pending);
   free(s);
 }
@@ -104,6 +129,16 @@ static ssize_t truth_next(void *ctx, char *out, size_t max) {
   return stream_copy(s, out, max);
 }
 
+static ssize_t seller_truth_next(void *ctx, char *out, size_t max) {
+  struct jsonl_stream *s = ctx;
+  while (s->pending.len - s->sent < max && s->next < s->n) {
+    if (sb_amz_order_render(s->seller, &s->asnap[s->next++], NULL, 1, &s->pending) ||
+        buf_putc(&s->pending, '\n'))
+      return -1;
+  }
+  return stream_copy(s, out, max);
+}
+
 static ssize_t requests_next(void *ctx, char *out, size_t max) {
   struct jsonl_stream *s = ctx;
   if (s->pending.len - s->sent < max && s->next < s->end) {
@@ -115,8 +150,7 @@ static ssize_t requests_next(void *ctx, char *out, size_t max) {
       const struct sb_logent *e = sb_reqlog_get(&s->sb->log, s->next);
       if (!e)
         continue;
-      if (s->shop && (e->shop_len != strlen(s->shop->name) ||
-                      memcmp(e->text, s->shop->name, e->shop_len) != 0))
+      if (s->name && (e->shop_len != strlen(s->name) || memcmp(e->text, s->name, e->shop_len) != 0))
         continue;
       if (sb_logent_json(e, &s->pending)) {
         pthread_mutex_unlock(&s->sb->lock);
@@ -147,14 +181,66 @@ static struct jsonl_stream *stream_new(struct sandbox *sb, struct sb_response *r
 /* GET /_sandbox/truth?shop=S[&created_at_min=..&created_at_max=..&updated_at_min=..&...]
  * Every order of the shop (status any unless ?status= is given), as the API
  * renders it now, one per line, ascending by id. */
+/* A time filter of the seller truth: inclusive, absent = unbounded. */
+static int truth_time(const struct sb_params *p, const char *name, int64_t dflt, int64_t *out,
+                      struct sb_response *res) {
+  const char *v = sb_params_get(p, name);
+  *out = dflt;
+  if (v && time_parse(v, out)) {
+    char msg[160];
+    snprintf(msg, sizeof(msg), "%s must be an ISO 8601 date-time such as 2026-11-01T07:00:00Z",
+             name);
+    sb_response_error(res, 400, msg);
+    return MS_EINVAL;
+  }
+  return MS_OK;
+}
+
+/* GET /_sandbox/truth?seller=S[&CreatedAfter=..&CreatedBefore=..&LastUpdatedAfter=..&
+ * LastUpdatedBefore=..]: every order of the seller with all its items, as
+ * the API renders them now, sorted by PurchaseDate then id. */
+static void seller_truth(struct sandbox *sb, struct sb_seller *seller, const struct sb_params *p,
+                         struct sb_response *res) {
+  int64_t ca, cb, ua, ub;
+  struct jsonl_stream *s;
+  if (truth_time(p, "CreatedAfter", INT64_MIN, &ca, res) ||
+      truth_time(p, "CreatedBefore", INT64_MAX, &cb, res) ||
+      truth_time(p, "LastUpdatedAfter", INT64_MIN, &ua, res) ||
+      truth_time(p, "LastUpdatedBefore", INT64_MAX, &ub, res))
+    return;
+  s = stream_new(sb, res, seller_truth_next);
+  if (!s)
+    return;
+  s->seller = seller;
+  pthread_mutex_lock(&sb->lock);
+  s->asnap = malloc((seller->norders ? seller->norders : 1) * sizeof(*s->asnap));
+  if (s->asnap)
+    for (size_t i = 0; i < seller->norders; i++) {
+      const struct sb_amz_order *o = &seller->orders[i];
+      if (o->purchase >= ca && o->purchase <= cb && o->updated >= ua && o->updated <= ub)
+        s->asnap[s->n++] = *o;
+    }
+  pthread_mutex_unlock(&sb->lock);
+  if (!s->asnap) {
+    res->stream = NULL;
+    sb_response_error(res, 500, "out of memory");
+  }
+}
+
 static void truth(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
   struct sb_shop *shop;
+  struct sb_seller *seller;
   struct sb_filter *f;
   struct jsonl_stream *s;
-  if (shop_param(sb, p, res, &shop))
+  if (target_param(sb, p, res, &shop, &seller))
     return;
+  if (seller) {
+    seller_truth(sb, seller, p, res);
+    return;
+  }
   if (!shop) {
-    sb_response_error(res, 400, "shop is required: GET /_sandbox/truth?shop=NAME");
+    sb_response_error(res, 400,
+                      "shop or seller is required: GET /_sandbox/truth?shop=NAME or ?seller=NAME");
     return;
   }
   f = malloc(sizeof(*f));
@@ -193,10 +279,11 @@ static void truth(struct sandbox *sb, const struct sb_params *p, struct sb_respo
 /* GET /_sandbox/requests[?shop=S][&since=SEQ]: log entries with seq > SEQ. */
 static void requests(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
   struct sb_shop *shop;
+  struct sb_seller *seller;
   struct jsonl_stream *s;
   long long since = 0;
   const char *v = sb_params_get(p, "since");
-  if (shop_param(sb, p, res, &shop))
+  if (target_param(sb, p, res, &shop, &seller))
     return;
   if (v && parse_count(v, INT64_MAX, &since)) {
     sb_response_error(res, 400, "since must be a request sequence number (0 or more)");
@@ -205,7 +292,7 @@ static void requests(struct sandbox *sb, const struct sb_params *p, struct sb_re
   s = stream_new(sb, res, requests_next);
   if (!s)
     return;
-  s->shop = shop;
+  s->name = shop ? shop->name : seller ? seller->name : NULL;
   s->next = (uint64_t)since + 1;
   pthread_mutex_lock(&sb->lock);
   s->end = sb->log.next_seq;
@@ -223,6 +310,13 @@ static void stats(struct sandbox *sb, struct sb_response *res) {
     buf_printf(b, "%s\"%s\":{\"requests\":%llu,\"throttled\":%llu,\"orders\":%zu}", i ? "," : "",
                sb->shops[i].name, (unsigned long long)st->requests,
                (unsigned long long)st->throttled, sb->shops[i].norders);
+  }
+  buf_puts(b, "},\"sellers\":{");
+  for (int i = 0; i < sb->cfg.nsellers; i++) {
+    const struct sb_seller_state *st = &sb->sstate[i];
+    buf_printf(b, "%s\"%s\":{\"requests\":%llu,\"throttled\":%llu,\"orders\":%zu}", i ? "," : "",
+               sb->sellers[i].name, (unsigned long long)st->requests,
+               (unsigned long long)st->throttled, sb->sellers[i].norders);
   }
   pthread_mutex_unlock(&sb->lock);
   buf_puts(b, "}}");
@@ -246,34 +340,64 @@ static void info(struct sandbox *sb, struct sb_response *res) {
                i ? "," : "", s->name, sb->base_url, s->name, s->tzid, sb_shop_currency(s),
                s->norders);
   }
+  buf_printf(b,
+             "],\"amazon\":{\"sp_api_url\":\"%s/sp-api\",\"token_url\":\"%s/auth/o2/token\","
+             "\"client_id\":",
+             sb->base_url, sb->base_url);
+  buf_json_str(b, sb->cfg.lwa_client_id);
+  buf_puts(b, ",\"client_secret\":");
+  buf_json_str(b, sb->cfg.lwa_client_secret);
+  buf_printf(b, ",\"token_lifetime\":%d,\"sp_speed\":%g,\"marketplace_id\":\"%s\"},\"sellers\":[",
+             sb->cfg.token_lifetime, sb->cfg.sp_speed, SB_AMZ_MARKETPLACE);
+  for (int i = 0; i < sb->cfg.nsellers; i++) {
+    const struct sb_seller *s = &sb->sellers[i];
+    buf_printf(b,
+               "%s{\"name\":\"%s\",\"timezone\":\"%s\",\"marketplace_id\":\"%s\","
+               "\"refresh_token\":\"Atzr|sandbox-%s\",\"orders\":%zu}",
+               i ? "," : "", s->name, s->tzid, SB_AMZ_MARKETPLACE, s->name, s->norders);
+  }
   pthread_mutex_unlock(&sb->lock);
   buf_puts(b, "]}");
 }
 
-/* POST /_sandbox/mutate?[shop=S&]update=N&create=M (per shop) */
+/* POST /_sandbox/mutate?[shop=S|seller=S&]update=N&create=M (per shop or
+ * seller; all of them when neither is named) */
 static void mutate(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
   struct sb_shop *shop;
+  struct sb_seller *seller;
   long long update = 0, create = 0;
   unsigned long long updated = 0, created = 0;
   const char *u = sb_params_get(p, "update"), *c = sb_params_get(p, "create");
-  int rc = MS_OK;
-  if (shop_param(sb, p, res, &shop))
+  int rc = MS_OK, all;
+  if (target_param(sb, p, res, &shop, &seller))
     return;
   if ((u && parse_count(u, SB_MUTATE_MAX, &update)) ||
       (c && parse_count(c, SB_MUTATE_MAX, &create))) {
     sb_response_error(res, 400, "update and create must be whole numbers from 0 to 1000000");
     return;
   }
+  all = !shop && !seller;
   pthread_mutex_lock(&sb->lock);
   int64_t now = sandbox_now(sb);
   for (int i = 0; i < sb->cfg.nshops; i++) {
     struct sb_shop *s = &sb->shops[i];
-    if (shop && s != shop)
+    if (!all && s != shop)
       continue;
     for (long long k = 0; k < update && s->norders; k++, updated++)
       sb_shop_update_one(s, now);
     for (long long k = 0; !rc && k < create; k++) {
       rc = sb_shop_create_order(s, now);
+      created += !rc;
+    }
+  }
+  for (int i = 0; i < sb->cfg.nsellers; i++) {
+    struct sb_seller *s = &sb->sellers[i];
+    if (!all && s != seller)
+      continue;
+    for (long long k = 0; k < update && s->norders; k++, updated++)
+      sb_seller_update_one(s, now);
+    for (long long k = 0; !rc && k < create; k++) {
+      rc = sb_seller_create_order(s, now);
       created += !rc;
     }
   }
@@ -285,19 +409,57 @@ static void mutate(struct sandbox *sb, const struct sb_params *p, struct sb_resp
   buf_printf(&res->body, "{\"updated\":%llu,\"created\":%llu}", updated, created);
 }
 
-/* POST /_sandbox/config?[shop=S&]bucket_size=N&leak_rate=R&rate_limit=0|1 */
+/* POST /_sandbox/amazon/invalidate-tokens[?seller=S]: every NextToken handed
+ * out so far (orders and items) of the seller, or of all sellers, is refused
+ * from now on with 400 "Invalid NextToken". */
+static void invalidate_tokens(struct sandbox *sb, const struct sb_params *p,
+                              struct sb_response *res) {
+  struct sb_shop *shop;
+  struct sb_seller *seller;
+  if (target_param(sb, p, res, &shop, &seller))
+    return;
+  if (shop) {
+    sb_response_error(res, 400, "Shopify shops have no NextTokens; name a seller: ?seller=NAME");
+    return;
+  }
+  pthread_mutex_lock(&sb->lock);
+  buf_puts(&res->body, "{\"sellers\":{");
+  for (int i = 0, first = 1; i < sb->cfg.nsellers; i++) {
+    if (seller && &sb->sellers[i] != seller)
+      continue;
+    sb->sstate[i].epoch++;
+    buf_printf(&res->body, "%s\"%s\":{\"epoch\":%u}", first ? "" : ",", sb->sellers[i].name,
+               (unsigned)sb->sstate[i].epoch);
+    first = 0;
+  }
+  pthread_mutex_unlock(&sb->lock);
+  buf_puts(&res->body, "}}");
+}
+
+static void seller_bucket_json(struct buf *b, const char *name, const struct sb_tbucket *t) {
+  char rate[32];
+  sb_rate_format(t->rate, rate, sizeof(rate));
+  buf_printf(b, "\"%s\":{\"rate\":%s,\"burst\":%.0f,\"tokens\":%.3f}", name, rate, t->burst,
+             t->tokens);
+}
+
+/* POST /_sandbox/config?[shop=S|seller=S&]bucket_size=N&leak_rate=R&sp_speed=F&rate_limit=0|1
+ * Shops take bucket_size and leak_rate, sellers sp_speed; rate_limit goes to
+ * both. Without shop or seller, every shop and every seller. */
 static void config(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
   struct sb_shop *shop;
-  double size = 0, leak = 0;
+  struct sb_seller *seller;
+  double size = 0, leak = 0, speed = 0;
   long long on = -1;
   const char *vs = sb_params_get(p, "bucket_size"), *vl = sb_params_get(p, "leak_rate"),
-             *vr = sb_params_get(p, "rate_limit");
-  if (shop_param(sb, p, res, &shop))
+             *vr = sb_params_get(p, "rate_limit"), *vp = sb_params_get(p, "sp_speed");
+  if (target_param(sb, p, res, &shop, &seller))
     return;
   if ((vs && parse_positive(vs, 1000000, &size)) || (vl && parse_positive(vl, 1000000, &leak)) ||
-      (vr && parse_count(vr, 1, &on))) {
+      (vp && parse_positive(vp, 1000000, &speed)) || (vr && parse_count(vr, 1, &on))) {
     sb_response_error(res, 400,
-                      "bucket_size and leak_rate must be positive numbers, rate_limit 0 or 1");
+                      "bucket_size, leak_rate and sp_speed must be positive numbers, rate_limit 0 "
+                      "or 1");
     return;
   }
   if (vs && size != floor(size)) {
@@ -309,7 +471,7 @@ static void config(struct sandbox *sb, const struct sb_params *p, struct sb_resp
   buf_puts(&res->body, "{\"shops\":{");
   for (int i = 0, first = 1; i < sb->cfg.nshops; i++) {
     struct sb_bucket *bk = &sb->state[i].bucket;
-    if (shop && &sb->shops[i] != shop)
+    if (seller || (shop && &sb->shops[i] != shop))
       continue;
     sb_bucket_drain(bk, now);
     if (vs)
@@ -326,6 +488,28 @@ static void config(struct sandbox *sb, const struct sb_params *p, struct sb_resp
                bk->enabled ? "true" : "false", bk->level);
     first = 0;
   }
+  buf_puts(&res->body, "},\"sellers\":{");
+  for (int i = 0, first = 1; i < sb->cfg.nsellers; i++) {
+    struct sb_seller_state *st = &sb->sstate[i];
+    if (shop || (seller && &sb->sellers[i] != seller))
+      continue;
+    sb_tbucket_refill(&st->orders, now);
+    sb_tbucket_refill(&st->items, now);
+    if (vp) {
+      st->orders.rate = SB_SP_ORDERS_RATE * speed;
+      st->items.rate = SB_SP_ITEMS_RATE * speed;
+    }
+    if (vr)
+      st->orders.enabled = st->items.enabled = (int)on;
+    buf_printf(&res->body, "%s\"%s\":{\"sp_speed\":%g,\"rate_limit\":%s,", first ? "" : ",",
+               sb->sellers[i].name, st->orders.rate / SB_SP_ORDERS_RATE,
+               st->orders.enabled ? "true" : "false");
+    seller_bucket_json(&res->body, "getOrders", &st->orders);
+    buf_putc(&res->body, ',');
+    seller_bucket_json(&res->body, "getOrderItems", &st->items);
+    buf_putc(&res->body, '}');
+    first = 0;
+  }
   pthread_mutex_unlock(&sb->lock);
   buf_puts(&res->body, "}}");
 }
@@ -334,8 +518,13 @@ void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb
   static const struct {
     const char *path;   /* under /_sandbox/ */
     const char *method; /* the one accepted (GET also takes HEAD) */
-  } routes[] = {{"truth", "GET"}, {"requests", "GET"}, {"stats", "GET"},
-                {"info", "GET"},  {"mutate", "POST"},  {"config", "POST"}};
+  } routes[] = {{"truth", "GET"},
+                {"requests", "GET"},
+                {"stats", "GET"},
+                {"info", "GET"},
+                {"mutate", "POST"},
+                {"config", "POST"},
+                {"amazon/invalidate-tokens", "POST"}};
   struct sb_params *p;
   const char *name = req->path + (strncmp(req->path, "/_sandbox/", 10) == 0 ? 10 : 9);
   size_t r, nroutes = sizeof(routes) / sizeof(routes[0]);
@@ -348,11 +537,11 @@ void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb
   if (r == nroutes) {
     sb_response_error(res, 404,
                       "Not Found: the sandbox serves /_sandbox/truth, requests, stats, info, "
-                      "mutate and config");
+                      "mutate, config and amazon/invalidate-tokens");
     return;
   }
   if (!is_method(req, routes[r].method)) {
-    char msg[96];
+    char msg[128];
     snprintf(msg, sizeof(msg), "Method Not Allowed: use %s for /_sandbox/%s", routes[r].method,
              routes[r].path);
     sb_response_header(res, "Allow", routes[r].method);
@@ -392,8 +581,11 @@ void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb
   case 4:
     mutate(sb, p, res);
     break;
-  default:
+  case 5:
     config(sb, p, res);
+    break;
+  default:
+    invalidate_tokens(sb, p, res);
     break;
   }
   free(p);

@@ -86,7 +86,7 @@ static uint64_t order_key(const struct sb_seller *s, uint64_t seq) {
   return seq * SB_MAX_SELLERS + (uint64_t)s->index;
 }
 
-static uint64_t idnum_of(const struct sb_seller *s, uint64_t seq) {
+uint64_t sb_seller_idnum(const struct sb_seller *s, uint32_t seq) {
   return (mulmod(order_key(s, seq), s->id_mul, ID_SPACE) + s->id_add) % ID_SPACE;
 }
 
@@ -98,17 +98,19 @@ void sb_amz_order_id(const struct sb_amz_order *o, char out[SB_AMZ_ID_LEN]) {
 
 int sb_amz_id_parse(const char *text, uint64_t *idnum) {
   uint64_t v = 0;
-  if (strnlen(text, SB_AMZ_ID_LEN) != SB_AMZ_ID_LEN - 1 || text[0] != '1' || text[1] != '1' ||
-      text[3] != '-' || text[11] != '-')
+  if (strnlen(text, SB_AMZ_ID_LEN) != SB_AMZ_ID_LEN - 1 || text[3] != '-' || text[11] != '-')
     return MS_EINVAL;
-  for (int i = 2; i < SB_AMZ_ID_LEN - 1; i++) {
+  for (int i = 0; i < SB_AMZ_ID_LEN - 1; i++) {
     if (i == 3 || i == 11)
       continue;
     if (text[i] < '0' || text[i] > '9')
       return MS_EINVAL;
-    v = v * 10 + (uint64_t)(text[i] - '0');
+    if (i >= 2)
+      v = v * 10 + (uint64_t)(text[i] - '0');
   }
-  *idnum = v;
+  /* Well formed, but not one of ours unless it starts with 11: no order has
+   * this idnum. */
+  *idnum = text[0] == '1' && text[1] == '1' ? v : UINT64_MAX;
   return MS_OK;
 }
 
@@ -167,8 +169,9 @@ static const struct amz_noun nouns[] = {
     {"Phone Stand for Desk", V_COLOR, 8, 19},
 };
 
-static const char *const colors[][2] = {{"Black", "BLK"}, {"White", "WHT"},     {"Navy", "NVY"},
-                                        {"Sage Green", "SGE"}, {"Blush Pink", "PNK"}, {"Charcoal", "CHR"}};
+static const char *const colors[][2] = {{"Black", "BLK"},      {"White", "WHT"},
+                                        {"Navy", "NVY"},       {"Sage Green", "SGE"},
+                                        {"Blush Pink", "PNK"}, {"Charcoal", "CHR"}};
 static const char *const sizes[][2] = {{"Small", "S"}, {"Medium", "M"}, {"Large", "L"}};
 static const char *const packs[][2] = {{"2-Pack", "2PK"}, {"4-Pack", "4PK"}, {"6-Pack", "6PK"}};
 
@@ -242,7 +245,7 @@ static void ship_from_build(struct sb_seller *s) {
   sb_rng_seed(&r, sb_hash4(s->seed, stream(s), 0, SALT_SHIP));
   brand_of(s->name, brand, sizeof(brand));
   s->ship_city = &rg->cities[sb_rng_below(&r, rg->ncities)];
-  snprintf(s->ship_name, sizeof(s->ship_name), "%s Fulfillment", brand);
+  snprintf(s->ship_name, sizeof(s->ship_name), "%s Store", brand);
   snprintf(s->ship_line1, sizeof(s->ship_line1), "%u %s", 100 + (unsigned)sb_rng_below(&r, 9900),
            streets[sb_rng_below(&r, N(streets))]);
   snprintf(s->ship_zip, sizeof(s->ship_zip), "%s%02u", s->ship_city->zip_prefix,
@@ -252,12 +255,12 @@ static void ship_from_build(struct sb_seller *s) {
 /* ---- the shape of an order: what its status depends on ---- */
 
 struct shape {
-  int nitems;                  /* order items */
-  int qty[SB_AMZ_MAX_ITEMS];   /* QuantityOrdered of each */
-  int units;                   /* their sum */
-  int afn;                     /* fulfilled by Amazon */
-  int business;                /* IsBusinessOrder */
-  int preorder;                /* OrderType Preorder */
+  int nitems;                /* order items */
+  int qty[SB_AMZ_MAX_ITEMS]; /* QuantityOrdered of each */
+  int units;                 /* their sum */
+  int afn;                   /* fulfilled by Amazon */
+  int business;              /* IsBusinessOrder */
+  int preorder;              /* OrderType Preorder */
 };
 
 static void order_shape(const struct sb_seller *s, uint32_t seq, struct shape *sh) {
@@ -283,11 +286,21 @@ static void order_shape(const struct sb_seller *s, uint32_t seq, struct shape *s
   sh->preorder = sb_rng_below(&r, 1000) < 5;
 }
 
+int sb_amz_is_afn(const struct sb_seller *s, const struct sb_amz_order *o) {
+  struct shape sh;
+  order_shape(s, o->seq, &sh);
+  return sh.afn;
+}
+
+/* purchase + delay, or, when that is still to come, an instant between the
+ * purchase and now (so recent orders do not all share now as their
+ * LastUpdateDate). */
 static int64_t clamp_updated(int64_t purchase, int64_t delay, int64_t now) {
-  int64_t t = purchase + delay;
-  if (t > now)
-    t = now;
-  return t < purchase ? purchase : t;
+  if (now <= purchase)
+    return purchase;
+  if (purchase + delay > now)
+    delay %= now - purchase + 1;
+  return purchase + delay;
 }
 
 /* Statuses as generated: recent orders are often still pending or
@@ -380,7 +393,7 @@ static struct sb_amz_order *order_push(struct sb_seller *s, int64_t purchase) {
   struct sb_amz_order *o = &s->orders[s->norders];
   memset(o, 0, sizeof(*o));
   o->seq = (uint32_t)s->norders;
-  o->idnum = idnum_of(s, o->seq);
+  o->idnum = sb_seller_idnum(s, o->seq);
   o->purchase = purchase;
   o->updated = purchase;
   s->norders++;
@@ -413,8 +426,8 @@ static int day_generate(struct sb_seller *s, struct tz *tz, struct civil_date da
   return rc;
 }
 
-int sb_seller_init(struct sb_seller *s, const struct sb_seller_conf *conf, int index,
-                   uint64_t seed, int64_t now, int days, struct err *err) {
+int sb_seller_init(struct sb_seller *s, const struct sb_seller_conf *conf, int index, uint64_t seed,
+                   int64_t now, int days, struct err *err) {
   struct civil_date today, first;
   struct tz *tz;
   int64_t start, end, *tmp = NULL;
@@ -633,6 +646,7 @@ void sb_amz_content(const struct sb_seller *s, const struct sb_amz_order *o,
     snprintf(c->zip, sizeof(c->zip), "%s%02u-%04u", city->zip_prefix,
              (unsigned)sb_rng_below(&r, 100), (unsigned)sb_rng_below(&r, 10000));
   }
+  c->buyer = sb_rng_next(&r);
   promo = sb_rng_pct(&r, 10);
   if (promo)
     snprintf(c->promotion_id, sizeof(c->promotion_id), "PLM-%08X",
@@ -642,10 +656,10 @@ void sb_amz_content(const struct sb_seller *s, const struct sb_amz_order *o,
   for (int i = 0; i < c->nitems; i++) {
     struct sb_amz_item *it = &c->items[i];
     it->sku = pick_sku(s, &r, used);
-    it->item_id = ITEM_BASE +
-                  (mulmod(key * SB_AMZ_MAX_ITEMS + (uint64_t)i, s->item_mul, ITEM_SPACE) +
-                   s->item_add) %
-                      ITEM_SPACE;
+    it->item_id =
+        ITEM_BASE +
+        (mulmod(key * SB_AMZ_MAX_ITEMS + (uint64_t)i, s->item_mul, ITEM_SPACE) + s->item_add) %
+            ITEM_SPACE;
     it->quantity = sh.qty[i];
     it->price = it->sku->price * it->quantity;
     it->promotion = promo && i == 0 ? (it->price * 10 + 50) / 100 : 0;

@@ -1,5 +1,6 @@
 #include "sandbox/sandbox.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,10 @@ void sb_config_defaults(struct sb_config *cfg) {
   cfg->rate_limit = 1;
   cfg->threads = 2;
   cfg->log_entries = SB_REQLOG_ENTRIES;
+  snprintf(cfg->lwa_client_id, sizeof(cfg->lwa_client_id), "amzn1.application-oa2-client.sandbox");
+  snprintf(cfg->lwa_client_secret, sizeof(cfg->lwa_client_secret), "sandbox-client-secret");
+  cfg->token_lifetime = 3600;
+  cfg->sp_speed = 1;
 }
 
 double sandbox_mono(void) {
@@ -28,6 +33,10 @@ int64_t sandbox_now(const struct sandbox *sb) {
   return sb->cfg.now + (int64_t)(sandbox_mono() - sb->mono_start);
 }
 
+int64_t sandbox_now_ms(const struct sandbox *sb) {
+  return sb->cfg.now * 1000 + (int64_t)((sandbox_mono() - sb->mono_start) * 1000.0);
+}
+
 uint64_t sandbox_ms(const struct sandbox *sb) {
   double d = sandbox_mono() - sb->mono_start;
   return d > 0 ? (uint64_t)(d * 1000.0) : 0;
@@ -35,7 +44,8 @@ uint64_t sandbox_ms(const struct sandbox *sb) {
 
 struct gen_job {
   struct sandbox *sb; /* the sandbox being built */
-  int index;          /* shop to generate */
+  int seller;         /* 1: a seller, 0: a shop */
+  int index;          /* which one */
   int rc;             /* result */
   struct err err;     /* message on failure */
 };
@@ -43,23 +53,31 @@ struct gen_job {
 static void *gen_thread(void *arg) {
   struct gen_job *j = arg;
   const struct sb_config *c = &j->sb->cfg;
-  j->rc = sb_shop_init(&j->sb->shops[j->index], &c->shops[j->index], j->index, c->seed, c->now,
-                       c->days, &j->err);
+  if (j->seller)
+    j->rc = sb_seller_init(&j->sb->sellers[j->index], &c->sellers[j->index], j->index, c->seed,
+                           c->now, c->days, &j->err);
+  else
+    j->rc = sb_shop_init(&j->sb->shops[j->index], &c->shops[j->index], j->index, c->seed, c->now,
+                         c->days, &j->err);
   return NULL;
 }
 
-/* Shops are independent: generate them side by side. */
-static int generate_shops(struct sandbox *sb, struct err *err) {
-  struct gen_job jobs[SB_MAX_SHOPS];
-  pthread_t th[SB_MAX_SHOPS];
-  int started[SB_MAX_SHOPS] = {0}, rc = MS_OK;
-  for (int i = 0; i < sb->cfg.nshops; i++) {
-    jobs[i] = (struct gen_job){sb, i, MS_OK, {0, ""}};
+/* Shops and sellers are independent: generate them side by side. */
+static int generate_all(struct sandbox *sb, struct err *err) {
+  enum { MAX_JOBS = SB_MAX_SHOPS + SB_MAX_SELLERS };
+  struct gen_job jobs[MAX_JOBS];
+  pthread_t th[MAX_JOBS];
+  int started[MAX_JOBS] = {0}, rc = MS_OK, n = 0;
+  for (int i = 0; i < sb->cfg.nshops; i++)
+    jobs[n++] = (struct gen_job){sb, 0, i, MS_OK, {0, ""}};
+  for (int i = 0; i < sb->cfg.nsellers; i++)
+    jobs[n++] = (struct gen_job){sb, 1, i, MS_OK, {0, ""}};
+  for (int i = 0; i < n; i++) {
     started[i] = pthread_create(&th[i], NULL, gen_thread, &jobs[i]) == 0;
     if (!started[i])
       gen_thread(&jobs[i]);
   }
-  for (int i = 0; i < sb->cfg.nshops; i++) {
+  for (int i = 0; i < n; i++) {
     if (started[i])
       pthread_join(th[i], NULL);
     if (jobs[i].rc && !rc)
@@ -68,31 +86,51 @@ static int generate_shops(struct sandbox *sb, struct err *err) {
   return rc;
 }
 
+static void seller_buckets_init(struct sandbox *sb) {
+  double speed = sb->cfg.sp_speed > 0 ? sb->cfg.sp_speed : 1;
+  for (int i = 0; i < sb->cfg.nsellers; i++) {
+    sb_tbucket_init(&sb->sstate[i].orders, SB_SP_ORDERS_RATE * speed, SB_SP_ORDERS_BURST,
+                    sb->cfg.rate_limit);
+    sb_tbucket_init(&sb->sstate[i].items, SB_SP_ITEMS_RATE * speed, SB_SP_ITEMS_BURST,
+                    sb->cfg.rate_limit);
+  }
+}
+
 int sandbox_new(const struct sb_config *cfg, struct sandbox **out, struct err *err) {
   struct sandbox *sb;
   int rc;
-  if (cfg->nshops < 1 || cfg->nshops > SB_MAX_SHOPS)
-    return err_set(err, MS_EINVAL, "the sandbox needs 1 to %d shops", SB_MAX_SHOPS);
+  if (cfg->nshops < 0 || cfg->nshops > SB_MAX_SHOPS || cfg->nsellers < 0 ||
+      cfg->nsellers > SB_MAX_SELLERS || cfg->nshops + cfg->nsellers < 1)
+    return err_set(err, MS_EINVAL, "the sandbox needs 1 to %d shops or 1 to %d sellers",
+                   SB_MAX_SHOPS, SB_MAX_SELLERS);
+  if (sodium_init() < 0)
+    return err_set(err, MS_EIO, "cannot initialise libsodium");
   sb = calloc(1, sizeof(*sb));
   if (!sb)
     return err_set(err, MS_ENOMEM, "out of memory");
   sb->cfg = *cfg;
   pthread_mutex_init(&sb->lock, NULL);
-  sb->shops = calloc((size_t)cfg->nshops, sizeof(*sb->shops));
-  sb->state = calloc((size_t)cfg->nshops, sizeof(*sb->state));
-  if (!sb->shops || !sb->state ||
+  /* One spare entry each, so that none of the arrays is a zero-size calloc. */
+  sb->shops = calloc((size_t)cfg->nshops + 1, sizeof(*sb->shops));
+  sb->state = calloc((size_t)cfg->nshops + 1, sizeof(*sb->state));
+  sb->sellers = calloc((size_t)cfg->nsellers + 1, sizeof(*sb->sellers));
+  sb->sstate = calloc((size_t)cfg->nsellers + 1, sizeof(*sb->sstate));
+  if (!sb->shops || !sb->state || !sb->sellers || !sb->sstate ||
       sb_reqlog_init(&sb->log, cfg->log_entries ? cfg->log_entries : SB_REQLOG_ENTRIES,
                      SB_REQLOG_BYTES)) {
     sandbox_free(sb);
     return err_set(err, MS_ENOMEM, "out of memory");
   }
-  rc = generate_shops(sb, err);
+  rc = generate_all(sb, err);
   if (rc) {
     sandbox_free(sb);
     return rc;
   }
   for (int i = 0; i < cfg->nshops; i++)
     sb_bucket_init(&sb->state[i].bucket, cfg->bucket_size, cfg->leak_rate, cfg->rate_limit);
+  seller_buckets_init(sb);
+  sb_key_derive(cfg->seed, 1, sb->access_key);
+  sb_key_derive(cfg->seed, 2, sb->next_key);
   sb->mono_start = sandbox_mono();
   *out = sb;
   return MS_OK;
@@ -104,8 +142,13 @@ void sandbox_free(struct sandbox *sb) {
   if (sb->shops)
     for (int i = 0; i < sb->cfg.nshops; i++)
       sb_shop_release(&sb->shops[i]);
+  if (sb->sellers)
+    for (int i = 0; i < sb->cfg.nsellers; i++)
+      sb_seller_release(&sb->sellers[i]);
   free(sb->shops);
   free(sb->state);
+  free(sb->sellers);
+  free(sb->sstate);
   sb_reqlog_release(&sb->log);
   pthread_mutex_destroy(&sb->lock);
   free(sb);
@@ -115,6 +158,13 @@ struct sb_shop *sandbox_shop(struct sandbox *sb, const char *name, size_t len) {
   for (int i = 0; i < sb->cfg.nshops; i++)
     if (strlen(sb->shops[i].name) == len && memcmp(sb->shops[i].name, name, len) == 0)
       return &sb->shops[i];
+  return NULL;
+}
+
+struct sb_seller *sandbox_seller(struct sandbox *sb, const char *name, size_t len) {
+  for (int i = 0; i < sb->cfg.nsellers; i++)
+    if (strlen(sb->sellers[i].name) == len && memcmp(sb->sellers[i].name, name, len) == 0)
+      return &sb->sellers[i];
   return NULL;
 }
 
@@ -163,6 +213,8 @@ void sb_response_error(struct sb_response *res, int status, const char *message)
 void sandbox_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res) {
   if (strncmp(req->path, "/_sandbox/", 10) == 0 || strcmp(req->path, "/_sandbox") == 0)
     sb_admin_handle(sb, req, res);
+  else if (sb_amazon_path(req->path))
+    sb_amazon_handle(sb, req, res);
   else
     sb_shopify_handle(sb, req, res);
 }

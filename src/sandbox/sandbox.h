@@ -1,7 +1,8 @@
-/* `marketsync sandbox`: a local emulator of the Shopify Admin REST API.
+/* `marketsync sandbox`: a local emulator of the Shopify Admin REST API and of
+ * Amazon's Selling Partner API (Orders v0, with Login with Amazon tokens).
  *
- * struct sandbox holds the generated shops, their rate-limit buckets, the
- * request log and the counters, all behind one mutex. Requests arrive as a
+ * struct sandbox holds the generated shops and sellers, their rate-limit
+ * buckets, the request log and the counters, all behind one mutex. Requests arrive as a
  * struct sb_request and leave as a struct sb_response, so the handlers know
  * nothing of the HTTP server (server.c) and can be driven from tests. */
 #ifndef MS_SANDBOX_SANDBOX_H
@@ -12,30 +13,41 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "sandbox/amazon.h"
 #include "sandbox/bucket.h"
 #include "sandbox/gen.h"
 #include "sandbox/reqlog.h"
+#include "sandbox/sptoken.h"
+#include "sandbox/tbucket.h"
 #include "util/buf.h"
 #include "util/err.h"
 
-#define SB_TOKEN_MAX 128      /* access token length */
-#define SB_MAX_HEADERS 8      /* response headers besides Content-Type */
-#define SB_MUTATE_MAX 1000000 /* update or create per /_sandbox/mutate call */
+#define SB_TOKEN_MAX 128               /* access token length */
+#define SB_MAX_HEADERS 8               /* response headers besides Content-Type */
+#define SB_MUTATE_MAX 1000000          /* update or create per /_sandbox/mutate call */
+#define SB_BODY_KEEP 8192              /* request body bytes kept for the handlers */
+#define SB_TOKEN_LIFETIME_MAX 31536000 /* --token-lifetime, seconds */
 
 struct sb_config {
-  char host[64];                           /* listen address, e.g. 127.0.0.1 */
-  int port;                                /* 0: any free port */
-  uint64_t seed;                           /* data seed */
-  struct sb_shop_conf shops[SB_MAX_SHOPS]; /* the shops */
-  int nshops;                              /* entries in shops */
-  int days;                                /* days of history before today */
-  int64_t now;                             /* the world's clock at start */
-  char token[SB_TOKEN_MAX];                /* accepted access token */
-  double bucket_size;                      /* leaky bucket capacity */
-  double leak_rate;                        /* requests drained per second */
-  int rate_limit;                          /* 0: never answer 429 */
-  int threads;                             /* server worker threads */
-  size_t log_entries;                      /* request log ring size */
+  char host[64];                                 /* listen address, e.g. 127.0.0.1 */
+  int port;                                      /* 0: any free port */
+  uint64_t seed;                                 /* data seed */
+  struct sb_shop_conf shops[SB_MAX_SHOPS];       /* the shops */
+  int nshops;                                    /* entries in shops */
+  int days;                                      /* days of history before today */
+  int64_t now;                                   /* the world's clock at start */
+  char token[SB_TOKEN_MAX];                      /* accepted access token */
+  double bucket_size;                            /* leaky bucket capacity */
+  double leak_rate;                              /* requests drained per second */
+  int rate_limit;                                /* 0: never answer 429 */
+  int threads;                                   /* server worker threads */
+  size_t log_entries;                            /* request log ring size */
+  struct sb_seller_conf sellers[SB_MAX_SELLERS]; /* the Amazon sellers */
+  int nsellers;                                  /* entries in sellers */
+  char lwa_client_id[SB_TOKEN_MAX];              /* accepted LWA client_id */
+  char lwa_client_secret[SB_TOKEN_MAX];          /* and client_secret */
+  int token_lifetime;                            /* access token lifetime, seconds */
+  double sp_speed;                               /* multiplies SP-API refill rates */
 };
 
 struct sb_shop_state {
@@ -44,27 +56,45 @@ struct sb_shop_state {
   uint64_t throttled;      /* of which answered 429 */
 };
 
+struct sb_seller_state {
+  struct sb_tbucket orders; /* getOrders rate limit */
+  struct sb_tbucket items;  /* getOrderItems rate limit */
+  uint64_t requests;        /* SP-API and token requests of this seller */
+  uint64_t throttled;       /* of which answered 429 */
+  uint32_t epoch;           /* NextTokens of older epochs are invalid */
+};
+
 struct sandbox {
-  struct sb_config cfg;        /* as started (limits may change later) */
-  pthread_mutex_t lock;        /* guards everything below */
-  struct sb_shop *shops;       /* cfg.nshops shops */
-  struct sb_shop_state *state; /* one per shop */
-  struct sb_reqlog log;        /* API request log */
-  uint64_t requests;           /* all API requests */
-  uint64_t throttled;          /* all 429s */
-  double mono_start;           /* monotonic seconds at start */
-  char base_url[96];           /* "http://127.0.0.1:PORT", set by the server */
+  struct sb_config cfg;                 /* as started (limits may change later) */
+  unsigned char access_key[SB_KEY_LEN]; /* tags LWA access tokens */
+  unsigned char next_key[SB_KEY_LEN];   /* tags NextTokens */
+  pthread_mutex_t lock;                 /* guards everything below */
+  struct sb_shop *shops;                /* cfg.nshops shops */
+  struct sb_shop_state *state;          /* one per shop */
+  struct sb_seller *sellers;            /* cfg.nsellers sellers */
+  struct sb_seller_state *sstate;       /* one per seller */
+  uint64_t request_ids;                 /* x-amzn-RequestId counter */
+  struct sb_reqlog log;                 /* API request log */
+  uint64_t requests;                    /* all API requests */
+  uint64_t throttled;                   /* all 429s */
+  double mono_start;                    /* monotonic seconds at start */
+  char base_url[96];                    /* "http://127.0.0.1:PORT", set by the server */
 };
 
 struct sb_request {
-  const char *method; /* "GET", "POST", ... */
-  const char *path;   /* raw path, without the query */
-  const char *query;  /* raw query string without '?', "" when none */
-  const char *host;   /* Host header, or NULL */
-  const char *token;  /* X-Shopify-Access-Token header, or NULL */
-  int body_too_big;   /* the request body went over the server's limit */
-  int uri_too_long;   /* the request target went over SB_QUERY_MAX; path and
-                         query then hold only its start */
+  const char *method;    /* "GET", "POST", ... */
+  const char *path;      /* raw path, without the query */
+  const char *query;     /* raw query string without '?', "" when none */
+  const char *host;      /* Host header, or NULL */
+  const char *token;     /* X-Shopify-Access-Token header, or NULL */
+  const char *amz_token; /* x-amz-access-token header, or NULL */
+  const char *body;      /* the first SB_BODY_KEEP bytes of the body, NUL-terminated,
+                            or NULL when there is none */
+  size_t body_len;       /* bytes in body */
+  int body_truncated;    /* the body was longer than SB_BODY_KEEP */
+  int body_too_big;      /* the request body went over the server's limit */
+  int uri_too_long;      /* the request target went over SB_QUERY_MAX; path and
+                            query then hold only its start */
 };
 
 struct sb_header {
@@ -96,11 +126,15 @@ void sandbox_free(struct sandbox *sb);
 double sandbox_mono(void);
 /* The world's wall clock: cfg.now plus the time since start. */
 int64_t sandbox_now(const struct sandbox *sb);
+/* The world's wall clock in Unix milliseconds. */
+int64_t sandbox_now_ms(const struct sandbox *sb);
 /* Milliseconds since start, for the request log. */
 uint64_t sandbox_ms(const struct sandbox *sb);
 /* The shop with this name, or NULL. */
 struct sb_shop_state *sandbox_state(struct sandbox *sb, const struct sb_shop *shop);
 struct sb_shop *sandbox_shop(struct sandbox *sb, const char *name, size_t len);
+/* The seller with this name, or NULL. */
+struct sb_seller *sandbox_seller(struct sandbox *sb, const char *name, size_t len);
 
 /* Answers one request. Thread-safe. */
 void sandbox_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res);
@@ -113,6 +147,10 @@ void sb_response_error(struct sb_response *res, int status, const char *message)
 
 /* In shopify.c: the /shops/NAME/admin/api/... endpoints. */
 void sb_shopify_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res);
+/* In amazon_api.c: POST /auth/o2/token and the SP-API under /sp-api/. */
+void sb_amazon_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res);
+/* True for the paths sb_amazon_handle serves. */
+int sb_amazon_path(const char *path);
 /* In admin.c: the /_sandbox/... endpoints. */
 void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res);
 

@@ -24,6 +24,8 @@ struct conn_req {
   char *uri;        /* raw request target, NULL when too long */
   int uri_too_long; /* over URI_KEEP */
   size_t body;      /* bytes of body received */
+  char *kept;       /* its first SB_BODY_KEEP bytes, NUL-terminated, or NULL */
+  size_t kept_len;  /* bytes in kept */
   int started;      /* the access handler ran once */
 };
 
@@ -47,6 +49,7 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
   if (!r)
     return;
   free(r->uri);
+  free(r->kept);
   free(r);
   *req_cls = NULL;
 }
@@ -85,6 +88,15 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     return MHD_YES; /* headers are in; the body (if any) comes next */
   }
   if (*upload_data_size) {
+    size_t room = r->kept_len < SB_BODY_KEEP ? SB_BODY_KEEP - r->kept_len : 0;
+    size_t take = *upload_data_size < room ? *upload_data_size : room;
+    if (take && !r->kept && !(r->kept = malloc(SB_BODY_KEEP + 1)))
+      return MHD_NO;
+    if (take) {
+      memcpy(r->kept + r->kept_len, upload_data, take);
+      r->kept_len += take;
+      r->kept[r->kept_len] = '\0';
+    }
     r->body += *upload_data_size;
     *upload_data_size = 0;
     return MHD_YES;
@@ -108,6 +120,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
   req.query = query;
   req.host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
   req.token = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-Shopify-Access-Token");
+  req.amz_token = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "x-amz-access-token");
+  req.body = r->kept;
+  req.body_len = r->kept_len;
+  req.body_truncated = r->body > SB_BODY_KEEP;
   req.body_too_big = r->body > BODY_MAX;
   req.uri_too_long = r->uri_too_long;
   res = malloc(sizeof(*res));
