@@ -20,7 +20,7 @@
 #include "util/buf.h"
 
 #define AMAZON_PAGE 100         /* MaxResultsPerPage: the API's maximum */
-#define AMAZON_BEFORE_SLACK 120 /* CreatedBefore must be 2 minutes before now */
+#define AMAZON_BEFORE_SLACK 180 /* Before must be 2 minutes before now; a minute spare for clock skew */
 #define AMAZON_REFRESH_EARLY 60 /* refresh this long before expiry, or a fifth of the life */
 #define AMAZON_MAX_MARKETPLACES 50
 
