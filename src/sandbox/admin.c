@@ -436,6 +436,33 @@ static void invalidate_tokens(struct sandbox *sb, const struct sb_params *p,
   buf_puts(&res->body, "}}");
 }
 
+/* POST /_sandbox/amazon/expire-access-tokens[?seller=S]: every access token
+ * issued so far to the seller (or to all) answers 403 "expired" from now on,
+ * as if its hour were over: clients must refresh and retry. */
+static void expire_access(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
+  struct sb_shop *shop;
+  struct sb_seller *seller;
+  int64_t now = sandbox_now_ms(sb) + 1;
+  if (target_param(sb, p, res, &shop, &seller))
+    return;
+  if (shop) {
+    sb_response_error(res, 400,
+                      "Shopify shops have no expiring tokens; name a seller: ?seller=NAME");
+    return;
+  }
+  pthread_mutex_lock(&sb->lock);
+  buf_puts(&res->body, "{\"sellers\":[");
+  for (int i = 0, first = 1; i < sb->cfg.nsellers; i++) {
+    if (seller && &sb->sellers[i] != seller)
+      continue;
+    sb->sstate[i].revoked_ms = now;
+    buf_printf(&res->body, "%s\"%s\"", first ? "" : ",", sb->sellers[i].name);
+    first = 0;
+  }
+  pthread_mutex_unlock(&sb->lock);
+  buf_puts(&res->body, "]}");
+}
+
 static void seller_bucket_json(struct buf *b, const char *name, const struct sb_tbucket *t) {
   char rate[32];
   sb_rate_format(t->rate, rate, sizeof(rate));
@@ -524,7 +551,8 @@ void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb
                 {"info", "GET"},
                 {"mutate", "POST"},
                 {"config", "POST"},
-                {"amazon/invalidate-tokens", "POST"}};
+                {"amazon/invalidate-tokens", "POST"},
+                {"amazon/expire-access-tokens", "POST"}};
   struct sb_params *p;
   const char *name = req->path + (strncmp(req->path, "/_sandbox/", 10) == 0 ? 10 : 9);
   size_t r, nroutes = sizeof(routes) / sizeof(routes[0]);
@@ -537,7 +565,8 @@ void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb
   if (r == nroutes) {
     sb_response_error(res, 404,
                       "Not Found: the sandbox serves /_sandbox/truth, requests, stats, info, "
-                      "mutate, config and amazon/invalidate-tokens");
+                      "mutate, config, amazon/invalidate-tokens and "
+                      "amazon/expire-access-tokens");
     return;
   }
   if (!is_method(req, routes[r].method)) {
@@ -584,8 +613,11 @@ void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb
   case 5:
     config(sb, p, res);
     break;
-  default:
+  case 6:
     invalidate_tokens(sb, p, res);
+    break;
+  default:
+    expire_access(sb, p, res);
     break;
   }
   free(p);

@@ -243,7 +243,12 @@ static int authenticate(struct sandbox *sb, const struct sb_request *req, struct
     return -1;
   }
   *seller = a.seller;
-  if (sandbox_now_ms(sb) >= a.expires_ms) {
+  pthread_mutex_lock(&sb->lock);
+  int64_t revoked = sb->sstate[a.seller].revoked_ms;
+  pthread_mutex_unlock(&sb->lock);
+  /* Issued at expiry minus the lifetime; expired early by the admin call. */
+  if (sandbox_now_ms(sb) >= a.expires_ms ||
+      a.expires_ms - (int64_t)sb->cfg.token_lifetime * 1000 < revoked) {
     sp_error(res, 403, "Unauthorized", MSG_DENIED, MSG_EXPIRED);
     return -1;
   }

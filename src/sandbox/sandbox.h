@@ -62,6 +62,7 @@ struct sb_seller_state {
   uint64_t requests;        /* SP-API and token requests of this seller */
   uint64_t throttled;       /* of which answered 429 */
   uint32_t epoch;           /* NextTokens of older epochs are invalid */
+  int64_t revoked_ms;       /* access tokens issued before this are expired */
 };
 
 struct sandbox {

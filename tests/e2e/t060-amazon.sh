@@ -41,6 +41,23 @@ test_expect_success 'tokens living 4 seconds were refreshed during the sync with
   echo "token requests: $tokens" && [ "$tokens" -ge 2 ]
 '
 
+test_expect_success 'a token that expires early (403) is refreshed and the page sent again' '
+  rm -f "$WORK/x.db"*
+  "$MS_BIN" --db "$WORK/x.db" source add amazon s1 --region na --marketplace ATVPDKIKX0DER \
+    --client-id "$LWA_CLIENT" --client-secret-env LWA_SECRET --refresh-token-env REFRESH_S1 \
+    --api-base "$SANDBOX_URL/sp-api" --token-url "$SANDBOX_URL/auth/o2/token" >/dev/null 2>&1
+  "$MS_BIN" --db "$WORK/x.db" sync s1 --from "$FROM" --to "$TO" >"$WORK/x.out" 2>&1 &
+  pid=$!
+  for _ in 1 2 3; do
+    sleep 0.3
+    curl -s -X POST "$SANDBOX_URL/_sandbox/amazon/expire-access-tokens?seller=s1" >/dev/null
+  done
+  wait $pid &&
+  grep -q "access token expired; refreshing it" "$WORK/x.out" &&
+  grep -q "5 of 5 days completed" "$WORK/x.out" &&
+  DB="$WORK/x.db" compare_amazon s1 "$FROM" "$TO"
+'
+
 test_expect_success 'the secrets never appear in output or in the database' '
   for f in "$WORK"/*.out; do
     [ "$f" = "$WORK/sandbox.out" ] && continue # the sandbox prints its own test credentials
