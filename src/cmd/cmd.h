@@ -9,6 +9,8 @@
 #define EXIT_PARTIAL 1
 #define EXIT_USAGE 2
 
+struct err;
+
 /* Options every command understands, parsed by main.c before dispatch. */
 struct global_opts {
   const char *db; /* --db, MARKETSYNC_DB, or ./marketsync.db */
@@ -31,6 +33,11 @@ int cmd_sandbox(int argc, char **argv);
  * upgrading it; logs and returns EXIT_USAGE-worthy failures. */
 struct store;
 int cmd_open_store(struct store **out);
+
+/* The names of all sources, in the store's order: *names (caller frees
+ * with cmd_names_free) and *n. */
+int cmd_source_names(struct store *st, char ***names, int *n, struct err *err);
+void cmd_names_free(char **names, int n);
 
 /* Prints "marketsync CMD: MESSAGE" and a hint to stderr, returns EXIT_USAGE. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

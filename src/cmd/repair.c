@@ -209,21 +209,6 @@ out:
   return exit_code;
 }
 
-struct name_ctx {
-  char **names; /* collected */
-  int n;
-};
-
-static int collect_name(void *ctx, const struct source_row *s) {
-  struct name_ctx *nc = ctx;
-  char **p = realloc(nc->names, (size_t)(nc->n + 1) * sizeof(*p));
-  if (!p)
-    return MS_ENOMEM;
-  nc->names = p;
-  nc->names[nc->n] = strdup(s->name);
-  return nc->names[nc->n++] ? MS_OK : MS_ENOMEM;
-}
-
 int cmd_repair(int argc, char **argv) {
   static const struct option opts[] = {{"from", required_argument, 0, 'f'},
                                        {"to", required_argument, 0, 't'},
@@ -231,7 +216,8 @@ int cmd_repair(int argc, char **argv) {
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   struct repair_args a;
-  struct name_ctx all = {NULL, 0};
+  char **all_names = NULL;
+  int all_n = 0;
   struct store *st = NULL;
   struct err err = {0};
   char owner[MS_NAME_MAX];
@@ -282,12 +268,12 @@ int cmd_repair(int argc, char **argv) {
   a.names = argv + optind;
   a.nnames = argc - optind;
   if (a.nnames == 0) {
-    if (st->ops->source_list(st, collect_name, &all, &err)) {
+    if (cmd_source_names(st, &all_names, &all_n, &err)) {
       store_close(st);
       return log_error(EXIT_USAGE, "%s", err.msg);
     }
-    a.names = all.names;
-    a.nnames = all.n;
+    a.names = all_names;
+    a.nnames = all_n;
   }
   sync_owner_id(owner, sizeof(owner));
   a.eng.owner = owner;
@@ -299,9 +285,7 @@ int cmd_repair(int argc, char **argv) {
     if (rc > exit_code)
       exit_code = rc;
   }
-  for (int i = 0; i < all.n; i++)
-    free(all.names[i]);
-  free(all.names);
+  cmd_names_free(all_names, all_n);
   store_close(st);
   return exit_code;
 }

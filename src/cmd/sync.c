@@ -451,21 +451,6 @@ static int initialize_days(struct store *st, struct prepared *ps, int n, int day
   return EXIT_OK;
 }
 
-struct name_ctx {
-  char **names; /* collected */
-  int n;
-};
-
-static int collect_name(void *ctx, const struct source_row *s) {
-  struct name_ctx *nc = ctx;
-  char **p = realloc(nc->names, (size_t)(nc->n + 1) * sizeof(*p));
-  if (!p)
-    return MS_ENOMEM;
-  nc->names = p;
-  nc->names[nc->n] = strdup(s->name);
-  return nc->names[nc->n++] ? MS_OK : MS_ENOMEM;
-}
-
 static void print_summary(const struct sync_stats *s, const struct run_row *run, double secs,
                           size_t skipped, int rc) {
   printf("\n%s run %lld: %lld of %lld days completed", rc == MS_EINTR ? "interrupted" : "finished",
@@ -489,7 +474,8 @@ int cmd_sync(int argc, char **argv) {
   struct store *st = NULL;
   struct prepared *ps = NULL;
   struct sync_target *targets = NULL;
-  struct name_ctx all = {NULL, 0};
+  char **all_names = NULL;
+  int all_n = 0;
   struct run_row run = {0};
   struct sync_stats stats = {0};
   struct progress prog;
@@ -506,13 +492,13 @@ int cmd_sync(int argc, char **argv) {
   if (rc)
     return rc;
   if (a.nnames == 0) {
-    if (st->ops->source_list(st, collect_name, &all, &err)) {
+    if (cmd_source_names(st, &all_names, &all_n, &err)) {
       store_close(st);
       return log_error(EXIT_USAGE, "%s", err.msg);
     }
-    a.names = all.names;
-    a.nnames = all.n;
-    if (all.n == 0) {
+    a.names = all_names;
+    a.nnames = all_n;
+    if (all_n == 0) {
       store_close(st);
       return cmd_usage_error("sync", "there are no sources yet; add one with "
                                      "'marketsync source add shopify NAME --shop ...'");
@@ -608,9 +594,7 @@ out:
     source_release(&ps[i].src);
     free(ps[i].days);
   }
-  for (int i = 0; i < all.n; i++)
-    free(all.names[i]);
-  free(all.names);
+  cmd_names_free(all_names, all_n);
   free(ps);
   free(targets);
   store_close(st);

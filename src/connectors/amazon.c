@@ -19,8 +19,9 @@
 #include "net/headers.h"
 #include "util/buf.h"
 
-#define AMAZON_PAGE 100         /* MaxResultsPerPage: the API's maximum */
-#define AMAZON_BEFORE_SLACK 180 /* Before must be 2 minutes before now; a minute spare for clock skew */
+#define AMAZON_PAGE 100 /* MaxResultsPerPage: the API's maximum */
+#define AMAZON_BEFORE_SLACK                                                                        \
+  180 /* Before must be 2 minutes before now; a minute spare for clock skew */
 #define AMAZON_REFRESH_EARLY 60 /* refresh this long before expiry, or a fifth of the life */
 #define AMAZON_MAX_MARKETPLACES 50
 
@@ -363,23 +364,12 @@ static void error_text(const struct http_response *res, char *out, size_t outsz)
 static void amazon_classify(void *state, const struct http_response *res, struct verdict *v,
                             struct err *err) {
   char text[300];
-  const char *ra, *rid;
+  const char *rid;
   (void)state;
-  v->rc = MS_OK;
-  v->retry_after = -1;
-  v->refresh = 0;
-  if (res->transport_rc) {
-    v->rc = res->transport_rc == MS_ETOOBIG ? MS_EPROTO : res->transport_rc;
-    err_set(err, v->rc, "%s", res->transport_error);
-    return;
-  }
-  if (res->status >= 200 && res->status < 300)
+  if (verdict_common(res, v, err))
     return;
   error_text(res, text, sizeof(text));
   rid = http_response_header(res, "x-amzn-RequestId");
-  ra = http_response_header(res, "Retry-After");
-  if (ra && retry_after_parse(ra, wall_now(), &v->retry_after))
-    v->retry_after = -1;
   if (res->status == 429) {
     v->rc = MS_ERATELIMIT;
     err_set(err, v->rc, "Amazon rate limit (429, %s; request %s)", text, rid ? rid : "?");

@@ -110,6 +110,11 @@ struct connector {
                   double now);
 };
 
+/* The part of classify that every HTTP API shares: resets the verdict, maps
+ * a failed transfer, accepts a 2xx, and reads Retry-After. Returns 1 when
+ * the verdict is final, 0 when the connector must read the error answer. */
+int verdict_common(const struct http_response *res, struct verdict *v, struct err *err);
+
 const struct connector *connector_find(const char *name);
 /* NULL-terminated list of all connectors. */
 const struct connector *const *connector_all(void);

@@ -4,11 +4,31 @@
 #include <sodium.h>
 
 #include "connectors/connector.h"
+#include "net/headers.h"
 
 extern const struct connector shopify_connector;
 extern const struct connector amazon_connector;
 
 static const struct connector *const all[] = {&shopify_connector, &amazon_connector, NULL};
+
+int verdict_common(const struct http_response *res, struct verdict *v, struct err *err) {
+  const char *ra;
+  v->rc = MS_OK;
+  v->retry_after = -1;
+  v->refresh = 0;
+  if (res->transport_rc) {
+    /* A body over our limit is the answer's fault, not the network's. */
+    v->rc = res->transport_rc == MS_ETOOBIG ? MS_EPROTO : res->transport_rc;
+    err_set(err, v->rc, "%s", res->transport_error);
+    return 1;
+  }
+  if (res->status >= 200 && res->status < 300)
+    return 1;
+  ra = http_response_header(res, "Retry-After");
+  if (ra && retry_after_parse(ra, wall_now(), &v->retry_after))
+    v->retry_after = -1;
+  return 0;
+}
 
 const struct connector *const *connector_all(void) {
   return all;

@@ -162,21 +162,10 @@ static void error_text(const struct http_response *res, char *out, size_t outsz)
 static void shopify_classify(void *state, const struct http_response *res, struct verdict *v,
                              struct err *err) {
   char text[256];
-  const char *ra;
   (void)state;
-  v->rc = MS_OK;
-  v->retry_after = -1;
-  if (res->transport_rc) {
-    v->rc = res->transport_rc == MS_ETOOBIG ? MS_EPROTO : res->transport_rc;
-    err_set(err, v->rc, "%s", res->transport_error);
-    return;
-  }
-  if (res->status >= 200 && res->status < 300)
+  if (verdict_common(res, v, err))
     return;
   error_text(res, text, sizeof(text));
-  ra = http_response_header(res, "Retry-After");
-  if (ra && retry_after_parse(ra, wall_now(), &v->retry_after))
-    v->retry_after = -1;
   if (res->status == 429) {
     v->rc = MS_ERATELIMIT;
     err_set(err, v->rc, "Shopify rate limit (429): %s", text);
