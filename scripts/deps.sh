@@ -3,10 +3,10 @@
 # As root it runs apt-get itself; otherwise it prints the exact command.
 set -euo pipefail
 
-PKGS=(build-essential cmake pkg-config clang clang-format
-      libcurl4-openssl-dev libsqlite3-dev sqlite3 libpq-dev
-      libmicrohttpd-dev libsodium-dev libicu-dev libcjson-dev
-      libcmocka-dev postgresql python3 valgrind)
+PKGS=(build-essential cmake pkg-config clang-format
+      libcurl4-openssl-dev libsqlite3-dev sqlite3
+      libmicrohttpd-dev libsodium-dev libicu-dev libcjson-dev libcmocka-dev
+      python3 curl tzdata)
 
 missing=()
 for p in "${PKGS[@]}"; do
