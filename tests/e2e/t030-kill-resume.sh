@@ -61,8 +61,9 @@ test_expect_success 'after the restart the database equals the truth' '
   compare_truth big "$FROM" "$TO"
 '
 
-test_expect_success 'the sync log shows the killed run as still running and the second as completed' '
-  ms runs >"$WORK/runs" && grep -q running "$WORK/runs" && grep -q completed "$WORK/runs"
+test_expect_success 'the sync log accounts for both runs: the killed one marked killed' '
+  ms runs >"$WORK/runs" && cat "$WORK/runs" &&
+  grep -q killed "$WORK/runs" && grep -q completed "$WORK/runs" && ! grep -q running "$WORK/runs"
 '
 
 test_done
