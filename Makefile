@@ -5,8 +5,11 @@ BUILD      ?= build
 BUILD_SAN  ?= build-san
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= link retry_after call_limit shopify_page amazon_page dates cli
 
-.PHONY: all build deps test test-unit test-e2e test-san demo bench format check-format clean
+.PHONY: all build deps test test-unit test-e2e test-san demo bench format check-format clean fuzz
 
 all: build
 
@@ -51,3 +54,27 @@ check-format:
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN)
+
+# Time-boxed fuzzing with libFuzzer (clang, ASan + UBSan), in its own build
+# directory: each target of FUZZ_TARGETS runs FUZZ_SECONDS seconds, starting
+# from the seed corpus in tests/fuzz/corpus/NAME/. New inputs go to
+# $(BUILD_FUZZ)/corpus/NAME/ and crashes to $(BUILD_FUZZ)/findings/NAME/,
+# never into the tree. A crash stops the run and prints how to reproduce it.
+#   make fuzz FUZZ_SECONDS=300 FUZZ_TARGETS="link shopify_page"
+fuzz: deps
+	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DMS_FUZZ=ON -DMS_WERROR=OFF $(CMAKE_ARGS) >/dev/null
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_all
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD_FUZZ)/corpus/$$t $(BUILD_FUZZ)/findings/$$t || exit 1; \
+	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  $(BUILD_FUZZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=25 -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD_FUZZ)/findings/$$t/ \
+	    $(BUILD_FUZZ)/corpus/$$t tests/fuzz/corpus/$$t 2>$(BUILD_FUZZ)/findings/$$t/log.txt; \
+	  rc=$$?; grep -E '^(stat::|Done|==[0-9]+==ERROR|SUMMARY)' $(BUILD_FUZZ)/findings/$$t/log.txt; \
+	  if [ $$rc -ne 0 ]; then \
+	    tail -n 60 $(BUILD_FUZZ)/findings/$$t/log.txt; \
+	    echo "fuzz_$$t found a crash: see $(BUILD_FUZZ)/findings/$$t/ (log.txt); replay it with"; \
+	    echo "  $(BUILD_FUZZ)/fuzz_$$t $(BUILD_FUZZ)/findings/$$t/crash-*"; exit 1; \
+	  fi; \
+	done

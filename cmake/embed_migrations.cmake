@@ -1,6 +1,6 @@
 # Turns the numbered .sql files into a C array: { number, name, sql }.
 set(body "/* Generated from the numbered files in src/store/migrations; do not edit. */\n#include \"store/migrations.h\"\n\nconst struct migration ms_migrations[] = {\n")
-separate_arguments(FILES)
+string(REPLACE "," ";" FILES "${FILES}") # joined by CMakeLists.txt
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME)
   string(REGEX MATCH "^[0-9]+" num ${name})

@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"status", cmd_status, "show each day's sync status"},
     {"export", cmd_export, "write stored orders as JSON lines or CSV"},
     {"runs", cmd_runs, "show the sync log: one line per run"},
+    {"failed", cmd_failed, "list and retry records that could not be stored"},
     {"repair", cmd_repair, "fetch again the items of orders stored without items or prices"},
     {"sandbox", cmd_sandbox, "serve emulated APIs on loopback for demos and tests"},
     {NULL, NULL, NULL},

@@ -28,6 +28,7 @@ int cmd_export(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
+int cmd_failed(int argc, char **argv);
 
 /* Shared by commands: opens the database named by --db, creating or
  * upgrading it; logs and returns EXIT_USAGE-worthy failures. */
@@ -38,6 +39,10 @@ int cmd_open_store(struct store **out);
  * with cmd_names_free) and *n. */
 int cmd_source_names(struct store *st, char ***names, int *n, struct err *err);
 void cmd_names_free(char **names, int n);
+
+/* Runs still marked running whose process is gone (killed, crashed) are
+ * marked "killed", so that the sync log accounts for every run. */
+void cmd_close_dead_runs(struct store *st);
 
 /* Prints "marketsync CMD: MESSAGE" and a hint to stderr, returns EXIT_USAGE. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

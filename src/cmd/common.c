@@ -1,9 +1,13 @@
 #include <stdarg.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "net/http.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -48,6 +52,41 @@ void cmd_names_free(char **names, int n) {
   for (int i = 0; i < n; i++)
     free(names[i]);
   free(names);
+}
+
+struct dead_runs {
+  struct run_row *rows; /* copies of the dead ones */
+  size_t n;
+};
+
+static int find_dead(void *ctx, const struct run_row *r) {
+  struct dead_runs *d = ctx;
+  struct run_row *p;
+  if (strcmp(r->status, "running") != 0 || r->pid <= 0 || r->pid == getpid())
+    return MS_OK;
+  if (kill((pid_t)r->pid, 0) == 0 || errno != ESRCH)
+    return MS_OK; /* alive, or not ours to know */
+  p = realloc(d->rows, (d->n + 1) * sizeof(*p));
+  if (!p)
+    return MS_ENOMEM;
+  d->rows = p;
+  d->rows[d->n] = *r;
+  d->rows[d->n].scope = r->scope ? strdup(r->scope) : NULL;
+  d->n++;
+  return MS_OK;
+}
+
+void cmd_close_dead_runs(struct store *st) {
+  struct dead_runs d = {NULL, 0};
+  struct err err = {0};
+  st->ops->run_list(st, 1000, find_dead, &d, &err);
+  for (size_t i = 0; i < d.n; i++) {
+    snprintf(d.rows[i].status, sizeof(d.rows[i].status), "killed");
+    d.rows[i].finished_at = wall_now();
+    st->ops->run_update(st, &d.rows[i], &err);
+    run_row_release(&d.rows[i]);
+  }
+  free(d.rows);
 }
 
 int cmd_usage_error(const char *cmd, const char *fmt, ...) {

@@ -154,6 +154,7 @@ static int repair_source(struct store *st, const char *name, struct repair_args 
     struct progress prog;
     char scope[64];
     snprintf(scope, sizeof(scope), "repair %s", a->zero_prices ? "zero-prices" : "missing-items");
+    cmd_close_dead_runs(st);
     snprintf(run.trigger, sizeof(run.trigger), "cli");
     run.scope = scope;
     run.pid = getpid();

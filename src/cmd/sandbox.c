@@ -25,6 +25,8 @@ static const char usage_text[] =
     "                          [--lwa-client-id ID] [--lwa-client-secret S]\n"
     "                          [--token-lifetime SECONDS] [--sp-speed F]\n"
     "                          [--no-rate-limit] [--threads N] [--log-requests FILE]\n"
+    "                          [--faults KIND=P[,KIND=P...]] [--fault-seed N]\n"
+    "                          [--fault-hang-ms MS] [--fault-huge-bytes N]\n"
     "\n"
     "Serves a local emulation of the Shopify Admin REST API and of Amazon's Selling\n"
     "Partner API (Orders v0) with generated orders. The first line printed is the\n"
@@ -35,7 +37,12 @@ static const char usage_text[] =
     "time, token shpat_sandbox_token, bucket 40, leak 2/s, 2 threads; sellers get 30\n"
     "orders a day in America/Los_Angeles, refresh token Atzr|sandbox-NAME, client id\n"
     "amzn1.application-oa2-client.sandbox, secret sandbox-client-secret, access\n"
-    "tokens for 3600 s, SP-API rates x1. Stop it with Ctrl-C or SIGTERM.\n";
+    "tokens for 3600 s, SP-API rates x1. Stop it with Ctrl-C or SIGTERM.\n"
+    "Faults: --faults 500=0.02,reset=0.01 makes each API request of every shop and\n"
+    "seller fail that way with that probability, in a sequence fixed by --fault-seed\n"
+    "(default 1). Kinds: 500 502 503 429 429-date 429-bare hang reset truncated\n"
+    "malformed shape huge deep utf8 expired. A hang lasts 30000 ms, a huge body is\n"
+    "83886080 bytes. POST /_sandbox/faults and /_sandbox/faults/plan change them.\n";
 
 /* One sentence on stderr, exit code 2: cmd_usage_error() with our name. */
 #define usage_error(...) cmd_usage_error("sandbox", __VA_ARGS__)
@@ -213,6 +220,10 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
     O_LWA_SECRET,
     O_LIFETIME,
     O_SPEED,
+    O_FAULTS,
+    O_FAULT_SEED,
+    O_HANG_MS,
+    O_HUGE_BYTES,
     O_HELP
   };
   static const struct option opts[] = {{"host", required_argument, NULL, O_HOST},
@@ -232,6 +243,10 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
                                        {"lwa-client-secret", required_argument, NULL, O_LWA_SECRET},
                                        {"token-lifetime", required_argument, NULL, O_LIFETIME},
                                        {"sp-speed", required_argument, NULL, O_SPEED},
+                                       {"faults", required_argument, NULL, O_FAULTS},
+                                       {"fault-seed", required_argument, NULL, O_FAULT_SEED},
+                                       {"fault-hang-ms", required_argument, NULL, O_HANG_MS},
+                                       {"fault-huge-bytes", required_argument, NULL, O_HUGE_BYTES},
                                        {"help", no_argument, NULL, O_HELP},
                                        {NULL, 0, NULL, 0}};
   long long v;
@@ -326,6 +341,32 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
                            "real rates)",
                            optarg);
       break;
+    case O_FAULTS: {
+      struct err ferr = {0};
+      if (sb_fault_spec_parse(optarg, &cfg->faults, &ferr))
+        return usage_error("--faults '%.200s': %s", optarg, ferr.msg);
+      break;
+    }
+    case O_FAULT_SEED:
+      if (parse_u64(optarg, &cfg->fault_seed))
+        return usage_error("--fault-seed '%s' must be a whole number from 0 to "
+                           "18446744073709551615",
+                           optarg);
+      break;
+    case O_HANG_MS:
+      if (parse_ll(optarg, 0, SB_FAULT_HANG_MS_MAX, &v))
+        return usage_error("--fault-hang-ms '%s' must be a whole number of milliseconds from 0 "
+                           "to %d",
+                           optarg, SB_FAULT_HANG_MS_MAX);
+      cfg->fault_hang_ms = (unsigned)v;
+      break;
+    case O_HUGE_BYTES:
+      if (parse_ll(optarg, 0, (long long)SB_FAULT_HUGE_BYTES_MAX, &v))
+        return usage_error("--fault-huge-bytes '%s' must be a whole number of bytes from 0 to "
+                           "%llu",
+                           optarg, (unsigned long long)SB_FAULT_HUGE_BYTES_MAX);
+      cfg->fault_huge_bytes = (uint64_t)v;
+      break;
     case O_HELP:
       fputs(usage_text, stdout);
       return -1;
@@ -371,8 +412,11 @@ static void print_summary(const struct sandbox *sb) {
   if (sb->cfg.nsellers)
     printf("lwa %s/auth/o2/token client_id %s client_secret %s (access tokens for %d s)\n",
            sb->base_url, sb->cfg.lwa_client_id, sb->cfg.lwa_client_secret, sb->cfg.token_lifetime);
-  printf("admin %s/_sandbox/info (truth, requests, stats, mutate, config%s)\n", sb->base_url,
-         sb->cfg.nsellers ? ", amazon/invalidate-tokens" : "");
+  printf("admin %s/_sandbox/info (truth, requests, stats, mutate, config, faults%s)\n",
+         sb->base_url, sb->cfg.nsellers ? ", amazon/invalidate-tokens" : "");
+  if (sb_fault_probs_sum(&sb->cfg.faults) > 0)
+    printf("faults seed %llu, %.4g of requests per shop or seller\n",
+           (unsigned long long)sb->cfg.fault_seed, sb_fault_probs_sum(&sb->cfg.faults));
   fflush(stdout);
 }
 

@@ -86,6 +86,7 @@ static int print_slice(void *ctx, const struct slice *sl) {
     cJSON_AddNumberToObject(o, "inserted", (double)sl->inserted);
     cJSON_AddNumberToObject(o, "updated", (double)sl->updated);
     cJSON_AddNumberToObject(o, "unchanged", (double)sl->unchanged);
+    cJSON_AddNumberToObject(o, "failed", (double)sl->failed);
     cJSON_AddNumberToObject(o, "retries", (double)sl->retries);
     cJSON_AddNumberToObject(o, "updated_at", (double)sl->updated_at);
     if (sl->last_error)

@@ -464,6 +464,9 @@ static void print_summary(const struct sync_stats *s, const struct run_row *run,
   printf("\n  %lld orders in %lld pages: %lld new, %lld updated, %lld unchanged\n",
          (long long)s->records, (long long)s->pages, (long long)s->inserted, (long long)s->updated,
          (long long)s->unchanged);
+  if (s->failed)
+    printf("  %lld record%s could not be stored (see marketsync failed list)\n",
+           (long long)s->failed, s->failed == 1 ? "" : "s");
   printf("  %lld requests, %lld retried, %lld rate-limited (429), %.1f MB of JSON, %.1f s\n",
          (long long)s->requests, (long long)s->retries, (long long)s->rate_limited,
          (double)s->bytes / 1e6, secs);
@@ -545,6 +548,7 @@ int cmd_sync(int argc, char **argv) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
 
+  cmd_close_dead_runs(st);
   snprintf(run.trigger, sizeof(run.trigger), "cli");
   snprintf(run.status, sizeof(run.status), "running");
   run.scope = scope;

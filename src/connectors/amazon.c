@@ -547,6 +547,20 @@ static int amazon_parse_page(void *state, const struct slice *sl, const struct h
   return rc;
 }
 
+static int amazon_parse_record(void *state, const char *raw, size_t len, struct record *out,
+                               struct err *err) {
+  cJSON *o = jparse(raw, len, err);
+  int rc;
+  (void)state;
+  if (!o) {
+    err_prefix(err, "Amazon order");
+    return MS_EPROTO;
+  }
+  rc = parse_order(o, out, err);
+  cJSON_Delete(o);
+  return rc;
+}
+
 static void amazon_observe(void *state, const struct http_response *res, struct limiter *lim,
                            double sent_at, double now) {
   const char *h = http_response_header(res, "x-amzn-RateLimit-Limit");
@@ -581,6 +595,7 @@ const struct connector amazon_connector = {
     .page_request = amazon_page_request,
     .classify = amazon_classify,
     .parse_page = amazon_parse_page,
+    .parse_record = amazon_parse_record,
     .observe = amazon_observe,
     .plan_day = amazon_plan_day,
 };

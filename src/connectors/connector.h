@@ -100,6 +100,12 @@ struct connector {
    * out->next_cursor NULL on the last page. */
   int (*parse_page)(void *state, const struct slice *sl, const struct http_response *res,
                     struct page *out, struct err *err);
+  /* Parses one record again from its raw JSON exactly as parse_page kept
+   * it (struct record.raw), without the network: for retrying records that
+   * could not be stored. out MUST be zeroed; the caller releases it on
+   * success and failure alike. MAY be NULL. */
+  int (*parse_record)(void *state, const char *raw, size_t len, struct record *out,
+                      struct err *err);
   /* For the planner: the requests a day of `orders` orders costs, per
    * endpoint (indexed like endpoints[]). MAY be NULL. */
   void (*plan_day)(double orders, double *requests);

@@ -278,6 +278,20 @@ static int take_order(void *ctx, const cJSON *o, const char *raw, size_t rawlen)
   return parse_order(o, raw, rawlen, r, pc->err);
 }
 
+static int shopify_parse_record(void *state, const char *raw, size_t len, struct record *out,
+                                struct err *err) {
+  cJSON *o = jparse(raw, len, err);
+  int rc;
+  (void)state;
+  if (!o) {
+    err_prefix(err, "Shopify order");
+    return MS_EPROTO;
+  }
+  rc = parse_order(o, raw, len, out, err);
+  cJSON_Delete(o);
+  return rc;
+}
+
 static int shopify_parse_page(void *state, const struct slice *sl, const struct http_response *res,
                               struct page *out, struct err *err) {
   struct page_ctx pc = {out, err};
@@ -331,6 +345,7 @@ const struct connector shopify_connector = {
     .page_request = shopify_page_request,
     .classify = shopify_classify,
     .parse_page = shopify_parse_page,
+    .parse_record = shopify_parse_record,
     .observe = shopify_observe,
     .plan_day = shopify_plan_day,
 };

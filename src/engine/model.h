@@ -90,6 +90,7 @@ struct slice {
   int64_t inserted;
   int64_t updated;
   int64_t unchanged;
+  int64_t failed;                /* records that could not be stored (failed_records) */
   int64_t retries;               /* failed attempts since the last success */
   char *last_error;              /* MAY be NULL */
   int64_t started_at;            /* first claim, UTC seconds; 0 if never */
@@ -110,6 +111,7 @@ struct page_counts {
   int64_t updated;
   int64_t unchanged;
   int64_t items;
+  int64_t failed; /* records kept in failed_records instead of their table */
 };
 
 /* Money helpers. */

@@ -208,10 +208,10 @@ static int take_over_if_dead(struct engine *e, struct sync_target *t, struct civ
   int rc = e->st->ops->slice_get(e->st, t->src->row.id, t->stream, day, &cur, err);
   int64_t now = wall_now();
   if (rc)
-    return MS_EBUSY;
+    return MS_EHELD;
   if (!owner_is_dead(cur.lease_owner)) {
     slice_release(&cur);
-    return MS_EBUSY;
+    return MS_EHELD;
   }
   log_info("%s: taking over a day left by process %s, which is gone", t->src->row.name,
            cur.lease_owner);
@@ -236,9 +236,9 @@ static int claim_next(struct engine *e, struct lane *l) {
   http_request_init(&w->req);
   rc = e->st->ops->slice_claim(e->st, t->src->row.id, t->stream, day, e->o->owner, wall_now(),
                                e->o->lease_secs, &w->sl, &err);
-  if (rc == MS_EBUSY)
+  if (rc == MS_EHELD)
     rc = take_over_if_dead(e, t, day, &w->sl, &err);
-  if (rc == MS_EBUSY) {
+  if (rc == MS_EHELD) {
     w->sl.day = day;
     e->stats->days_skipped++;
     emit(e, SYNC_EV_BUSY, l, &w->sl, NULL, err.msg);
@@ -356,11 +356,13 @@ static void commit(struct engine *e, struct work *w, struct page *pg) {
   e->stats->inserted += counts.inserted;
   e->stats->updated += counts.updated;
   e->stats->unchanged += counts.unchanged;
+  e->stats->failed += counts.failed;
   e->run->pages++;
   e->run->records += counts.inserted + counts.updated + counts.unchanged;
   e->run->inserted += counts.inserted;
   e->run->updated += counts.updated;
   e->run->unchanged += counts.unchanged;
+  e->run->failed += counts.failed;
   emit(e, SYNC_EV_PAGE, l, &w->sl, &counts, NULL);
   if (w->sl.status == SLICE_COMPLETED) {
     e->stats->days_done++;

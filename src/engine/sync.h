@@ -46,6 +46,7 @@ struct sync_stats {
   int64_t inserted;
   int64_t updated;
   int64_t unchanged;
+  int64_t failed; /* records that could not be stored (kept in failed_records) */
   int64_t requests;
   int64_t retries;
   int64_t rate_limited;    /* 429 answers */

@@ -18,6 +18,22 @@ static int is_method(const struct sb_request *req, const char *m) {
   return strcmp(req->method, m) == 0 || (strcmp(m, "GET") == 0 && strcmp(req->method, "HEAD") == 0);
 }
 
+/* methods: "GET" or "GET, POST" (as in an Allow header). */
+static int method_ok(const struct sb_request *req, const char *methods) {
+  char one[8];
+  const char *m = methods;
+  while (*m) {
+    size_t n = strcspn(m, ",");
+    snprintf(one, sizeof(one), "%.*s", (int)(n < sizeof(one) ? n : sizeof(one) - 1), m);
+    if (is_method(req, one))
+      return 1;
+    m += n;
+    while (*m == ',' || *m == ' ')
+      m++;
+  }
+  return 0;
+}
+
 static int parse_count(const char *s, long long max, long long *out) {
   char *end;
   if (!s || !*s || *s == '-' || *s == '+')
@@ -299,24 +315,39 @@ static void requests(struct sandbox *sb, const struct sb_params *p, struct sb_re
   pthread_mutex_unlock(&sb->lock);
 }
 
+/* "faults":{"500":N,...}: every kind, in the order of enum sb_fault_kind. */
+static void fault_counts_json(struct buf *b, const uint64_t counts[SB_FAULT_N]) {
+  buf_puts(b, "\"faults\":{");
+  for (int k = 1; k < SB_FAULT_N; k++)
+    buf_printf(b, "%s\"%s\":%llu", k > 1 ? "," : "", sb_fault_name(k),
+               (unsigned long long)counts[k]);
+  buf_putc(b, '}');
+}
+
 /* GET /_sandbox/stats */
 static void stats(struct sandbox *sb, struct sb_response *res) {
   struct buf *b = &res->body;
   pthread_mutex_lock(&sb->lock);
-  buf_printf(b, "{\"requests\":%llu,\"throttled\":%llu,\"shops\":{",
-             (unsigned long long)sb->requests, (unsigned long long)sb->throttled);
+  buf_printf(b, "{\"requests\":%llu,\"throttled\":%llu,", (unsigned long long)sb->requests,
+             (unsigned long long)sb->throttled);
+  fault_counts_json(b, sb->fault_counts);
+  buf_puts(b, ",\"shops\":{");
   for (int i = 0; i < sb->cfg.nshops; i++) {
     const struct sb_shop_state *st = &sb->state[i];
-    buf_printf(b, "%s\"%s\":{\"requests\":%llu,\"throttled\":%llu,\"orders\":%zu}", i ? "," : "",
+    buf_printf(b, "%s\"%s\":{\"requests\":%llu,\"throttled\":%llu,\"orders\":%zu,", i ? "," : "",
                sb->shops[i].name, (unsigned long long)st->requests,
                (unsigned long long)st->throttled, sb->shops[i].norders);
+    fault_counts_json(b, st->faults.counts);
+    buf_putc(b, '}');
   }
   buf_puts(b, "},\"sellers\":{");
   for (int i = 0; i < sb->cfg.nsellers; i++) {
     const struct sb_seller_state *st = &sb->sstate[i];
-    buf_printf(b, "%s\"%s\":{\"requests\":%llu,\"throttled\":%llu,\"orders\":%zu}", i ? "," : "",
+    buf_printf(b, "%s\"%s\":{\"requests\":%llu,\"throttled\":%llu,\"orders\":%zu,", i ? "," : "",
                sb->sellers[i].name, (unsigned long long)st->requests,
                (unsigned long long)st->throttled, sb->sellers[i].norders);
+    fault_counts_json(b, st->faults.counts);
+    buf_putc(b, '}');
   }
   pthread_mutex_unlock(&sb->lock);
   buf_puts(b, "}}");
@@ -541,6 +572,248 @@ static void config(struct sandbox *sb, const struct sb_params *p, struct sb_resp
   buf_puts(&res->body, "}}");
 }
 
+/* ---- faults ---- */
+
+/* The fault state of every shop and seller that ?shop= / ?seller= selects
+ * (all when none): calls fn(state, is_seller, name, ctx) for each. */
+static int for_targets(struct sandbox *sb, const struct sb_shop *shop,
+                       const struct sb_seller *seller,
+                       int (*fn)(struct sb_fault_state *, int, void *), void *ctx) {
+  int rc = MS_OK;
+  for (int i = 0; !rc && i < sb->cfg.nshops; i++)
+    if (!seller && (!shop || &sb->shops[i] == shop))
+      rc = fn(&sb->state[i].faults, 0, ctx);
+  for (int i = 0; !rc && i < sb->cfg.nsellers; i++)
+    if (!shop && (!seller || &sb->sellers[i] == seller))
+      rc = fn(&sb->sstate[i].faults, 1, ctx);
+  return rc;
+}
+
+static void fault_state_json(struct buf *b, const char *name, const struct sb_fault_state *st,
+                             int first) {
+  int any = 0;
+  buf_printf(b, "%s\"%s\":{\"probabilities\":{", first ? "" : ",", name);
+  for (int k = 1; k < SB_FAULT_N; k++)
+    if (st->probs.p[k] > 0) {
+      buf_printf(b, "%s\"%s\":%g", any ? "," : "", sb_fault_name(k), st->probs.p[k]);
+      any = 1;
+    }
+  buf_printf(b, "},\"drawn\":%llu,\"plans\":[", (unsigned long long)st->draws);
+  for (int i = 0; i < st->nplans; i++) {
+    const struct sb_fault_plan *pl = &st->plans[i];
+    buf_printf(b, "%s{\"match\":", i ? "," : "");
+    buf_json_str(b, pl->match);
+    buf_printf(b, ",\"nth\":%u,\"times\":%u,\"kind\":\"%s\"}", (unsigned)pl->skip + 1,
+               (unsigned)pl->times, sb_fault_name(pl->kind));
+  }
+  buf_puts(b, "],");
+  fault_counts_json(b, st->counts);
+  buf_putc(b, '}');
+}
+
+/* The answer of GET /_sandbox/faults. Called under the lock. */
+static void faults_json(struct sandbox *sb, struct buf *b) {
+  buf_printf(b, "{\"seed\":%llu,\"hang_ms\":%u,\"huge_bytes\":%llu,",
+             (unsigned long long)sb->fault_seed, sb->fault_hang_ms,
+             (unsigned long long)sb->fault_huge_bytes);
+  fault_counts_json(b, sb->fault_counts);
+  buf_puts(b, ",\"shops\":{");
+  for (int i = 0; i < sb->cfg.nshops; i++)
+    fault_state_json(b, sb->shops[i].name, &sb->state[i].faults, i == 0);
+  buf_puts(b, "},\"sellers\":{");
+  for (int i = 0; i < sb->cfg.nsellers; i++)
+    fault_state_json(b, sb->sellers[i].name, &sb->sstate[i].faults, i == 0);
+  buf_puts(b, "}}");
+}
+
+struct probs_change {
+  double p[SB_FAULT_N]; /* new probability, or -1: unchanged */
+  int clear;            /* zero everything and drop the plans first */
+  int check;            /* 1: only check the sums; 0: apply */
+};
+
+static void probs_new(const struct sb_fault_state *st, int is_seller, const struct probs_change *c,
+                      struct sb_fault_probs *out) {
+  *out = st->probs;
+  if (c->clear)
+    memset(out, 0, sizeof(*out));
+  for (int k = 1; k < SB_FAULT_N; k++)
+    if (c->p[k] >= 0 && (is_seller || k != SB_FAULT_EXPIRED))
+      out->p[k] = c->p[k];
+}
+
+static int probs_apply(struct sb_fault_state *st, int is_seller, void *ctx) {
+  const struct probs_change *c = ctx;
+  struct sb_fault_probs np;
+  probs_new(st, is_seller, c, &np);
+  if (c->check)
+    return sb_fault_probs_sum(&np) > 1.0 + 1e-9 ? MS_EINVAL : MS_OK;
+  st->probs = np;
+  if (c->clear)
+    st->nplans = 0;
+  return MS_OK;
+}
+
+/* POST /_sandbox/faults?[shop=S|seller=S&]KIND=P...[&clear=1][&seed=N][&hang_ms=N][&huge_bytes=N]
+ */
+static void faults_set(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
+  struct sb_shop *shop;
+  struct sb_seller *seller;
+  struct probs_change c;
+  long long clear = 0, seed = -1, hang = -1, huge_b = -1;
+  char msg[320];
+  if (target_param(sb, p, res, &shop, &seller))
+    return;
+  memset(&c, 0, sizeof(c));
+  for (int k = 0; k < SB_FAULT_N; k++)
+    c.p[k] = -1;
+  for (int i = 0; i < p->n; i++) {
+    const char *k = p->items[i].key, *v = p->items[i].value;
+    int kind = sb_fault_lookup(k, strlen(k));
+    double pr;
+    char *end;
+    if (strcmp(k, "shop") == 0 || strcmp(k, "seller") == 0)
+      continue;
+    if (strcmp(k, "clear") == 0 && parse_count(v, 1, &clear) == MS_OK)
+      continue;
+    if (strcmp(k, "seed") == 0 && parse_count(v, INT64_MAX, &seed) == MS_OK)
+      continue;
+    if (strcmp(k, "hang_ms") == 0 && parse_count(v, SB_FAULT_HANG_MS_MAX, &hang) == MS_OK)
+      continue;
+    if (strcmp(k, "huge_bytes") == 0 &&
+        parse_count(v, (long long)SB_FAULT_HUGE_BYTES_MAX, &huge_b) == MS_OK)
+      continue;
+    if (strcmp(k, "clear") == 0 || strcmp(k, "seed") == 0 || strcmp(k, "hang_ms") == 0 ||
+        strcmp(k, "huge_bytes") == 0) {
+      sb_response_error(res, 400,
+                        "clear must be 0 or 1, seed a whole number, hang_ms a whole number of "
+                        "milliseconds up to 600000 and huge_bytes a whole number of bytes up to "
+                        "68719476736");
+      return;
+    }
+    if (!kind) {
+      snprintf(msg, sizeof(msg),
+               "'%.40s=%.20s' is neither a fault kind (500, 502, 503, 429, 429-date, 429-bare, "
+               "hang, reset, truncated, malformed, shape, huge, deep, utf8, expired) nor a "
+               "setting",
+               k, v);
+      sb_response_error(res, 400, msg);
+      return;
+    }
+    errno = 0;
+    pr = strtod(v, &end);
+    if (!*v || errno || *end || !isfinite(pr) || pr < 0 || pr > 1) {
+      snprintf(msg, sizeof(msg), "the probability of %s must be a number from 0 to 1", k);
+      sb_response_error(res, 400, msg);
+      return;
+    }
+    if (kind == SB_FAULT_EXPIRED && shop && pr > 0) {
+      sb_response_error(res, 400, "Shopify shops have no expiring tokens; expired is for sellers");
+      return;
+    }
+    c.p[kind] = pr;
+  }
+  c.clear = (int)clear;
+  pthread_mutex_lock(&sb->lock);
+  c.check = 1;
+  if (for_targets(sb, shop, seller, probs_apply, &c)) {
+    pthread_mutex_unlock(&sb->lock);
+    sb_response_error(res, 400,
+                      "the fault probabilities of a shop or seller would add up to more than 1");
+    return;
+  }
+  c.check = 0;
+  for_targets(sb, shop, seller, probs_apply, &c);
+  if (seed >= 0) {
+    sb->fault_seed = (uint64_t)seed;
+    for (int i = 0; i < sb->cfg.nshops; i++)
+      sb->state[i].faults.draws = 0;
+    for (int i = 0; i < sb->cfg.nsellers; i++)
+      sb->sstate[i].faults.draws = 0;
+  }
+  if (hang >= 0)
+    sb->fault_hang_ms = (unsigned)hang;
+  if (huge_b >= 0)
+    sb->fault_huge_bytes = (uint64_t)huge_b;
+  faults_json(sb, &res->body);
+  pthread_mutex_unlock(&sb->lock);
+}
+
+struct plan_add {
+  const char *match; /* substring */
+  uint32_t nth;      /* 1-based */
+  uint32_t times;    /* 1 or more */
+  int kind;          /* enum sb_fault_kind */
+  int check;         /* 1: only check there is room */
+  struct err err;    /* why not */
+};
+
+static int plan_apply(struct sb_fault_state *st, int is_seller, void *ctx) {
+  struct plan_add *a = ctx;
+  if (!sb_fault_applies(a->kind, is_seller ? SB_API_SP : SB_API_SHOPIFY))
+    return MS_OK; /* expired: sellers only */
+  if (a->check)
+    return st->nplans == SB_FAULT_PLANS_MAX
+               ? err_set(&a->err, MS_ETOOBIG, "at most %d plans can wait per shop or seller",
+                         SB_FAULT_PLANS_MAX)
+               : MS_OK;
+  return sb_fault_plan_add(st, a->match, a->nth, a->times, a->kind, &a->err);
+}
+
+/* POST /_sandbox/faults/plan?[shop=S|seller=S&]kind=K[&match=SUBSTRING][&nth=N][&times=T] */
+static void faults_plan(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
+  struct sb_shop *shop;
+  struct sb_seller *seller;
+  struct plan_add a;
+  const char *kind = sb_params_get(p, "kind"), *nth = sb_params_get(p, "nth"),
+             *times = sb_params_get(p, "times");
+  long long n = 1, t = 1;
+  if (target_param(sb, p, res, &shop, &seller))
+    return;
+  memset(&a, 0, sizeof(a));
+  a.match = sb_params_get(p, "match") ? sb_params_get(p, "match") : "";
+  a.kind = kind ? sb_fault_lookup(kind, strlen(kind)) : SB_FAULT_NONE;
+  if (!a.kind) {
+    sb_response_error(res, 400,
+                      "kind is required and must be one of 500, 502, 503, 429, 429-date, "
+                      "429-bare, hang, reset, truncated, malformed, shape, huge, deep, utf8, "
+                      "expired");
+    return;
+  }
+  if ((nth && parse_count(nth, SB_FAULT_TIMES_MAX, &n)) || n < 1 ||
+      (times && parse_count(times, SB_FAULT_TIMES_MAX, &t)) || t < 1) {
+    sb_response_error(res, 400, "nth and times must be whole numbers from 1 to 1000000");
+    return;
+  }
+  if (strlen(a.match) >= SB_FAULT_MATCH_MAX) {
+    sb_response_error(res, 400, "match must be at most 255 bytes");
+    return;
+  }
+  if (a.kind == SB_FAULT_EXPIRED && shop) {
+    sb_response_error(res, 400, "Shopify shops have no expiring tokens; expired is for sellers");
+    return;
+  }
+  a.nth = (uint32_t)n;
+  a.times = (uint32_t)t;
+  pthread_mutex_lock(&sb->lock);
+  a.check = 1;
+  if (for_targets(sb, shop, seller, plan_apply, &a)) {
+    pthread_mutex_unlock(&sb->lock);
+    sb_response_error(res, 400, a.err.msg);
+    return;
+  }
+  a.check = 0;
+  for_targets(sb, shop, seller, plan_apply, &a);
+  faults_json(sb, &res->body);
+  pthread_mutex_unlock(&sb->lock);
+}
+
+static void faults_get(struct sandbox *sb, struct sb_response *res) {
+  pthread_mutex_lock(&sb->lock);
+  faults_json(sb, &res->body);
+  pthread_mutex_unlock(&sb->lock);
+}
+
 void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res) {
   static const struct {
     const char *path;   /* under /_sandbox/ */
@@ -552,7 +825,9 @@ void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb
                 {"mutate", "POST"},
                 {"config", "POST"},
                 {"amazon/invalidate-tokens", "POST"},
-                {"amazon/expire-access-tokens", "POST"}};
+                {"amazon/expire-access-tokens", "POST"},
+                {"faults", "GET, POST"},
+                {"faults/plan", "POST"}};
   struct sb_params *p;
   const char *name = req->path + (strncmp(req->path, "/_sandbox/", 10) == 0 ? 10 : 9);
   size_t r, nroutes = sizeof(routes) / sizeof(routes[0]);
@@ -565,11 +840,11 @@ void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb
   if (r == nroutes) {
     sb_response_error(res, 404,
                       "Not Found: the sandbox serves /_sandbox/truth, requests, stats, info, "
-                      "mutate, config, amazon/invalidate-tokens and "
-                      "amazon/expire-access-tokens");
+                      "mutate, config, amazon/invalidate-tokens, "
+                      "amazon/expire-access-tokens, faults and faults/plan");
     return;
   }
-  if (!is_method(req, routes[r].method)) {
+  if (!method_ok(req, routes[r].method)) {
     char msg[128];
     snprintf(msg, sizeof(msg), "Method Not Allowed: use %s for /_sandbox/%s", routes[r].method,
              routes[r].path);
@@ -616,8 +891,17 @@ void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb
   case 6:
     invalidate_tokens(sb, p, res);
     break;
-  default:
+  case 7:
     expire_access(sb, p, res);
+    break;
+  case 8:
+    if (strcmp(req->method, "POST") == 0)
+      faults_set(sb, p, res);
+    else
+      faults_get(sb, res);
+    break;
+  default:
+    faults_plan(sb, p, res);
     break;
   }
   free(p);

@@ -121,7 +121,7 @@ static uint32_t get32(const unsigned char *p) {
 
 /* Writes the request log entry and counts the request; seller MAY be -1. */
 static void log_request(struct sandbox *sb, int seller, const char *method, const char *path,
-                        const char *query, int status) {
+                        const char *query, const struct sb_response *res) {
   char *lpath = malloc(LOG_TEXT_MAX + 1), *lquery = malloc(LOG_TEXT_MAX + 1);
   if (lpath && lquery) {
     log_text(path, lpath, LOG_TEXT_MAX + 1);
@@ -130,8 +130,8 @@ static void log_request(struct sandbox *sb, int seller, const char *method, cons
     sb->requests++;
     if (seller >= 0)
       sb->sstate[seller].requests++;
-    sb_reqlog_add(&sb->log, sandbox_ms(sb), seller >= 0 ? sb->sellers[seller].name : "", method,
-                  lpath, lquery, status);
+    sb_reqlog_add_fault(&sb->log, sandbox_ms(sb), seller >= 0 ? sb->sellers[seller].name : "",
+                        method, lpath, lquery, sb_fault_log_status(res), res->fault);
     pthread_mutex_unlock(&sb->lock);
   }
   free(lpath);
@@ -719,7 +719,7 @@ static void sp_api(struct sandbox *sb, const struct sb_request *req, struct sb_r
   struct sb_params *p = NULL;
   char id[64], rate[32];
   enum op op;
-  int admitted;
+  int admitted = 0, fault = SB_FAULT_NONE;
   uint32_t epoch;
   if (req->uri_too_long || strlen(req->path) + strlen(req->query) > SB_QUERY_MAX) {
     sp_error(res, 414, "InvalidInput", "The URL is too long: at most 8192 bytes are accepted.", "");
@@ -743,12 +743,16 @@ static void sp_api(struct sandbox *sb, const struct sb_request *req, struct sb_r
   }
   if (authenticate(sb, req, res, seller))
     return;
+  /* Drawn before the bucket: see sb_shopify_handle. */
+  fault = sb_fault_decide(sb, -1, *seller, SB_API_SP, req->path, req->query);
   {
     struct sb_seller_state *st = &sb->sstate[*seller];
     struct sb_tbucket *b = op == OP_ORDERS ? &st->orders : &st->items;
     pthread_mutex_lock(&sb->lock);
-    admitted = sb_tbucket_take(b, sandbox_mono(), NULL);
-    if (!admitted) {
+    if (!fault || sb_fault_counted(fault))
+      admitted = sb_tbucket_take(b, sandbox_mono(), NULL);
+    if ((!fault && !admitted) || fault == SB_FAULT_429 || fault == SB_FAULT_429_DATE ||
+        fault == SB_FAULT_429_BARE) {
       st->throttled++;
       sb->throttled++;
     }
@@ -756,7 +760,11 @@ static void sp_api(struct sandbox *sb, const struct sb_request *req, struct sb_r
     sb_rate_format(b->rate, rate, sizeof(rate));
     pthread_mutex_unlock(&sb->lock);
   }
-  if (!admitted) {
+  if (fault && sb_fault_replaces(fault)) {
+    sb_fault_answer(sb, fault, SB_API_SP, req->path, res);
+    return;
+  }
+  if (!admitted && !fault) {
     sp_error(res, 429, "QuotaExceeded", MSG_QUOTA, "");
     return;
   }
@@ -781,6 +789,26 @@ static void sp_api(struct sandbox *sb, const struct sb_request *req, struct sb_r
     break;
   }
   free(p);
+  if (fault)
+    sb_fault_corrupt(fault, res);
+}
+
+/* Faults of the token endpoint: the LWA server has no rate limit here. */
+static void token_fault(struct sandbox *sb, int seller, const struct sb_request *req,
+                        struct sb_response *res) {
+  int fault = sb_fault_decide(sb, -1, seller, SB_API_LWA, req->path, req->query);
+  if (!fault)
+    return;
+  if (fault == SB_FAULT_429 || fault == SB_FAULT_429_DATE || fault == SB_FAULT_429_BARE) {
+    pthread_mutex_lock(&sb->lock);
+    sb->sstate[seller].throttled++;
+    sb->throttled++;
+    pthread_mutex_unlock(&sb->lock);
+  }
+  if (sb_fault_replaces(fault))
+    sb_fault_answer(sb, fault, SB_API_LWA, req->path, res);
+  else
+    sb_fault_corrupt(fault, res);
 }
 
 void sb_amazon_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res) {
@@ -791,11 +819,14 @@ void sb_amazon_handle(struct sandbox *sb, const struct sb_request *req, struct s
   sb_response_header(res, "x-amzn-RequestId", rid);
   if (strcmp(req->path, TOKEN_PATH) == 0) {
     token_grant(sb, req, res, &seller);
+    /* A faulted grant is minted and then discarded: tokens are not stored. */
+    if (seller >= 0)
+      token_fault(sb, seller, req, res);
     /* Neither the body nor the query is logged: they may hold secrets. */
-    log_request(sb, seller, req->method, TOKEN_PATH, "", res->status);
+    log_request(sb, seller, req->method, TOKEN_PATH, "", res);
     return;
   }
   const char *path = req->path + sizeof(SP_PREFIX) - 1;
   sp_api(sb, req, res, path, &seller);
-  log_request(sb, seller, req->method, *path ? path : "/", req->query, res->status);
+  log_request(sb, seller, req->method, *path ? path : "/", req->query, res);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sandbox/fault.h"
 #include "util/err.h"
 
 int sb_reqlog_init(struct sb_reqlog *l, size_t entries, size_t max_bytes) {
@@ -35,13 +36,14 @@ static void evict_oldest(struct sb_reqlog *l) {
   l->n--;
 }
 
-uint64_t sb_reqlog_add(struct sb_reqlog *l, uint64_t t_ms, const char *shop, const char *method,
-                       const char *path, const char *query, int status) {
+static struct sb_logent *add_entry(struct sb_reqlog *l, uint64_t t_ms, const char *shop,
+                                   const char *method, const char *path, const char *query,
+                                   int status) {
   size_t sl = strlen(shop), pl = strlen(path), ql = strlen(query), total = sl + pl + ql + 3;
   char *text = malloc(total);
   if (!text || !l->cap) {
     free(text);
-    return 0;
+    return NULL;
   }
   memcpy(text, shop, sl + 1);
   memcpy(text + sl + 1, path, pl + 1);
@@ -52,6 +54,7 @@ uint64_t sb_reqlog_add(struct sb_reqlog *l, uint64_t t_ms, const char *shop, con
   e->seq = l->next_seq++;
   e->t_ms = t_ms;
   e->status = status;
+  e->fault = 0;
   memset(e->method, 0, sizeof(e->method));
   memcpy(e->method, method, strnlen(method, sizeof(e->method) - 1));
   e->text = text;
@@ -60,16 +63,31 @@ uint64_t sb_reqlog_add(struct sb_reqlog *l, uint64_t t_ms, const char *shop, con
   e->query_len = ql;
   l->n++;
   l->bytes += total;
+  return e;
+}
+
+uint64_t sb_reqlog_add(struct sb_reqlog *l, uint64_t t_ms, const char *shop, const char *method,
+                       const char *path, const char *query, int status) {
+  return sb_reqlog_add_fault(l, t_ms, shop, method, path, query, status, 0);
+}
+
+uint64_t sb_reqlog_add_fault(struct sb_reqlog *l, uint64_t t_ms, const char *shop,
+                             const char *method, const char *path, const char *query, int status,
+                             int fault) {
+  struct sb_logent *c = add_entry(l, t_ms, shop, method, path, query, status);
+  if (!c)
+    return 0;
+  c->fault = fault;
   if (l->mirror) {
     struct buf b;
     buf_init(&b, 0);
-    if (!sb_logent_json(e, &b)) {
+    if (!sb_logent_json(c, &b)) {
       fwrite(b.data, 1, b.len, l->mirror);
       fflush(l->mirror);
     }
     buf_release(&b);
   }
-  return e->seq;
+  return c->seq;
 }
 
 uint64_t sb_reqlog_first(const struct sb_reqlog *l) {
@@ -102,6 +120,10 @@ int sb_logent_json(const struct sb_logent *e, struct buf *out) {
   if (!rc)
     rc = buf_json_str(out, query);
   if (!rc)
-    rc = buf_printf(out, ",\"status\":%d}\n", e->status);
+    rc = buf_printf(out, ",\"status\":%d", e->status);
+  if (!rc && e->fault)
+    rc = buf_printf(out, ",\"fault\":\"%s\"", sb_fault_name(e->fault));
+  if (!rc)
+    rc = buf_puts(out, "}\n");
   return rc;
 }

@@ -16,7 +16,8 @@
 struct sb_logent {
   uint64_t seq;     /* 1, 2, ... */
   uint64_t t_ms;    /* monotonic ms since the sandbox started */
-  int status;       /* HTTP status answered */
+  int status;       /* HTTP status answered, 0: no complete answer */
+  int fault;        /* enum sb_fault_kind injected, 0: none */
   char method[8];   /* "GET" */
   char *text;       /* "shop\0path\0query\0", owned */
   size_t shop_len;  /* strlen of the shop part */
@@ -40,6 +41,10 @@ void sb_reqlog_release(struct sb_reqlog *l);
 /* Records one request; returns its seq (0 when out of memory). */
 uint64_t sb_reqlog_add(struct sb_reqlog *l, uint64_t t_ms, const char *shop, const char *method,
                        const char *path, const char *query, int status);
+/* The same for a faulted request: fault is an enum sb_fault_kind, 0 none. */
+uint64_t sb_reqlog_add_fault(struct sb_reqlog *l, uint64_t t_ms, const char *shop,
+                             const char *method, const char *path, const char *query, int status,
+                             int fault);
 /* The entry with this seq, or NULL when evicted or not yet written. */
 const struct sb_logent *sb_reqlog_get(const struct sb_reqlog *l, uint64_t seq);
 /* The oldest seq still held (next_seq when empty). */

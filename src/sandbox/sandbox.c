@@ -21,6 +21,9 @@ void sb_config_defaults(struct sb_config *cfg) {
   snprintf(cfg->lwa_client_secret, sizeof(cfg->lwa_client_secret), "sandbox-client-secret");
   cfg->token_lifetime = 3600;
   cfg->sp_speed = 1;
+  cfg->fault_seed = 1;
+  cfg->fault_hang_ms = SB_FAULT_HANG_MS;
+  cfg->fault_huge_bytes = SB_FAULT_HUGE_BYTES;
 }
 
 double sandbox_mono(void) {
@@ -96,6 +99,24 @@ static void seller_buckets_init(struct sandbox *sb) {
   }
 }
 
+/* Every shop and seller starts with --faults and its own stream. */
+static void faults_init(struct sandbox *sb) {
+  sb->fault_seed = sb->cfg.fault_seed;
+  sb->fault_hang_ms = sb->cfg.fault_hang_ms;
+  sb->fault_huge_bytes = sb->cfg.fault_huge_bytes;
+  for (int i = 0; i < sb->cfg.nshops; i++) {
+    sb_fault_state_init(&sb->state[i].faults, sb->shops[i].name);
+    sb->state[i].faults.probs = sb->cfg.faults;
+  }
+  for (int i = 0; i < sb->cfg.nsellers; i++) {
+    sb_fault_state_init(&sb->sstate[i].faults, sb->sellers[i].name);
+    sb->sstate[i].faults.probs = sb->cfg.faults;
+    sb->sstate[i].faults.probs.p[SB_FAULT_EXPIRED] = sb->cfg.faults.p[SB_FAULT_EXPIRED];
+  }
+  for (int i = 0; i < sb->cfg.nshops; i++)
+    sb->state[i].faults.probs.p[SB_FAULT_EXPIRED] = 0; /* Shopify tokens never expire */
+}
+
 int sandbox_new(const struct sb_config *cfg, struct sandbox **out, struct err *err) {
   struct sandbox *sb;
   int rc;
@@ -129,6 +150,7 @@ int sandbox_new(const struct sb_config *cfg, struct sandbox **out, struct err *e
   for (int i = 0; i < cfg->nshops; i++)
     sb_bucket_init(&sb->state[i].bucket, cfg->bucket_size, cfg->leak_rate, cfg->rate_limit);
   seller_buckets_init(sb);
+  faults_init(sb);
   sb_key_derive(cfg->seed, 1, sb->access_key);
   sb_key_derive(cfg->seed, 2, sb->next_key);
   sb->mono_start = sandbox_mono();

@@ -15,6 +15,7 @@
 
 #include "sandbox/amazon.h"
 #include "sandbox/bucket.h"
+#include "sandbox/fault.h"
 #include "sandbox/gen.h"
 #include "sandbox/reqlog.h"
 #include "sandbox/sptoken.h"
@@ -48,21 +49,27 @@ struct sb_config {
   char lwa_client_secret[SB_TOKEN_MAX];          /* and client_secret */
   int token_lifetime;                            /* access token lifetime, seconds */
   double sp_speed;                               /* multiplies SP-API refill rates */
+  struct sb_fault_probs faults;                  /* --faults, for every shop and seller */
+  uint64_t fault_seed;                           /* --fault-seed */
+  unsigned fault_hang_ms;                        /* --fault-hang-ms */
+  uint64_t fault_huge_bytes;                     /* --fault-huge-bytes */
 };
 
 struct sb_shop_state {
-  struct sb_bucket bucket; /* rate limit */
-  uint64_t requests;       /* API requests to this shop */
-  uint64_t throttled;      /* of which answered 429 */
+  struct sb_bucket bucket;      /* rate limit */
+  uint64_t requests;            /* API requests to this shop */
+  uint64_t throttled;           /* of which answered 429 */
+  struct sb_fault_state faults; /* injected faults */
 };
 
 struct sb_seller_state {
-  struct sb_tbucket orders; /* getOrders rate limit */
-  struct sb_tbucket items;  /* getOrderItems rate limit */
-  uint64_t requests;        /* SP-API and token requests of this seller */
-  uint64_t throttled;       /* of which answered 429 */
-  uint32_t epoch;           /* NextTokens of older epochs are invalid */
-  int64_t revoked_ms;       /* access tokens issued before this are expired */
+  struct sb_tbucket orders;     /* getOrders rate limit */
+  struct sb_tbucket items;      /* getOrderItems rate limit */
+  uint64_t requests;            /* SP-API and token requests of this seller */
+  uint64_t throttled;           /* of which answered 429 */
+  uint32_t epoch;               /* NextTokens of older epochs are invalid */
+  int64_t revoked_ms;           /* access tokens issued before this are expired */
+  struct sb_fault_state faults; /* injected faults */
 };
 
 struct sandbox {
@@ -78,6 +85,10 @@ struct sandbox {
   struct sb_reqlog log;                 /* API request log */
   uint64_t requests;                    /* all API requests */
   uint64_t throttled;                   /* all 429s */
+  uint64_t fault_counts[SB_FAULT_N];    /* faults injected, per kind */
+  uint64_t fault_seed;                  /* the fault streams derive from it */
+  unsigned fault_hang_ms;               /* a hang holds the connection this long */
+  uint64_t fault_huge_bytes;            /* size of a huge body */
   double mono_start;                    /* monotonic seconds at start */
   char base_url[96];                    /* "http://127.0.0.1:PORT", set by the server */
 };
@@ -103,6 +114,14 @@ struct sb_header {
   char *value;   /* owned */
 };
 
+/* How the server sends an answer (faults only, see fault.h). */
+enum sb_wire {
+  SB_WIRE_NORMAL = 0, /* the whole answer */
+  SB_WIRE_HANG,       /* nothing for hang_ms, then close */
+  SB_WIRE_CUT_FIN,    /* the headers and cut bytes of the body, then close */
+  SB_WIRE_CUT_RST     /* the headers and cut bytes of the body, then a TCP reset */
+};
+
 /* A body producer for long answers (JSONL): fills out with up to max bytes;
  * returns the bytes written, 0 at the end, or -1 on failure. */
 typedef ssize_t (*sb_stream_fn)(void *ctx, char *out, size_t max);
@@ -116,6 +135,10 @@ struct sb_response {
   sb_stream_fn stream;                      /* MAY be NULL: then body is sent */
   void (*stream_free)(void *ctx);           /* frees stream_ctx; MAY be NULL */
   void *stream_ctx;                         /* for stream */
+  int fault;                                /* enum sb_fault_kind injected, 0: none */
+  int wire;                                 /* enum sb_wire */
+  unsigned hang_ms;                         /* SB_WIRE_HANG: how long */
+  size_t cut;                               /* SB_WIRE_CUT_*: body bytes sent, < body.len */
 };
 
 void sb_config_defaults(struct sb_config *cfg);
@@ -152,6 +175,22 @@ void sb_shopify_handle(struct sandbox *sb, const struct sb_request *req, struct 
 void sb_amazon_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res);
 /* True for the paths sb_amazon_handle serves. */
 int sb_amazon_path(const char *path);
+/* In fault_res.c: faulted answers. Decides the fault of a request to the
+ * shop (seller < 0) or seller (shop < 0) whose target is "path?query";
+ * takes the lock itself. Returns the kind or SB_FAULT_NONE. */
+int sb_fault_decide(struct sandbox *sb, int shop, int seller, enum sb_fault_api api,
+                    const char *path, const char *query);
+/* Whether the fault's answer replaces the real one (the handler is not run);
+ * otherwise the real answer is built and then sb_fault_corrupt() applied. */
+int sb_fault_replaces(int kind);
+/* Builds the answer of a replacing fault in res (status, body, wire). */
+void sb_fault_answer(struct sandbox *sb, int kind, enum sb_fault_api api, const char *path,
+                     struct sb_response *res);
+/* Damages the real answer in res for a non-replacing fault. */
+void sb_fault_corrupt(int kind, struct sb_response *res);
+/* The status to log: 0 when no complete answer is sent. */
+int sb_fault_log_status(const struct sb_response *res);
+
 /* In admin.c: the /_sandbox/... endpoints. */
 void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res);
 

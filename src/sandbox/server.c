@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,10 +14,23 @@
 #define URI_KEEP (SB_QUERY_MAX + 2) /* longer URIs are answered 414 */
 #define CONN_MEMORY (128 * 1024)    /* per connection: holds the request line and headers */
 
+/* A connection held by a hang fault, suspended until its deadline. */
+struct hang {
+  struct MHD_Connection *con; /* suspended */
+  double deadline;            /* monotonic seconds */
+  struct hang *next;          /* list */
+};
+
 struct sb_server {
   struct MHD_Daemon *daemon; /* libmicrohttpd */
   struct sandbox *sb;        /* served */
   int port;                  /* bound port */
+  pthread_t waker;           /* resumes hung connections */
+  int waker_started;         /* waker runs */
+  pthread_mutex_t hang_lock; /* guards hangs and stopping */
+  pthread_cond_t hang_cond;  /* a hang was added, or stopping */
+  struct hang *hangs;        /* suspended connections */
+  int stopping;              /* the waker resumes everything and exits */
 };
 
 /* Per request, from the URI log callback to the completion callback. */
@@ -27,6 +41,7 @@ struct conn_req {
   char *kept;       /* its first SB_BODY_KEEP bytes, NUL-terminated, or NULL */
   size_t kept_len;  /* bytes in kept */
   int started;      /* the access handler ran once */
+  int hung;         /* suspended by a hang fault: close when resumed */
 };
 
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *con) {
@@ -70,6 +85,116 @@ static void reader_free(void *cls) {
   free(res);
 }
 
+/* ---- faults on the wire ---- */
+
+/* A body sent only up to cut, then the connection is dropped. */
+struct cut_body {
+  char *body;                 /* the whole body (its length is declared) */
+  size_t cut;                 /* bytes sent before dropping */
+  int rst;                    /* reset (SO_LINGER 0) rather than close */
+  struct MHD_Connection *con; /* to find the socket */
+};
+
+static ssize_t cut_reader(void *cls, uint64_t pos, char *buf, size_t max) {
+  struct cut_body *c = cls;
+  if (pos >= c->cut) {
+    if (c->rst) {
+      /* connect(AF_UNSPEC) disconnects a TCP socket at once with a RST and
+       * leaves the descriptor to libmicrohttpd, which then closes it. */
+      const union MHD_ConnectionInfo *ci =
+          MHD_get_connection_info(c->con, MHD_CONNECTION_INFO_CONNECTION_FD);
+      struct sockaddr sa;
+      memset(&sa, 0, sizeof(sa));
+      sa.sa_family = AF_UNSPEC;
+      if (ci)
+        (void)connect(ci->connect_fd, &sa, sizeof(sa));
+    }
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+  }
+  size_t n = c->cut - (size_t)pos < max ? c->cut - (size_t)pos : max;
+  memcpy(buf, c->body + pos, n);
+  return (ssize_t)n;
+}
+
+static void cut_free(void *cls) {
+  struct cut_body *c = cls;
+  free(c->body);
+  free(c);
+}
+
+static struct MHD_Response *cut_response(struct sb_response *res, struct MHD_Connection *con) {
+  struct cut_body *c = calloc(1, sizeof(*c));
+  struct MHD_Response *mr;
+  size_t len = res->body.len;
+  if (!c)
+    return NULL;
+  c->cut = res->cut < len ? res->cut : len;
+  c->rst = res->wire == SB_WIRE_CUT_RST;
+  c->con = con;
+  c->body = buf_detach(&res->body);
+  mr = MHD_create_response_from_callback(len, 64 * 1024, cut_reader, c, cut_free);
+  if (!mr)
+    cut_free(c);
+  return mr;
+}
+
+static void *waker_main(void *arg) {
+  struct sb_server *srv = arg;
+  pthread_mutex_lock(&srv->hang_lock);
+  for (;;) {
+    double now = sandbox_mono(), next = now + 3600;
+    struct hang **pp = &srv->hangs;
+    while (*pp) {
+      struct hang *h = *pp;
+      if (srv->stopping || h->deadline <= now) {
+        *pp = h->next;
+        MHD_resume_connection(h->con);
+        free(h);
+      } else {
+        if (h->deadline < next)
+          next = h->deadline;
+        pp = &h->next;
+      }
+    }
+    if (srv->stopping)
+      break;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double wait = next - now, sec = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + wait;
+    ts.tv_sec = (time_t)sec;
+    ts.tv_nsec = (long)((sec - (double)ts.tv_sec) * 1e9);
+    pthread_cond_timedwait(&srv->hang_cond, &srv->hang_lock, &ts);
+  }
+  pthread_mutex_unlock(&srv->hang_lock);
+  return NULL;
+}
+
+/* Holds the connection without an answer for ms milliseconds; the access
+ * handler then closes it. Returns MHD_NO when it cannot. */
+static enum MHD_Result hang_start(struct sb_server *srv, struct MHD_Connection *con,
+                                  struct conn_req *r, unsigned ms) {
+  struct hang *h = calloc(1, sizeof(*h));
+  if (!h || !srv->waker_started) {
+    free(h);
+    return MHD_NO;
+  }
+  h->con = con;
+  h->deadline = sandbox_mono() + ms / 1000.0;
+  pthread_mutex_lock(&srv->hang_lock);
+  if (srv->stopping) {
+    pthread_mutex_unlock(&srv->hang_lock);
+    free(h);
+    return MHD_NO;
+  }
+  r->hung = 1;
+  MHD_suspend_connection(con);
+  h->next = srv->hangs;
+  srv->hangs = h;
+  pthread_cond_signal(&srv->hang_cond);
+  pthread_mutex_unlock(&srv->hang_lock);
+  return MHD_YES;
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -81,8 +206,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
   struct MHD_Response *mr;
   enum MHD_Result ret;
   char *path, *query;
-  if (!r)
-    return MHD_NO; /* out of memory in uri_log: drop the connection */
+  if (!r || r->hung)
+    return MHD_NO; /* out of memory in uri_log, or a hang is over: drop the connection */
   if (!r->started) {
     r->started = 1;
     return MHD_YES; /* headers are in; the body (if any) comes next */
@@ -131,7 +256,20 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     return MHD_NO;
   sb_response_init(res);
   sandbox_handle(srv->sb, &req, res);
-  if (res->stream) {
+  if (res->wire == SB_WIRE_HANG) {
+    unsigned ms = res->hang_ms;
+    sb_response_release(res);
+    free(res);
+    return hang_start(srv, con, r, ms);
+  }
+  if (res->wire == SB_WIRE_CUT_FIN || res->wire == SB_WIRE_CUT_RST) {
+    mr = cut_response(res, con);
+    if (!mr) {
+      sb_response_release(res);
+      free(res);
+      return MHD_NO;
+    }
+  } else if (res->stream) {
     mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, reader, res, reader_free);
     if (!mr) {
       reader_free(res);
@@ -165,7 +303,8 @@ int sb_server_start(struct sandbox *sb, struct sb_server **out, struct err *err)
   struct sockaddr_storage ss;
   struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
   struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY;
+  unsigned int flags =
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_ALLOW_SUSPEND_RESUME;
   const union MHD_DaemonInfo *info;
   int ipv6 = 0;
   if (!srv)
@@ -184,6 +323,8 @@ int sb_server_start(struct sandbox *sb, struct sb_server **out, struct err *err)
     return err_set(err, MS_EINVAL, "'%s' is not an IP address", sb->cfg.host);
   }
   srv->sb = sb;
+  pthread_mutex_init(&srv->hang_lock, NULL);
+  pthread_cond_init(&srv->hang_cond, NULL);
   srv->daemon = MHD_start_daemon(
       flags, (uint16_t)sb->cfg.port, NULL, NULL, access_handler, srv, MHD_OPTION_SOCK_ADDR,
       (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)sb->cfg.threads,
@@ -191,10 +332,13 @@ int sb_server_start(struct sandbox *sb, struct sb_server **out, struct err *err)
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
       (unsigned int)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000, MHD_OPTION_END);
   if (!srv->daemon) {
+    pthread_mutex_destroy(&srv->hang_lock);
+    pthread_cond_destroy(&srv->hang_cond);
     free(srv);
     return err_set(err, MS_EIO, "cannot listen on %s port %d (in use, or not an address here?)",
                    sb->cfg.host, sb->cfg.port);
   }
+  srv->waker_started = pthread_create(&srv->waker, NULL, waker_main, srv) == 0;
   info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
   srv->port = info ? info->port : sb->cfg.port;
   snprintf(sb->base_url, sizeof(sb->base_url), ipv6 ? "http://[%s]:%d" : "http://%s:%d",
@@ -210,6 +354,16 @@ int sb_server_port(const struct sb_server *srv) {
 void sb_server_stop(struct sb_server *srv) {
   if (!srv)
     return;
+  /* Suspended connections must be resumed before the daemon stops. */
+  if (srv->waker_started) {
+    pthread_mutex_lock(&srv->hang_lock);
+    srv->stopping = 1;
+    pthread_cond_signal(&srv->hang_cond);
+    pthread_mutex_unlock(&srv->hang_lock);
+    pthread_join(srv->waker, NULL);
+  }
   MHD_stop_daemon(srv->daemon);
+  pthread_mutex_destroy(&srv->hang_lock);
+  pthread_cond_destroy(&srv->hang_cond);
   free(srv);
 }

@@ -336,7 +336,7 @@ void sb_shopify_handle(struct sandbox *sb, const struct sb_request *req, struct 
   struct sb_params *p = malloc(sizeof(*p));
   struct sb_shop *shop = NULL;
   char limit_hdr[48], retry[16], *lpath = NULL, *lquery = NULL;
-  int under_shops = route_parse(req->path, &r);
+  int under_shops = route_parse(req->path, &r), fault = SB_FAULT_NONE;
   if (!p) {
     sb_response_error(res, 500, "out of memory");
     return;
@@ -369,20 +369,34 @@ void sb_shopify_handle(struct sandbox *sb, const struct sb_request *req, struct 
     struct sb_shop_state *st = sandbox_state(sb, shop);
     double wait = 0;
     int ok_token = token_ok(req->token, sb->cfg.token), admitted = 0;
-    pthread_mutex_lock(&sb->lock);
+    /* The fault is drawn before the bucket: a faulted request takes a slot
+     * (when there is room) unless it is an injected 429, and the fault wins
+     * over a real 429. */
     if (ok_token)
+      fault = sb_fault_decide(sb, shop->index, -1, SB_API_SHOPIFY, req->path, req->query);
+    pthread_mutex_lock(&sb->lock);
+    if (ok_token && (!fault || sb_fault_counted(fault)))
       admitted = sb_bucket_take(&st->bucket, sandbox_mono(), &wait);
     else
       sb_bucket_drain(&st->bucket, sandbox_mono());
     sb_bucket_header(&st->bucket, limit_hdr, sizeof(limit_hdr));
     st->requests++;
-    if (ok_token && !admitted) {
+    if (ok_token && ((!fault && !admitted) || (fault && !sb_fault_counted(fault)))) {
       st->throttled++;
       sb->throttled++;
     }
     pthread_mutex_unlock(&sb->lock);
     if (!ok_token) {
       sb_response_error(res, 401, MSG_BAD_TOKEN);
+      goto done;
+    }
+    if (fault && sb_fault_replaces(fault)) {
+      sb_fault_answer(sb, fault, SB_API_SHOPIFY, req->path, res);
+      goto done;
+    }
+    if (fault) {
+      api_route(sb, shop, req, &r, p, res);
+      sb_fault_corrupt(fault, res);
       goto done;
     }
     if (!admitted) {
@@ -411,7 +425,8 @@ done:
     log_text(r.shop, lshop, sizeof(lshop));
     pthread_mutex_lock(&sb->lock);
     sb->requests++;
-    sb_reqlog_add(&sb->log, sandbox_ms(sb), lshop, req->method, lpath, lquery, res->status);
+    sb_reqlog_add_fault(&sb->log, sandbox_ms(sb), lshop, req->method, lpath, lquery,
+                        sb_fault_log_status(res), res->fault);
     pthread_mutex_unlock(&sb->lock);
   }
   free(lpath);

@@ -43,7 +43,7 @@
 #define SLICE_COLS                                                                                 \
   "source_id, stream, day, status, cursor, pages, records, inserted, updated, unchanged, "         \
   "retries, last_error, started_at, updated_at, completed_at, lease_owner, lease_token, "          \
-  "lease_expires"
+  "lease_expires, failed"
 #define SLICE_KEY "source_id = ?1 AND stream = ?2 AND day = ?3"
 /* A fenced write matches only while our lease token is current. */
 #define SLICE_FENCE SLICE_KEY " AND lease_token = ?4 AND status = 'in_progress'"
@@ -54,7 +54,7 @@
 #define RUN_COLS                                                                                   \
   "id, trigger, scope, started_at, finished_at, status, slices_total, slices_completed, "          \
   "slices_failed, pages, records, inserted, updated, unchanged, requests, retries, "               \
-  "rate_limited, pid"
+  "rate_limited, pid, failed"
 
 #define ORDER_VALUES                                                                               \
   "name = ?3, created_at = ?4, updated_at = ?5, status = ?6, financial_status = ?7, "              \
@@ -89,6 +89,11 @@ enum stmt_id {
   ST_ITEMS_RAW,
   ST_RUN_INSERT,
   ST_RUN_UPDATE,
+  ST_SAVEPOINT,
+  ST_SAVEPOINT_RELEASE,
+  ST_SAVEPOINT_ROLLBACK,
+  ST_FAILED_ADD,
+  ST_FAILED_CLEAR,
   ST_COUNT
 };
 
@@ -117,7 +122,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                        "SET status = 'pending', cursor = NULL, pages = 0, records = 0, "
                        "inserted = 0, updated = 0, unchanged = 0, retries = 0, "
                        "last_error = NULL, started_at = 0, updated_at = excluded.updated_at, "
-                       "completed_at = 0, lease_owner = '', "
+                       "failed = 0, completed_at = 0, lease_owner = '', "
                        "lease_token = slices.lease_token + 1, lease_expires = 0",
     [ST_SLICE_FAIL] = "UPDATE slices SET status = ?5, last_error = ?6, retries = retries + 1, "
                       "lease_owner = '', lease_expires = 0, updated_at = ?7 WHERE " SLICE_FENCE,
@@ -128,6 +133,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SLICE_PAGE] =
         "UPDATE slices SET cursor = ?5, pages = pages + 1, records = records + ?6, "
         "inserted = inserted + ?7, updated = updated + ?8, unchanged = unchanged + ?9, "
+        "failed = failed + ?11, "
         "retries = 0, last_error = NULL, updated_at = ?10, "
         "status = CASE WHEN ?5 IS NULL THEN 'completed' ELSE 'in_progress' END, "
         "completed_at = CASE WHEN ?5 IS NULL THEN ?10 ELSE completed_at END, "
@@ -158,14 +164,25 @@ static const char *const stmt_sql[ST_COUNT] = {
                      "ORDER BY line_no, external_id",
     [ST_RUN_INSERT] = "INSERT INTO runs (trigger, scope, started_at, finished_at, status, "
                       "slices_total, slices_completed, slices_failed, pages, records, inserted, "
-                      "updated, unchanged, requests, retries, rate_limited, pid) VALUES "
+                      "updated, unchanged, requests, retries, rate_limited, pid, failed) VALUES "
                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-                      "?17) RETURNING id",
+                      "?17, ?18) RETURNING id",
     [ST_RUN_UPDATE] = "UPDATE runs SET trigger = ?2, scope = ?3, started_at = ?4, "
                       "finished_at = ?5, status = ?6, slices_total = ?7, "
                       "slices_completed = ?8, slices_failed = ?9, pages = ?10, records = ?11, "
                       "inserted = ?12, updated = ?13, unchanged = ?14, requests = ?15, "
-                      "retries = ?16, rate_limited = ?17, pid = ?18 WHERE id = ?1",
+                      "retries = ?16, rate_limited = ?17, pid = ?18, failed = ?19 WHERE id = ?1",
+    [ST_SAVEPOINT] = "SAVEPOINT record",
+    [ST_SAVEPOINT_RELEASE] = "RELEASE record",
+    [ST_SAVEPOINT_ROLLBACK] = "ROLLBACK TO record",
+    [ST_FAILED_ADD] =
+        "INSERT INTO failed_records (source_id, stream, day, external_id, raw, error, "
+        "first_failed_at, last_failed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) "
+        "ON CONFLICT (source_id, stream, external_id) WHERE resolved_at IS NULL DO UPDATE SET "
+        "day = excluded.day, raw = excluded.raw, error = excluded.error, "
+        "last_failed_at = excluded.last_failed_at, attempts = attempts + 1",
+    [ST_FAILED_CLEAR] = "UPDATE failed_records SET resolved_at = ?4 WHERE source_id = ?1 AND "
+                        "stream = ?2 AND external_id = ?3 AND resolved_at IS NULL",
 };
 
 /* The background checkpointer of one store. */
@@ -982,6 +999,7 @@ static int slice_from_row(sqlite3_stmt *st, struct slice *out) {
   col_copy(st, 15, out->lease_owner, sizeof(out->lease_owner));
   out->lease_token = sqlite3_column_int64(st, 16);
   out->lease_expires = sqlite3_column_int64(st, 17);
+  out->failed = sqlite3_column_int64(st, 18);
   if (rc)
     slice_release(out);
   return rc;
@@ -1066,7 +1084,7 @@ static int sqlite_slice_get(struct store *st, int64_t source_id, const char *str
   return rc;
 }
 
-/* Inside the claim transaction: MS_EBUSY when another owner's lease holds. */
+/* Inside the claim transaction: MS_EHELD when another owner's lease holds. */
 static int claim_check(struct sqlite_store *s, int64_t source_id, const char *stream,
                        struct civil_date day, const char *owner, int64_t now,
                        const struct slice_name *n, struct err *err) {
@@ -1085,7 +1103,7 @@ static int claim_check(struct sqlite_store *s, int64_t source_id, const char *st
     rc = MS_OK;
     if (status && strcmp(status, "in_progress") == 0 && holder && *holder &&
         strcmp(holder, owner) != 0 && expires > now)
-      rc = err_set(err, MS_EBUSY,
+      rc = err_set(err, MS_EHELD,
                    "slice %s is being synced by %s (lease for %lld more seconds); try again "
                    "later",
                    n->text, holder, (long long)(expires - now));
@@ -1510,35 +1528,68 @@ done:
 
 /* ---- pages of records ------------------------------------------------ */
 
-static int check_record(const struct record *r, size_t i, struct err *err) {
-  const char *id = r->external_id;
-  if (!id || !*id)
-    return err_set(err, MS_EINVAL, "record %zu of the page has no id; nothing was stored", i + 1);
-  if (strlen(id) > EXTERNAL_ID_MAX)
-    return err_set(err, MS_EINVAL,
-                   "record %zu of the page has an id longer than %d bytes (\"%.40s...\"); "
-                   "nothing was stored",
-                   i + 1, EXTERNAL_ID_MAX, id);
-  if (!r->raw)
-    return err_set(err, MS_EINVAL, "record %zu (id %s) has no raw JSON; nothing was stored", i + 1,
-                   id);
-  if (r->created_at < 0 || r->updated_at < 0)
-    return err_set(err, MS_EINVAL, "record %zu (id %s) has a time before 1970; nothing was stored",
-                   i + 1, id);
+static size_t text_len(const char *s, size_t len) {
+  return len ? len : strlen(s);
+}
+
+/* Names the first of the optional text fields longer than STORE_TEXT_MAX. */
+static const char *long_text(const char *const *v, const char *const *names, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (v[i] && strlen(v[i]) > STORE_TEXT_MAX)
+      return names[i];
+  return NULL;
+}
+
+static int check_items(const struct record *r, struct err *err) {
+  static const char *const names[] = {"SKU", "title"};
+  if (r->nitems > STORE_ITEMS_MAX)
+    return err_set(err, MS_EINVAL, "it has %zu lines, over the limit of %d", r->nitems,
+                   STORE_ITEMS_MAX);
   if (r->nitems && !r->items)
-    return err_set(err, MS_EINVAL, "record %zu (id %s) lost its items; nothing was stored", i + 1,
-                   id);
+    return err_set(err, MS_EINVAL, "it lost its lines");
   for (size_t j = 0; j < r->nitems; j++) {
-    const char *item = r->items[j].external_id;
-    if (!item || !*item || strlen(item) > EXTERNAL_ID_MAX)
-      return err_set(err, MS_EINVAL, "record %zu (id %s): line %zu has %s id; nothing was stored",
-                     i + 1, id, j + 1, !item || !*item ? "no" : "an over-long");
+    const struct record_item *it = &r->items[j];
+    const char *const v[] = {it->sku, it->title};
+    const char *which = long_text(v, names, 2);
+    if (!it->external_id || !*it->external_id || strlen(it->external_id) > EXTERNAL_ID_MAX)
+      return err_set(err, MS_EINVAL, "line %zu has %s id", j + 1,
+                     !it->external_id || !*it->external_id ? "no" : "an over-long");
+    if (which)
+      return err_set(err, MS_EINVAL, "line %zu has a %s longer than %d bytes", j + 1, which,
+                     STORE_TEXT_MAX);
   }
   return MS_OK;
 }
 
-static size_t text_len(const char *s, size_t len) {
-  return len ? len : strlen(s);
+/* Why a record cannot be stored, or MS_OK. The message names no position
+ * in the page: it is kept with the record in failed_records. */
+static int check_record(const struct record *r, struct err *err) {
+  static const char *const names[] = {"name", "status", "financial status", "fulfillment status"};
+  const char *const v[] = {r->name, r->status, r->financial_status, r->fulfillment_status};
+  const char *id = r->external_id, *which;
+  size_t raw;
+  if (!id || !*id)
+    return err_set(err, MS_EINVAL, "the record has no id");
+  if (strlen(id) > EXTERNAL_ID_MAX)
+    return err_set(err, MS_EINVAL, "the record's id is longer than %d bytes (\"%.40s...\")",
+                   EXTERNAL_ID_MAX, id);
+  if (!r->raw)
+    return err_set(err, MS_EINVAL, "record %s has no raw JSON", id);
+  raw = text_len(r->raw, r->raw_len);
+  if (raw > STORE_RAW_MAX)
+    return err_set(err, MS_EINVAL, "record %s is %zu bytes of JSON, over the limit of %d", id, raw,
+                   STORE_RAW_MAX);
+  if (r->created_at < 0 || r->updated_at < 0)
+    return err_set(err, MS_EINVAL, "record %s has a time before 1970", id);
+  which = long_text(v, names, sizeof(v) / sizeof(v[0]));
+  if (which)
+    return err_set(err, MS_EINVAL, "record %s has a %s longer than %d bytes", id, which,
+                   STORE_TEXT_MAX);
+  if (check_items(r, err)) {
+    err_prefix(err, "record %s", id);
+    return MS_EINVAL;
+  }
+  return MS_OK;
 }
 
 /* The bindings ST_ORDER_INSERT and ST_ORDER_UPDATE share: ?1 .. ?13. */
@@ -1703,9 +1754,10 @@ static int items_page_write(struct sqlite_store *s, int64_t source_id, const str
 
 /* Prepares every statement a commit uses, so the loop never fails on it. */
 static int page_prepare(struct sqlite_store *s, struct err *err) {
-  static const enum stmt_id ids[] = {ST_ORDER_STAMP, ST_ORDER_INSERT, ST_ORDER_UPDATE,
-                                     ST_ORDER_TOUCH, ST_ITEMS_DELETE, ST_ITEM_INSERT,
-                                     ST_SLICE_GET,   ST_SLICE_PAGE};
+  static const enum stmt_id ids[] = {
+      ST_ORDER_STAMP,        ST_ORDER_INSERT, ST_ORDER_UPDATE, ST_ORDER_TOUCH, ST_ITEMS_DELETE,
+      ST_ITEM_INSERT,        ST_SLICE_GET,    ST_SLICE_PAGE,   ST_SAVEPOINT,   ST_SAVEPOINT_RELEASE,
+      ST_SAVEPOINT_ROLLBACK, ST_FAILED_ADD,   ST_FAILED_CLEAR};
   sqlite3_stmt *q;
   for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
     int rc = stmt_get(s, ids[i], &q, err);
@@ -1758,6 +1810,7 @@ static int page_advance(struct sqlite_store *s, const struct slice *sl, const st
   bind_int(&b, c->updated);
   bind_int(&b, c->unchanged);
   bind_int(&b, now);
+  bind_int(&b, c->failed);
   rc = b.rc ? b.rc : sqlite3_step(q);
   if (rc == SQLITE_ROW) {
     slice_name_set(&n, sl->source_id, sl->stream, sl->day);
@@ -1777,20 +1830,97 @@ static int page_advance(struct sqlite_store *s, const struct slice *sl, const st
   return rc;
 }
 
+/* Keeps a record that could not be stored, with why, in failed_records; a
+ * record already failing there counts one more attempt. */
+static int failed_add(struct sqlite_store *s, const struct slice *sl, const struct record *r,
+                      const char *why, int64_t now) {
+  sqlite3_stmt *q = s->stmts[ST_FAILED_ADD];
+  char d[DATE_STR_LEN], msg[ERROR_TEXT_MAX];
+  struct binder b;
+  int rc;
+  one_line(why, msg, sizeof(msg));
+  bind_init(&b, q);
+  bind_int(&b, sl->source_id);
+  bind_text(&b, sl->stream);
+  bind_date(&b, d, sl->day);
+  bind_text_or_null(&b, r->external_id);
+  if (r->raw)
+    bind_textn(&b, r->raw, text_len(r->raw, r->raw_len));
+  else
+    bind_text(&b, "");
+  bind_text(&b, msg);
+  bind_int(&b, now);
+  rc = b.rc ? b.rc : stmt_run(q);
+  sqlite3_reset(q);
+  return rc;
+}
+
+/* A record stored: an open failure of the same record is over. */
+static int failed_clear(struct sqlite_store *s, int64_t source_id, const char *stream,
+                        const char *external_id, int64_t now) {
+  sqlite3_stmt *q = s->stmts[ST_FAILED_CLEAR];
+  struct binder b;
+  int rc;
+  bind_init(&b, q);
+  bind_int(&b, source_id);
+  bind_text(&b, stream);
+  bind_text(&b, external_id);
+  bind_int(&b, now);
+  rc = b.rc ? b.rc : stmt_run(q);
+  sqlite3_reset(q);
+  return rc;
+}
+
+static int is_constraint(int rc) {
+  return (rc & 0xff) == SQLITE_CONSTRAINT;
+}
+
+/* One record of a page, inside the page's transaction. A record the checks
+ * or a constraint refuse goes to failed_records (its partial writes undone
+ * by the savepoint) and the page goes on; any other failure fails the page. */
+static int page_record(struct sqlite_store *s, const struct slice *sl, const struct record *r,
+                       size_t i, int64_t now, struct page_counts *c, struct err *err) {
+  struct page_counts before = *c;
+  struct err why = {0};
+  char what[96];
+  int rc = check_record(r, &why), src;
+  if (!rc) {
+    rc = exec_kept(s, ST_SAVEPOINT, err, "storing a record");
+    if (rc)
+      return rc;
+    src = record_upsert(s, sl->source_id, r, now, c);
+    if (!src)
+      src = failed_clear(s, sl->source_id, sl->stream, r->external_id, now);
+    if (!src)
+      return exec_kept(s, ST_SAVEPOINT_RELEASE, err, "storing a record");
+    if (!is_constraint(src)) {
+      snprintf(what, sizeof(what), "storing record %zu (id %.40s)", i + 1, r->external_id);
+      return slice_write_fail(s, src, sl->source_id, err, what);
+    }
+    err_set(&why, MS_EINVAL, "record %.40s was refused by the database: %s", r->external_id,
+            sqlite3_errmsg(s->db));
+    *c = before;
+    rc = exec_kept(s, ST_SAVEPOINT_ROLLBACK, err, "undoing a refused record");
+    if (!rc)
+      rc = exec_kept(s, ST_SAVEPOINT_RELEASE, err, "undoing a refused record");
+    if (rc)
+      return rc;
+  }
+  src = failed_add(s, sl, r, why.msg, now);
+  if (src)
+    return slice_write_fail(s, src, sl->source_id, err, "keeping a record that failed");
+  c->failed++;
+  return MS_OK;
+}
+
 static int sqlite_commit_page(struct store *st, struct slice *sl, const struct page *pg,
                               int64_t now, struct page_counts *counts, struct err *err) {
   struct sqlite_store *s = backend(st);
   struct page_counts c = {0};
   struct slice stored;
-  char what[96];
   int rc;
   if (pg->n && !pg->recs)
     return err_set(err, MS_EINVAL, "the page has %zu records but no record array", pg->n);
-  for (size_t i = 0; i < pg->n; i++) {
-    rc = check_record(&pg->recs[i], i, err);
-    if (rc)
-      return rc;
-  }
   if (pg->items_of && (!*pg->items_of || pg->n))
     return err_set(err, MS_EINVAL, "an items page must name its order and carry no records");
   for (size_t i = 0; pg->items_of && i < pg->nitems; i++)
@@ -1803,14 +1933,8 @@ static int sqlite_commit_page(struct store *st, struct slice *sl, const struct p
   if (rc)
     return rc;
   rc = page_fence(s, sl, err);
-  for (size_t i = 0; !rc && i < pg->n; i++) {
-    const struct record *r = &pg->recs[i];
-    int src = record_upsert(s, sl->source_id, r, now, &c);
-    if (src) {
-      snprintf(what, sizeof(what), "storing record %zu (id %.40s)", i + 1, r->external_id);
-      rc = slice_write_fail(s, src, sl->source_id, err, what);
-    }
-  }
+  for (size_t i = 0; !rc && i < pg->n; i++)
+    rc = page_record(s, sl, &pg->recs[i], i, now, &c, err);
   if (!rc && pg->items_of)
     rc = items_page_write(s, sl->source_id, pg, &c, err);
   if (!rc)
@@ -1833,6 +1957,174 @@ static int sqlite_commit_page(struct store *st, struct slice *sl, const struct p
   return MS_OK;
 }
 
+/* ---- failed records -------------------------------------------------- */
+
+#define FAILED_SELECT                                                                              \
+  "SELECT f.id, f.source_id, s.name, f.stream, f.day, f.external_id, f.raw, f.error, "             \
+  "f.first_failed_at, f.last_failed_at, f.attempts, coalesce(f.resolved_at, 0) "                   \
+  "FROM failed_records f JOIN sources s ON s.id = f.source_id "
+
+static int failed_from_row(sqlite3_stmt *q, struct failed_row *f) {
+  int rc;
+  memset(f, 0, sizeof(*f));
+  f->id = sqlite3_column_int64(q, 0);
+  f->source_id = sqlite3_column_int64(q, 1);
+  col_copy(q, 2, f->source, sizeof(f->source));
+  col_copy(q, 3, f->stream, sizeof(f->stream));
+  col_copy(q, 4, f->day, sizeof(f->day));
+  rc = col_dup(q, 5, &f->external_id);
+  if (!rc)
+    rc = col_dup(q, 6, &f->raw);
+  if (!rc)
+    rc = col_dup(q, 7, &f->error);
+  f->first_failed_at = sqlite3_column_int64(q, 8);
+  f->last_failed_at = sqlite3_column_int64(q, 9);
+  f->attempts = sqlite3_column_int64(q, 10);
+  f->resolved_at = sqlite3_column_int64(q, 11);
+  if (rc)
+    failed_row_release(f);
+  return rc;
+}
+
+static int sqlite_failed_list(struct store *st, int64_t source_id, failed_cb cb, void *ctx,
+                              struct err *err) {
+  static const char sql[] = FAILED_SELECT "WHERE f.resolved_at IS NULL AND "
+                                          "(?1 = 0 OR f.source_id = ?1) ORDER BY f.id";
+  struct sqlite_store *s = backend(st);
+  struct failed_row f = {0};
+  sqlite3_stmt *q = NULL;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+  if (!rc)
+    rc = sqlite3_bind_int64(q, 1, source_id);
+  if (rc) {
+    rc = db_fail(s, rc, err, "listing failed records");
+    goto done;
+  }
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    rc = failed_from_row(q, &f);
+    if (rc) {
+      err_set(err, rc, "out of memory listing failed records");
+      goto done;
+    }
+    rc = cb(ctx, &f);
+    failed_row_release(&f);
+    if (rc)
+      goto done;
+  }
+  rc = rc == SQLITE_DONE ? MS_OK : db_fail(s, rc, err, "listing failed records");
+done:
+  sqlite3_finalize(q);
+  return rc;
+}
+
+static int sqlite_failed_get(struct store *st, int64_t id, struct failed_row *out,
+                             struct err *err) {
+  static const char sql[] = FAILED_SELECT "WHERE f.id = ?1";
+  struct sqlite_store *s = backend(st);
+  sqlite3_stmt *q = NULL;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+  memset(out, 0, sizeof(*out));
+  if (!rc)
+    rc = sqlite3_bind_int64(q, 1, id);
+  if (!rc)
+    rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    rc = failed_from_row(q, out);
+    if (rc)
+      err_set(err, rc, "out of memory reading failed record %lld", (long long)id);
+  } else if (rc == SQLITE_DONE) {
+    rc = err_set(err, MS_ENOTFOUND, "there is no failed record with id %lld", (long long)id);
+  } else {
+    rc = db_fail(s, rc, err, "reading a failed record");
+  }
+  sqlite3_finalize(q);
+  return rc;
+}
+
+/* Inside the transaction: the record itself, then the failure closed. */
+static int resolve_in(struct sqlite_store *s, const struct failed_row *f, const struct record *r,
+                      int64_t now) {
+  struct page_counts c = {0};
+  sqlite3_stmt *q = NULL;
+  int rc = record_upsert(s, f->source_id, r, now, &c);
+  if (!rc)
+    rc = failed_clear(s, f->source_id, f->stream, r->external_id, now);
+  if (!rc)
+    rc = sqlite3_prepare_v2(s->db, "UPDATE failed_records SET resolved_at = ?2 WHERE id = ?1", -1,
+                            &q, NULL);
+  if (!rc) {
+    sqlite3_bind_int64(q, 1, f->id);
+    sqlite3_bind_int64(q, 2, now);
+    rc = stmt_run(q);
+  }
+  sqlite3_finalize(q);
+  return rc;
+}
+
+static int sqlite_failed_resolve(struct store *st, int64_t id, const struct record *r, int64_t now,
+                                 struct err *err) {
+  struct sqlite_store *s = backend(st);
+  struct failed_row f;
+  int rc = sqlite_failed_get(st, id, &f, err);
+  if (rc)
+    return rc;
+  if (f.resolved_at)
+    rc = err_set(err, MS_EINVAL, "failed record %lld was stored already", (long long)id);
+  if (!rc)
+    rc = check_record(r, err);
+  if (!rc)
+    rc = page_prepare(s, err);
+  if (!rc)
+    rc = tx_begin(s, err);
+  if (rc)
+    goto done;
+  rc = resolve_in(s, &f, r, now);
+  if (rc) {
+    if (is_constraint(rc))
+      rc = err_set(err, MS_EINVAL, "record %.40s was refused by the database: %s", r->external_id,
+                   sqlite3_errmsg(s->db));
+    else
+      rc = slice_write_fail(s, rc, f.source_id, err, "storing a failed record again");
+    tx_rollback(s);
+  } else {
+    rc = tx_commit(s, err);
+    if (rc)
+      tx_rollback(s);
+  }
+done:
+  failed_row_release(&f);
+  return rc;
+}
+
+static int sqlite_failed_again(struct store *st, int64_t id, const char *error, int64_t now,
+                               struct err *err) {
+  struct sqlite_store *s = backend(st);
+  char msg[ERROR_TEXT_MAX];
+  sqlite3_stmt *q = NULL;
+  struct binder b;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "UPDATE failed_records SET attempts = attempts + 1, error = ?2, "
+                              "last_failed_at = ?3 WHERE id = ?1 AND resolved_at IS NULL",
+                              -1, &q, NULL);
+  if (rc) {
+    rc = db_fail(s, rc, err, "recording a failed retry");
+    goto done;
+  }
+  one_line(error ? error : "unknown error", msg, sizeof(msg));
+  bind_init(&b, q);
+  bind_int(&b, id);
+  bind_text(&b, msg);
+  bind_int(&b, now);
+  rc = b.rc ? b.rc : stmt_run(q);
+  if (rc)
+    rc = db_fail(s, rc, err, "recording a failed retry");
+  else if (sqlite3_changes(s->db) == 0)
+    rc = err_set(err, MS_ENOTFOUND, "there is no open failed record with id %lld", (long long)id);
+done:
+  sqlite3_finalize(q);
+  return rc;
+}
+
 /* ---- runs ------------------------------------------------------------ */
 
 static int check_run(const struct run_row *r, struct err *err) {
@@ -1842,7 +2134,7 @@ static int check_run(const struct run_row *r, struct err *err) {
   return rc;
 }
 
-/* ?n .. ?n+16 in RUN_COLS order after the id. */
+/* ?n .. ?n+17 in RUN_COLS order after the id. */
 static void bind_run(struct binder *b, const struct run_row *r) {
   bind_text(b, r->trigger);
   bind_text(b, r->scope);
@@ -1861,6 +2153,7 @@ static void bind_run(struct binder *b, const struct run_row *r) {
   bind_int(b, r->retries);
   bind_int(b, r->rate_limited);
   bind_int(b, r->pid);
+  bind_int(b, r->failed);
 }
 
 /* An empty status starts as "running"; started_at 0 means now. */
@@ -1933,6 +2226,7 @@ static int run_from_row(sqlite3_stmt *q, struct run_row *r) {
   r->retries = sqlite3_column_int64(q, 15);
   r->rate_limited = sqlite3_column_int64(q, 16);
   r->pid = sqlite3_column_int64(q, 17);
+  r->failed = sqlite3_column_int64(q, 18);
   return col_dup(q, 2, &r->scope);
 }
 
@@ -2141,4 +2435,8 @@ const struct store_ops sqlite_store_ops = {
     .run_list = sqlite_run_list,
     .orders_each = sqlite_orders_each,
     .order_items_json = sqlite_order_items_json,
+    .failed_list = sqlite_failed_list,
+    .failed_get = sqlite_failed_get,
+    .failed_resolve = sqlite_failed_resolve,
+    .failed_again = sqlite_failed_again,
 };

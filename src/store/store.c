@@ -65,3 +65,14 @@ void run_row_release(struct run_row *r) {
   free(r->scope);
   r->scope = NULL;
 }
+
+void failed_row_release(struct failed_row *f) {
+  if (!f)
+    return;
+  free(f->external_id);
+  free(f->raw);
+  free(f->error);
+  f->external_id = NULL;
+  f->raw = NULL;
+  f->error = NULL;
+}

@@ -44,6 +44,7 @@ struct run_row {
   int64_t inserted;
   int64_t updated;
   int64_t unchanged;
+  int64_t failed; /* records that could not be stored */
   int64_t requests;
   int64_t retries;
   int64_t rate_limited; /* 429 answers */
@@ -87,10 +88,35 @@ struct slice_filter {
   int64_t now;        /* for lease expiry in only_open */
 };
 
+/* Limits a record MUST meet to be stored; one over them is kept in
+ * failed_records with the reason instead, and its page commits without it. */
+#define STORE_RAW_MAX (1024 * 1024) /* bytes of a record's raw JSON */
+#define STORE_ITEMS_MAX 10000       /* lines of one record */
+#define STORE_TEXT_MAX 4096         /* bytes of a name, status, SKU or title */
+
+/* A record that could not be stored. Strings belong to the row. */
+struct failed_row {
+  int64_t id;
+  int64_t source_id;
+  char source[MS_NAME_MAX];   /* the source's name */
+  char stream[MS_STREAM_MAX]; /* "orders" */
+  char day[DATE_STR_LEN];     /* the slice's day, "YYYY-MM-DD" */
+  char *external_id;          /* MAY be NULL: the record had none */
+  char *raw;                  /* the record's JSON as the API sent it */
+  char *error;                /* why it was not stored, last attempt; one line */
+  int64_t first_failed_at;    /* UTC seconds */
+  int64_t last_failed_at;
+  int64_t attempts;    /* times it failed */
+  int64_t resolved_at; /* 0 while open */
+};
+
+void failed_row_release(struct failed_row *f);
+
 typedef int (*source_cb)(void *ctx, const struct source_row *s);
 typedef int (*slice_cb)(void *ctx, const struct slice *sl);
 typedef int (*order_cb)(void *ctx, const struct order_view *o);
 typedef int (*run_cb)(void *ctx, const struct run_row *r);
+typedef int (*failed_cb)(void *ctx, const struct failed_row *f);
 /* An order named by id and creation time (repair passes). */
 typedef int (*order_ref_cb)(void *ctx, const char *external_id, int64_t created_at);
 
@@ -116,7 +142,8 @@ struct store_ops {
   int (*slice_get)(struct store *st, int64_t source_id, const char *stream, struct civil_date day,
                    struct slice *out, struct err *err);
   /* Takes the slice for `owner` for lease_secs: status in_progress, a new
-   * lease_token. MS_EBUSY when another owner's lease has not expired.
+   * lease_token. MS_EHELD when another owner's lease has not expired
+   * (MS_EBUSY means the database itself is locked).
    * out gets the slice as stored, cursor included. */
   int (*slice_claim)(struct store *st, int64_t source_id, const char *stream, struct civil_date day,
                      const char *owner, int64_t now, int lease_secs, struct slice *out,
@@ -140,7 +167,10 @@ struct store_ops {
    * table (an older copy never replaces a newer one), write the slice's new
    * cursor, counters and status (completed when pg->next_cursor is NULL),
    * fenced by sl->lease_token (MS_ELEASE, nothing written, if it moved).
-   * On success sl is updated to match what was stored. */
+   * A record over the STORE_* limits, or that a constraint refuses, goes
+   * to failed_records with the reason in the same transaction (counted in
+   * counts->failed) and the others commit; an items page is still refused
+   * whole. On success sl is updated to match what was stored. */
   int (*commit_page)(struct store *st, struct slice *sl, const struct page *pg, int64_t now,
                      struct page_counts *counts, struct err *err);
 
@@ -168,6 +198,21 @@ struct store_ops {
    * transaction. *estimated: how many were priced. */
   int (*items_estimate)(struct store *st, int64_t source_id, int64_t from, int64_t to,
                         int64_t *estimated, struct err *err);
+  /* Open (unresolved) failed records, oldest first; source_id 0: all. The
+   * row is valid during the call; the callback MUST NOT write. */
+  int (*failed_list)(struct store *st, int64_t source_id, failed_cb cb, void *ctx, struct err *err);
+  /* One failed record by id, open or not; MS_ENOTFOUND when there is none. */
+  int (*failed_get)(struct store *st, int64_t id, struct failed_row *out, struct err *err);
+  /* Stores r (parsed again from the failed record's raw JSON) into the
+   * failed record's stream like any page's record (an older copy never
+   * replaces a newer one) and marks the failed record resolved, in one
+   * transaction. MS_EINVAL with the reason when r is still refused
+   * (nothing written; see failed_again). */
+  int (*failed_resolve)(struct store *st, int64_t id, const struct record *r, int64_t now,
+                        struct err *err);
+  /* A retry failed again: attempts + 1, the new error, last_failed_at. */
+  int (*failed_again)(struct store *st, int64_t id, const char *error, int64_t now,
+                      struct err *err);
   /* Items of one order as a JSON array text (caller frees). */
   int (*order_items_json)(struct store *st, int64_t source_id, const char *order_id, char **out,
                           struct err *err);

@@ -88,6 +88,8 @@ const char *ms_strerror(int code) {
     return "already exists";
   case MS_EINTR:
     return "interrupted";
+  case MS_EHELD:
+    return "held by another worker";
   }
   return "unknown error";
 }

@@ -22,12 +22,13 @@ enum ms_code {
   MS_EFATAL = -9,     /* remote refused the request for good (4xx) */
   MS_ENOTFOUND = -10, /* no such thing (source, slice, row) */
   MS_EDB = -11,       /* database error */
-  MS_EBUSY = -12,     /* database locked or lease held by someone else */
+  MS_EBUSY = -12,     /* database locked by another process or connection */
   MS_ELEASE = -13,    /* our lease was lost: another worker owns the slice */
   MS_ETOOBIG = -14,   /* input over a configured limit */
   MS_EVERSION = -15,  /* database written by a newer marketsync */
   MS_EEXIST = -16,    /* already exists */
   MS_EINTR = -17,     /* interrupted by a signal */
+  MS_EHELD = -18,     /* another worker's lease holds the slice */
 };
 
 #define MS_ERR_MSG_MAX 512

@@ -213,8 +213,8 @@ static void test_migrations_create_schema_once(void **state) {
   add_source(st, "kept");
   store_close(st);
 
-  static const char *const tables[] = {"schema_migrations", "sources", "slices", "runs", "orders",
-                                       "order_items"};
+  static const char *const tables[] = {
+      "schema_migrations", "sources", "slices", "runs", "orders", "order_items", "failed_records"};
   for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
     char sql[200];
     snprintf(sql, sizeof(sql),
@@ -458,7 +458,7 @@ static void test_claim_busy_and_expired_takeover(void **state) {
 
   /* Another worker while the lease holds. */
   assert_int_equal(st->ops->slice_claim(st, src, "orders", d, "w2", 1030, 60, &other, &err),
-                   MS_EBUSY);
+                   MS_EHELD);
   assert_non_null(strstr(err.msg, "w1"));
   assert_int_equal(q_int(path, "SELECT lease_token FROM slices"), 1);
 
@@ -871,9 +871,10 @@ static void test_last_page_completes_slice(void **state) {
   store_close(st);
 }
 
-static void test_invalid_record_rejects_whole_page(void **state) {
+static void test_invalid_records_kept_aside(void **state) {
   char path[600];
   struct err err = {0};
+  struct page_counts c;
   struct page pg;
   (void)state;
   path_for("invalid.db", path, sizeof(path));
@@ -884,22 +885,186 @@ static void test_invalid_record_rejects_whole_page(void **state) {
   page_init(&pg);
   add_order(&pg, "A", 50, 100, "a1", 1);
   add_order(&pg, "", 50, 100, "empty", 1);
+  add_order(&pg, "C", 50, 100, "c1", 1);
+  add_order(&pg, "D", 50, 100, "d1", 2);
+  add_order(&pg, "E", 50, 100, "e1", 0);
+  /* C: its raw JSON is over the size limit. */
+  free(pg.recs[2].raw);
+  pg.recs[2].raw_len = STORE_RAW_MAX + 1;
+  pg.recs[2].raw = malloc(pg.recs[2].raw_len + 1);
+  assert_non_null(pg.recs[2].raw);
+  memset(pg.recs[2].raw, ' ', pg.recs[2].raw_len);
+  pg.recs[2].raw[pg.recs[2].raw_len] = '\0';
+  /* D: a line without an id. */
+  free(pg.recs[3].items[1].external_id);
+  pg.recs[3].items[1].external_id = strdup("");
+  /* E: a status longer than the text limit. */
+  free(pg.recs[4].status);
+  pg.recs[4].status = malloc(STORE_TEXT_MAX + 2);
+  assert_non_null(pg.recs[4].status);
+  memset(pg.recs[4].status, 'x', STORE_TEXT_MAX + 1);
+  pg.recs[4].status[STORE_TEXT_MAX + 1] = '\0';
   set_cursor(&pg, "c1");
-  assert_int_equal(st->ops->commit_page(st, &sl, &pg, 1001, NULL, &err), MS_EINVAL);
-  assert_non_null(strstr(err.msg, "record 2"));
-  free(pg.recs[1].external_id);
-  pg.recs[1].external_id = NULL;
-  assert_int_equal(st->ops->commit_page(st, &sl, &pg, 1001, NULL, &err), MS_EINVAL);
-  pg.recs[1].external_id = strdup("B");
-  free(pg.recs[1].items[0].external_id);
-  pg.recs[1].items[0].external_id = strdup("");
-  assert_int_equal(st->ops->commit_page(st, &sl, &pg, 1001, NULL, &err), MS_EINVAL);
-  assert_non_null(strstr(err.msg, "id B"));
+  commit_ok(st, &sl, &pg, 1001, &c);
+  assert_int_equal(c.inserted, 1);
+  assert_int_equal(c.failed, 4);
 
+  /* The good record and the cursor are stored; the others are kept aside. */
+  assert_int_equal(q_int(path, "SELECT count(*) FROM orders"), 1);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM orders WHERE external_id = 'A'"), 1);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM order_items"), 1);
+  assert_string_equal(sl.cursor, "c1");
+  assert_int_equal(sl.pages, 1);
+  assert_int_equal(sl.failed, 4);
+  assert_int_equal(q_int(path, "SELECT failed FROM slices"), 4);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM failed_records WHERE resolved_at IS NULL "
+                               "AND stream = 'orders' AND day = '2025-02-04' AND attempts = 1 "
+                               "AND first_failed_at = 1001 AND last_failed_at = 1001"),
+                   4);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM failed_records WHERE external_id IS NULL "
+                               "AND error LIKE '%no id%' AND raw LIKE '%empty%'"),
+                   1);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM failed_records WHERE external_id = 'C' "
+                               "AND error LIKE '%over the limit%' AND length(raw) > 1048576"),
+                   1);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM failed_records WHERE external_id = 'D' "
+                               "AND error LIKE '%line 2 has no id%'"),
+                   1);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM failed_records WHERE external_id = 'E' "
+                               "AND error LIKE '%status longer than%'"),
+                   1);
+
+  /* The same page again: a record that fails again counts an attempt, and
+   * one that now stores closes its failure. */
+  free(pg.recs[4].status);
+  pg.recs[4].status = strdup("open");
+  pg.recs[4].updated_at = 200;
+  set_cursor(&pg, NULL);
+  commit_ok(st, &sl, &pg, 1002, &c);
+  assert_int_equal(c.failed, 3);
+  assert_int_equal(sl.status, SLICE_COMPLETED);
+  assert_int_equal(sl.failed, 7);
+  assert_int_equal(q_int(path, "SELECT attempts FROM failed_records WHERE external_id = 'C'"), 2);
+  assert_int_equal(q_int(path, "SELECT last_failed_at FROM failed_records WHERE "
+                               "external_id = 'C'"),
+                   1002);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM failed_records WHERE external_id IS NULL"), 2);
+  assert_int_equal(q_int(path, "SELECT resolved_at FROM failed_records WHERE external_id = 'E'"),
+                   1002);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM orders WHERE external_id = 'E'"), 1);
+
+  /* An items page is still refused whole. */
+  struct page items;
+  page_init(&items);
+  items.items_of = strdup("A");
+  items.items = calloc(1, sizeof(*items.items));
+  assert_non_null(items.items);
+  items.nitems = 1;
+  assert_int_equal(st->ops->commit_page(st, &sl, &items, 1003, NULL, &err), MS_EINVAL);
+  page_release(&items);
+  page_release(&pg);
+  slice_release(&sl);
+  store_close(st);
+}
+
+/* A record a constraint refuses is undone alone, by its savepoint. */
+static void test_refused_record_rolls_back_alone(void **state) {
+  char path[600];
+  struct page_counts c;
+  struct page pg;
+  (void)state;
+  path_for("refused.db", path, sizeof(path));
+  struct store *st = open_ok(path);
+  int64_t src = add_source(st, "s");
+  struct slice sl = claim_ok(st, src, day(2025, 2, 5), "w1", 1000, 60);
+  /* The order row of BAD goes in, then its second line is refused. */
+  q_exec(path, "CREATE TRIGGER refuse BEFORE INSERT ON order_items WHEN "
+               "NEW.external_id = 'BAD-1' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+
+  page_init(&pg);
+  add_order(&pg, "A", 50, 100, "a1", 2);
+  add_order(&pg, "BAD", 50, 100, "bad", 2);
+  add_order(&pg, "C", 50, 100, "c1", 2);
+  set_cursor(&pg, "next");
+  commit_ok(st, &sl, &pg, 1001, &c);
+  assert_int_equal(c.inserted, 2);
+  assert_int_equal(c.failed, 1);
+  assert_int_equal(c.items, 4);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM orders"), 2);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM orders WHERE external_id = 'BAD'"), 0);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM order_items"), 4);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM order_items WHERE order_external_id = 'BAD'"),
+                   0);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM failed_records WHERE external_id = 'BAD' "
+                               "AND error LIKE '%refused by the test%' AND raw LIKE '%bad%'"),
+                   1);
+  assert_string_equal(sl.cursor, "next");
+  assert_int_equal(sl.inserted, 2);
+  page_release(&pg);
+  slice_release(&sl);
+  store_close(st);
+}
+
+static int count_failed(void *ctx, const struct failed_row *f) {
+  int *n = ctx;
+  assert_non_null(f->raw);
+  (*n)++;
+  return MS_OK;
+}
+
+/* Retrying: still refused counts an attempt; stored closes it. */
+static void test_failed_retry_resolves_or_counts(void **state) {
+  char path[600];
+  struct err err = {0};
+  struct failed_row f;
+  struct page pg, again;
+  int n = 0;
+  (void)state;
+  path_for("retry.db", path, sizeof(path));
+  struct store *st = open_ok(path);
+  int64_t src = add_source(st, "s");
+  struct slice sl = claim_ok(st, src, day(2025, 2, 6), "w1", 1000, 60);
+  q_exec(path, "CREATE TRIGGER refuse BEFORE INSERT ON orders WHEN NEW.external_id = 'X' "
+               "BEGIN SELECT RAISE(ABORT, 'X is refused'); END");
+  page_init(&pg);
+  add_order(&pg, "X", 50, 100, "x1", 1);
+  commit_ok(st, &sl, &pg, 1001, NULL);
+  assert_int_equal(st->ops->failed_list(st, src, count_failed, &n, &err), MS_OK);
+  assert_int_equal(n, 1);
+  int64_t id = q_int(path, "SELECT id FROM failed_records");
+  assert_int_equal(st->ops->failed_get(st, id, &f, &err), MS_OK);
+  assert_string_equal(f.external_id, "X");
+  assert_string_equal(f.source, "s");
+  assert_string_equal(f.day, "2025-02-06");
+  assert_int_equal(f.attempts, 1);
+  assert_int_equal(f.resolved_at, 0);
+  failed_row_release(&f);
+  assert_int_equal(st->ops->failed_get(st, id + 100, &f, &err), MS_ENOTFOUND);
+
+  /* Still refused: nothing stored, one more attempt with the new error. */
+  page_init(&again);
+  add_order(&again, "X", 50, 100, "x2", 1);
+  assert_int_equal(st->ops->failed_resolve(st, id, &again.recs[0], 1100, &err), MS_EINVAL);
+  assert_non_null(strstr(err.msg, "X is refused"));
+  assert_int_equal(st->ops->failed_again(st, id, err.msg, 1100, &err), MS_OK);
+  assert_int_equal(q_int(path, "SELECT attempts FROM failed_records"), 2);
+  assert_int_equal(q_int(path, "SELECT last_failed_at FROM failed_records"), 1100);
   assert_int_equal(q_int(path, "SELECT count(*) FROM orders"), 0);
-  assert_int_equal(q_int(path, "SELECT count(*) FROM order_items"), 0);
-  assert_int_equal(q_int(path, "SELECT pages FROM slices"), 0);
-  assert_null(sl.cursor);
+
+  /* Accepted now: stored like any record, and the failure is closed. */
+  q_exec(path, "DROP TRIGGER refuse");
+  assert_int_equal(st->ops->failed_resolve(st, id, &again.recs[0], 1200, &err), MS_OK);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM orders WHERE external_id = 'X' AND "
+                               "raw LIKE '%x2%'"),
+                   1);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM order_items"), 1);
+  assert_int_equal(q_int(path, "SELECT resolved_at FROM failed_records"), 1200);
+  n = 0;
+  assert_int_equal(st->ops->failed_list(st, 0, count_failed, &n, &err), MS_OK);
+  assert_int_equal(n, 0);
+  assert_int_equal(st->ops->failed_again(st, id, "late", 1300, &err), MS_ENOTFOUND);
+  assert_int_equal(st->ops->failed_resolve(st, id, &again.recs[0], 1300, &err), MS_EINVAL);
+  page_release(&again);
   page_release(&pg);
   slice_release(&sl);
   store_close(st);
@@ -1095,7 +1260,9 @@ int main(void) {
       cmocka_unit_test(test_upsert_counts_and_monotonic_updates),
       cmocka_unit_test(test_stale_lease_writes_nothing),
       cmocka_unit_test(test_last_page_completes_slice),
-      cmocka_unit_test(test_invalid_record_rejects_whole_page),
+      cmocka_unit_test(test_invalid_records_kept_aside),
+      cmocka_unit_test(test_refused_record_rolls_back_alone),
+      cmocka_unit_test(test_failed_retry_resolves_or_counts),
       cmocka_unit_test(test_runs),
       cmocka_unit_test(test_orders_each_and_items_json),
   };
