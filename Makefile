@@ -9,7 +9,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= link retry_after call_limit shopify_page amazon_page dates cli
 
-.PHONY: all build deps test test-unit test-e2e test-san demo bench format check-format clean fuzz
+.PHONY: all build deps test test-unit test-e2e test-san soak demo bench format check-format clean fuzz
 
 all: build
 
@@ -39,6 +39,11 @@ test-san: deps
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L 'unit|quick'
+
+# The long version of the crash loop: 1,000 SIGKILLs instead of 50.
+soak: build
+	MS_BIN=$(CURDIR)/$(BUILD)/marketsync MS_SRC=$(CURDIR) MS_TEST_TMP=$(CURDIR)/$(BUILD)/tmp \
+	  MS_KILLS=$${MS_KILLS:-1000} bash tests/e2e/t080-crash-loop.sh
 
 demo: build
 	./scripts/demo.sh $(BUILD)/marketsync
