@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config clang-format
       libcurl4-openssl-dev libsqlite3-dev sqlite3
       libmicrohttpd-dev libsodium-dev libicu-dev libcjson-dev libcmocka-dev
-      python3 curl tzdata fiu-utils)
+      python3 curl tzdata fiu-utils valgrind)
 
 missing=()
 for p in "${PKGS[@]}"; do
