@@ -114,6 +114,15 @@ test_expect_success 'a file that is not a database is refused and left unchanged
   [ "$(md5sum <"$WORK/bogus.db")" = "$sum" ]
 '
 
+test_expect_success 'a database from a newer marketsync is refused and left unchanged' '
+  ms --db "$WORK/newer.db" init >/dev/null &&
+  sqlite3 "$WORK/newer.db" "insert into schema_migrations (version, name, applied_at) values (999, \"9999_future.sql\", 0)" &&
+  sum=$(md5sum <"$WORK/newer.db")
+  expect_usage_error "newer marketsync" --db "$WORK/newer.db" status &&
+  expect_usage_error "newer marketsync" --db "$WORK/newer.db" sync --today &&
+  [ "$(md5sum <"$WORK/newer.db")" = "$sum" ]
+'
+
 test_expect_success 'the token never appears in source list output' '
   ms source list >"$WORK/list" && ! grep -q "shpat_sandbox_token" "$WORK/list" &&
   grep -q "env SHOP_TOKEN" "$WORK/list"
