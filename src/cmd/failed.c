@@ -296,6 +296,10 @@ static int failed_retry(struct store *st, int argc, char **argv) {
       log_error(rc, "%s", err.msg);
       break;
     }
+    if (f.resolved_at) { /* an id given twice */
+      failed_row_release(&f);
+      continue;
+    }
     rc = retry_one(st, &r, &f);
     failed_row_release(&f);
   }
