@@ -11,13 +11,13 @@
 
 #include <sodium.h>
 
+#include "engine/policy.h"
 #include "util/log.h"
 
 #define MAX_ENDPOINTS 8
-#define MAX_RATE_HITS 200 /* 429s in a row for one page before giving up */
-#define BACKOFF_BASE 0.5  /* seconds */
-#define BACKOFF_CAP 60.0  /* seconds */
-#define TICK_EVERY 0.25   /* seconds between progress ticks */
+#define BACKOFF_BASE 0.5 /* seconds: token requests back off like pages */
+#define BACKOFF_CAP 60.0 /* seconds */
+#define TICK_EVERY 0.25  /* seconds between progress ticks */
 
 struct engine;
 
@@ -43,17 +43,15 @@ struct work {
   struct http_request req; /* the request in flight */
   struct limiter *lim;     /* its endpoint's limiter */
   enum work_state state;
-  double not_before; /* monotonic: backoff */
-  double sent_at;    /* monotonic: when the request in flight left */
-  int attempts;      /* consecutive failures of this page */
-  int rate_hits;     /* consecutive 429s of this page */
-  int restarts;      /* cursor restarts in this run */
-  int refreshed;     /* the token was refreshed for this page already */
-  int is_auth;       /* a token request, not a slice */
-  struct work *next; /* list of active works */
+  double not_before;       /* monotonic: backoff */
+  double sent_at;          /* monotonic: when the request in flight left */
+  struct page_tries tries; /* what the day went through in this run */
+  int is_auth;             /* a token request, not a slice */
+  struct work *next;       /* list of active works */
 };
 
 struct engine {
+  struct retry_policy policy; /* when to retry, wait, restart or give up */
   struct store *st;
   const struct sync_opts *o;
   struct run_row *run;
@@ -284,6 +282,62 @@ static int renew_lease(struct engine *e, struct work *w) {
   return MS_OK;
 }
 
+/* Carries out the policy's decision about a page that was not stored. */
+static void act_on(struct engine *e, struct work *w, const struct decision *d, const char *why,
+                   double now) {
+  struct lane *l = w->lane;
+  char msg[MS_ERR_MSG_MAX + 64];
+  switch (d->act) {
+  case ACT_STORE:
+    return;
+  case ACT_WAIT:
+    e->stats->rate_limited++;
+    e->run->rate_limited++;
+    limiter_pause(w->lim, now, d->wait);
+    return;
+  case ACT_RETRY:
+    e->stats->retries++;
+    e->run->retries++;
+    w->not_before = now + d->wait;
+    emit(e, SYNC_EV_RETRY, l, &w->sl, NULL, why);
+    return;
+  case ACT_REFRESH:
+    l->t->conn->auth_expired(l->t->cstate);
+    log_info("%s: access token expired; refreshing it", l->t->src->row.name);
+    return;
+  case ACT_RESTART: {
+    struct err serr = {0};
+    int rc;
+    log_warn("%s %s: %s; restarting the day from its first page", l->t->src->row.name,
+             w->sl.cursor ? "cursor" : "request", why);
+    rc = e->st->ops->slice_restart(e->st, &w->sl, why, &serr);
+    if (rc) {
+      store_failed(e, rc, &serr);
+      work_remove(e, w);
+      return;
+    }
+    free(w->sl.cursor);
+    w->sl.cursor = NULL;
+    emit(e, SYNC_EV_RESTART, l, &w->sl, NULL, why);
+    return;
+  }
+  case ACT_FAIL_DAY:
+    if (w->tries.attempts > e->policy.max_retries)
+      snprintf(msg, sizeof(msg), "%s (gave up after %d attempts)", why, w->tries.attempts);
+    else if (w->tries.day_retries > e->policy.day_budget)
+      snprintf(msg, sizeof(msg), "%s (the day used up its %d retries)", why, e->policy.day_budget);
+    else
+      snprintf(msg, sizeof(msg), "%s", why);
+    work_fail(e, w, msg);
+    return;
+  case ACT_FAIL_SOURCE:
+    snprintf(msg, sizeof(msg), "%s", why);
+    work_fail(e, w, msg); /* frees w */
+    lane_kill(e, l, msg);
+    return;
+  }
+}
+
 static void commit(struct engine *e, struct work *w, struct page *pg);
 
 static void on_ok(struct engine *e, struct work *w, const struct http_response *res) {
@@ -301,15 +355,11 @@ static void on_ok(struct engine *e, struct work *w, const struct http_response *
       return;
     }
     /* A body we cannot read may be a glitch on the way: retry, bounded. */
-    if (++w->attempts > e->o->max_retries) {
-      work_fail(e, w, err.msg);
-      return;
-    }
-    e->stats->retries++;
-    e->run->retries++;
-    w->not_before = mono_now() + backoff_delay(w->attempts - 1, BACKOFF_BASE, BACKOFF_CAP, rnd01());
-    emit(e, SYNC_EV_RETRY, l, &w->sl, NULL, err.msg);
+    struct verdict v = {MS_EPROTO, -1, 0};
+    struct decision d = policy_decide(&v, &w->tries, &e->policy, 0, rnd01());
+    (void)l;
     w->state = W_READY;
+    act_on(e, w, &d, err.msg, mono_now());
     return;
   }
   commit(e, w, &pg);
@@ -329,11 +379,15 @@ static void commit(struct engine *e, struct work *w, struct page *pg) {
     work_remove(e, w);
     return;
   }
-  if (rc == MS_EBUSY && ++w->attempts <= e->o->max_retries) {
-    w->not_before = mono_now() + backoff_delay(w->attempts - 1, BACKOFF_BASE, BACKOFF_CAP, rnd01());
-    emit(e, SYNC_EV_RETRY, l, &w->sl, NULL, err.msg);
-    w->state = W_READY;
-    return;
+  if (rc == MS_EBUSY) {
+    /* Another writer holds the database: retry like a transient answer. */
+    struct verdict v = {MS_EBUSY, -1, 0};
+    struct decision d = policy_decide(&v, &w->tries, &e->policy, 0, rnd01());
+    if (d.act == ACT_RETRY) {
+      w->state = W_READY;
+      act_on(e, w, &d, err.msg, mono_now());
+      return;
+    }
   }
   if (rc) {
     /* The page is not stored; the day keeps its previous cursor. */
@@ -348,9 +402,7 @@ static void commit(struct engine *e, struct work *w, struct page *pg) {
     }
     return;
   }
-  w->attempts = 0;
-  w->rate_hits = 0;
-  w->refreshed = 0;
+  policy_page_done(&w->tries);
   e->stats->pages++;
   e->stats->records += counts.inserted + counts.updated + counts.unchanged;
   e->stats->inserted += counts.inserted;
@@ -435,6 +487,7 @@ static void on_done(void *tag, struct http_request *req, struct http_response *r
   struct lane *l = w->lane;
   struct engine *e = l->eng;
   struct verdict v = {MS_OK, -1, 0};
+  struct decision d;
   struct err err = {0};
   double now = mono_now();
   (void)req;
@@ -449,73 +502,13 @@ static void on_done(void *tag, struct http_request *req, struct http_response *r
   log_debug("%s: HTTP %ld in %.0f ms; limiter level %.1f of %.0f, rate %.2f/s", l->t->src->row.name,
             res->status, res->elapsed * 1000, limiter_level(w->lim, now), limiter_size(w->lim),
             limiter_leak(w->lim));
-  if (v.rc == MS_OK) {
+  d = policy_decide(&v, &w->tries, &e->policy, l->t->conn->auth_expired != NULL, rnd01());
+  if (d.act == ACT_STORE) {
     on_ok(e, w, res);
     return;
   }
   w->state = W_READY;
-  switch (v.rc) {
-  case MS_ERATELIMIT: {
-    double wait =
-        v.retry_after >= 0 ? v.retry_after : backoff_delay(w->rate_hits, 1.0, BACKOFF_CAP, rnd01());
-    e->stats->rate_limited++;
-    e->run->rate_limited++;
-    limiter_pause(w->lim, now, wait);
-    if (++w->rate_hits > MAX_RATE_HITS)
-      work_fail(e, w, err.msg);
-    return;
-  }
-  case MS_ECURSOR: {
-    struct err serr = {0};
-    log_warn("%s %s: %s; restarting the day from its first page", l->t->src->row.name,
-             w->sl.cursor ? "cursor" : "request", err.msg);
-    if (++w->restarts > e->o->max_retries) {
-      work_fail(e, w, err.msg);
-      return;
-    }
-    int rc = e->st->ops->slice_restart(e->st, &w->sl, err.msg, &serr);
-    if (rc) {
-      store_failed(e, rc, &serr);
-      work_remove(e, w);
-      return;
-    }
-    free(w->sl.cursor);
-    w->sl.cursor = NULL;
-    emit(e, SYNC_EV_RESTART, l, &w->sl, NULL, err.msg);
-    return;
-  }
-  case MS_EAUTH:
-    if (v.refresh && !w->refreshed && l->t->conn->auth_expired) {
-      /* An expired token: fetch a new one and send this page again, once. */
-      w->refreshed = 1;
-      l->t->conn->auth_expired(l->t->cstate);
-      log_info("%s: access token expired; refreshing it", l->t->src->row.name);
-      return;
-    }
-    /* fall through */
-  case MS_EFATAL:
-  case MS_EINVAL: {
-    char why[MS_ERR_MSG_MAX];
-    snprintf(why, sizeof(why), "%s", err.msg);
-    work_fail(e, w, why); /* frees w */
-    lane_kill(e, l, why);
-    return;
-  }
-  default:
-    if (++w->attempts > e->o->max_retries) {
-      char why[MS_ERR_MSG_MAX + 48];
-      snprintf(why, sizeof(why), "%s (gave up after %d attempts)", err.msg, w->attempts);
-      work_fail(e, w, why);
-      return;
-    }
-    e->stats->retries++;
-    e->run->retries++;
-    double wait = backoff_delay(w->attempts - 1, BACKOFF_BASE, BACKOFF_CAP, rnd01());
-    if (v.retry_after > wait)
-      wait = v.retry_after;
-    w->not_before = now + wait;
-    emit(e, SYNC_EV_RETRY, l, &w->sl, NULL, err.msg);
-  }
+  act_on(e, w, &d, err.msg, now);
 }
 
 static int send_ready(struct engine *e, double now, double *min_wait) {
@@ -622,6 +615,7 @@ int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
   e.o = o;
   e.run = run;
   e.stats = stats;
+  retry_policy_defaults(&e.policy, o->max_retries);
   stats->started = mono_now();
   rc = http_client_new(NULL, &e.http, err);
   for (size_t i = 0; i < ntargets && !rc; i++) {

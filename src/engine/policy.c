@@ -1,0 +1,67 @@
+#include "engine/policy.h"
+
+#include "engine/limiter.h"
+
+void retry_policy_defaults(struct retry_policy *p, int max_retries) {
+  p->max_retries = max_retries;
+  p->max_rate_hits = 200;
+  p->day_budget = max_retries * 4 > 20 ? max_retries * 4 : 20;
+  p->base = 0.5;
+  p->cap = 60.0;
+}
+
+void policy_page_done(struct page_tries *t) {
+  t->attempts = 0;
+  t->rate_hits = 0;
+  t->refreshed = 0;
+}
+
+static struct decision decide(enum policy_action act, double wait) {
+  struct decision d = {act, wait};
+  return d;
+}
+
+struct decision policy_decide(const struct verdict *v, struct page_tries *t,
+                              const struct retry_policy *p, int can_refresh, double rnd) {
+  switch (v->rc) {
+  case MS_OK:
+    return decide(ACT_STORE, 0);
+  case MS_ERATELIMIT:
+    /* Not a failure of ours: wait as told, or back off if not told. */
+    if (++t->rate_hits > p->max_rate_hits)
+      return decide(ACT_FAIL_DAY, 0);
+    return decide(ACT_WAIT, v->retry_after >= 0
+                                ? v->retry_after
+                                : backoff_delay(t->rate_hits - 1, 1.0, p->cap, rnd));
+  case MS_ECURSOR:
+    /* Safe to start over: stored records are upserted, never duplicated. */
+    if (++t->restarts > p->max_retries)
+      return decide(ACT_FAIL_DAY, 0);
+    return decide(ACT_RESTART, 0);
+  case MS_EAUTH:
+    if (v->refresh && can_refresh && !t->refreshed) {
+      t->refreshed = 1;
+      return decide(ACT_REFRESH, 0);
+    }
+    return decide(ACT_FAIL_SOURCE, 0);
+  case MS_EFATAL:
+  case MS_EINVAL:
+    return decide(ACT_FAIL_SOURCE, 0);
+  default: {
+    /* Transient (5xx, timeout, reset, cut body) and unreadable answers. */
+    double wait;
+    if (++t->attempts > p->max_retries || ++t->day_retries > p->day_budget)
+      return decide(ACT_FAIL_DAY, 0);
+    wait = backoff_delay(t->attempts - 1, p->base, p->cap, rnd);
+    if (v->retry_after > wait)
+      wait = v->retry_after;
+    return decide(ACT_RETRY, wait);
+  }
+  }
+}
+
+const char *policy_action_name(enum policy_action a) {
+  static const char *names[] = {"store",   "wait",     "retry",      "refresh",
+                                "restart", "fail day", "fail source"};
+  return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "?";
+}

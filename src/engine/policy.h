@@ -1,0 +1,55 @@
+/* The one place that decides what to do about an answer: store it, wait,
+ * retry, refresh the token, restart the day, or give up on the day or the
+ * whole source. Pure: counters in, decision out, so it is tested without a
+ * network (tests/unit/test_policy.c). */
+#ifndef MS_ENGINE_POLICY_H
+#define MS_ENGINE_POLICY_H
+
+#include "connectors/connector.h"
+
+enum policy_action {
+  ACT_STORE,       /* a good answer: parse and store it */
+  ACT_WAIT,        /* rate-limited: pause the endpoint for `wait`, then the same page */
+  ACT_RETRY,       /* transient: the same page again after `wait` */
+  ACT_REFRESH,     /* the token expired: a new one, then the same page */
+  ACT_RESTART,     /* the cursor was rejected: the day again from its first page */
+  ACT_FAIL_DAY,    /* give up on this day for this run; it keeps its cursor */
+  ACT_FAIL_SOURCE, /* the source refused us: fail this day and skip its others */
+};
+
+/* What one day has been through in this run. */
+struct page_tries {
+  int attempts;    /* failed attempts of the current page */
+  int rate_hits;   /* 429s in a row for the current page */
+  int restarts;    /* cursor restarts of the day */
+  int refreshed;   /* the token was refreshed for the current page */
+  int day_retries; /* retries of all the day's pages together */
+};
+
+struct retry_policy {
+  int max_retries;   /* failed attempts of one page before the day fails */
+  int max_rate_hits; /* 429s in a row before the day fails */
+  int day_budget;    /* retries of one day, all pages together */
+  double base;       /* first backoff, seconds */
+  double cap;        /* longest backoff, seconds */
+};
+
+struct decision {
+  enum policy_action act; /* what to do */
+  double wait;            /* seconds, for ACT_WAIT and ACT_RETRY */
+};
+
+void retry_policy_defaults(struct retry_policy *p, int max_retries);
+
+/* Decides from the connector's verdict. Updates the counters in t. A
+ * successful page MUST be followed by policy_page_done(t). can_refresh: the
+ * connector can fetch a new token. rnd in [0,1) draws the jitter. */
+struct decision policy_decide(const struct verdict *v, struct page_tries *t,
+                              const struct retry_policy *p, int can_refresh, double rnd);
+
+/* The page was stored: its own counters start again. */
+void policy_page_done(struct page_tries *t);
+
+const char *policy_action_name(enum policy_action a);
+
+#endif
