@@ -1,5 +1,7 @@
 #include "connectors/json_util.h"
 
+#include "util/utf8.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -59,8 +61,14 @@ char *jdump(const cJSON *v, size_t *len) {
 cJSON *jparse(const char *text, size_t len, struct err *err) {
   const char *end = NULL;
   cJSON *v;
+  size_t bad;
   if (!text || !len) {
     err_set(err, MS_EPROTO, "empty JSON body");
+    return NULL;
+  }
+  bad = utf8_check(text, len);
+  if (bad != len) {
+    err_set(err, MS_EPROTO, "the answer is not valid UTF-8 (byte %zu)", bad);
     return NULL;
   }
   v = cJSON_ParseWithLengthOpts(text, len, &end, 0);
@@ -166,8 +174,13 @@ int json_each_in(const char *body, size_t len, const char *key, json_elem_fn fn,
   struct scan s = {body, body + len, body};
   size_t want = strlen(key);
   int found = 0, rc;
+  size_t bad;
   if (!body)
     return err_set(err, MS_EPROTO, "empty JSON body");
+  /* A real API sends UTF-8; anything else is a damaged answer, not data. */
+  bad = utf8_check(body, len);
+  if (bad != len)
+    return err_set(err, MS_EPROTO, "the answer is not valid UTF-8 (byte %zu)", bad);
   skip_ws(&s);
   if (s.p >= s.end || *s.p != '{')
     return fail_at(&s, err, "expected an object");

@@ -1,0 +1,130 @@
+/* The JSON helpers every connector relies on: exact raw slices, refusal of
+ * damaged answers (invalid UTF-8, trailing data, deep nesting), exact ids. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "connectors/json_util.h"
+#include "util/utf8.h"
+
+static void test_utf8(void **state) {
+  (void)state;
+  assert_int_equal(utf8_check("plain", 5), 5);
+  assert_int_equal(utf8_check("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14), 14);
+  assert_int_equal(utf8_check("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 13), 10);
+  assert_int_equal(utf8_check("a\xc0\x80", 3), 1);        /* overlong NUL */
+  assert_int_equal(utf8_check("ab\xed\xa0\x80", 5), 2);   /* a surrogate */
+  assert_int_equal(utf8_check("\xf4\x90\x80\x80", 4), 0); /* above U+10FFFF */
+  assert_int_equal(utf8_check("xyz\xe2\x82", 5), 3);      /* cut short */
+  assert_int_equal(utf8_check("\x80", 1), 0);             /* stray continuation */
+  assert_int_equal(utf8_check("\xe0\x80\xaf", 3), 0);     /* overlong slash */
+}
+
+struct seen {
+  char raw[4][64]; /* raw slices handed out */
+  int n;
+};
+
+static int keep(void *ctx, const cJSON *elem, const char *raw, size_t len) {
+  struct seen *s = ctx;
+  (void)elem;
+  assert_true(s->n < 4 && len < 64);
+  memcpy(s->raw[s->n], raw, len);
+  s->raw[s->n][len] = '\0';
+  s->n++;
+  return 0;
+}
+
+static void test_each_in_hands_out_exact_bytes(void **state) {
+  const char *body = "{ \"meta\" : {\"x\":[1,2,{\"orders\":[9]}]},\n \"orders\" : [ {\"id\": 1,"
+                     "\"t\":\"a\\u00e9\"} , {\"id\":2}\n], \"tail\":null }";
+  struct seen s = {0};
+  struct err err = {0};
+  (void)state;
+  assert_int_equal(json_each_in(body, strlen(body), "orders", keep, &s, &err), MS_OK);
+  assert_int_equal(s.n, 2);
+  assert_string_equal(s.raw[0], "{\"id\": 1,\"t\":\"a\\u00e9\"}");
+  assert_string_equal(s.raw[1], "{\"id\":2}");
+}
+
+static int expect_proto(const char *body, size_t len) {
+  struct seen s = {0};
+  struct err err = {0};
+  int rc = json_each_in(body, len, "orders", keep, &s, &err);
+  if (rc == MS_EPROTO)
+    assert_true(strlen(err.msg) > 0);
+  return rc;
+}
+
+static void test_each_in_refuses_damaged_answers(void **state) {
+  static const char *bad[] = {
+      "{\"orders\":[{\"id\":1}]} trailing", /* data after the object */
+      "{\"orders\":[{\"id\":1}",            /* cut short */
+      "{\"orders\":{}}",                    /* wrong shape */
+      "[{\"id\":1}]",                       /* not an object */
+      "{\"orders\":[1],\"orders\":[2]}",    /* the list twice */
+      "{\"orders\":[{\"id\":1},]}",         /* trailing comma */
+  };
+  struct seen s = {0};
+  struct err err = {0};
+  (void)state;
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    assert_int_equal(expect_proto(bad[i], strlen(bad[i])), MS_EPROTO);
+  assert_int_equal(json_each_in("{\"other\":[]}", 12, "orders", keep, &s, &err), MS_ENOTFOUND);
+}
+
+static void test_each_in_refuses_invalid_utf8(void **state) {
+  const char body[] = "{\"orders\":[{\"name\":\"bad \xff byte\"}]}";
+  struct seen s = {0};
+  struct err err = {0};
+  (void)state;
+  assert_int_equal(json_each_in(body, sizeof(body) - 1, "orders", keep, &s, &err), MS_EPROTO);
+  assert_non_null(strstr(err.msg, "UTF-8"));
+  assert_int_equal(s.n, 0); /* nothing was handed out before the refusal */
+  assert_null(jparse(body, sizeof(body) - 1, &err));
+}
+
+static void test_deep_nesting_is_refused_without_a_crash(void **state) {
+  size_t depth = 200000, len = depth + 12;
+  char *body = malloc(len + depth + 4);
+  (void)state;
+  assert_non_null(body);
+  memcpy(body, "{\"orders\":[", 11);
+  memset(body + 11, '[', depth);
+  len = 11 + depth;
+  body[len] = '\0';
+  assert_int_equal(expect_proto(body, len), MS_EPROTO);
+  free(body);
+}
+
+static void test_ids_are_exact_or_refused(void **state) {
+  cJSON *o = cJSON_Parse("{\"a\":5812345678901,\"b\":9007199254740993,\"c\":\"123-4\","
+                         "\"d\":1.5,\"e\":\"\"}");
+  char *a = jid(o, "a"), *c = jid(o, "c");
+  (void)state;
+  assert_string_equal(a, "5812345678901");
+  assert_null(jid(o, "b")); /* above 2^53: a double cannot hold it exactly */
+  assert_string_equal(c, "123-4");
+  assert_null(jid(o, "d"));
+  assert_null(jid(o, "e"));
+  free(a);
+  free(c);
+  cJSON_Delete(o);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_utf8),
+      cmocka_unit_test(test_each_in_hands_out_exact_bytes),
+      cmocka_unit_test(test_each_in_refuses_damaged_answers),
+      cmocka_unit_test(test_each_in_refuses_invalid_utf8),
+      cmocka_unit_test(test_deep_nesting_is_refused_without_a_crash),
+      cmocka_unit_test(test_ids_are_exact_or_refused),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
