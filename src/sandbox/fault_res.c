@@ -139,7 +139,9 @@ static void huge(struct sandbox *sb, struct sb_response *res) {
     sb_response_error(res, 500, "out of memory");
     return;
   }
+  pthread_mutex_lock(&sb->lock);
   h->total = sb->fault_huge_bytes;
+  pthread_mutex_unlock(&sb->lock);
   memcpy(h->record, "{\"id\":1,\"note\":\"", 16);
   memset(h->record + 16, 'x', HUGE_RECORD_NOTE);
   memcpy(h->record + 16 + HUGE_RECORD_NOTE, "\"},", 3);
@@ -181,7 +183,9 @@ void sb_fault_answer(struct sandbox *sb, int kind, enum sb_fault_api api, const 
   case SB_FAULT_HANG:
     res->status = 200;
     res->wire = SB_WIRE_HANG;
+    pthread_mutex_lock(&sb->lock);
     res->hang_ms = sb->fault_hang_ms;
+    pthread_mutex_unlock(&sb->lock);
     break;
   case SB_FAULT_SHAPE:
     wrong_shape(res, api, path);
@@ -242,7 +246,7 @@ void sb_fault_corrupt(int kind, struct sb_response *res) {
     break;
   case SB_FAULT_MALFORMED:
     /* A proper prefix of a JSON object or array is never valid JSON. */
-    res->body.len = half ? half : 0;
+    res->body.len = half;
     if (res->body.data)
       res->body.data[res->body.len] = '\0';
     break;

@@ -91,7 +91,7 @@ static void reader_free(void *cls) {
 struct cut_body {
   char *body;                 /* the whole body (its length is declared) */
   size_t cut;                 /* bytes sent before dropping */
-  int rst;                    /* reset (SO_LINGER 0) rather than close */
+  int rst;                    /* end with a TCP reset rather than a close */
   struct MHD_Connection *con; /* to find the socket */
 };
 

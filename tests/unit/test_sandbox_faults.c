@@ -271,11 +271,67 @@ static void test_wire(void **state) {
   assert_int_equal(status, 200);
 }
 
+/* One Shopify request through sandbox_handle; returns the call-limit header. */
+static void call(struct sandbox *sb, const char *path, int *status, char *limit, size_t len) {
+  struct sb_request req;
+  struct sb_response res;
+  memset(&req, 0, sizeof(req));
+  req.method = "GET";
+  req.path = path;
+  req.query = "";
+  req.token = "shpat_sandbox_token";
+  sb_response_init(&res);
+  sandbox_handle(sb, &req, &res);
+  *status = res.status;
+  limit[0] = '\0';
+  for (int i = 0; i < res.nheaders; i++)
+    if (strcmp(res.headers[i].name, "X-Shopify-Shop-Api-Call-Limit") == 0)
+      snprintf(limit, len, "%s", res.headers[i].value);
+  sb_response_release(&res);
+}
+
+static void test_bucket_accounting(void **state) {
+  struct sb_config cfg;
+  struct sandbox *sb;
+  struct err err = {0};
+  char limit[32];
+  int status;
+  static const struct {
+    int kind;          /* planned */
+    int status;        /* answered */
+    const char *limit; /* call limit after it */
+  } steps[] = {{SB_FAULT_500, 500, "1/40"}, {SB_FAULT_MALFORMED, 200, "2/40"},
+               {SB_FAULT_429, 429, "2/40"}, {SB_FAULT_429_DATE, 429, "2/40"},
+               {SB_FAULT_503, 503, "3/40"}, {SB_FAULT_NONE, 200, "4/40"}};
+  sb_config_defaults(&cfg);
+  cfg.days = 1;
+  cfg.nshops = 1;
+  snprintf(cfg.shops[0].name, sizeof(cfg.shops[0].name), "alpha");
+  snprintf(cfg.shops[0].tzid, sizeof(cfg.shops[0].tzid), "UTC");
+  cfg.shops[0].orders_per_day = 5;
+  cfg.leak_rate = 0.001; /* nothing drains during the test */
+  cfg.log_entries = 100;
+  assert_int_equal(sandbox_new(&cfg, &sb, &err), 0);
+  for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+    if (steps[i].kind)
+      assert_int_equal(sb_fault_plan_add(&sb->state[0].faults, "", 1, 1, steps[i].kind, &err), 0);
+    call(sb, "/shops/alpha/admin/api/2024-01/shop.json", &status, limit, sizeof(limit));
+    assert_int_equal(status, steps[i].status);
+    assert_string_equal(limit, steps[i].limit);
+  }
+  /* Injected 429s count as throttled; every request is logged. */
+  assert_int_equal(sb->state[0].throttled, 2);
+  assert_int_equal(sb->requests, 6);
+  assert_int_equal(sb->state[0].faults.counts[SB_FAULT_429_DATE], 1);
+  sandbox_free(sb);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_draw_is_deterministic),
       cmocka_unit_test(test_plans),
       cmocka_unit_test(test_spec),
+      cmocka_unit_test(test_bucket_accounting),
       cmocka_unit_test_setup_teardown(test_wire, env_setup, env_teardown),
   };
   curl_global_init(CURL_GLOBAL_DEFAULT);
