@@ -36,6 +36,8 @@ static const char sync_help[] =
     "  --delay SECONDS       at least this long between requests to one source (default 0;\n"
     "                        pacing normally follows the API's own rate-limit headers)\n"
     "  --concurrency N       days in flight per source (default 2)\n"
+    "  --request-timeout S   give up on one request after S seconds (default 120; a\n"
+    "                        request that receives nothing for 30 s is cut off sooner)\n"
     "  --plan                fetch nothing: print, per source, the days, the requests they\n"
     "                        will take and the time the API's rate limits impose\n"
     "  --orders-per-day N    with --plan: assume N orders a day (default: the average of\n"
@@ -102,6 +104,7 @@ static int parse_args(int argc, char **argv, struct sync_args *a) {
                                        {"initialize-days", required_argument, 0, 'i'},
                                        {"concurrency", required_argument, 0, 'c'},
                                        {"plan", no_argument, 0, 'P'},
+                                       {"request-timeout", required_argument, 0, 'R'},
                                        {"orders-per-day", required_argument, 0, 'O'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
@@ -175,6 +178,11 @@ static int parse_args(int argc, char **argv, struct sync_args *a) {
       break;
     case 'P':
       a->plan = 1;
+      break;
+    case 'R':
+      if (parse_int(optarg, 1, 3600, &n))
+        return cmd_usage_error("sync", "--request-timeout takes seconds from 1 to 3600");
+      a->eng.request_timeout_ms = n * 1000;
       break;
     case 'O':
       if (parse_int(optarg, 1, 10000000, &n))

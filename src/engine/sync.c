@@ -617,7 +617,15 @@ int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
   e.stats = stats;
   retry_policy_defaults(&e.policy, o->max_retries);
   stats->started = mono_now();
-  rc = http_client_new(NULL, &e.http, err);
+  {
+    /* A request that stalls (sends nothing for a while) or drags on is cut
+     * off and retried like any transient failure. */
+    struct http_client_opts hopts = {0};
+    hopts.total_timeout_ms = o->request_timeout_ms;
+    if (o->request_timeout_ms && o->request_timeout_ms < 30000)
+      hopts.low_speed_secs = o->request_timeout_ms / 1000 > 0 ? o->request_timeout_ms / 1000 : 1;
+    rc = http_client_new(&hopts, &e.http, err);
+  }
   for (size_t i = 0; i < ntargets && !rc; i++) {
     rc = lane_init(&e, &lanes[i], &targets[i]);
     stats->days_total += (int64_t)targets[i].ndays;

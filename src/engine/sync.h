@@ -72,6 +72,7 @@ struct sync_opts {
   int lease_secs;              /* lease length; renewed while working */
   const char *owner;           /* worker id for leases */
   volatile sig_atomic_t *stop; /* set by a signal handler: finish and release */
+  long request_timeout_ms;     /* one request at most this long; 0: the default */
   void (*on_event)(void *ctx, const struct sync_event *ev); /* MAY be NULL */
   void *ctx;
 };
