@@ -3,7 +3,8 @@
  * or the input has no newline), the rest is the body. The body goes through
  * parse_page (orders or items page, as the cursor says), page_request on the
  * same cursor, classify under the error statuses, and parse_auth as a token
- * answer. */
+ * answer. A next cursor we write is read back: page_request on it, and
+ * parse_page of the same body at it. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       rc = conn->page_request(state, &sl, &req, &err);
       FUZZ_CHECK(rc == MS_OK);
       http_request_release(&req);
+      /* And the same body read at that cursor (an items page, mostly). */
+      conn->parse_page(state, &sl, &res, &again, &err);
       page_release(&again);
     }
   }
