@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/array.h"
 #include "sandbox/amazon.h"
 #include "sandbox/prng.h"
 #include "util/tz.h"
@@ -374,17 +375,7 @@ static int orders_reserve(struct sb_seller *s, size_t extra) {
   size_t need = s->norders + extra;
   if (need > SB_MAX_ORDERS)
     return MS_ETOOBIG;
-  if (need <= s->cap)
-    return MS_OK;
-  size_t cap = s->cap ? s->cap : 1024;
-  while (cap < need)
-    cap *= 2;
-  struct sb_amz_order *p = realloc(s->orders, cap * sizeof(*p));
-  if (!p)
-    return MS_ENOMEM;
-  s->orders = p;
-  s->cap = cap;
-  return MS_OK;
+  return array_reserve((void **)&s->orders, &s->cap, need, sizeof(*s->orders), 1024);
 }
 
 static struct sb_amz_order *order_push(struct sb_seller *s, int64_t purchase) {

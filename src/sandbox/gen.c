@@ -1,3 +1,4 @@
+#include "util/array.h"
 #include "sandbox/gen.h"
 
 #include <limits.h>
@@ -197,17 +198,7 @@ static int orders_reserve(struct sb_shop *s, size_t extra) {
   size_t need = s->norders + extra;
   if (need > SB_MAX_ORDERS)
     return MS_ETOOBIG;
-  if (need <= s->cap)
-    return MS_OK;
-  size_t cap = s->cap ? s->cap : 1024;
-  while (cap < need)
-    cap *= 2;
-  struct sb_order *p = realloc(s->orders, cap * sizeof(*p));
-  if (!p)
-    return MS_ENOMEM;
-  s->orders = p;
-  s->cap = cap;
-  return MS_OK;
+  return array_reserve((void **)&s->orders, &s->cap, need, sizeof(*s->orders), 1024);
 }
 
 static uint64_t order_id(const struct sb_shop *s, uint64_t seq) {
