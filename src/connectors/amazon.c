@@ -477,13 +477,27 @@ static int parse_orders_page(const cJSON *payload, struct page *out, struct err 
   }
   cJSON_ArrayForEach(o, orders) {
     struct record *r = page_add(out);
+    struct err why = {0};
     if (!r) {
       rc = err_set(err, MS_ENOMEM, "out of memory");
       break;
     }
-    rc = parse_order(o, r, err);
-    if (rc)
+    rc = parse_order(o, r, &why);
+    if (rc == MS_EPROTO) {
+      /* Kept aside by the store with its bytes; no items are asked for it. */
+      char *text = cJSON_PrintUnformatted(o);
+      rc = text ? record_set_unreadable(r, text, strlen(text), why.msg) : MS_ENOMEM;
+      free(text);
+      if (rc) {
+        rc = err_set(err, MS_ENOMEM, "out of memory");
+        break;
+      }
+      continue;
+    }
+    if (rc) {
+      err_set(err, rc, "%s", why.msg);
       break;
+    }
     cJSON_AddItemToArray(ids, cJSON_CreateString(r->external_id));
   }
   if (!rc && next_cursor(jstr(payload, "NextToken"), ids, 0, NULL, &out->next_cursor))

@@ -270,12 +270,21 @@ struct page_ctx {
   struct err *err;  /* why an order was refused */
 };
 
+/* One order of the page. An order we cannot read does not fail the page: it
+ * goes to the store marked unreadable, to be kept aside with its bytes. */
 static int take_order(void *ctx, const cJSON *o, const char *raw, size_t rawlen) {
   struct page_ctx *pc = ctx;
   struct record *r = page_add(pc->out);
+  struct err why = {0};
+  int rc;
   if (!r)
     return err_set(pc->err, MS_ENOMEM, "out of memory");
-  return parse_order(o, raw, rawlen, r, pc->err);
+  rc = parse_order(o, raw, rawlen, r, &why);
+  if (rc == MS_EPROTO || rc == MS_ETOOBIG)
+    rc = record_set_unreadable(r, raw, rawlen, why.msg);
+  else if (rc)
+    err_set(pc->err, rc, "%s", why.msg);
+  return rc == MS_ENOMEM ? err_set(pc->err, rc, "out of memory") : rc;
 }
 
 static int shopify_parse_record(void *state, const char *raw, size_t len, struct record *out,

@@ -28,7 +28,23 @@ void record_release(struct record *r) {
   free(r->financial_status);
   free(r->fulfillment_status);
   free(r->raw);
+  free(r->unreadable);
   memset(r, 0, sizeof(*r));
+}
+
+int record_set_unreadable(struct record *r, const char *raw, size_t len, const char *why) {
+  char *id = r->external_id;
+  r->external_id = NULL;
+  record_release(r);
+  r->external_id = id;
+  r->raw = malloc(len + 1);
+  r->unreadable = strdup(why && *why ? why : "unreadable record");
+  if (!r->raw || !r->unreadable)
+    return MS_ENOMEM;
+  memcpy(r->raw, raw, len);
+  r->raw[len] = '\0';
+  r->raw_len = len;
+  return MS_OK;
 }
 
 void page_release(struct page *pg) {

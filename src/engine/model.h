@@ -44,6 +44,7 @@ struct record {
   struct record_item *items; /* MAY be NULL when the stream has none */
   size_t nitems;
   int items_included; /* 1: items above are the complete set */
+  char *unreadable;   /* why the connector could not read it; raw holds its bytes */
 };
 
 /* One parsed page: records plus where to go next. An items page instead
@@ -67,6 +68,9 @@ void page_release(struct page *pg);
 struct record *page_add(struct page *pg);
 void record_release(struct record *r);
 void record_item_release(struct record_item *it);
+/* Marks a record the connector could not read: keeps its bytes and the
+ * reason (and its id, when known) so the store can set it aside. */
+int record_set_unreadable(struct record *r, const char *raw, size_t len, const char *why);
 
 enum slice_status {
   SLICE_PENDING = 0,

@@ -1883,7 +1883,11 @@ static int page_record(struct sqlite_store *s, const struct slice *sl, const str
   struct page_counts before = *c;
   struct err why = {0};
   char what[96];
-  int rc = check_record(r, &why), src;
+  int rc, src;
+  if (r->unreadable) /* the connector could not read it: set it aside as it came */
+    rc = err_set(&why, MS_EINVAL, "%s", r->unreadable);
+  else
+    rc = check_record(r, &why);
   if (!rc) {
     rc = exec_kept(s, ST_SAVEPOINT, err, "storing a record");
     if (rc)

@@ -968,6 +968,41 @@ static void test_invalid_records_kept_aside(void **state) {
 }
 
 /* A record a constraint refuses is undone alone, by its savepoint. */
+/* A record the connector could not read arrives marked unreadable with its
+ * bytes: it is kept aside with the reason, and the rest of the page and the
+ * cursor commit. */
+static void test_unreadable_record_kept_aside(void **state) {
+  char path[600];
+  struct page_counts c;
+  struct page pg;
+  (void)state;
+  path_for("unreadable.db", path, sizeof(path));
+  struct store *st = open_ok(path);
+  int64_t src = add_source(st, "s");
+  struct slice sl = claim_ok(st, src, day(2025, 2, 5), "w1", 1000, 60);
+  page_init(&pg);
+  add_order(&pg, "A", 50, 100, "a1", 1);
+  add_order(&pg, "B", 50, 100, "b1", 1);
+  const char *bad_raw = "{\"id\":\"B\",\"created_at\":7}";
+  assert_int_equal(record_set_unreadable(&pg.recs[1], bad_raw, strlen(bad_raw),
+                                         "order B has no valid created_at"),
+                   MS_OK);
+  set_cursor(&pg, "page-2");
+  commit_ok(st, &sl, &pg, 1010, &c);
+  page_release(&pg);
+  assert_int_equal(c.inserted, 1);
+  assert_int_equal(c.failed, 1);
+  assert_string_equal(sl.cursor, "page-2");
+  assert_int_equal(q_int(path, "SELECT count(*) FROM orders WHERE external_id = 'A'"), 1);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM orders WHERE external_id = 'B'"), 0);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM failed_records WHERE external_id = 'B' AND "
+                               "raw LIKE '%created_at\":7}' AND error LIKE '%created_at%' AND "
+                               "resolved_at IS NULL"),
+                   1);
+  slice_release(&sl);
+  store_close(st);
+}
+
 static void test_refused_record_rolls_back_alone(void **state) {
   char path[600];
   struct page_counts c;
@@ -1261,6 +1296,7 @@ int main(void) {
       cmocka_unit_test(test_stale_lease_writes_nothing),
       cmocka_unit_test(test_last_page_completes_slice),
       cmocka_unit_test(test_invalid_records_kept_aside),
+      cmocka_unit_test(test_unreadable_record_kept_aside),
       cmocka_unit_test(test_refused_record_rolls_back_alone),
       cmocka_unit_test(test_failed_retry_resolves_or_counts),
       cmocka_unit_test(test_runs),
