@@ -47,7 +47,9 @@ static void response_set_body(struct http_response *res, const uint8_t *p, size_
 
 static void check_page(const struct page *pg) {
   for (size_t i = 0; i < pg->n; i++)
-    FUZZ_CHECK(pg->recs[i].external_id && pg->recs[i].raw);
+    /* Every record keeps its bytes and has an id, unless it came back
+     * unreadable (then the reason says why, and the store sets it aside). */
+    FUZZ_CHECK(pg->recs[i].raw && (pg->recs[i].external_id || pg->recs[i].unreadable));
   for (size_t k = 0; k < pg->nitems; k++)
     FUZZ_CHECK(pg->items[k].external_id && pg->items[k].raw);
   FUZZ_CHECK(pg->nitems == 0 || pg->items_of != NULL);
