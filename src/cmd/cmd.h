@@ -5,6 +5,8 @@
 #ifndef MS_CMD_CMD_H
 #define MS_CMD_CMD_H
 
+#include <signal.h>
+
 #define EXIT_OK 0
 #define EXIT_PARTIAL 1
 #define EXIT_USAGE 2
@@ -39,6 +41,10 @@ int cmd_open_store(struct store **out);
  * with cmd_names_free) and *n. */
 int cmd_source_names(struct store *st, char ***names, int *n, struct err *err);
 void cmd_names_free(char **names, int n);
+
+/* From now on SIGINT and SIGTERM ask the engine to finish the pages in
+ * flight, release its days and stop; returns the flag they set. */
+volatile sig_atomic_t *cmd_catch_stop_signals(void);
 
 /* Runs still marked running whose process is gone (killed, crashed) are
  * marked "killed", so that the sync log accounts for every run. */

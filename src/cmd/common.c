@@ -54,6 +54,19 @@ void cmd_names_free(char **names, int n) {
   free(names);
 }
 
+static volatile sig_atomic_t stop_flag;
+
+static void on_stop_signal(int sig) {
+  (void)sig;
+  stop_flag = 1;
+}
+
+volatile sig_atomic_t *cmd_catch_stop_signals(void) {
+  signal(SIGINT, on_stop_signal);
+  signal(SIGTERM, on_stop_signal);
+  return &stop_flag;
+}
+
 struct dead_runs {
   struct run_row *rows; /* copies of the dead ones */
   size_t n;

@@ -1,7 +1,6 @@
 /* marketsync export orders: stored orders as JSON lines or CSV. */
 #include <errno.h>
 #include <getopt.h>
-#include "connectors/json_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,11 +154,7 @@ int cmd_export(int argc, char **argv) {
       store_close(st);
       return cmd_usage_error("export", "%s", err.msg);
     }
-    cJSON *settings = cJSON_Parse(row.settings ? row.settings : "{}");
-    const char *z = jstr(settings, "timezone");
-    if (z)
-      tz_open(z, &zone, NULL);
-    cJSON_Delete(settings);
+    source_row_zone(&row, &zone, NULL); /* no zone yet: UTC days */
     source_row_release(&row);
   }
   if (have_from) {

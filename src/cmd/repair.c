@@ -33,13 +33,6 @@ static const char repair_help[] =
     "  --max-retries N   failed attempts of one request before its day fails (default 5)\n\n"
     "Works for connectors that fetch items separately (amazon). Exit status as for sync.\n";
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop_flag = 1;
-}
-
 /* The orders to repair, grouped by the source's local day. */
 struct day_list {
   struct civil_date day; /* local day of the orders */
@@ -278,10 +271,8 @@ int cmd_repair(int argc, char **argv) {
   }
   sync_owner_id(owner, sizeof(owner));
   a.eng.owner = owner;
-  a.eng.stop = &stop_flag;
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
-  for (int i = 0; i < a.nnames && !stop_flag; i++) {
+  a.eng.stop = cmd_catch_stop_signals();
+  for (int i = 0; i < a.nnames && !*a.eng.stop; i++) {
     rc = repair_source(st, a.names[i], &a);
     if (rc > exit_code)
       exit_code = rc;

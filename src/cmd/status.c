@@ -7,6 +7,7 @@
 
 #include "cmd/cmd.h"
 #include "connectors/json_util.h"
+#include "connectors/source.h"
 #include "net/http.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -123,19 +124,13 @@ static int print_slice(void *ctx, const struct slice *sl) {
 static int collect_src(void *ctx, const struct source_row *s) {
   struct status_ctx *c = ctx;
   struct src_info *n = realloc(c->srcs, (c->nsrcs + 1) * sizeof(*n));
-  cJSON *settings;
-  const char *zone;
   if (!n)
     return MS_ENOMEM;
   c->srcs = n;
   memset(&n[c->nsrcs], 0, sizeof(n[0]));
   n[c->nsrcs].id = s->id;
   snprintf(n[c->nsrcs].name, sizeof(n[0].name), "%s", s->name);
-  settings = cJSON_Parse(s->settings ? s->settings : "{}");
-  zone = jstr(settings, "timezone");
-  if (zone)
-    tz_open(zone, &n[c->nsrcs].tz, NULL);
-  cJSON_Delete(settings);
+  source_row_zone(s, &n[c->nsrcs].tz, NULL); /* no zone yet: no open-day marks */
   c->nsrcs++;
   return MS_OK;
 }

@@ -63,13 +63,6 @@ struct sync_args {
   int nnames;
 };
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop_flag = 1;
-}
-
 static int parse_int(const char *s, long lo, long hi, long *out) {
   char *end;
   long v;
@@ -552,9 +545,7 @@ int cmd_sync(int argc, char **argv) {
   }
   sync_owner_id(owner, sizeof(owner));
   a.eng.owner = owner;
-  a.eng.stop = &stop_flag;
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
+  a.eng.stop = cmd_catch_stop_signals();
 
   cmd_close_dead_runs(st);
   snprintf(run.trigger, sizeof(run.trigger), "cli");

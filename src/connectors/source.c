@@ -84,6 +84,17 @@ static int resolve_secrets(const cJSON *creds, struct source *out, struct err *e
   return MS_OK;
 }
 
+int source_row_zone(const struct source_row *row, struct tz **out, struct err *err) {
+  cJSON *settings = cJSON_Parse(row->settings ? row->settings : "{}");
+  const char *zone = jstr(settings, "timezone");
+  int rc = !cJSON_IsObject(settings)
+               ? err_set(err, MS_EINVAL, "source %s: stored settings are damaged", row->name)
+           : !zone ? MS_ENOTFOUND
+                   : tz_open(zone, out, err);
+  cJSON_Delete(settings);
+  return rc;
+}
+
 int source_open_tz(struct source *src, struct err *err) {
   if (!src->timezone)
     return err_set(err, MS_EINVAL, "source %s has no time zone", src->row.name);

@@ -15,6 +15,10 @@ int source_load(struct store *st, const char *name, struct source *out, struct e
 int source_from_row(const struct source_row *row, struct source *out, struct err *err);
 /* Opens src->timezone into src->tz (after a probe filled it). */
 int source_open_tz(struct source *src, struct err *err);
+/* Opens the time zone a stored row's settings name. MS_ENOTFOUND when the
+ * settings name none (not yet learned), MS_EINVAL when they are damaged or
+ * the zone is unknown. Needs no secrets. */
+int source_row_zone(const struct source_row *row, struct tz **out, struct err *err);
 /* Reads a secret from an environment variable or a file, trimmed. */
 int secret_from_env(const char *var, char **out, struct err *err);
 int secret_from_file(const char *path, char **out, struct err *err);
