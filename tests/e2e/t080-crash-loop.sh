@@ -8,8 +8,10 @@
 KILLS=${MS_KILLS:-50}
 export REFRESH_SELLER='Atzr|sandbox-seller'
 
-sandbox_start --seed 77 --days 8 --shop ny:America/New_York:700 --shop de:Europe/Berlin:500 \
-  --shop in:Asia/Kolkata:400 --seller seller:25 --sp-speed 100 --bucket-size 40 --leak-rate 40 \
+# Paced slowly (1 page/s a shop, Amazon x10) so that the whole sync takes far
+# longer than the kills together: most kills must land on a run at work.
+sandbox_start --seed 77 --days 8 --shop ny:America/New_York:1500 --shop de:Europe/Berlin:1200 \
+  --shop in:Asia/Kolkata:1000 --seller seller:25 --sp-speed 10 --bucket-size 2 --leak-rate 1 \
   --faults 500=0.015,503=0.01,reset=0.01,truncated=0.01,malformed=0.01 --fault-seed 5
 
 FROM=$(local_day UTC -4)
@@ -41,6 +43,8 @@ test_expect_success 'then left alone, the sync finishes every day' '
 '
 
 test_expect_success 'the database equals the truth: nothing missing, nothing duplicated, nothing stale' '
+  # The faults were for the syncs; the comparison asks the API too (shop.json).
+  curl -s -X POST "$SANDBOX_URL/_sandbox/faults?clear=1" >/dev/null &&
   compare_truth ny "$(local_day America/New_York -4)" "$(local_day America/New_York -2)" &&
   compare_truth de "$(local_day Europe/Berlin -4)" "$(local_day Europe/Berlin -2)" &&
   compare_truth in "$(local_day Asia/Kolkata -4)" "$(local_day Asia/Kolkata -2)" &&
@@ -56,7 +60,8 @@ test_expect_success 'the sync log accounts for every run: none left running, the
   running=$(grep -c " running " "$WORK/runs.out" || true) &&
   killed=$(grep -c " killed " "$WORK/runs.out" || true) &&
   echo "runs recorded: $(($(wc -l <"$WORK/runs.out") - 1)), killed: $killed, left running: $running" | tee -a "$WORK/figures" &&
-  [ "$running" -eq 0 ] && [ "$killed" -ge 1 ] && [ "$killed" -le "$KILLS" ]
+  # A kill during start-up leaves no row; most must land on a run at work.
+  [ "$running" -eq 0 ] && [ "$killed" -le "$KILLS" ] && [ $((killed * 2)) -ge "$KILLS" ]
 '
 
 test_expect_success 'pages fetched more than once are counted and explained' '
