@@ -3,8 +3,8 @@
  * Orders stored without their items, or with items the API sent without a
  * price (Amazon leaves prices out while an order is Pending), get their items
  * fetched again. Each local day's list of orders becomes a slice of the
- * stream "repair-items" whose cursor is that list, so the engine paces,
- * retries, resumes and commits it like any day. */
+ * stream "repair-items" whose follow-ups are those orders, so the engine
+ * paces, retries, resumes and commits it like any day. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -123,11 +123,7 @@ static int repair_source(struct store *st, const char *name, struct repair_args 
     goto out;
   }
   for (size_t i = 0; i < col.n; i++) {
-    cJSON *cur = cJSON_CreateObject();
-    char *text;
-    cJSON_AddItemReferenceToObject(cur, "p", col.days[i].ids);
-    text = cJSON_PrintUnformatted(cur);
-    cJSON_Delete(cur);
+    char *text = cJSON_PrintUnformatted(col.days[i].ids);
     rc = text ? st->ops->slice_seed(st, src.row.id, REPAIR_STREAM, col.days[i].day, text, &err)
               : MS_ENOMEM;
     free(text);

@@ -23,7 +23,8 @@ static const char usage_text[] =
     "                          [--token TOKEN] [--bucket-size N] [--leak-rate R]\n"
     "                          [--seller NAME[:ORDERS_PER_DAY[:TZ]]]...\n"
     "                          [--lwa-client-id ID] [--lwa-client-secret S]\n"
-    "                          [--token-lifetime SECONDS] [--sp-speed F]\n"
+    "                          [--token-lifetime SECONDS] [--next-token-lifetime SECONDS]\n"
+    "                          [--sp-speed F]\n"
     "                          [--no-rate-limit] [--threads N] [--log-requests FILE]\n"
     "                          [--faults KIND=P[,KIND=P...]] [--fault-seed N]\n"
     "                          [--fault-hang-ms MS] [--fault-huge-bytes N]\n"
@@ -37,7 +38,8 @@ static const char usage_text[] =
     "time, token shpat_sandbox_token, bucket 40, leak 2/s, 2 threads; sellers get 30\n"
     "orders a day in America/Los_Angeles, refresh token Atzr|sandbox-NAME, client id\n"
     "amzn1.application-oa2-client.sandbox, secret sandbox-client-secret, access\n"
-    "tokens for 3600 s, SP-API rates x1. Stop it with Ctrl-C or SIGTERM.\n"
+    "tokens for 3600 s, NextTokens that never expire, SP-API rates x1. Stop it with\n"
+    "Ctrl-C or SIGTERM.\n"
     "Faults: --faults 500=0.02,reset=0.01 makes each API request of every shop and\n"
     "seller fail that way with that probability, in a sequence fixed by --fault-seed\n"
     "(default 1). Kinds: 500 502 503 429 429-date 429-bare hang reset truncated\n"
@@ -219,6 +221,7 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
     O_LWA_ID,
     O_LWA_SECRET,
     O_LIFETIME,
+    O_NEXT_LIFE,
     O_SPEED,
     O_FAULTS,
     O_FAULT_SEED,
@@ -226,29 +229,31 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
     O_HUGE_BYTES,
     O_HELP
   };
-  static const struct option opts[] = {{"host", required_argument, NULL, O_HOST},
-                                       {"port", required_argument, NULL, O_PORT},
-                                       {"seed", required_argument, NULL, O_SEED},
-                                       {"shop", required_argument, NULL, O_SHOP},
-                                       {"days", required_argument, NULL, O_DAYS},
-                                       {"now", required_argument, NULL, O_NOW},
-                                       {"token", required_argument, NULL, O_TOKEN},
-                                       {"bucket-size", required_argument, NULL, O_BUCKET},
-                                       {"leak-rate", required_argument, NULL, O_LEAK},
-                                       {"no-rate-limit", no_argument, NULL, O_NORATE},
-                                       {"threads", required_argument, NULL, O_THREADS},
-                                       {"log-requests", required_argument, NULL, O_LOG},
-                                       {"seller", required_argument, NULL, O_SELLER},
-                                       {"lwa-client-id", required_argument, NULL, O_LWA_ID},
-                                       {"lwa-client-secret", required_argument, NULL, O_LWA_SECRET},
-                                       {"token-lifetime", required_argument, NULL, O_LIFETIME},
-                                       {"sp-speed", required_argument, NULL, O_SPEED},
-                                       {"faults", required_argument, NULL, O_FAULTS},
-                                       {"fault-seed", required_argument, NULL, O_FAULT_SEED},
-                                       {"fault-hang-ms", required_argument, NULL, O_HANG_MS},
-                                       {"fault-huge-bytes", required_argument, NULL, O_HUGE_BYTES},
-                                       {"help", no_argument, NULL, O_HELP},
-                                       {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {
+      {"host", required_argument, NULL, O_HOST},
+      {"port", required_argument, NULL, O_PORT},
+      {"seed", required_argument, NULL, O_SEED},
+      {"shop", required_argument, NULL, O_SHOP},
+      {"days", required_argument, NULL, O_DAYS},
+      {"now", required_argument, NULL, O_NOW},
+      {"token", required_argument, NULL, O_TOKEN},
+      {"bucket-size", required_argument, NULL, O_BUCKET},
+      {"leak-rate", required_argument, NULL, O_LEAK},
+      {"no-rate-limit", no_argument, NULL, O_NORATE},
+      {"threads", required_argument, NULL, O_THREADS},
+      {"log-requests", required_argument, NULL, O_LOG},
+      {"seller", required_argument, NULL, O_SELLER},
+      {"lwa-client-id", required_argument, NULL, O_LWA_ID},
+      {"lwa-client-secret", required_argument, NULL, O_LWA_SECRET},
+      {"token-lifetime", required_argument, NULL, O_LIFETIME},
+      {"next-token-lifetime", required_argument, NULL, O_NEXT_LIFE},
+      {"sp-speed", required_argument, NULL, O_SPEED},
+      {"faults", required_argument, NULL, O_FAULTS},
+      {"fault-seed", required_argument, NULL, O_FAULT_SEED},
+      {"fault-hang-ms", required_argument, NULL, O_HANG_MS},
+      {"fault-huge-bytes", required_argument, NULL, O_HUGE_BYTES},
+      {"help", no_argument, NULL, O_HELP},
+      {NULL, 0, NULL, 0}};
   long long v;
   int c, rc;
   optind = 1;
@@ -335,6 +340,14 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
                            optarg, SB_TOKEN_LIFETIME_MAX);
       cfg->token_lifetime = (int)v;
       break;
+    case O_NEXT_LIFE: {
+      double secs;
+      if (parse_double(optarg, 0.001, SB_TOKEN_LIFETIME_MAX, &secs))
+        return usage_error("--next-token-lifetime '%s' must be seconds from 0.001 to %d", optarg,
+                           SB_TOKEN_LIFETIME_MAX);
+      cfg->next_token_lifetime_ms = (int64_t)(secs * 1000 + 0.5);
+      break;
+    }
     case O_SPEED:
       if (parse_double(optarg, 0.001, 1000000, &cfg->sp_speed))
         return usage_error("--sp-speed '%s' must be a number from 0.001 to 1000000 (1 = Amazon's "

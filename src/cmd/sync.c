@@ -33,6 +33,8 @@ static const char sync_help[] =
     "  --resync=DATE         fetch this one day again from scratch\n"
     "  --initialize-days N   record the last N days as pending, fetch nothing\n"
     "  --max-retries N       failed attempts of one page before its day fails (default 5)\n"
+    "  --max-day-retries N   retries of one day, all its pages together, before it fails\n"
+    "                        (default: 20, or 4 x --max-retries, plus one per page stored)\n"
     "  --delay SECONDS       at least this long between requests to one source (default 0;\n"
     "                        pacing normally follows the API's own rate-limit headers)\n"
     "  --concurrency N       days in flight per source (default 2)\n"
@@ -93,6 +95,7 @@ static int parse_args(int argc, char **argv, struct sync_args *a) {
                                        {"auto-sync", no_argument, 0, 'p'},
                                        {"resync", optional_argument, 0, 'r'},
                                        {"max-retries", required_argument, 0, 'm'},
+                                       {"max-day-retries", required_argument, 0, 'M'},
                                        {"delay", required_argument, 0, 'd'},
                                        {"initialize-days", required_argument, 0, 'i'},
                                        {"concurrency", required_argument, 0, 'c'},
@@ -148,6 +151,11 @@ static int parse_args(int argc, char **argv, struct sync_args *a) {
       if (parse_int(optarg, 0, 100, &n))
         return cmd_usage_error("sync", "--max-retries takes a whole number from 0 to 100");
       a->eng.max_retries = (int)n;
+      break;
+    case 'M':
+      if (parse_int(optarg, 1, 1000000, &n))
+        return cmd_usage_error("sync", "--max-day-retries takes a whole number from 1 to 1000000");
+      a->eng.max_day_retries = (int)n;
       break;
     case 'c':
       if (parse_int(optarg, 1, 16, &n))

@@ -2,11 +2,11 @@
  * business day, Login-with-Amazon token refresh, one token bucket per
  * operation (getOrders, getOrderItems) corrected by x-amzn-RateLimit-Limit.
  *
- * A day's cursor is a small JSON object so that the items, fetched order by
- * order after each page of orders, resume exactly like the orders do:
- *   {"o": next getOrders token or absent,
- *    "p": [ids of this page's orders still waiting for their items],
- *    "i": next getOrderItems token of p[0], or absent}
+ * A day's cursor is the next getOrders NextToken. The items of each page's
+ * orders are follow-ups: every order is marked `follow`, the store keeps the
+ * list of those still waiting (leaving out orders stored unchanged with their
+ * items, so a day started over makes progress) and the next getOrderItems
+ * token of the first; they are fetched before the next page of orders.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,75 +263,42 @@ static int amazon_parse_probe(void *state, const struct http_response *res, stru
   return ok ? MS_OK : err_set(err, MS_EPROTO, "the orders answer has no \"payload\"");
 }
 
-/* The cursor, parsed. */
-struct cursor {
-  cJSON *doc;           /* owned */
-  const char *orders;   /* next getOrders token, MAY be NULL */
-  const cJSON *pending; /* array of order ids waiting for items, MAY be NULL */
-  const char *items;    /* next getOrderItems token of the first pending */
-};
-
-static int cursor_parse(const char *text, struct cursor *c, struct err *err) {
-  memset(c, 0, sizeof(*c));
-  if (!text)
-    return MS_OK;
-  c->doc = cJSON_Parse(text);
-  if (!cJSON_IsObject(c->doc)) {
-    cJSON_Delete(c->doc);
-    c->doc = NULL;
-    return err_set(err, MS_ECURSOR, "the stored cursor is not readable");
-  }
-  c->orders = jstr(c->doc, "o");
-  c->pending = cJSON_GetObjectItemCaseSensitive(c->doc, "p");
-  if (!cJSON_IsArray(c->pending) || cJSON_GetArraySize(c->pending) == 0)
-    c->pending = NULL;
-  c->items = jstr(c->doc, "i");
-  return MS_OK;
-}
-
-static const char *first_pending(const struct cursor *c) {
-  const cJSON *f = c->pending ? cJSON_GetArrayItem(c->pending, 0) : NULL;
-  return cJSON_IsString(f) ? f->valuestring : NULL;
-}
-
 static int amazon_page_request(void *state, const struct slice *sl, struct http_request *req,
                                struct err *err) {
   struct amazon *a = state;
-  struct cursor c;
-  const char *order;
-  int rc = cursor_parse(sl->cursor, &c, err);
-  if (rc)
-    return rc;
-  order = first_pending(&c);
-  if (order) {
+  char order[128];
+  int rc = slice_follow_head(sl, order, sizeof(order));
+  if (rc == MS_ECURSOR)
+    return err_set(err, rc, "the list of orders waiting for items is not readable");
+  if (rc == MS_OK) {
     snprintf(req->endpoint, sizeof(req->endpoint), "getOrderItems");
     rc = buf_printf(&req->url, "%s/orders/v0/orders/", a->src->api_base);
     if (!rc)
       rc = buf_url_encode(&req->url, order);
     if (!rc)
       rc = buf_puts(&req->url, "/orderItems");
-    if (!rc && c.items) {
+    if (!rc && sl->follow_cursor) {
       rc = buf_puts(&req->url, "?NextToken=");
       if (!rc)
-        rc = buf_url_encode(&req->url, c.items);
+        rc = buf_url_encode(&req->url, sl->follow_cursor);
     }
-  } else if (c.orders) {
+  } else if (sl->listed) {
+    return MS_ENOTFOUND; /* nothing left to fetch */
+  } else if (sl->cursor) {
     snprintf(req->endpoint, sizeof(req->endpoint), "getOrders");
     rc = orders_url(a, req);
     if (!rc)
       rc = buf_puts(&req->url, "&NextToken=");
     if (!rc)
-      rc = buf_url_encode(&req->url, c.orders);
+      rc = buf_url_encode(&req->url, sl->cursor);
   } else {
     /* The day's first page. Before must be two minutes in the past. */
     char after[TIME_STR_LEN], before[TIME_STR_LEN];
     int64_t last = sl->range_end - 1, limit = wall_now() - AMAZON_BEFORE_SLACK;
     if (last > limit)
       last = limit;
-    if (last < sl->range_start) {
-      cJSON_Delete(c.doc);
+    if (last < sl->range_start)
       return MS_ENOTFOUND; /* the day has not really begun */
-    }
     time_format(sl->range_start, 0, 1, after);
     time_format(last, 0, 1, before);
     snprintf(req->endpoint, sizeof(req->endpoint), "getOrders");
@@ -345,7 +312,6 @@ static int amazon_page_request(void *state, const struct slice *sl, struct http_
     if (!rc)
       rc = buf_url_encode(&req->url, before);
   }
-  cJSON_Delete(c.doc);
   if (!rc)
     rc = add_auth(a, req);
   return rc ? err_set(err, rc, "cannot build the request") : MS_OK;
@@ -436,81 +402,48 @@ static int parse_item(const cJSON *li, struct record_item *it, struct err *err) 
   return it->raw ? MS_OK : err_set(err, MS_ENOMEM, "out of memory");
 }
 
-/* Writes the next cursor: o (MAY be NULL), the ids still pending from
- * index `from` of `pending`, and i (MAY be NULL). NULL when all is done. */
-static int next_cursor(const char *o, const cJSON *pending, int from, const char *i, char **out) {
-  int n = pending ? cJSON_GetArraySize(pending) : 0;
-  cJSON *c;
+/* A NextToken worth following: present and not empty. */
+static int set_next(const char *token, char **out) {
   *out = NULL;
-  if (o && !*o)
-    o = NULL; /* an empty NextToken means there is no next page */
-  if (i && !*i)
-    i = NULL;
-  if (!o && from >= n)
+  if (!token || !*token)
     return MS_OK;
-  c = cJSON_CreateObject();
-  if (!c)
-    return MS_ENOMEM;
-  if (o)
-    cJSON_AddStringToObject(c, "o", o);
-  if (from < n) {
-    cJSON *p = cJSON_AddArrayToObject(c, "p");
-    for (int k = from; p && k < n; k++)
-      cJSON_AddItemToArray(p, cJSON_CreateString(cJSON_GetArrayItem(pending, k)->valuestring));
-    if (i)
-      cJSON_AddStringToObject(c, "i", i);
-  }
-  *out = cJSON_PrintUnformatted(c);
-  cJSON_Delete(c);
+  *out = strdup(token);
   return *out ? MS_OK : MS_ENOMEM;
 }
 
 static int parse_orders_page(const cJSON *payload, struct page *out, struct err *err) {
   const cJSON *orders = cJSON_GetObjectItemCaseSensitive(payload, "Orders"), *o;
-  cJSON *ids = cJSON_CreateArray();
   int rc = MS_OK;
-  if (!ids)
-    return err_set(err, MS_ENOMEM, "out of memory");
-  if (!cJSON_IsArray(orders)) {
-    cJSON_Delete(ids);
+  if (!cJSON_IsArray(orders))
     return err_set(err, MS_EPROTO, "Amazon answer has no \"Orders\" list");
-  }
   cJSON_ArrayForEach(o, orders) {
     struct record *r = page_add(out);
     struct err why = {0};
-    if (!r) {
-      rc = err_set(err, MS_ENOMEM, "out of memory");
-      break;
-    }
+    if (!r)
+      return err_set(err, MS_ENOMEM, "out of memory");
     rc = parse_order(o, r, &why);
     if (rc == MS_EPROTO) {
       /* Kept aside by the store with its bytes; no items are asked for it. */
       char *text = cJSON_PrintUnformatted(o);
       rc = text ? record_set_unreadable(r, text, strlen(text), why.msg) : MS_ENOMEM;
       free(text);
-      if (rc) {
-        rc = err_set(err, MS_ENOMEM, "out of memory");
-        break;
-      }
+      if (rc)
+        return err_set(err, MS_ENOMEM, "out of memory");
       continue;
     }
-    if (rc) {
-      err_set(err, rc, "%s", why.msg);
-      break;
-    }
-    cJSON_AddItemToArray(ids, cJSON_CreateString(r->external_id));
+    if (rc)
+      return err_set(err, rc, "%s", why.msg);
+    r->follow = 1; /* its items: a follow-up request */
   }
-  if (!rc && next_cursor(jstr(payload, "NextToken"), ids, 0, NULL, &out->next_cursor))
-    rc = err_set(err, MS_ENOMEM, "out of memory");
-  cJSON_Delete(ids);
-  return rc;
+  if (set_next(jstr(payload, "NextToken"), &out->next_cursor))
+    return err_set(err, MS_ENOMEM, "out of memory");
+  return MS_OK;
 }
 
-static int parse_items_page(const cJSON *payload, const struct cursor *c, struct page *out,
-                            struct err *err) {
+static int parse_items_page(const cJSON *payload, const char *order, const struct slice *sl,
+                            struct page *out, struct err *err) {
   const cJSON *items = cJSON_GetObjectItemCaseSensitive(payload, "OrderItems"), *li;
-  const char *order = first_pending(c), *got = jstr(payload, "AmazonOrderId");
-  const char *more = jstr(payload, "NextToken");
+  const char *got = jstr(payload, "AmazonOrderId");
   size_t n, k = 0;
   if (!cJSON_IsArray(items))
     return err_set(err, MS_EPROTO, "Amazon answer has no \"OrderItems\" list");
@@ -518,7 +451,7 @@ static int parse_items_page(const cJSON *payload, const struct cursor *c, struct
     return err_set(err, MS_EPROTO, "asked for the items of %s, got those of %s", order, got);
   n = (size_t)cJSON_GetArraySize(items);
   out->items_of = strdup(order);
-  out->items_first = c->items == NULL;
+  out->items_first = sl->follow_cursor == NULL;
   out->items = n ? calloc(n, sizeof(*out->items)) : NULL;
   if (!out->items_of || (n && !out->items))
     return err_set(err, MS_ENOMEM, "out of memory");
@@ -528,23 +461,23 @@ static int parse_items_page(const cJSON *payload, const struct cursor *c, struct
     if (rc)
       return rc;
   }
-  /* More items of this order, or on to the next order, or back to orders. */
-  if (next_cursor(c->orders, c->pending, more ? 0 : 1, more, &out->next_cursor))
+  /* More items of this order, or (NULL) on to the next one. */
+  if (set_next(jstr(payload, "NextToken"), &out->next_cursor))
     return err_set(err, MS_ENOMEM, "out of memory");
   return MS_OK;
 }
 
 static int amazon_parse_page(void *state, const struct slice *sl, const struct http_response *res,
                              struct page *out, struct err *err) {
-  struct cursor c;
+  char order[128];
   cJSON *root;
   const cJSON *payload;
-  int rc;
+  int rc, follow;
   (void)state;
   out->bytes = res->body.len;
-  rc = cursor_parse(sl->cursor, &c, err);
-  if (rc)
-    return rc;
+  follow = slice_follow_head(sl, order, sizeof(order));
+  if (follow == MS_ECURSOR)
+    return err_set(err, MS_ECURSOR, "the list of orders waiting for items is not readable");
   root = jparse(res->body.data, res->body.len, err);
   payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
   if (!root) {
@@ -552,12 +485,11 @@ static int amazon_parse_page(void *state, const struct slice *sl, const struct h
     rc = MS_EPROTO; /* err_prefix returns MS_OK when err is NULL */
   } else if (!cJSON_IsObject(payload))
     rc = err_set(err, MS_EPROTO, "Amazon answer has no \"payload\" object");
-  else if (first_pending(&c))
-    rc = parse_items_page(payload, &c, out, err);
+  else if (follow == MS_OK)
+    rc = parse_items_page(payload, order, sl, out, err);
   else
     rc = parse_orders_page(payload, out, err);
   cJSON_Delete(root);
-  cJSON_Delete(c.doc);
   return rc;
 }
 

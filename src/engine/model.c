@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "util/err.h"
 
 void page_init(struct page *pg) {
@@ -75,8 +77,42 @@ struct record *page_add(struct page *pg) {
 void slice_release(struct slice *sl) {
   free(sl->cursor);
   free(sl->last_error);
+  free(sl->follow);
+  free(sl->follow_cursor);
   sl->cursor = NULL;
   sl->last_error = NULL;
+  sl->follow = NULL;
+  sl->follow_cursor = NULL;
+}
+
+void slice_restart_local(struct slice *sl) {
+  /* The same test as the store's: a list that is there and not empty. */
+  if (!sl->follow || strcmp(sl->follow, "[]") == 0) {
+    free(sl->cursor);
+    sl->cursor = NULL;
+    sl->listed = 0;
+  }
+  free(sl->follow_cursor);
+  sl->follow_cursor = NULL;
+}
+
+int slice_follow_head(const struct slice *sl, char *out, size_t n) {
+  cJSON *list, *first;
+  int rc;
+  if (!sl->follow || !*sl->follow)
+    return MS_ENOTFOUND;
+  list = cJSON_Parse(sl->follow);
+  first = cJSON_GetArrayItem(list, 0);
+  if (!cJSON_IsArray(list))
+    rc = MS_ECURSOR;
+  else if (!first)
+    rc = MS_ENOTFOUND;
+  else if (!cJSON_IsString(first) || !*first->valuestring || strlen(first->valuestring) >= n)
+    rc = MS_ECURSOR;
+  else
+    rc = snprintf(out, n, "%s", first->valuestring) < 0 ? MS_ECURSOR : MS_OK;
+  cJSON_Delete(list);
+  return rc;
 }
 
 const char *slice_status_name(enum slice_status s) {

@@ -44,12 +44,15 @@ struct record {
   struct record_item *items; /* MAY be NULL when the stream has none */
   size_t nitems;
   int items_included; /* 1: items above are the complete set */
+  int follow;         /* its items come by follow-up requests: queue it, unless it is
+                         stored unchanged with its items already */
   char *unreadable;   /* why the connector could not read it; raw holds its bytes */
 };
 
 /* One parsed page: records plus where to go next. An items page instead
  * carries the lines of one record stored earlier in the same slice, fetched
- * as a follow-up (Amazon's getOrderItems); its recs are then empty. */
+ * as a follow-up (Amazon's getOrderItems); its recs are then empty and its
+ * next_cursor is the next page of that record's lines (NULL: the last). */
 struct page {
   struct record *recs; /* owned */
   size_t n;
@@ -88,9 +91,14 @@ struct slice {
   char stream[MS_STREAM_MAX];
   struct civil_date day;
   enum slice_status status;
-  char *cursor;    /* opaque next-page cursor; NULL: from the start */
-  int64_t pages;   /* pages committed */
-  int64_t records; /* records received (inserted+updated+unchanged) */
+  char *cursor;        /* opaque next-page cursor; NULL: from the start (or, when
+                          listed, no more listing pages) */
+  int listed;          /* the listing is done: only follow-ups may remain */
+  char *follow;        /* JSON array of the ids of records whose items are still to
+                          be fetched by follow-up requests, oldest first; MAY be NULL */
+  char *follow_cursor; /* next items page of the first of them; NULL: its first */
+  int64_t pages;       /* pages committed */
+  int64_t records;     /* records received (inserted+updated+unchanged) */
   int64_t inserted;
   int64_t updated;
   int64_t unchanged;
@@ -108,6 +116,13 @@ struct slice {
 };
 
 void slice_release(struct slice *sl);
+/* The first id waiting for a follow-up, copied into out (NUL-terminated);
+ * MS_ENOTFOUND when none waits, MS_ECURSOR when the list is unreadable. */
+int slice_follow_head(const struct slice *sl, char *out, size_t n);
+/* What the store's slice_restart does, on the copy in memory: with
+ * follow-ups waiting, the first one's items start again, otherwise the
+ * listing does. */
+void slice_restart_local(struct slice *sl);
 
 /* Per-page outcome of a commit. */
 struct page_counts {

@@ -282,6 +282,40 @@ static int renew_lease(struct engine *e, struct work *w) {
   return MS_OK;
 }
 
+/* Why a day is given up, in words: the answer and the limit it reached. */
+static void fail_message(struct engine *e, struct work *w, const char *why, char *msg, size_t n) {
+  const struct page_tries *t = &w->tries;
+  switch (t->gave_up) {
+  case LIMIT_PAGE_RETRIES:
+    snprintf(msg, n, "%s (gave up after %d attempts)", why, t->attempts);
+    break;
+  case LIMIT_DAY_RETRIES:
+    snprintf(msg, n,
+             "%s (the day used up its %d retries; raise them with --max-day-retries if the "
+             "network is known to be flaky)",
+             why, policy_day_budget(&e->policy, t));
+    break;
+  case LIMIT_RATE_HITS:
+    snprintf(msg, n, "%s (%d answers of 429 in a row)", why, t->rate_hits);
+    break;
+  case LIMIT_RESTARTS:
+    /* The restart that was refused is not counted as made. */
+    if (t->restarts_idle > e->policy.max_restarts_idle)
+      snprintf(msg, n,
+               "%s; the day was started over %d times in a row without getting further, so its "
+               "cursors seem to expire before its pages can be fetched; what was stored is kept",
+               why, t->restarts_idle - 1);
+    else
+      snprintf(msg, n,
+               "%s; the day was started over %d times in this run, the most allowed; what was "
+               "stored is kept and the next run goes on from there",
+               why, t->restarts - 1);
+    break;
+  default:
+    snprintf(msg, n, "%s", why);
+  }
+}
+
 /* Carries out the policy's decision about a page that was not stored. */
 static void act_on(struct engine *e, struct work *w, const struct decision *d, const char *why,
                    double now) {
@@ -316,18 +350,12 @@ static void act_on(struct engine *e, struct work *w, const struct decision *d, c
       work_remove(e, w);
       return;
     }
-    free(w->sl.cursor);
-    w->sl.cursor = NULL;
+    slice_restart_local(&w->sl);
     emit(e, SYNC_EV_RESTART, l, &w->sl, NULL, why);
     return;
   }
   case ACT_FAIL_DAY:
-    if (w->tries.attempts > e->policy.max_retries)
-      snprintf(msg, sizeof(msg), "%s (gave up after %d attempts)", why, w->tries.attempts);
-    else if (w->tries.day_retries > e->policy.day_budget)
-      snprintf(msg, sizeof(msg), "%s (the day used up its %d retries)", why, e->policy.day_budget);
-    else
-      snprintf(msg, sizeof(msg), "%s", why);
+    fail_message(e, w, why, msg, sizeof(msg));
     work_fail(e, w, msg);
     return;
   case ACT_FAIL_SOURCE:
@@ -371,6 +399,7 @@ static void commit(struct engine *e, struct work *w, struct page *pg) {
   struct lane *l = w->lane;
   struct page_counts counts = {0};
   struct err err = {0};
+  int items_done = pg->items_of != NULL && pg->next_cursor == NULL;
   int rc = e->st->ops->commit_page(e->st, &w->sl, pg, wall_now(), &counts, &err);
   e->stats->bytes += (int64_t)pg->bytes;
   page_release(pg);
@@ -402,7 +431,9 @@ static void commit(struct engine *e, struct work *w, struct page *pg) {
     }
     return;
   }
-  policy_page_done(&w->tries);
+  /* Progress: records new or changed, or an order's last page of items (an
+   * earlier page of its items, fetched again after a restart, is not). */
+  policy_page_done(&w->tries, counts.inserted + counts.updated > 0 || items_done);
   e->stats->pages++;
   e->stats->records += counts.inserted + counts.updated + counts.unchanged;
   e->stats->inserted += counts.inserted;
@@ -549,9 +580,9 @@ static int send_ready(struct engine *e, double now, double *min_wait) {
     }
     if (rc == MS_ECURSOR) {
       /* A cursor we will not follow: start the day again. */
-      e->st->ops->slice_restart(e->st, &w->sl, err.msg, &err);
-      free(w->sl.cursor);
-      w->sl.cursor = NULL;
+      struct verdict v = {MS_ECURSOR, -1, 0};
+      struct decision d = policy_decide(&v, &w->tries, &e->policy, 0, rnd01());
+      act_on(e, w, &d, err.msg, now);
       continue;
     }
     if (!rc) {
@@ -615,7 +646,7 @@ int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
   e.o = o;
   e.run = run;
   e.stats = stats;
-  retry_policy_defaults(&e.policy, o->max_retries);
+  retry_policy_defaults(&e.policy, o->max_retries, o->max_day_retries);
   stats->started = mono_now();
   {
     /* A request that stalls (sends nothing for a while) or drags on is cut

@@ -67,6 +67,7 @@ struct sync_event {
 
 struct sync_opts {
   int max_retries;             /* failed attempts of one page before the day fails */
+  int max_day_retries;         /* retries of one day in all; 0: grows with its pages */
   double delay_floor;          /* seconds between requests to one source, at least */
   int per_source;              /* slices in flight per source */
   int lease_secs;              /* lease length; renewed while working */

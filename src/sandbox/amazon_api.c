@@ -22,8 +22,8 @@
 #define PAGE_MAX 100        /* MaxResultsPerPage */
 #define BEFORE_MARGIN 120   /* *Before must be at least 2 minutes before now */
 #define NEXT_VERSION 1      /* of the NextToken records */
-#define ORDERS_RECORD 44    /* bytes of a getOrders NextToken record */
-#define ITEMS_RECORD 16     /* bytes of a getOrderItems NextToken record */
+#define ORDERS_RECORD 52    /* bytes of a getOrders NextToken record */
+#define ITEMS_RECORD 24     /* bytes of a getOrderItems NextToken record */
 
 static const char MSG_DENIED[] = "Access to requested resource is denied.";
 static const char MSG_EXPIRED[] = "The access token you provided has expired.";
@@ -430,6 +430,14 @@ static int orders_query_parse(struct sandbox *sb, const struct sb_params *p, str
   return MS_OK;
 }
 
+/* A NextToken issued at issued_ms (world clock) has outlived
+ * --next-token-lifetime. Amazon does not say how long they live; the option
+ * lets tests make them expire while a client fetches items. */
+static int token_expired(struct sandbox *sb, uint64_t issued_ms) {
+  int64_t life = sb->cfg.next_token_lifetime_ms;
+  return life > 0 && sandbox_now_ms(sb) - (int64_t)issued_ms > life;
+}
+
 static int orders_token_encode(struct sandbox *sb, int seller, uint32_t epoch,
                                const struct orders_query *q, struct buf *out) {
   unsigned char r[ORDERS_RECORD];
@@ -446,6 +454,7 @@ static int orders_token_encode(struct sandbox *sb, int seller, uint32_t epoch,
   put64(r + 20, (uint64_t)q->before);
   put64(r + 28, (uint64_t)q->key_purchase);
   put64(r + 36, q->key_idnum);
+  put64(r + 44, (uint64_t)sandbox_now_ms(sb)); /* issued: for --next-token-lifetime */
   return sb_seal(sb->next_key, r, sizeof(r), out);
 }
 
@@ -455,7 +464,7 @@ static int orders_token_decode(struct sandbox *sb, const char *text, int seller,
   size_t n;
   if (sb_unseal(sb->next_key, text, r, sizeof(r), &n) || n != ORDERS_RECORD ||
       r[0] != NEXT_VERSION || r[1] != NEXT_ORDERS || r[2] != seller || get32(r + 4) != epoch ||
-      r[3] > FAM_UPDATED || r[11] < 1 || r[11] > PAGE_MAX)
+      r[3] > FAM_UPDATED || r[11] < 1 || r[11] > PAGE_MAX || token_expired(sb, get64(r + 44)))
     return MS_EINVAL;
   memset(q, 0, sizeof(*q));
   q->family = r[3];
@@ -618,6 +627,7 @@ static int items_token_encode(struct sandbox *sb, int seller, uint32_t epoch, ui
   r[3] = (unsigned char)offset;
   put32(r + 4, epoch);
   put64(r + 8, idnum);
+  put64(r + 16, (uint64_t)sandbox_now_ms(sb));
   return sb_seal(sb->next_key, r, sizeof(r), out);
 }
 
@@ -627,7 +637,8 @@ static int items_token_decode(struct sandbox *sb, const char *text, int seller, 
   size_t n;
   if (sb_unseal(sb->next_key, text, r, sizeof(r), &n) || n != ITEMS_RECORD ||
       r[0] != NEXT_VERSION || r[1] != NEXT_ITEMS || r[2] != seller || get32(r + 4) != epoch ||
-      get64(r + 8) != idnum || r[3] == 0 || r[3] >= SB_AMZ_MAX_ITEMS)
+      get64(r + 8) != idnum || r[3] == 0 || r[3] >= SB_AMZ_MAX_ITEMS ||
+      token_expired(sb, get64(r + 16)))
     return MS_EINVAL;
   *offset = r[3];
   return MS_OK;

@@ -48,11 +48,12 @@ struct sb_config {
   char lwa_client_id[SB_TOKEN_MAX];              /* accepted LWA client_id */
   char lwa_client_secret[SB_TOKEN_MAX];          /* and client_secret */
   int token_lifetime;                            /* access token lifetime, seconds */
-  double sp_speed;                               /* multiplies SP-API refill rates */
-  struct sb_fault_probs faults;                  /* --faults, for every shop and seller */
-  uint64_t fault_seed;                           /* --fault-seed */
-  unsigned fault_hang_ms;                        /* --fault-hang-ms */
-  uint64_t fault_huge_bytes;                     /* --fault-huge-bytes */
+  int64_t next_token_lifetime_ms; /* NextTokens older than this are refused; 0: never */
+  double sp_speed;                /* multiplies SP-API refill rates */
+  struct sb_fault_probs faults;   /* --faults, for every shop and seller */
+  uint64_t fault_seed;            /* --fault-seed */
+  unsigned fault_hang_ms;         /* --fault-hang-ms */
+  uint64_t fault_huge_bytes;      /* --fault-huge-bytes */
 };
 
 struct sb_shop_state {

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 
 #include "store/migrations.h"
@@ -43,10 +44,11 @@
 #define SLICE_COLS                                                                                 \
   "source_id, stream, day, status, cursor, pages, records, inserted, updated, unchanged, "         \
   "retries, last_error, started_at, updated_at, completed_at, lease_owner, lease_token, "          \
-  "lease_expires, failed"
+  "lease_expires, failed, listed, follow, follow_cursor"
 #define SLICE_KEY "source_id = ?1 AND stream = ?2 AND day = ?3"
 /* A fenced write matches only while our lease token is current. */
 #define SLICE_FENCE SLICE_KEY " AND lease_token = ?4 AND status = 'in_progress'"
+#define FOLLOW_WAITING "coalesce(follow, '[]') <> '[]'"
 
 #define SOURCE_COLS                                                                                \
   "id, name, connector, settings, credentials, created_at, last_sync_at, last_error"
@@ -81,6 +83,7 @@ enum stmt_id {
   ST_SLICE_RELEASE,
   ST_SLICE_PAGE,
   ST_ORDER_STAMP,
+  ST_ITEMS_EXIST,
   ST_ORDER_INSERT,
   ST_ORDER_UPDATE,
   ST_ORDER_TOUCH,
@@ -122,11 +125,17 @@ static const char *const stmt_sql[ST_COUNT] = {
                        "SET status = 'pending', cursor = NULL, pages = 0, records = 0, "
                        "inserted = 0, updated = 0, unchanged = 0, retries = 0, "
                        "last_error = NULL, started_at = 0, updated_at = excluded.updated_at, "
-                       "failed = 0, completed_at = 0, lease_owner = '', "
+                       "failed = 0, completed_at = 0, lease_owner = '', listed = 0, "
+                       "follow = NULL, follow_cursor = NULL, "
                        "lease_token = slices.lease_token + 1, lease_expires = 0",
     [ST_SLICE_FAIL] = "UPDATE slices SET status = ?5, last_error = ?6, retries = retries + 1, "
                       "lease_owner = '', lease_expires = 0, updated_at = ?7 WHERE " SLICE_FENCE,
-    [ST_SLICE_RESTART] = "UPDATE slices SET cursor = NULL, last_error = ?5, updated_at = ?6 "
+    /* With follow-ups waiting, the rejected cursor was the first one's items
+     * cursor: its items start again. Otherwise the listing starts again. */
+    [ST_SLICE_RESTART] = "UPDATE slices SET "
+                         "cursor = CASE WHEN " FOLLOW_WAITING " THEN cursor ELSE NULL END, "
+                         "listed = CASE WHEN " FOLLOW_WAITING " THEN listed ELSE 0 END, "
+                         "follow_cursor = NULL, last_error = ?5, updated_at = ?6 "
                          "WHERE " SLICE_FENCE,
     [ST_SLICE_RELEASE] = "UPDATE slices SET status = 'pending', lease_owner = '', "
                          "lease_expires = 0, updated_at = ?5 WHERE " SLICE_FENCE,
@@ -135,12 +144,15 @@ static const char *const stmt_sql[ST_COUNT] = {
         "inserted = inserted + ?7, updated = updated + ?8, unchanged = unchanged + ?9, "
         "failed = failed + ?11, "
         "retries = 0, last_error = NULL, updated_at = ?10, "
-        "status = CASE WHEN ?5 IS NULL THEN 'completed' ELSE 'in_progress' END, "
-        "completed_at = CASE WHEN ?5 IS NULL THEN ?10 ELSE completed_at END, "
-        "lease_owner = CASE WHEN ?5 IS NULL THEN '' ELSE lease_owner END, "
-        "lease_expires = CASE WHEN ?5 IS NULL THEN 0 ELSE lease_expires END "
+        "listed = ?12, follow = ?13, follow_cursor = ?14, "
+        "status = CASE WHEN ?15 THEN 'completed' ELSE 'in_progress' END, "
+        "completed_at = CASE WHEN ?15 THEN ?10 ELSE completed_at END, "
+        "lease_owner = CASE WHEN ?15 THEN '' ELSE lease_owner END, "
+        "lease_expires = CASE WHEN ?15 THEN 0 ELSE lease_expires END "
         "WHERE " SLICE_FENCE " RETURNING " SLICE_COLS,
     [ST_ORDER_STAMP] = "SELECT updated_at FROM orders WHERE source_id = ?1 AND external_id = ?2",
+    [ST_ITEMS_EXIST] = "SELECT 1 FROM order_items WHERE source_id = ?1 AND "
+                       "order_external_id = ?2 LIMIT 1",
     [ST_ORDER_INSERT] = "INSERT INTO orders (source_id, external_id, name, created_at, "
                         "updated_at, status, financial_status, fulfillment_status, total_price, "
                         "total_minor, currency, raw, last_synced_at, first_seen_at) VALUES "
@@ -1000,6 +1012,11 @@ static int slice_from_row(sqlite3_stmt *st, struct slice *out) {
   out->lease_token = sqlite3_column_int64(st, 16);
   out->lease_expires = sqlite3_column_int64(st, 17);
   out->failed = sqlite3_column_int64(st, 18);
+  out->listed = sqlite3_column_int(st, 19) != 0;
+  if (!rc)
+    rc = col_dup(st, 20, &out->follow);
+  if (!rc)
+    rc = col_dup(st, 21, &out->follow_cursor);
   if (rc)
     slice_release(out);
   return rc;
@@ -1205,7 +1222,7 @@ static int sqlite_slice_reset(struct store *st, int64_t source_id, const char *s
 }
 
 static int sqlite_slice_seed(struct store *st, int64_t source_id, const char *stream,
-                             struct civil_date day, const char *cursor, struct err *err) {
+                             struct civil_date day, const char *follow, struct err *err) {
   struct sqlite_store *s = backend(st);
   char d[DATE_STR_LEN];
   sqlite3_stmt *q = NULL;
@@ -1214,14 +1231,14 @@ static int sqlite_slice_seed(struct store *st, int64_t source_id, const char *st
     return rc;
   date_format(day, d);
   rc = sqlite3_prepare_v2(s->db,
-                          "UPDATE slices SET cursor = ?4 WHERE source_id = ?1 AND stream = ?2 "
-                          "AND day = ?3",
+                          "UPDATE slices SET listed = 1, follow = ?4 WHERE source_id = ?1 AND "
+                          "stream = ?2 AND day = ?3",
                           -1, &q, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(q, 1, source_id);
     sqlite3_bind_text(q, 2, stream, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, d, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, cursor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, follow, -1, SQLITE_STATIC);
     rc = sqlite3_step(q);
     rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
   }
@@ -1694,17 +1711,53 @@ static int items_write(struct sqlite_store *s, int64_t source_id, const struct r
   return rc;
 }
 
-/* Upserts one record; an older or equal copy never replaces a newer one. */
+/* Whether the order has any item stored: *yes. */
+static int items_exist(struct sqlite_store *s, int64_t source_id, const char *order, int *yes) {
+  sqlite3_stmt *q = s->stmts[ST_ITEMS_EXIST];
+  struct binder b;
+  int rc;
+  bind_init(&b, q);
+  bind_int(&b, source_id);
+  bind_text(&b, order);
+  rc = b.rc ? b.rc : sqlite3_step(q);
+  *yes = rc == SQLITE_ROW;
+  rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+  sqlite3_reset(q);
+  return rc;
+}
+
+/* Appends id to the JSON array unless it is there already (or there is no
+ * array: the caller has no slice to queue follow-ups in). */
+static int follow_add(cJSON *follow, const char *id) {
+  const cJSON *e;
+  if (!follow)
+    return SQLITE_OK;
+  cJSON_ArrayForEach(e, follow) {
+    if (cJSON_IsString(e) && strcmp(e->valuestring, id) == 0)
+      return SQLITE_OK;
+  }
+  return cJSON_AddItemToArray(follow, cJSON_CreateString(id)) ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/* Upserts one record; an older or equal copy never replaces a newer one.
+ * A record whose items come by follow-up is queued in follow, unless it is
+ * stored unchanged with items already: a day started over does not fetch
+ * them again. */
 static int record_upsert(struct sqlite_store *s, int64_t source_id, const struct record *r,
-                         int64_t now, struct page_counts *c) {
+                         int64_t now, cJSON *follow, struct page_counts *c) {
   int64_t stored = 0;
-  int found = 0;
+  int found = 0, has_items = 0;
   int rc = order_stamp(s, source_id, r, &found, &stored);
   if (rc)
     return rc;
   if (found && r->updated_at <= stored) {
     c->unchanged++;
-    return order_write(s, ST_ORDER_TOUCH, source_id, r, now);
+    rc = order_write(s, ST_ORDER_TOUCH, source_id, r, now);
+    if (!rc && r->follow)
+      rc = items_exist(s, source_id, r->external_id, &has_items);
+    if (!rc && r->follow && !has_items)
+      rc = follow_add(follow, r->external_id);
+    return rc;
   }
   rc = order_write(s, found ? ST_ORDER_UPDATE : ST_ORDER_INSERT, source_id, r, now);
   if (rc)
@@ -1715,17 +1768,23 @@ static int record_upsert(struct sqlite_store *s, int64_t source_id, const struct
     c->inserted++;
   if (r->items_included)
     rc = items_write(s, source_id, r, found, 0, &c->items);
+  if (!rc && r->follow)
+    rc = follow_add(follow, r->external_id);
   return rc;
 }
 
 /* An items page: the lines of an order stored earlier in this slice. The
  * first page of its lines replaces what was stored; later ones add to it,
  * numbered after the lines already there. */
-static int items_page_write(struct sqlite_store *s, int64_t source_id, const struct page *pg,
+static int items_page_write(struct sqlite_store *s, const struct slice *sl, const struct page *pg,
                             struct page_counts *c, struct err *err) {
   struct record view = {0};
-  int64_t base = 0;
-  int rc = SQLITE_OK;
+  int64_t source_id = sl->source_id, base = 0;
+  char head[EXTERNAL_ID_MAX + 1];
+  int rc = slice_follow_head(sl, head, sizeof(head));
+  if (rc || strcmp(head, pg->items_of) != 0)
+    return err_set(err, MS_EINVAL, "items of order %.40s came, but %s", pg->items_of,
+                   rc ? "no order of the slice waits for items" : "another order waits first");
   if (!pg->items_first) {
     sqlite3_stmt *q = NULL;
     rc = sqlite3_prepare_v2(s->db,
@@ -1755,9 +1814,9 @@ static int items_page_write(struct sqlite_store *s, int64_t source_id, const str
 /* Prepares every statement a commit uses, so the loop never fails on it. */
 static int page_prepare(struct sqlite_store *s, struct err *err) {
   static const enum stmt_id ids[] = {
-      ST_ORDER_STAMP,        ST_ORDER_INSERT, ST_ORDER_UPDATE, ST_ORDER_TOUCH, ST_ITEMS_DELETE,
-      ST_ITEM_INSERT,        ST_SLICE_GET,    ST_SLICE_PAGE,   ST_SAVEPOINT,   ST_SAVEPOINT_RELEASE,
-      ST_SAVEPOINT_ROLLBACK, ST_FAILED_ADD,   ST_FAILED_CLEAR};
+      ST_ORDER_STAMP,       ST_ITEMS_EXIST,        ST_ORDER_INSERT, ST_ORDER_UPDATE, ST_ORDER_TOUCH,
+      ST_ITEMS_DELETE,      ST_ITEM_INSERT,        ST_SLICE_GET,    ST_SLICE_PAGE,   ST_SAVEPOINT,
+      ST_SAVEPOINT_RELEASE, ST_SAVEPOINT_ROLLBACK, ST_FAILED_ADD,   ST_FAILED_CLEAR};
   sqlite3_stmt *q;
   for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
     int rc = stmt_get(s, ids[i], &q, err);
@@ -1792,25 +1851,66 @@ static int page_fence(struct sqlite_store *s, const struct slice *sl, struct err
   return rc;
 }
 
+/* Where the slice goes after a page: the listing cursor, the follow-ups
+ * (an items page that was the last of its order takes that order off), and
+ * whether the slice is complete (listed, nothing waiting). */
+struct advance {
+  const char *cursor;        /* listing cursor to store */
+  int listed;                /* listing done */
+  char *follow;              /* JSON array text, NULL when empty; owned */
+  const char *follow_cursor; /* items cursor of the first waiting */
+  int done;                  /* the slice completes */
+};
+
+static int advance_plan(const struct slice *sl, const struct page *pg, cJSON *follow,
+                        struct advance *a) {
+  memset(a, 0, sizeof(*a));
+  if (pg->items_of) {
+    a->cursor = sl->cursor;
+    a->listed = sl->listed;
+    a->follow_cursor = pg->next_cursor;
+    if (!pg->next_cursor)
+      cJSON_DeleteItemFromArray(follow, 0);
+  } else {
+    a->cursor = pg->next_cursor;
+    a->listed = pg->next_cursor == NULL;
+    a->follow_cursor = sl->follow_cursor;
+  }
+  if (cJSON_GetArraySize(follow) > 0) {
+    a->follow = cJSON_PrintUnformatted(follow);
+    if (!a->follow)
+      return MS_ENOMEM;
+  }
+  a->done = a->listed && !a->follow;
+  return MS_OK;
+}
+
 /* The slice's new cursor and counters; *stored gets the row as written. */
 static int page_advance(struct sqlite_store *s, const struct slice *sl, const struct page *pg,
-                        int64_t now, const struct page_counts *c, struct slice *stored,
-                        struct err *err) {
+                        int64_t now, const struct page_counts *c, cJSON *follow,
+                        struct slice *stored, struct err *err) {
   char d[DATE_STR_LEN];
   sqlite3_stmt *q = s->stmts[ST_SLICE_PAGE];
   struct slice_name n;
+  struct advance a;
   struct binder b;
-  int rc;
+  int rc = advance_plan(sl, pg, follow, &a);
+  if (rc)
+    return err_set(err, rc, "out of memory");
   bind_init(&b, q);
   bind_slice_key(&b, d, sl->source_id, sl->stream, sl->day);
   bind_int(&b, sl->lease_token);
-  bind_text(&b, pg->next_cursor);
+  bind_text(&b, a.cursor);
   bind_int(&b, (int64_t)pg->n);
   bind_int(&b, c->inserted);
   bind_int(&b, c->updated);
   bind_int(&b, c->unchanged);
   bind_int(&b, now);
   bind_int(&b, c->failed);
+  bind_int(&b, a.listed);
+  bind_text(&b, a.follow);
+  bind_text(&b, a.follow_cursor);
+  bind_int(&b, a.done);
   rc = b.rc ? b.rc : sqlite3_step(q);
   if (rc == SQLITE_ROW) {
     slice_name_set(&n, sl->source_id, sl->stream, sl->day);
@@ -1827,6 +1927,7 @@ static int page_advance(struct sqlite_store *s, const struct slice *sl, const st
     rc = db_fail(s, rc, err, "saving the slice cursor");
   }
   sqlite3_reset(q);
+  free(a.follow);
   return rc;
 }
 
@@ -1879,7 +1980,8 @@ static int is_constraint(int rc) {
  * or a constraint refuse goes to failed_records (its partial writes undone
  * by the savepoint) and the page goes on; any other failure fails the page. */
 static int page_record(struct sqlite_store *s, const struct slice *sl, const struct record *r,
-                       size_t i, int64_t now, struct page_counts *c, struct err *err) {
+                       size_t i, int64_t now, cJSON *follow, struct page_counts *c,
+                       struct err *err) {
   struct page_counts before = *c;
   struct err why = {0};
   char what[96];
@@ -1892,7 +1994,7 @@ static int page_record(struct sqlite_store *s, const struct slice *sl, const str
     rc = exec_kept(s, ST_SAVEPOINT, err, "storing a record");
     if (rc)
       return rc;
-    src = record_upsert(s, sl->source_id, r, now, c);
+    src = record_upsert(s, sl->source_id, r, now, follow, c);
     if (!src)
       src = failed_clear(s, sl->source_id, sl->stream, r->external_id, now);
     if (!src)
@@ -1922,6 +2024,7 @@ static int sqlite_commit_page(struct store *st, struct slice *sl, const struct p
   struct sqlite_store *s = backend(st);
   struct page_counts c = {0};
   struct slice stored;
+  cJSON *follow;
   int rc;
   if (pg->n && !pg->recs)
     return err_set(err, MS_EINVAL, "the page has %zu records but no record array", pg->n);
@@ -1931,18 +2034,26 @@ static int sqlite_commit_page(struct store *st, struct slice *sl, const struct p
     if (!pg->items[i].external_id || !*pg->items[i].external_id)
       return err_set(err, MS_EINVAL, "item %zu of order %s has no id; nothing was stored", i + 1,
                      pg->items_of);
+  follow = sl->follow ? cJSON_Parse(sl->follow) : cJSON_CreateArray();
+  if (!cJSON_IsArray(follow)) {
+    cJSON_Delete(follow);
+    return err_set(err, MS_EINVAL, "the slice's list of orders waiting for items is damaged");
+  }
   rc = page_prepare(s, err);
   if (!rc)
     rc = tx_begin(s, err);
-  if (rc)
+  if (rc) {
+    cJSON_Delete(follow);
     return rc;
+  }
   rc = page_fence(s, sl, err);
   for (size_t i = 0; !rc && i < pg->n; i++)
-    rc = page_record(s, sl, &pg->recs[i], i, now, &c, err);
+    rc = page_record(s, sl, &pg->recs[i], i, now, follow, &c, err);
   if (!rc && pg->items_of)
-    rc = items_page_write(s, sl->source_id, pg, &c, err);
+    rc = items_page_write(s, sl, pg, &c, err);
   if (!rc)
-    rc = page_advance(s, sl, pg, now, &c, &stored, err);
+    rc = page_advance(s, sl, pg, now, &c, follow, &stored, err);
+  cJSON_Delete(follow);
   if (!rc) {
     rc = tx_commit(s, err);
     if (rc)
@@ -2050,7 +2161,7 @@ static int resolve_in(struct sqlite_store *s, const struct failed_row *f, const 
                       int64_t now) {
   struct page_counts c = {0};
   sqlite3_stmt *q = NULL;
-  int rc = record_upsert(s, f->source_id, r, now, &c);
+  int rc = record_upsert(s, f->source_id, r, now, NULL, &c); /* items: repair missing-items */
   if (!rc)
     rc = failed_clear(s, f->source_id, f->stream, r->external_id, now);
   if (!rc)

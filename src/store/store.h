@@ -156,7 +156,9 @@ struct store_ops {
    * keeps the cursor. MS_ELEASE if the lease was lost. */
   int (*slice_fail)(struct store *st, const struct slice *sl, enum slice_status status,
                     const char *error, struct err *err);
-  /* Fenced: drops the cursor (restart from the first page), keeps counters. */
+  /* Fenced: starts the slice's pages again, keeping its counters: with
+   * follow-ups waiting, the first one's items from their first page;
+   * otherwise the listing from its first page. */
   int (*slice_restart)(struct store *st, const struct slice *sl, const char *why, struct err *err);
   /* Fenced: releases the lease, status back to pending, cursor kept. */
   int (*slice_release)(struct store *st, const struct slice *sl, struct err *err);
@@ -165,8 +167,13 @@ struct store_ops {
 
   /* One transaction: upsert every record of the page into the stream's
    * table (an older copy never replaces a newer one), write the slice's new
-   * cursor, counters and status (completed when pg->next_cursor is NULL),
-   * fenced by sl->lease_token (MS_ELEASE, nothing written, if it moved).
+   * cursor, counters and status, fenced by sl->lease_token (MS_ELEASE,
+   * nothing written, if it moved). Records marked `follow` join the slice's
+   * follow-ups unless stored unchanged with their items; an items page
+   * (pg->items_of, which MUST be the first follow-up) moves that follow-up's
+   * cursor on, or takes it off the list at its last page. The slice is
+   * completed when its listing is done (a listing page without next cursor)
+   * and no follow-up waits.
    * A record over the STORE_* limits, or that a constraint refuses, goes
    * to failed_records with the reason in the same transaction (counted in
    * counts->failed) and the others commit; an items page is still refused
@@ -185,10 +192,11 @@ struct store_ops {
    * estimated (zero_prices 1), oldest first. */
   int (*orders_needing_items)(struct store *st, int64_t source_id, int64_t from, int64_t to,
                               int zero_prices, order_ref_cb cb, void *ctx, struct err *err);
-  /* Creates the slice, or resets it, as pending with this cursor: a work
+  /* Creates the slice, or resets it, as pending with its listing done and
+   * `follow` (a JSON array of record ids) waiting for follow-ups: a work
    * list the engine then drives like any day. */
   int (*slice_seed)(struct store *st, int64_t source_id, const char *stream, struct civil_date day,
-                    const char *cursor, struct err *err);
+                    const char *follow, struct err *err);
   /* Items of orders created in [from, to) whose price is missing or zero and
    * not estimated. */
   int (*items_unpriced)(struct store *st, int64_t source_id, int64_t from, int64_t to,

@@ -1,13 +1,16 @@
 /* Fuzzes the Amazon connector's reading of its answers: the first line of
- * the input is the cursor stored in the slice (none when the line is empty
- * or the input has no newline), the rest is the body. The body goes through
- * parse_page (orders or items page, as the cursor says), page_request on the
- * same cursor, classify under the error statuses, and parse_auth as a token
- * answer. A next cursor we write is read back: page_request on it, and
- * parse_page of the same body at it. */
+ * the input is the slice's state (none when the line is empty or the input
+ * has no newline): {"o": listing cursor, "p": [orders waiting for their
+ * items], "i": items cursor of the first}, or any other text as the listing
+ * cursor. The rest is the body. The body goes through parse_page (orders or
+ * items page, as the state says), page_request on the same state, classify
+ * under the error statuses, and parse_auth as a token answer. The slice is
+ * then moved on as the store would and the next request built from it. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "connectors/connector.h"
 #include "fuzz.h"
@@ -45,6 +48,55 @@ static void response_set_body(struct http_response *res, const uint8_t *p, size_
   res->body.cap = n + 1;
 }
 
+/* The slice's state from the input's first line. Returns 1 when its list
+ * of orders waiting holds something that is not an order id. */
+static int state_set(struct slice *sl, const char *line) {
+  int damaged = 0;
+  cJSON *st = cJSON_Parse(line);
+  const cJSON *o = cJSON_GetObjectItemCaseSensitive(st, "o");
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(st, "p");
+  const cJSON *i = cJSON_GetObjectItemCaseSensitive(st, "i");
+  if (!cJSON_IsObject(st)) {
+    sl->cursor = strdup(line);
+  } else {
+    sl->cursor = cJSON_IsString(o) ? strdup(o->valuestring) : NULL;
+    sl->follow = p ? cJSON_PrintUnformatted(p) : NULL;
+    sl->follow_cursor = cJSON_IsString(i) ? strdup(i->valuestring) : NULL;
+    sl->listed = !o && p;
+    if (p) {
+      const cJSON *e;
+      damaged = !cJSON_IsArray(p);
+      cJSON_ArrayForEach(e, p) damaged |= !cJSON_IsString(e) || !*e->valuestring;
+    }
+  }
+  cJSON_Delete(st);
+  return damaged;
+}
+
+/* Moves the slice on as the store does after committing the page. */
+static void advance(struct slice *sl, struct page *pg) {
+  cJSON *follow = sl->follow ? cJSON_Parse(sl->follow) : cJSON_CreateArray();
+  if (!cJSON_IsArray(follow))
+    abort(); /* parse_page refuses a damaged list */
+  if (pg->items_of) {
+    free(sl->follow_cursor);
+    sl->follow_cursor = pg->next_cursor;
+    if (!pg->next_cursor)
+      cJSON_DeleteItemFromArray(follow, 0);
+  } else {
+    free(sl->cursor);
+    sl->cursor = pg->next_cursor;
+    sl->listed = pg->next_cursor == NULL;
+    for (size_t k = 0; k < pg->n; k++)
+      if (pg->recs[k].follow)
+        cJSON_AddItemToArray(follow, cJSON_CreateString(pg->recs[k].external_id));
+  }
+  pg->next_cursor = NULL;
+  free(sl->follow);
+  sl->follow = cJSON_GetArraySize(follow) ? cJSON_PrintUnformatted(follow) : NULL;
+  cJSON_Delete(follow);
+}
+
 static void check_page(const struct page *pg) {
   for (size_t i = 0; i < pg->n; i++)
     /* Every record keeps its bytes and has an id, unless it came back
@@ -66,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct verdict v;
   void *state = NULL;
   size_t cur_len, body_len;
-  int has_cursor, rc;
+  int has_cursor, rc, damaged = 0;
   const uint8_t *body = fuzz_split_line(data, size, &cur_len, &has_cursor, &body_len);
 
   FUZZ_CHECK(conn != NULL);
@@ -77,8 +129,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sl.day = (struct civil_date){2026, 11, 1};
   sl.range_start = 1793516400;
   sl.range_end = sl.range_start + 90000;
-  if (has_cursor && cur_len)
-    sl.cursor = fuzz_strndup(data, cur_len);
+  if (has_cursor && cur_len) {
+    char *line = fuzz_strndup(data, cur_len);
+    damaged = state_set(&sl, line);
+    free(line);
+  }
   http_response_init(&res);
   res.status = 200;
   response_set_body(&res, body, body_len);
@@ -87,20 +142,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rc = conn->parse_page(state, &sl, &res, &pg, &err);
   if (rc == MS_OK) {
     check_page(&pg);
-    /* The next cursor we write must be one we can read back. */
-    if (pg.next_cursor) {
-      char *next = pg.next_cursor;
+    /* Every record marked for items has an id to ask for them by. */
+    for (size_t k = 0; k < pg.n; k++)
+      FUZZ_CHECK(!pg.recs[k].follow || (pg.recs[k].external_id && !pg.recs[k].unreadable));
+    /* The state we move to must be one we can build the next request from. */
+    advance(&sl, &pg);
+    http_request_init(&req);
+    rc = conn->page_request(state, &sl, &req, &err);
+    FUZZ_CHECK(rc == MS_OK || rc == MS_ENOTFOUND || (damaged && rc == MS_ECURSOR));
+    http_request_release(&req);
+    {
+      /* And the same body read at that state (an items page, mostly). */
       struct page again;
       page_init(&again);
-      free(sl.cursor);
-      sl.cursor = strdup(next);
-      if (!sl.cursor)
-        abort();
-      http_request_init(&req);
-      rc = conn->page_request(state, &sl, &req, &err);
-      FUZZ_CHECK(rc == MS_OK);
-      http_request_release(&req);
-      /* And the same body read at that cursor (an items page, mostly). */
       conn->parse_page(state, &sl, &res, &again, &err);
       page_release(&again);
     }
@@ -124,7 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   http_response_release(&res);
   conn->close(state);
-  free(sl.cursor);
+  slice_release(&sl);
   source_release(&src);
   return 0;
 }

@@ -871,6 +871,144 @@ static void test_last_page_completes_slice(void **state) {
   store_close(st);
 }
 
+/* An items page of order `id`: `n` lines, then `next` (NULL: its last). */
+static void items_page(struct page *pg, const char *id, int first, size_t n, const char *next) {
+  page_release(pg);
+  pg->items_of = strdup(id);
+  pg->items_first = first;
+  pg->items = calloc(n, sizeof(*pg->items));
+  assert_non_null(pg->items);
+  pg->nitems = n;
+  for (size_t j = 0; j < n; j++) {
+    pg->items[j].external_id = dupf("%s-%s-%zu", id, first ? "f" : "n", j);
+    pg->items[j].quantity = 1;
+  }
+  set_cursor(pg, next);
+}
+
+/* Orders whose items come by follow-up requests (Amazon's way). */
+static void follow_page(struct page *pg, int64_t updated, const char *next) {
+  page_release(pg);
+  add_order(pg, "A", 50, updated, "a", 0);
+  add_order(pg, "B", 60, updated, "b", 0);
+  for (size_t i = 0; i < pg->n; i++) {
+    pg->recs[i].items_included = 0;
+    pg->recs[i].follow = 1;
+  }
+  set_cursor(pg, next);
+}
+
+static void test_follow_ups_queue_and_complete(void **state) {
+  char path[600];
+  struct err err = {0};
+  struct page pg;
+  (void)state;
+  path_for("follow.db", path, sizeof(path));
+  struct store *st = open_ok(path);
+  int64_t src = add_source(st, "s");
+  struct civil_date d = day(2025, 2, 3);
+  struct slice sl = claim_ok(st, src, d, "w1", 1000, 60);
+  page_init(&pg);
+
+  /* The listing's last page: done listing, but its orders wait for items. */
+  follow_page(&pg, 100, NULL);
+  commit_ok(st, &sl, &pg, 1001, NULL);
+  assert_int_equal(sl.status, SLICE_IN_PROGRESS);
+  assert_int_equal(sl.listed, 1);
+  assert_string_equal(sl.follow, "[\"A\",\"B\"]");
+
+  /* Items of an order that is not first in line are refused, whole. */
+  items_page(&pg, "B", 1, 1, NULL);
+  assert_int_equal(st->ops->commit_page(st, &sl, &pg, 1002, NULL, &err), MS_EINVAL);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM order_items"), 0);
+
+  /* A's items over two pages, then B's: the slice completes. */
+  items_page(&pg, "A", 1, 2, "it2");
+  commit_ok(st, &sl, &pg, 1003, NULL);
+  assert_string_equal(sl.follow_cursor, "it2");
+  assert_string_equal(sl.follow, "[\"A\",\"B\"]");
+  items_page(&pg, "A", 0, 1, NULL);
+  commit_ok(st, &sl, &pg, 1004, NULL);
+  assert_null(sl.follow_cursor);
+  assert_string_equal(sl.follow, "[\"B\"]");
+  items_page(&pg, "B", 1, 1, NULL);
+  commit_ok(st, &sl, &pg, 1005, NULL);
+  assert_int_equal(sl.status, SLICE_COMPLETED);
+  assert_null(sl.follow);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM order_items WHERE order_external_id = 'A'"),
+                   3);
+  slice_release(&sl);
+  page_release(&pg);
+  store_close(st);
+}
+
+static void test_a_restarted_day_does_not_fetch_stored_items_again(void **state) {
+  char path[600];
+  struct err err = {0};
+  struct page pg;
+  (void)state;
+  path_for("restart-follow.db", path, sizeof(path));
+  struct store *st = open_ok(path);
+  int64_t src = add_source(st, "s");
+  struct civil_date d = day(2025, 2, 4);
+  struct slice sl = claim_ok(st, src, d, "w1", 1000, 60);
+  page_init(&pg);
+  follow_page(&pg, 100, "page2");
+  commit_ok(st, &sl, &pg, 1001, NULL);
+  items_page(&pg, "A", 1, 1, NULL);
+  commit_ok(st, &sl, &pg, 1002, NULL);
+  assert_string_equal(sl.follow, "[\"B\"]");
+
+  /* The API rejects an items cursor: only B's items start again. */
+  set_cursor(&pg, NULL);
+  free(sl.follow_cursor);
+  sl.follow_cursor = strdup("it-old");
+  assert_int_equal(st->ops->slice_restart(st, &sl, "items cursor rejected", &err), MS_OK);
+  struct slice got = get_ok(st, src, d);
+  assert_string_equal(got.cursor, "page2");
+  assert_null(got.follow_cursor);
+  assert_string_equal(got.follow, "[\"B\"]");
+  slice_release(&got);
+  free(sl.follow_cursor);
+  sl.follow_cursor = NULL;
+  items_page(&pg, "B", 1, 1, NULL);
+  commit_ok(st, &sl, &pg, 1003, NULL);
+  assert_null(sl.follow);
+
+  /* The listing cursor is rejected: the listing starts over... */
+  assert_int_equal(st->ops->slice_restart(st, &sl, "NextToken rejected", &err), MS_OK);
+  slice_restart_local(&sl);
+  got = get_ok(st, src, d);
+  assert_null(got.cursor);
+  assert_int_equal(got.listed, 0);
+  slice_release(&got);
+  assert_null(sl.cursor);
+
+  /* ...and page 1 again queues nothing: both orders are stored unchanged
+   * with their items. */
+  follow_page(&pg, 100, "page2");
+  commit_ok(st, &sl, &pg, 1004, NULL);
+  assert_null(sl.follow);
+  assert_string_equal(sl.cursor, "page2");
+
+  /* An order changed since is queued again; so is one stored without items. */
+  q_exec(path, "DELETE FROM order_items WHERE order_external_id = 'B'");
+  page_release(&pg);
+  add_order(&pg, "A", 50, 200, "a2", 0);
+  add_order(&pg, "B", 60, 100, "b", 0);
+  for (size_t i = 0; i < pg.n; i++) {
+    pg.recs[i].items_included = 0;
+    pg.recs[i].follow = 1;
+  }
+  commit_ok(st, &sl, &pg, 1005, NULL);
+  assert_string_equal(sl.follow, "[\"A\",\"B\"]");
+  assert_int_equal(sl.listed, 1);
+  assert_int_equal(sl.status, SLICE_IN_PROGRESS);
+  slice_release(&sl);
+  page_release(&pg);
+  store_close(st);
+}
+
 static void test_invalid_records_kept_aside(void **state) {
   char path[600];
   struct err err = {0};
@@ -1295,6 +1433,8 @@ int main(void) {
       cmocka_unit_test(test_upsert_counts_and_monotonic_updates),
       cmocka_unit_test(test_stale_lease_writes_nothing),
       cmocka_unit_test(test_last_page_completes_slice),
+      cmocka_unit_test(test_follow_ups_queue_and_complete),
+      cmocka_unit_test(test_a_restarted_day_does_not_fetch_stored_items_again),
       cmocka_unit_test(test_invalid_records_kept_aside),
       cmocka_unit_test(test_unreadable_record_kept_aside),
       cmocka_unit_test(test_refused_record_rolls_back_alone),
