@@ -389,6 +389,12 @@ static int day_map_init(struct tz *zone, struct civil_date day, struct day_map *
   m->naive = date_to_days(day) * 86400;
   m->change = m->end;
   m->off_after = m->off_before;
+  /* A day the zone skipped whole (Pacific/Apia, 2011-12-30) has no instant:
+   * each of its times is a skipped one, run when the next day starts. */
+  if (m->end <= m->start) {
+    m->change = m->end = m->start;
+    return MS_OK;
+  }
   if (last == m->off_before)
     return MS_OK;
   /* Find the change: the offset is off_before at lo, something else at hi. */

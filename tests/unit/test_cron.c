@@ -538,6 +538,20 @@ static void test_dst_at_midnight(void **state) {
               "2026-10-25T23:30:00+02:00");
 }
 
+/* Samoa skipped 2011-12-30 whole, from 23:59:59 -10:00 on the 29th to
+ * 00:00 +14:00 on the 31st: that day's run happens when the 31st starts. */
+static void test_skipped_day(void **state) {
+  (void)state;
+  EXPECT_RUNS("Pacific/Apia", "0 12 * * *", "2011-12-29T12:00:00-10:00",
+              "2011-12-31T00:00:00+14:00", "2011-12-31T12:00:00+14:00",
+              "2012-01-01T12:00:00+14:00");
+  EXPECT_RUNS("Pacific/Apia", "0 12 30 12 *", "2011-06-01T00:00:00-10:00",
+              "2011-12-31T00:00:00+14:00", "2012-12-30T12:00:00+14:00");
+  EXPECT_RUNS("Pacific/Apia", "0 */6 * * *", "2011-12-29T17:00:00-10:00",
+              "2011-12-29T18:00:00-10:00", "2011-12-31T00:00:00+14:00",
+              "2011-12-31T06:00:00+14:00");
+}
+
 /* Lord Howe Island moves its clocks by half an hour. */
 static void test_dst_half_hour(void **state) {
   (void)state;
@@ -685,6 +699,7 @@ int main(void) {
       cmocka_unit_test(test_dst_berlin),
       cmocka_unit_test(test_dst_at_midnight),
       cmocka_unit_test(test_dst_half_hour),
+      cmocka_unit_test(test_skipped_day),
       cmocka_unit_test(test_half_hourly_keeps_pace),
       cmocka_unit_test(test_fixed_time_once_a_day),
       cmocka_unit_test(test_next_errors),
