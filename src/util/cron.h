@@ -6,13 +6,13 @@
  *
  * each a comma-separated list of `*`, `N`, `A-B`, `*\/S` or `A-B/S` (here and
  * below `*\/` stands for a star followed by a slash, which a C comment cannot
- * hold). Months
- * may be written jan..dec and days of the week sun..sat (any case); both 0
- * and 7 are Sunday, and a range that ends on Sunday ends the week ("fri-sun"
- * is 5-7). The shorthands @yearly (@annually), @monthly, @weekly,
- * @daily (@midnight) and @hourly stand for "0 0 1 1 *", "0 0 1 * *",
- * "0 0 * * 0", "0 0 * * *" and "0 * * * *". An expression is at most
- * CRON_EXPR_MAX bytes.
+ * hold). Months may be written jan..dec and days of the week sun..sat (any
+ * case); both 0 and 7 are Sunday, and a range that ends on Sunday ends the
+ * week ("fri-sun" is 5-7). A step needs `*` or a range before it ("5/10" is
+ * refused: write "5-59/10"). The shorthands @yearly (@annually), @monthly,
+ * @weekly, @daily (@midnight) and @hourly stand for "0 0 1 1 *",
+ * "0 0 1 * *", "0 0 * * 0", "0 0 * * *" and "0 * * * *". An expression is
+ * at most CRON_EXPR_MAX bytes of printable ASCII, spaces and tabs.
  *
  * Days follow Vixie cron (and cronie): a day-of-month or day-of-week field
  * that begins with `*` (so also `*\/2`) leaves that side unrestricted. When
@@ -27,7 +27,7 @@
  *    the instant the gap ends (03:00 local): a run is late, never lost. Every
  *    skipped time of the gap lands on that same instant, so it is one run.
  *    (Vixie cron does this for fixed-time jobs only; we do it for all, since
- *    a missed sync costs more than an early one.)
+ *    a missed sync costs more than a late one.)
  *  - A time the clocks pass twice (01:30 on 2026-11-01 in New York) runs at
  *    its first pass only, unless the expression is a "wildcard" one: its
  *    minute or hour field begins with `*` ("*\/15 * * * *", "0 * * * *",
@@ -37,8 +37,11 @@
  *    wildcard and fixed-time jobs: a job that names its hour means "once, at
  *    that time of day"; a job that repeats through the day means "at this
  *    pace".
- *  - A day is assumed to hold at most one offset change (true of every zone
- *    in the current IANA rules).
+ *  - A day the zone skipped whole (Samoa, 2011-12-30) runs its times when
+ *    the next day starts, as any other skipped time.
+ *  - A local day is assumed to hold at most one offset change, as in the
+ *    rules of the zones in use; on a day with two, runs after the second
+ *    would be mistimed.
  */
 #ifndef MS_UTIL_CRON_H
 #define MS_UTIL_CRON_H
