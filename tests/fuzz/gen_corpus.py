@@ -149,6 +149,43 @@ def dates_seeds():
         write("dates", k, v)
 
 
+def schedule_seeds():
+    s = {
+        # cron expressions, one element of the syntax each
+        "cron-every-2h": "0 */2 * * *", "cron-stars": "* * * * *",
+        "cron-list-range-step": "0,15 6-22/2 1-7 jan-mar,dec mon-fri",
+        "cron-sunday-7": "30 2 * * 7", "cron-fri-sun": "0 0 * * fri-sun",
+        "cron-vixie-or": "0 0 1,15 * mon", "cron-vixie-and": "0 0 */2 * mon",
+        "cron-feb-29": "0 0 29 2 *", "cron-feb-29-sunday": "0 0 29 2 */7",
+        "cron-hourly": "@hourly", "cron-yearly-upper": "@YEARLY", "cron-reboot": "@reboot",
+        "cron-tabs": "\t0\t0 *\t* *\t",
+        # refused ones
+        "cron-never": "0 0 31 2 *", "cron-hour-24": "0 24 * * *", "cron-step-0": "*/0 * * * *",
+        "cron-backwards": "5-1 * * * *", "cron-bare-step": "5/10 * * * *",
+        "cron-empty-item": "1,,2 * * * *", "cron-four-fields": "* * * *",
+        "cron-long-number": "99999999999 * * * *", "cron-control": "0 0 * * *\r",
+        "cron-too-long": "0," * 200 + "1 * * * *", "cron-invalid-utf8": b"0 0 * * \xff\xfe",
+        # with a zone on the second line: DST gaps, repeats, midnight changes
+        "cron-gap-ny": "30 2 * * *\nAmerica/New_York",
+        "cron-repeat-ny-wild": "*/15 1 * * *\nAmerica/New_York",
+        "cron-midnight-santiago": "0 0 * * *\nAmerica/Santiago",
+        "cron-midnight-havana": "@hourly\nAmerica/Havana",
+        "cron-half-hour-lord-howe": "15 2 * * *\nAustralia/Lord_Howe",
+        "cron-skipped-day-apia": "0 12 * * *\nPacific/Apia",
+        "cron-bad-zone": "0 0 * * *\nNot/AZone",
+        # the other parsers
+        "every-10m": "10m", "every-90m": "90m", "every-24h": "24h", "every-25h": "25h",
+        "every-no-unit": "10", "daily-at": "02:00", "daily-at-short": "2:00",
+        "daily-at-24": "24:00", "between": "06:00-22:00", "between-wrap": "22:00-06:00",
+        "between-same": "06:00-06:00", "max-runs": "1440", "max-runs-over": "1441",
+        "preset": "last-7-days", "preset-upper": "PREVIOUS-MONTH",
+        "custom-range": "2024-02-01..2024-02-29", "custom-backwards": "2026-02-01..2026-01-01",
+        "custom-too-long": "2000-01-01..2026-01-01", "empty": "",
+    }
+    for k, v in s.items():
+        write("schedule", k, v)
+
+
 def shopify_order(i, **extra):
     o = {
         "id": 5500000000 + i, "name": "#%d" % (1000 + i),
@@ -363,3 +400,4 @@ if __name__ == "__main__":
     shopify_seeds()
     amazon_seeds()
     cli_seeds()
+    schedule_seeds()
