@@ -88,7 +88,7 @@ void progress_event(void *ctx, const struct sync_event *ev) {
     break;
   case SYNC_EV_RETRY:
     if (!p->tty)
-      log_info("%s %s: will retry: %s", ev->source, day, ev->message);
+      log_info("%s%s%s: will retry: %s", ev->source, *day ? " " : "", day, ev->message);
     break;
   case SYNC_EV_RESTART:
     clear_line(p);

@@ -43,7 +43,7 @@ static const char usage_text[] =
     "Faults: --faults 500=0.02,reset=0.01 makes each API request of every shop and\n"
     "seller fail that way with that probability, in a sequence fixed by --fault-seed\n"
     "(default 1). Kinds: 500 502 503 429 429-date 429-bare hang reset truncated\n"
-    "malformed shape huge deep utf8 expired. A hang lasts 30000 ms, a huge body is\n"
+    "malformed shape huge deep utf8 expired html. A hang lasts 30000 ms, a huge body is\n"
     "83886080 bytes. POST /_sandbox/faults and /_sandbox/faults/plan change them.\n";
 
 /* One sentence on stderr, exit code 2: cmd_usage_error() with our name. */

@@ -9,6 +9,7 @@
 #include "connectors/source.h"
 #include "engine/sync.h"
 #include "net/http.h"
+#include "net/url.h"
 #include "util/log.h"
 
 static const char source_help[] =
@@ -52,11 +53,6 @@ static int valid_name(const char *s) {
   return 1;
 }
 
-static int valid_url(const char *s) {
-  return (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0) && strlen(s) < 1024 &&
-         !strpbrk(s, " \t\r\n?#");
-}
-
 /* Contacts the API: proves the credentials and learns the time zone. */
 static int probe_source(struct source *src, struct err *err) {
   const struct connector *conn = connector_find(src->row.connector);
@@ -72,6 +68,25 @@ static int probe_source(struct source *src, struct err *err) {
   if (!rc && src->timezone && !src->tz)
     rc = source_open_tz(src, err);
   return rc;
+}
+
+/* Puts a learned time zone into a row's settings (in memory). */
+static int settings_set_zone(struct source_row *row, const char *zone) {
+  cJSON *settings = cJSON_Parse(row->settings ? row->settings : "{}");
+  char *text;
+  if (!settings || !zone) {
+    cJSON_Delete(settings);
+    return MS_OK;
+  }
+  if (!jstr(settings, "timezone"))
+    cJSON_AddStringToObject(settings, "timezone", zone);
+  text = cJSON_PrintUnformatted(settings);
+  cJSON_Delete(settings);
+  if (!text)
+    return MS_ENOMEM;
+  free(row->settings);
+  row->settings = text;
+  return MS_OK;
 }
 
 /* Writes a learned time zone back into the stored settings. */
@@ -103,7 +118,8 @@ struct add_opts {
   const char *kind, *name;            /* connector and source name */
   const char *shop;                   /* shopify */
   const char *token_env, *token_file; /* shopify */
-  const char *api_base, *api_version, *zone;
+  char *api_base;                     /* trimmed of a trailing '/' */
+  const char *api_version, *zone;
   const char *region, *marketplaces, *client_id, *token_url;         /* amazon */
   const char *secret_env, *secret_file, *refresh_env, *refresh_file; /* amazon */
   int no_check;
@@ -149,6 +165,7 @@ static int shopify_settings(const struct add_opts *o, cJSON *settings, cJSON *cr
 }
 
 static int amazon_settings(const struct add_opts *o, cJSON *settings, cJSON *creds) {
+  struct err err = {0};
   const char *base;
   char list[1024], *tok, *save = NULL;
   cJSON *mps;
@@ -162,8 +179,8 @@ static int amazon_settings(const struct add_opts *o, cJSON *settings, cJSON *cre
       strpbrk(o->client_id, " \t\n"))
     return cmd_usage_error("source add",
                            "--client-id is required (amzn1.application-oa2-client...)");
-  if (o->token_url && !valid_url(o->token_url))
-    return cmd_usage_error("source add", "--token-url must be an http:// or https:// URL");
+  if (o->token_url && url_check_base(o->token_url, "--token-url", &err))
+    return cmd_usage_error("source add", "%s", err.msg);
   rc = check_secret("client-secret", o->secret_env, o->secret_file);
   if (!rc)
     rc = check_secret("refresh-token", o->refresh_env, o->refresh_file);
@@ -289,9 +306,14 @@ static int source_add(int argc, char **argv) {
     return cmd_usage_error("source add",
                            "'%s' is not a usable name: use 1-63 letters, digits, '-', '_' or '.'",
                            o.name);
-  if (o.api_base && !valid_url(o.api_base))
-    return cmd_usage_error("source add", "--api-base must be an http:// or https:// URL without "
-                                         "query, e.g. https://my-shop.myshopify.com");
+  if (o.api_base) {
+    /* One trailing '/' is allowed and dropped: paths are appended to it. */
+    size_t n = strlen(o.api_base);
+    if (url_check_base(o.api_base, "--api-base", &err))
+      return cmd_usage_error("source add", "%s", err.msg);
+    if (n > 1 && o.api_base[n - 1] == '/' && o.api_base[n - 2] != '/')
+      o.api_base[n - 1] = '\0';
+  }
   if (o.zone) {
     struct tz *tz = NULL;
     if (tz_open(o.zone, &tz, &err))
@@ -324,27 +346,46 @@ static int source_add(int argc, char **argv) {
   rc = cmd_open_store(&st);
   if (rc)
     goto out;
+  {
+    struct source_row old = {0};
+    int exists = st->ops->source_get(st, o.name, &old, &err) == MS_OK;
+    source_row_release(&old);
+    if (exists) {
+      rc = cmd_usage_error("source add", "there is already a source named %s", o.name);
+      goto out;
+    }
+  }
+  /* The check comes first: a source that cannot be reached, or whose time
+   * zone stays unknown, is not saved (unless --no-check). */
+  if (!o.no_check) {
+    if (source_from_row(&row, &src, &err) || probe_source(&src, &err)) {
+      fprintf(stderr,
+              "marketsync source add: the connection check failed: %s\n"
+              "Nothing was saved. Fix it and add the source again, or give --no-check to save "
+              "it without a check.\n",
+              err.msg);
+      rc = EXIT_PARTIAL;
+      goto out;
+    }
+    if (settings_set_zone(&row, src.timezone)) {
+      rc = log_error(EXIT_USAGE, "out of memory");
+      goto out;
+    }
+  }
   if (st->ops->source_add(st, &row, &err)) {
     rc = cmd_usage_error("source add", "%s", err.msg);
     goto out;
   }
   rc = EXIT_OK;
-  if (!g_opts.quiet)
-    printf("added source %s (%s, %s)\n", o.name, o.kind,
-           jstr(settings, "api_base") ? jstr(settings, "api_base") : "");
-  if (o.no_check)
-    goto out;
-  if (source_from_row(&row, &src, &err) || probe_source(&src, &err)) {
-    fprintf(stderr,
-            "warning: source %s is saved, but the connection check failed: %s\n"
-            "Fix it, then run 'marketsync source test %s'.\n",
-            o.name, err.msg, o.name);
-    goto out;
+  if (!g_opts.quiet) {
+    char shown[URL_MAX + 1];
+    url_redact(jstr(settings, "api_base"), shown, sizeof(shown));
+    printf("added source %s (%s, %s)\n", o.name, o.kind, shown);
+    if (o.no_check)
+      printf("not checked; 'marketsync source test %s' checks it\n", o.name);
+    else
+      printf("connection ok; the source's days are counted in %s\n", src.timezone);
   }
-  if (save_timezone(st, &src, &err))
-    log_error(MS_EDB, "could not save the time zone: %s", err.msg);
-  if (!g_opts.quiet)
-    printf("connection ok; the source's days are counted in %s\n", src.timezone);
 out:
   cJSON_Delete(settings);
   cJSON_Delete(creds);
@@ -363,9 +404,11 @@ static int print_source(void *ctx, const struct source_row *s) {
   struct list_ctx *lc = ctx;
   cJSON *settings = cJSON_Parse(s->settings ? s->settings : "{}");
   cJSON *creds = cJSON_Parse(s->credentials ? s->credentials : "{}");
-  const char *zone = jstr(settings, "timezone"), *base = jstr(settings, "api_base");
+  const char *zone = jstr(settings, "timezone");
   const cJSON *c;
-  char last[TIME_STR_LEN] = "never", where[300] = "";
+  char last[TIME_STR_LEN] = "never", where[300] = "", base[URL_MAX + 1];
+  /* A URL stored by an older version may hold a password: never shown. */
+  url_redact(jstr(settings, "api_base"), base, sizeof(base));
   size_t used = 0;
   if (s->last_sync_at)
     time_format(s->last_sync_at, 0, 1, last);
@@ -382,7 +425,7 @@ static int print_source(void *ctx, const struct source_row *s) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", s->name);
     cJSON_AddStringToObject(o, "connector", s->connector);
-    cJSON_AddStringToObject(o, "api_base", base ? base : "");
+    cJSON_AddStringToObject(o, "api_base", base);
     cJSON_AddStringToObject(o, "timezone", zone ? zone : "");
     cJSON_AddStringToObject(o, "token_from", where);
     cJSON_AddStringToObject(o, "last_sync_at", s->last_sync_at ? last : "");
@@ -395,7 +438,7 @@ static int print_source(void *ctx, const struct source_row *s) {
       printf("%-16s %-9s %-22s %-42s %-22s %s\n", "NAME", "CONNECTOR", "TIME ZONE", "API BASE",
              "LAST SYNC", "SECRETS FROM");
     printf("%-16s %-9s %-22s %-42s %-22s %s\n", s->name, s->connector, zone ? zone : "(unknown)",
-           base ? base : "-", last, where);
+           *base ? base : "-", last, where);
   }
   lc->count++;
   cJSON_Delete(settings);

@@ -337,19 +337,33 @@ static int choose_days(struct store *st, const struct sync_args *a, struct prepa
   return MS_OK;
 }
 
+/* A source that cannot take part in this run (its secret is missing, its
+ * settings are damaged, its zone cannot be learned) is reported and left
+ * out; the others go on and the run exits 1. Only a name that names no
+ * source is a usage error. */
 static int prepare_source(struct store *st, const char *name, const struct sync_args *a,
                           struct prepared *p) {
   struct err err = {0};
-  int rc = source_load(st, name, &p->src, &err);
-  if (rc)
+  struct source_row row = {0};
+  int rc = st->ops->source_get(st, name, &row, &err);
+  source_row_release(&row);
+  if (rc == MS_ENOTFOUND)
     return cmd_usage_error("sync", "%s", err.msg);
-  p->conn = connector_find(p->src.row.connector);
-  if (!p->conn)
-    return cmd_usage_error("sync", "source %s uses connector '%s', unknown to this build", name,
-                           p->src.row.connector);
-  rc = p->conn->open(&p->src, &p->cstate, &err);
-  if (rc)
-    return cmd_usage_error("sync", "%s", err.msg);
+  if (!rc)
+    rc = source_load(st, name, &p->src, &err);
+  if (!rc) {
+    p->conn = connector_find(p->src.row.connector);
+    if (!p->conn)
+      rc = err_set(&err, MS_EINVAL, "source %s uses connector '%s', unknown to this build", name,
+                   p->src.row.connector);
+  }
+  if (!rc)
+    rc = p->conn->open(&p->src, &p->cstate, &err);
+  if (rc) {
+    log_error(rc, "%s is skipped: %s", name, err.msg);
+    p->failed = 1;
+    return EXIT_OK;
+  }
   if (!p->src.tz) {
     /* The time zone was never learned: ask the API now. */
     rc = sync_probe(&p->src, p->conn, p->cstate, &err);
@@ -393,7 +407,8 @@ static void fmt_hours(double s, char *out, size_t n) {
 /* What the chosen days will cost, from the connector's requests per day and
  * its endpoints' documented limits: a burst first, then the steady rate.
  * Endpoints are paced independently, so the slowest one sets the time. */
-static void print_plan(struct store *st, struct prepared *ps, int n, double assume) {
+static int print_plan(struct store *st, struct prepared *ps, int n, double assume) {
+  int unplanned = 0;
   printf("%-14s %-9s %6s %10s  %s\n", "SOURCE", "CONNECTOR", "DAYS", "REQUESTS",
          "ESTIMATED TIME (by the API's rate limits)");
   for (int i = 0; i < n; i++) {
@@ -405,8 +420,14 @@ static void print_plan(struct store *st, struct prepared *ps, int n, double assu
     double per_day[8] = {0}, orders, slowest = 0, total = 0;
     char when[32], basis[96], detail[320] = "";
     size_t used = 0;
-    if (p->failed || !p->conn->plan_day)
+    if (p->failed || !p->conn->plan_day) {
+      /* Why it failed was said when it was prepared. */
+      if (!p->failed)
+        log_error(MS_EINVAL, "%s: the %s connector cannot estimate its requests", p->src.row.name,
+                  p->conn->name);
+      unplanned++;
       continue;
+    }
     f.source_id = p->src.row.id;
     f.stream = "orders";
     st->ops->slice_list(st, &f, add_history, &h, &err);
@@ -438,15 +459,19 @@ static void print_plan(struct store *st, struct prepared *ps, int n, double assu
     printf("%-14s %-9s %6zu %10.0f  %s\n", p->src.row.name, p->conn->name, p->ndays, total, when);
     printf("%-14s %s\n%-14s %s\n", "", basis, "", detail);
   }
+  return unplanned;
 }
 
 static int initialize_days(struct store *st, struct prepared *ps, int n, int days) {
+  int skipped = 0;
   for (int i = 0; i < n; i++) {
     struct civil_date today;
     struct err err = {0};
     int made = 0;
-    if (ps[i].failed)
+    if (ps[i].failed) {
+      skipped++;
       continue;
+    }
     tz_local_date(ps[i].src.tz, wall_now(), &today);
     for (int k = days - 1; k >= 0; k--) {
       if (st->ops->slice_ensure(st, ps[i].src.row.id, "orders", date_add(today, -k), &err))
@@ -457,7 +482,7 @@ static int initialize_days(struct store *st, struct prepared *ps, int n, int day
       printf("%s: %d days recorded as pending (existing days left as they were)\n",
              ps[i].src.row.name, made);
   }
-  return EXIT_OK;
+  return skipped ? EXIT_PARTIAL : EXIT_OK;
 }
 
 static void print_summary(const struct sync_stats *s, const struct run_row *run, double secs,
@@ -535,7 +560,7 @@ int cmd_sync(int argc, char **argv) {
     goto out;
   }
   if (a.plan) {
-    print_plan(st, ps, a.nnames, a.orders_per_day);
+    exit_code = print_plan(st, ps, a.nnames, a.orders_per_day) ? EXIT_PARTIAL : EXIT_OK;
     goto out;
   }
   snprintf(scope, sizeof(scope), "%d source%s", a.nnames, a.nnames == 1 ? "" : "s");

@@ -189,6 +189,12 @@ static int echoes_secret(const struct amazon *a, const char *text) {
   return text && ((rt && *rt && strstr(text, rt)) || (cs && *cs && strstr(text, cs)));
 }
 
+/* The error codes of OAuth that say the credentials themselves are wrong. */
+static int refused_credentials(const char *code) {
+  return code && (strcmp(code, "invalid_grant") == 0 || strcmp(code, "invalid_client") == 0 ||
+                  strcmp(code, "unauthorized_client") == 0);
+}
+
 static int amazon_parse_auth(void *state, const struct http_response *res, int64_t now,
                              struct err *err) {
   struct amazon *a = state;
@@ -213,11 +219,27 @@ static int amazon_parse_auth(void *state, const struct http_response *res, int64
     rc = err_set(err, MS_ERATELIMIT, "Login with Amazon is rate-limiting token requests");
   } else if (res->status >= 500 || res->status == 0) {
     rc = err_set(err, MS_ETRANSIENT, "Login with Amazon answered HTTP %ld", res->status);
-  } else {
+  } else if (res->status == 401 || refused_credentials(e)) {
+    /* Only an explicit refusal means the credentials are wrong. */
     rc = err_set(err, MS_EAUTH,
                  "Login with Amazon refused the credentials (HTTP %ld, %s%s%s); check the "
                  "client id, the client secret and the refresh token",
                  res->status, e ? e : "no error code", why ? ": " : "", why ? why : "");
+  } else if (e) {
+    /* A readable refusal of the request itself: sending it again changes
+     * nothing. */
+    rc = err_set(err, MS_EFATAL, "Login with Amazon refused the token request (HTTP %ld, %s%s%s)",
+                 res->status, e, why ? ": " : "", why ? why : "");
+  } else {
+    /* Whatever could not be read (a proxy's page, a body cut short) may
+     * well be read the next time: retried like any failure on the way. */
+    const char *what = json_body_kind(res->body.data, res->body.len);
+    rc = err_set(err, MS_ETRANSIENT,
+                 "Login with Amazon answered HTTP %ld with %s instead of a token; trying again",
+                 res->status,
+                 what                 ? what
+                 : res->status == 200 ? "a JSON answer without an access token"
+                                      : "a JSON answer without an error code");
   }
   cJSON_Delete(root);
   return rc;
@@ -332,7 +354,7 @@ static void amazon_classify(void *state, const struct http_response *res, struct
   char text[300];
   const char *rid;
   (void)state;
-  if (verdict_common(res, v, err))
+  if (verdict_common(res, "Amazon", v, err))
     return;
   error_text(res, text, sizeof(text));
   rid = http_response_header(res, "x-amzn-RequestId");

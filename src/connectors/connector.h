@@ -60,6 +60,9 @@ struct verdict {
                          MS_EFATAL, MS_EPROTO */
   double retry_after; /* seconds the API asked us to wait; < 0: not said */
   int refresh;        /* with MS_EAUTH: the token may have expired; refresh, retry once */
+  int source_wide;    /* every request of the source would fail alike (the host cannot
+                         be reached, an HTML page answers instead of the API): a day
+                         that fails this way skips the source's other days */
 };
 
 struct connector {
@@ -117,9 +120,12 @@ struct connector {
 };
 
 /* The part of classify that every HTTP API shares: resets the verdict, maps
- * a failed transfer, accepts a 2xx, and reads Retry-After. Returns 1 when
- * the verdict is final, 0 when the connector must read the error answer. */
-int verdict_common(const struct http_response *res, struct verdict *v, struct err *err);
+ * a failed transfer, accepts a 2xx (unless it is an HTML page where JSON was
+ * expected: `api` names the API in that message, e.g. "Shopify"), and reads
+ * Retry-After. Returns 1 when the verdict is final, 0 when the connector must
+ * read the error answer. */
+int verdict_common(const struct http_response *res, const char *api, struct verdict *v,
+                   struct err *err);
 
 const struct connector *connector_find(const char *name);
 /* NULL-terminated list of all connectors. */

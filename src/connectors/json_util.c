@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define EXACT_INT_MAX 9007199254740992.0 /* 2^53: doubles hold integers exactly below */
 
@@ -58,12 +59,88 @@ char *jdump(const cJSON *v, size_t *len) {
   return s;
 }
 
+static int ws(char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+int json_body_is_html(const char *body, size_t len) {
+  static const char *const starts[] = {"<!doctype html", "<html",  "<head", "<body",
+                                       "<!--",           "<title", "<meta", "<?xml"};
+  size_t i = 0;
+  if (len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0)
+    i = 3; /* a byte-order mark */
+  while (i < len && ws(body[i]))
+    i++;
+  for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+    size_t n = strlen(starts[k]);
+    if (len - i >= n && strncasecmp(body + i, starts[k], n) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* Whether text that does not parse stops while a string, list or object is
+ * still open, with the brackets before that matched: JSON cut short. (cJSON's
+ * error position cannot tell: inside a string it points at the string's
+ * start.) */
+static int json_is_cut(const char *text, size_t len) {
+  char stack[256];
+  size_t depth = 0, i;
+  int in_string = 0;
+  for (i = 0; i < len; i++) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = 0;
+    } else if (c == '"') {
+      in_string = 1;
+    } else if (c == '{' || c == '[') {
+      if (depth == sizeof(stack))
+        return 0;
+      stack[depth++] = c;
+    } else if (c == '}' || c == ']') {
+      if (!depth || stack[depth - 1] != (c == '}' ? '{' : '['))
+        return 0;
+      depth--;
+    }
+  }
+  return in_string || depth > 0;
+}
+
+const char *json_body_kind(const char *body, size_t len) {
+  const char *end = NULL, *stop = body + len;
+  cJSON *v;
+  size_t i = 0;
+  while (body && i < len && ws(body[i]))
+    i++;
+  if (!body || i == len)
+    return "an empty body";
+  if (json_body_is_html(body, len))
+    return "an HTML page";
+  if (utf8_check(body, len) != len)
+    return "a body that is not UTF-8";
+  v = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+  if (v) {
+    cJSON_Delete(v);
+    while (end < stop && ws(*end))
+      end++;
+    return end == stop ? NULL : "malformed JSON";
+  }
+  return json_is_cut(body, len) ? "a cut JSON body" : "malformed JSON";
+}
+
 cJSON *jparse(const char *text, size_t len, struct err *err) {
   const char *end = NULL;
   cJSON *v;
   size_t bad;
   if (!text || !len) {
     err_set(err, MS_EPROTO, "empty JSON body");
+    return NULL;
+  }
+  if (json_body_is_html(text, len)) {
+    err_set(err, MS_EPROTO, "an HTML page came back where JSON was expected");
     return NULL;
   }
   bad = utf8_check(text, len);
@@ -73,7 +150,10 @@ cJSON *jparse(const char *text, size_t len, struct err *err) {
   }
   v = cJSON_ParseWithLengthOpts(text, len, &end, 0);
   if (!v) {
-    err_set(err, MS_EPROTO, "malformed JSON at byte %ld", end ? (long)(end - text) : 0L);
+    if (json_is_cut(text, len))
+      err_set(err, MS_EPROTO, "a cut JSON body (it stops at byte %zu, before its end)", len);
+    else
+      err_set(err, MS_EPROTO, "malformed JSON at byte %ld", end ? (long)(end - text) : 0L);
     return NULL;
   }
   while (end < text + len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
@@ -99,6 +179,9 @@ static void skip_ws(struct scan *s) {
 }
 
 static int fail_at(struct scan *s, struct err *err, const char *what) {
+  if (json_is_cut(s->start, (size_t)(s->end - s->start)))
+    return err_set(err, MS_EPROTO, "a cut JSON body (it stops at byte %ld, before its end)",
+                   (long)(s->end - s->start));
   return err_set(err, MS_EPROTO, "malformed JSON at byte %ld: %s", (long)(s->p - s->start), what);
 }
 
@@ -181,6 +264,8 @@ int json_each_in(const char *body, size_t len, const char *key, json_elem_fn fn,
   bad = utf8_check(body, len);
   if (bad != len)
     return err_set(err, MS_EPROTO, "the answer is not valid UTF-8 (byte %zu)", bad);
+  if (json_body_is_html(body, len))
+    return err_set(err, MS_EPROTO, "an HTML page came back where JSON was expected");
   skip_ws(&s);
   if (s.p >= s.end || *s.p != '{')
     return fail_at(&s, err, "expected an object");

@@ -24,6 +24,15 @@ char *jid(const cJSON *obj, const char *key);
 int64_t jint(const cJSON *obj, const char *key, int64_t def);
 /* Compact JSON text of v (caller frees), with its length. */
 char *jdump(const cJSON *v, size_t *len);
+/* What a body that should be JSON is instead, in words for a message: "an
+ * empty body", "an HTML page", "a body that is not UTF-8", "a cut JSON body"
+ * (valid JSON that stops before its end) or "malformed JSON"; NULL when it is
+ * one whole JSON value. */
+const char *json_body_kind(const char *body, size_t len);
+/* Whether the body is an HTML page (a login page, a proxy's or a web
+ * server's error page) rather than an API answer. */
+int json_body_is_html(const char *body, size_t len);
+
 /* Parses a whole document; NULL with a message naming the offset. */
 cJSON *jparse(const char *text, size_t len, struct err *err);
 

@@ -1,9 +1,11 @@
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
 #include "connectors/connector.h"
+#include "connectors/json_util.h"
 #include "net/headers.h"
 
 extern const struct connector shopify_connector;
@@ -11,19 +13,36 @@ extern const struct connector amazon_connector;
 
 static const struct connector *const all[] = {&shopify_connector, &amazon_connector, NULL};
 
-int verdict_common(const struct http_response *res, struct verdict *v, struct err *err) {
-  const char *ra;
+int verdict_common(const struct http_response *res, const char *api, struct verdict *v,
+                   struct err *err) {
+  const char *ra, *type;
   v->rc = MS_OK;
   v->retry_after = -1;
   v->refresh = 0;
+  v->source_wide = 0;
   if (res->transport_rc) {
     /* A body over our limit is the answer's fault, not the network's. */
     v->rc = res->transport_rc == MS_ETOOBIG ? MS_EPROTO : res->transport_rc;
-    err_set(err, v->rc, "%s", res->transport_error);
+    v->source_wide = v->rc == MS_EUNREACH;
+    if (v->rc == MS_EUNREACH)
+      err_set(err, v->rc, "cannot reach %s: %s", api, res->transport_error);
+    else
+      err_set(err, v->rc, "%s", res->transport_error);
     return 1;
   }
-  if (res->status >= 200 && res->status < 300)
+  if (res->status >= 200 && res->status < 300) {
+    type = http_response_header(res, "Content-Type");
+    if ((type && strncasecmp(type, "text/html", 9) == 0) ||
+        json_body_is_html(res->body.data, res->body.len)) {
+      v->rc = MS_EPROTO;
+      v->source_wide = 1;
+      err_set(err, v->rc,
+              "an HTML page came back where JSON was expected (HTTP %ld); this usually means "
+              "the API base URL is wrong, or a proxy or a login page answered instead of %s",
+              res->status, api);
+    }
     return 1;
+  }
   ra = http_response_header(res, "Retry-After");
   if (ra && retry_after_parse(ra, wall_now(), &v->retry_after))
     v->retry_after = -1;

@@ -8,6 +8,7 @@
 #include "connectors/connector.h"
 #include "connectors/json_util.h"
 #include "net/headers.h"
+#include "net/url.h"
 #include "util/buf.h"
 
 #define SHOPIFY_DEFAULT_VERSION "2024-01"
@@ -118,8 +119,11 @@ static int shopify_page_request(void *state, const struct slice *sl, struct http
   int off_from = 0, off_to = 0, rc;
   snprintf(req->endpoint, sizeof(req->endpoint), "rest");
   if (sl->cursor) {
-    if (!same_origin(s->src->api_base, sl->cursor))
-      return err_set(err, MS_ECURSOR, "stored cursor points outside %s", s->src->api_base);
+    if (!same_origin(s->src->api_base, sl->cursor)) {
+      char origin[256];
+      url_origin(s->src->api_base, origin, sizeof(origin));
+      return err_set(err, MS_ECURSOR, "stored cursor points outside %s", origin);
+    }
     rc = buf_puts(&req->url, sl->cursor);
   } else {
     /* Bounds in the shop's own offset, inclusive to the second, as the API
@@ -163,7 +167,7 @@ static void shopify_classify(void *state, const struct http_response *res, struc
                              struct err *err) {
   char text[256];
   (void)state;
-  if (verdict_common(res, v, err))
+  if (verdict_common(res, "Shopify", v, err))
     return;
   error_text(res, text, sizeof(text));
   if (res->status == 429) {

@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "connectors/json_util.h"
 #include "engine/policy.h"
 #include "util/log.h"
 
@@ -47,6 +48,7 @@ struct work {
   double sent_at;          /* monotonic: when the request in flight left */
   struct page_tries tries; /* what the day went through in this run */
   int is_auth;             /* a token request, not a slice */
+  int source_wide;         /* the last failure would fail every day of the source */
   struct work *next;       /* list of active works */
 };
 
@@ -354,10 +356,14 @@ static void act_on(struct engine *e, struct work *w, const struct decision *d, c
     emit(e, SYNC_EV_RESTART, l, &w->sl, NULL, why);
     return;
   }
-  case ACT_FAIL_DAY:
+  case ACT_FAIL_DAY: {
+    int whole_source = w->source_wide;
     fail_message(e, w, why, msg, sizeof(msg));
-    work_fail(e, w, msg);
+    work_fail(e, w, msg); /* frees w */
+    if (whole_source)     /* the other days would only fail the same way */
+      lane_kill(e, l, why);
     return;
+  }
   case ACT_FAIL_SOURCE:
     snprintf(msg, sizeof(msg), "%s", why);
     work_fail(e, w, msg); /* frees w */
@@ -383,9 +389,9 @@ static void on_ok(struct engine *e, struct work *w, const struct http_response *
       return;
     }
     /* A body we cannot read may be a glitch on the way: retry, bounded. */
-    struct verdict v = {MS_EPROTO, -1, 0};
+    struct verdict v = {MS_EPROTO, -1, 0, 0};
     struct decision d = policy_decide(&v, &w->tries, &e->policy, 0, rnd01());
-    (void)l;
+    w->source_wide = json_body_is_html(res->body.data, res->body.len);
     w->state = W_READY;
     act_on(e, w, &d, err.msg, mono_now());
     return;
@@ -410,7 +416,7 @@ static void commit(struct engine *e, struct work *w, struct page *pg) {
   }
   if (rc == MS_EBUSY) {
     /* Another writer holds the database: retry like a transient answer. */
-    struct verdict v = {MS_EBUSY, -1, 0};
+    struct verdict v = {MS_EBUSY, -1, 0, 0};
     struct decision d = policy_decide(&v, &w->tries, &e->policy, 0, rnd01());
     if (d.act == ACT_RETRY) {
       w->state = W_READY;
@@ -517,7 +523,7 @@ static void on_done(void *tag, struct http_request *req, struct http_response *r
   struct work *w = tag;
   struct lane *l = w->lane;
   struct engine *e = l->eng;
-  struct verdict v = {MS_OK, -1, 0};
+  struct verdict v = {MS_OK, -1, 0, 0};
   struct decision d;
   struct err err = {0};
   double now = mono_now();
@@ -534,6 +540,7 @@ static void on_done(void *tag, struct http_request *req, struct http_response *r
             res->status, res->elapsed * 1000, limiter_level(w->lim, now), limiter_size(w->lim),
             limiter_leak(w->lim));
   d = policy_decide(&v, &w->tries, &e->policy, l->t->conn->auth_expired != NULL, rnd01());
+  w->source_wide = v.source_wide;
   if (d.act == ACT_STORE) {
     on_ok(e, w, res);
     return;
@@ -580,7 +587,7 @@ static int send_ready(struct engine *e, double now, double *min_wait) {
     }
     if (rc == MS_ECURSOR) {
       /* A cursor we will not follow: start the day again. */
-      struct verdict v = {MS_ECURSOR, -1, 0};
+      struct verdict v = {MS_ECURSOR, -1, 0, 0};
       struct decision d = policy_decide(&v, &w->tries, &e->policy, 0, rnd01());
       act_on(e, w, &d, err.msg, now);
       continue;

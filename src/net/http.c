@@ -1,4 +1,5 @@
 #include "net/http.h"
+#include "net/url.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -307,7 +308,8 @@ int http_client_send(struct http_client *c, struct http_request *req, void *tag,
   return MS_OK;
 }
 
-/* Maps a failed transfer to our codes: all network trouble is transient. */
+/* Maps a failed transfer to our codes: network trouble is transient, a host
+ * that cannot be reached at all is told apart. */
 static int map_curl(CURLcode cc) {
   switch (cc) {
   case CURLE_OK:
@@ -320,24 +322,13 @@ static int map_curl(CURLcode cc) {
   case CURLE_PEER_FAILED_VERIFICATION:
   case CURLE_SSL_CACERT_BADFILE:
     return MS_EFATAL;
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+  case CURLE_COULDNT_CONNECT:
+    return MS_EUNREACH; /* nothing answers there: every request would fail alike */
   default:
     return MS_ETRANSIENT;
   }
-}
-
-/* "https://host:port" of a URL: enough to say where, never a path or query. */
-static void url_origin(const char *url, char *out, size_t outsz) {
-  const char *p = url ? strstr(url, "://") : NULL;
-  size_t n;
-  if (!p) {
-    snprintf(out, outsz, "?");
-    return;
-  }
-  n = strcspn(p + 3, "/?#") + (size_t)(p + 3 - url);
-  if (n >= outsz)
-    n = outsz - 1;
-  memcpy(out, url, n);
-  out[n] = '\0';
 }
 
 static void finish(struct http_client *c, struct transfer *t, CURLcode cc, http_done_fn done) {

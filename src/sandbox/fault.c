@@ -9,8 +9,8 @@
 #include "sandbox/prng.h"
 
 static const char *const names[SB_FAULT_N] = {
-    "",      "500",       "502",       "503",   "429",  "429-date", "429-bare", "hang",
-    "reset", "truncated", "malformed", "shape", "huge", "deep",     "utf8",     "expired"};
+    "",          "500",       "502",   "503",  "429",  "429-date", "429-bare", "hang", "reset",
+    "truncated", "malformed", "shape", "huge", "deep", "utf8",     "expired",  "html"};
 
 const char *sb_fault_name(int kind) {
   return kind > 0 && kind < SB_FAULT_N ? names[kind] : "";

@@ -37,6 +37,7 @@ enum sb_fault_kind {
   SB_FAULT_DEEP,      /* 100,000 nested arrays */
   SB_FAULT_UTF8,      /* invalid UTF-8 inside a string */
   SB_FAULT_EXPIRED,   /* SP-API only: 403, the access token has expired */
+  SB_FAULT_HTML,      /* 200 with an HTML page (a login or proxy page) instead of JSON */
   SB_FAULT_N
 };
 

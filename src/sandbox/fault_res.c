@@ -196,6 +196,16 @@ void sb_fault_answer(struct sandbox *sb, int kind, enum sb_fault_api api, const 
   case SB_FAULT_DEEP:
     deep(res, api);
     break;
+  case SB_FAULT_HTML:
+    /* What a captive portal, a proxy or a wrong base URL serves. */
+    res->status = 200;
+    res->content_type = "text/html; charset=utf-8";
+    buf_reset(&res->body);
+    buf_puts(&res->body, "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>"
+                         "<h1>Sign in to continue</h1><form method=\"post\" action=\"/login\">"
+                         "<input name=\"user\"><input name=\"password\" type=\"password\">"
+                         "</form></body></html>\n");
+    break;
   case SB_FAULT_EXPIRED:
     res->status = 403;
     buf_reset(&res->body);

@@ -90,10 +90,13 @@ const char *ms_strerror(int code) {
     return "interrupted";
   case MS_EHELD:
     return "held by another worker";
+  case MS_EUNREACH:
+    return "cannot reach the host";
   }
   return "unknown error";
 }
 
 int ms_retryable(int code) {
-  return code == MS_ERATELIMIT || code == MS_ETRANSIENT || code == MS_EBUSY;
+  return code == MS_ERATELIMIT || code == MS_ETRANSIENT || code == MS_EBUSY ||
+         code == MS_EUNREACH;
 }

@@ -29,6 +29,7 @@ enum ms_code {
   MS_EEXIST = -16,    /* already exists */
   MS_EINTR = -17,     /* interrupted by a signal */
   MS_EHELD = -18,     /* another worker's lease holds the slice */
+  MS_EUNREACH = -19,  /* the host cannot be reached (refused, unknown name): retryable */
 };
 
 #define MS_ERR_MSG_MAX 512

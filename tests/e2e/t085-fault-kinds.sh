@@ -15,7 +15,7 @@ test_expect_success 'sources are added' '
   add_shop fk >/dev/null 2>&1 && add_seller fs >/dev/null 2>&1
 '
 
-for kind in 500 502 503 429 429-date 429-bare hang reset truncated malformed shape huge deep utf8; do
+for kind in 500 502 503 429 429-date 429-bare hang reset truncated malformed shape huge deep utf8 html; do
   test_expect_success "Shopify: a day with a '$kind' answer in its middle still completes" "
     plan 'shop=fk&kind=$kind&match=orders.json&nth=2&times=1' &&
     ms sync fk --from $DAY --to $DAY --resync --request-timeout 3 >\"\$WORK/$kind.out\" 2>&1 &&
@@ -23,7 +23,7 @@ for kind in 500 502 503 429 429-date 429-bare hang reset truncated malformed sha
   "
 done
 
-for kind in expired reset utf8 shape 503; do
+for kind in expired reset utf8 shape 503 html; do
   test_expect_success "Amazon: a day with a '$kind' answer among its items still completes" "
     plan 'seller=fs&kind=$kind&match=orderItems&nth=3&times=1' &&
     ms sync fs --from $LADAY --to $LADAY --resync --request-timeout 3 >\"\$WORK/a-$kind.out\" 2>&1 &&
@@ -35,7 +35,7 @@ test_expect_success 'every planned fault was served' '
   curl -s "$SANDBOX_URL/_sandbox/stats" | python3 -c "
 import json, sys
 f = json.load(sys.stdin)[\"faults\"]
-kinds = \"500 502 503 429 429-date 429-bare hang reset truncated malformed shape huge deep utf8 expired\".split()
+kinds = \"500 502 503 429 429-date 429-bare hang reset truncated malformed shape huge deep utf8 expired html\".split()
 missing = [k for k in kinds if f.get(k, 0) < 1]
 assert not missing, missing
 print(\"faults served:\", {k: f[k] for k in kinds})"

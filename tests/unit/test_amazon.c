@@ -363,6 +363,37 @@ static void test_refused_credentials_are_an_auth_error_without_secrets(void **st
   assert_true(amazon_connector.auth_needed(f->st, 1790000000));
 }
 
+/* Only an explicit refusal means bad credentials. An answer that cannot be
+ * read is retried like any failure on the way, and the message says what came. */
+static void expect_auth(struct fx *f, long status, const char *body, int want, const char *words) {
+  struct err err = {0};
+  int rc = parse_auth(f, status, body, 1790000000, &err);
+  if (rc != want || !strstr(err.msg, words))
+    fail_msg("HTTP %ld %.60s: %d \"%s\", want %d saying \"%s\"", status, body, rc, err.msg, want,
+             words);
+  assert_null(strstr(err.msg, REFRESH));
+  assert_null(strstr(err.msg, CLIENT_SECRET));
+}
+
+static void test_unreadable_token_answers_are_transient(void **state) {
+  struct fx *f = *state;
+  expect_auth(f, 200, "<!DOCTYPE html><html><body>Sign in</body></html>", MS_ETRANSIENT,
+              "answered HTTP 200 with an HTML page instead of a token");
+  expect_auth(f, 200, "{\"access_token\":\"Atza|abc", MS_ETRANSIENT, "a cut JSON body");
+  expect_auth(f, 200, "{\"token_type\":\"bearer\"}", MS_ETRANSIENT,
+              "a JSON answer without an access token");
+  expect_auth(f, 200, "", MS_ETRANSIENT, "an empty body");
+  expect_auth(f, 403, "<html><body>Forbidden by proxy</body></html>", MS_ETRANSIENT,
+              "HTTP 403 with an HTML page");
+  expect_auth(f, 400, "{\"message\":\"bad\"}", MS_ETRANSIENT, "without an error code");
+  /* explicit answers keep their meaning */
+  expect_auth(f, 400, "{\"error\":\"invalid_client\"}", MS_EAUTH, "refused the credentials");
+  expect_auth(f, 401, "<html>Unauthorized</html>", MS_EAUTH, "refused the credentials");
+  expect_auth(f, 400, "{\"error\":\"unsupported_grant_type\"}", MS_EFATAL,
+              "refused the token request (HTTP 400, unsupported_grant_type)");
+  expect_auth(f, 503, "<html>down</html>", MS_ETRANSIENT, "HTTP 503");
+}
+
 /* A server that echoes what it was sent must not make the message carry the
  * credentials into logs and the slice's last_error. */
 static void test_refused_credentials_echoed_back_are_not_repeated(void **state) {
@@ -866,7 +897,9 @@ static void test_hostile_orders_pages(void **state) {
   struct slice sl;
   char *deep;
   day_slice(f, &sl, 2026, 3, 8);
-  expect_proto(f, &sl, "{\"payload\":{\"Orders\":[", "malformed JSON");
+  expect_proto(f, &sl, "{\"payload\":{\"Orders\":[", "a cut JSON body");
+  expect_proto(f, &sl, "{\"payload\":{\"Orders\":[}}", "malformed JSON");
+  expect_proto(f, &sl, "<!DOCTYPE html><html><body>Sign in</body></html>", "an HTML page");
   expect_proto(f, &sl, "", "JSON");
   expect_proto(f, &sl, "{\"payload\":{}} trailing", "after the JSON");
   expect_proto(f, &sl, "[]", "payload");
@@ -937,7 +970,7 @@ static void test_hostile_items_pages(void **state) {
                "\"ItemPrice\":{\"CurrencyCode\":\"USD\",\"Amount\":\"1e9\"}}]}}",
                "ItemPrice");
   expect_proto(f, &sl, "{\"payload\":{\"AmazonOrderId\":\"" ORDER1 "\",\"OrderItems\":[",
-               "malformed JSON");
+               "a cut JSON body");
   slice_release(&sl);
 }
 
@@ -1008,6 +1041,7 @@ int main(void) {
       T(test_parse_auth_sets_a_secret_access_token_header),
       T(test_refused_credentials_are_an_auth_error_without_secrets),
       T(test_refused_credentials_echoed_back_are_not_repeated),
+      T(test_unreadable_token_answers_are_transient),
       T(test_token_server_trouble_is_transient),
       T(test_auth_expired_forgets_the_token),
       T(test_first_request_of_a_23_hour_day),

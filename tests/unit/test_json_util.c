@@ -117,6 +117,43 @@ static void test_ids_are_exact_or_refused(void **state) {
   cJSON_Delete(o);
 }
 
+static void kind_is(const char *body, const char *want) {
+  const char *got = json_body_kind(body, strlen(body));
+  if (!want) {
+    if (got)
+      fail_msg("%s: \"%s\", want NULL", body, got);
+    return;
+  }
+  if (!got || strcmp(got, want) != 0)
+    fail_msg("%s: \"%s\", want \"%s\"", body, got ? got : "(null)", want);
+}
+
+static void test_body_kinds_are_named_for_messages(void **state) {
+  struct err err = {0};
+  (void)state;
+  kind_is("{\"orders\":[]}", NULL);
+  kind_is(" [1, 2] \n", NULL);
+  kind_is("", "an empty body");
+  kind_is(" \r\n", "an empty body");
+  kind_is("<!DOCTYPE html><html><body>Log in</body></html>", "an HTML page");
+  kind_is("\xef\xbb\xbf\n  <HTML lang=en>", "an HTML page");
+  kind_is("<?xml version=\"1.0\"?><html/>", "an HTML page");
+  kind_is("{\"orders\":[{\"id\":1},", "a cut JSON body");
+  kind_is("{\"access_token\":\"Atza|abc", "a cut JSON body");
+  kind_is("[1,2", "a cut JSON body");
+  kind_is("{\"orders\":[}", "malformed JSON");
+  kind_is("{\"a\":1} trailing", "malformed JSON");
+  kind_is("Service Unavailable", "malformed JSON");
+  kind_is("{\"a\":\"\xff\"}", "a body that is not UTF-8");
+  /* The parsers' own messages say the same. */
+  assert_null(jparse("<html><body>502</body></html>", 29, &err));
+  assert_non_null(strstr(err.msg, "an HTML page came back where JSON was expected"));
+  assert_null(jparse("{\"a\":[1,", 9, &err));
+  assert_non_null(strstr(err.msg, "a cut JSON body"));
+  assert_int_equal(json_each_in("<html></html>", 13, "orders", NULL, NULL, &err), MS_EPROTO);
+  assert_non_null(strstr(err.msg, "an HTML page"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_utf8),
@@ -125,6 +162,7 @@ int main(void) {
       cmocka_unit_test(test_each_in_refuses_invalid_utf8),
       cmocka_unit_test(test_deep_nesting_is_refused_without_a_crash),
       cmocka_unit_test(test_ids_are_exact_or_refused),
+      cmocka_unit_test(test_body_kinds_are_named_for_messages),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
