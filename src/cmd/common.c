@@ -10,6 +10,7 @@
 #include "net/http.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 int cmd_open_store(struct store **out) {
   struct err err = {0};

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "connectors/source.h"
+#include "core/source.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/log.h"

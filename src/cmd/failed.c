@@ -6,8 +6,9 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
-#include "connectors/json_util.h"
-#include "connectors/source.h"
+#include "engine/session.h"
+#include "util/json.h"
+#include "core/source.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -107,10 +108,8 @@ static int failed_list(struct store *st, int argc, char **argv) {
 
 /* A source opened for re-reading records: connector state, no network. */
 struct opened {
-  int64_t source_id;
-  struct source src;
-  const struct connector *conn; /* NULL when it could not be opened */
-  void *cstate;
+  int64_t source_id;   /* the source */
+  struct session sess; /* sess.conn NULL when it could not be opened */
 };
 
 struct retry_ctx {
@@ -157,7 +156,7 @@ static struct opened *source_for(struct store *st, struct retry_ctx *r, int64_t 
   struct opened *o, *v;
   for (size_t i = 0; i < r->nopen; i++)
     if (r->open[i].source_id == source_id)
-      return r->open[i].conn ? &r->open[i] : NULL;
+      return r->open[i].sess.conn ? &r->open[i] : NULL;
   v = realloc(r->open, (r->nopen + 1) * sizeof(*v));
   if (!v) {
     log_error(MS_ENOMEM, "out of memory");
@@ -171,37 +170,27 @@ static struct opened *source_for(struct store *st, struct retry_ctx *r, int64_t 
     log_error(MS_ENOTFOUND, "%s", err.msg);
     return NULL;
   }
-  if (source_from_row(&row, &o->src, &err)) {
+  if (session_from_row(NULL, &row, 0, &o->sess, &err)) {
     log_error(MS_EINVAL,
-              "cannot re-read the records of source %s: its secrets are not available (%s); "
-              "make them available as for a sync, then retry",
+              "cannot re-read the records of source %s: %s; make it usable as for a "
+              "sync, then retry",
               row.name, err.msg);
     source_row_release(&row);
     return NULL;
   }
   source_row_release(&row);
-  o->conn = connector_find(o->src.row.connector);
-  if (!o->conn || !o->conn->parse_record) {
-    log_error(MS_EINVAL, "source %s: connector '%s' cannot re-read stored records", o->src.row.name,
-              o->src.row.connector);
-    o->conn = NULL;
-    return NULL;
-  }
-  if (o->conn->open(&o->src, &o->cstate, &err)) {
-    log_error(MS_EINVAL, "cannot re-read the records of source %s: %s", o->src.row.name, err.msg);
-    o->conn = NULL;
+  if (!o->sess.conn->parse_record) {
+    log_error(MS_EINVAL, "source %s: connector '%s' cannot re-read stored records",
+              o->sess.src.row.name, o->sess.conn->name);
+    session_close(&o->sess);
     return NULL;
   }
   return o;
 }
 
 static void opened_release(struct retry_ctx *r) {
-  for (size_t i = 0; i < r->nopen; i++) {
-    if (r->open[i].conn && r->open[i].cstate)
-      r->open[i].conn->close(r->open[i].cstate);
-    if (r->open[i].src.row.name[0])
-      source_release(&r->open[i].src);
-  }
+  for (size_t i = 0; i < r->nopen; i++)
+    session_close(&r->open[i].sess);
   free(r->open);
   free(r->ids);
 }
@@ -218,7 +207,7 @@ static int retry_one(struct store *st, struct retry_ctx *r, const struct failed_
     return MS_OK;
   }
   memset(&rec, 0, sizeof(rec));
-  rc = o->conn->parse_record(o->cstate, f->raw, strlen(f->raw), &rec, &err);
+  rc = o->sess.conn->parse_record(o->sess.cstate, f->raw, strlen(f->raw), &rec, &err);
   if (!rc)
     rc = st->ops->failed_resolve(st, f->id, &rec, now_utc(), &err);
   record_release(&rec);

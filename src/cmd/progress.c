@@ -6,6 +6,7 @@
 
 #include "net/http.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 void progress_init(struct progress *p, int quiet) {
   memset(p, 0, sizeof(*p));

@@ -14,10 +14,12 @@
 
 #include "cmd/cmd.h"
 #include "cmd/progress.h"
-#include "connectors/json_util.h"
-#include "connectors/source.h"
+#include "util/json.h"
+#include "core/source.h"
+#include "engine/session.h"
 #include "engine/sync.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 #define REPAIR_STREAM "repair-items"
 
@@ -78,37 +80,32 @@ struct repair_args {
 
 /* One source: seeds the repair slices, runs them, reports. 0, 1 or 2. */
 static int repair_source(struct store *st, const char *name, struct repair_args *a) {
-  struct source src = {0};
+  struct session sess = {0};
   struct collect col = {0};
   struct err err = {0};
-  const struct connector *conn;
-  void *cstate = NULL;
   struct civil_date *days = NULL;
   int64_t from = 0, to = INT64_MAX / 2, unpriced_before = 0, unpriced_after = 0, estimated = 0;
   int64_t s_, e_;
   int exit_code = EXIT_OK, rc;
-  rc = source_load(st, name, &src, &err);
-  if (rc)
+  rc = session_open(st, name, SESSION_ZONE, &sess, &err);
+  if (rc == MS_ENOTFOUND)
     return cmd_usage_error("repair", "%s", err.msg);
-  conn = connector_find(src.row.connector);
-  if (!conn || !src.tz) {
-    source_release(&src);
-    return cmd_usage_error("repair", "source %s has no known connector or time zone", name);
-  }
-  if (strcmp(conn->name, "amazon") != 0) {
-    printf("%s: %s orders carry their items; nothing to repair\n", name, conn->name);
-    source_release(&src);
+  if (rc)
+    return log_error(EXIT_PARTIAL, "%s is skipped: %s", name, err.msg);
+  if (!(sess.conn->flags & CONN_ITEMS_FOLLOW)) {
+    printf("%s: %s orders carry their items; nothing to repair\n", name, sess.conn->name);
+    session_close(&sess);
     return EXIT_OK;
   }
-  if (a->have_from && !tz_day_bounds(src.tz, a->from, &s_, &e_))
+  if (a->have_from && !tz_day_bounds(sess.src.tz, a->from, &s_, &e_))
     from = s_;
-  if (a->have_to && !tz_day_bounds(src.tz, a->to, &s_, &e_))
+  if (a->have_to && !tz_day_bounds(sess.src.tz, a->to, &s_, &e_))
     to = e_;
-  col.tz = src.tz;
-  rc = st->ops->orders_needing_items(st, src.row.id, from, to, a->zero_prices, collect_order, &col,
-                                     &err);
+  col.tz = sess.src.tz;
+  rc = st->ops->orders_needing_items(st, sess.src.row.id, from, to, a->zero_prices, collect_order,
+                                     &col, &err);
   if (!rc && a->zero_prices)
-    rc = st->ops->items_unpriced(st, src.row.id, from, to, &unpriced_before, &err);
+    rc = st->ops->items_unpriced(st, sess.src.row.id, from, to, &unpriced_before, &err);
   if (rc) {
     exit_code = log_error(EXIT_PARTIAL, "%s: %s", name, err.msg);
     goto out;
@@ -124,7 +121,7 @@ static int repair_source(struct store *st, const char *name, struct repair_args 
   }
   for (size_t i = 0; i < col.n; i++) {
     char *text = cJSON_PrintUnformatted(col.days[i].ids);
-    rc = text ? st->ops->slice_seed(st, src.row.id, REPAIR_STREAM, col.days[i].day, text, &err)
+    rc = text ? st->ops->slice_seed(st, sess.src.row.id, REPAIR_STREAM, col.days[i].day, text, &err)
               : MS_ENOMEM;
     free(text);
     if (rc) {
@@ -135,9 +132,8 @@ static int repair_source(struct store *st, const char *name, struct repair_args 
   }
   printf("%s: fetching the items of %lld orders over %zu days\n", name, (long long)col.orders,
          col.n);
-  rc = conn->open(&src, &cstate, &err);
-  if (!rc) {
-    struct sync_target t = {&src, conn, cstate, REPAIR_STREAM, days, col.n};
+  {
+    struct sync_target t = {&sess.src, sess.conn, sess.cstate, REPAIR_STREAM, days, col.n};
     struct run_row run = {0};
     struct sync_stats stats = {0};
     struct progress prog;
@@ -172,16 +168,18 @@ static int repair_source(struct store *st, const char *name, struct repair_args 
   }
   if (rc && rc != MS_EINTR)
     log_error(rc, "%s: %s", name, err.msg);
-  if (a->zero_prices && !st->ops->items_unpriced(st, src.row.id, from, to, &unpriced_after, &err) &&
-      !st->ops->items_estimate(st, src.row.id, from, to, &estimated, &err)) {
+  if (a->zero_prices &&
+      !st->ops->items_unpriced(st, sess.src.row.id, from, to, &unpriced_after, &err) &&
+      !st->ops->items_estimate(st, sess.src.row.id, from, to, &estimated, &err)) {
     printf("%s: %lld items had no price: %lld fixed from the API, %lld estimated from a known "
            "price for their SKU, %lld still missing\n",
            name, (long long)unpriced_before,
            (long long)(unpriced_before > unpriced_after ? unpriced_before - unpriced_after : 0),
            (long long)estimated, (long long)(unpriced_after - estimated));
   } else if (!a->zero_prices) {
-    struct collect left = {src.tz, NULL, 0, 0};
-    if (!st->ops->orders_needing_items(st, src.row.id, from, to, 0, collect_order, &left, &err))
+    struct collect left = {sess.src.tz, NULL, 0, 0};
+    if (!st->ops->orders_needing_items(st, sess.src.row.id, from, to, 0, collect_order, &left,
+                                       &err))
       printf("%s: %lld orders had no items: %lld repaired, %lld still without items\n", name,
              (long long)col.orders, (long long)(col.orders - left.orders), (long long)left.orders);
     for (size_t i = 0; i < left.n; i++)
@@ -189,13 +187,11 @@ static int repair_source(struct store *st, const char *name, struct repair_args 
     free(left.days);
   }
 out:
-  if (cstate)
-    conn->close(cstate);
+  session_close(&sess);
   for (size_t i = 0; i < col.n; i++)
     cJSON_Delete(col.days[i].ids);
   free(col.days);
   free(days);
-  source_release(&src);
   return exit_code;
 }
 

@@ -5,12 +5,13 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "connectors/json_util.h"
-#include "connectors/source.h"
-#include "engine/sync.h"
+#include "util/json.h"
+#include "core/source.h"
+#include "engine/session.h"
 #include "net/http.h"
 #include "net/url.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 static const char source_help[] =
     "usage: marketsync source add shopify NAME --shop DOMAIN (--token-env VAR | --token-file "
@@ -53,23 +54,6 @@ static int valid_name(const char *s) {
   return 1;
 }
 
-/* Contacts the API: proves the credentials and learns the time zone. */
-static int probe_source(struct source *src, struct err *err) {
-  const struct connector *conn = connector_find(src->row.connector);
-  void *cstate = NULL;
-  int rc;
-  if (!conn)
-    return err_set(err, MS_EINVAL, "unknown connector '%s'", src->row.connector);
-  rc = conn->open(src, &cstate, err);
-  if (rc)
-    return rc;
-  rc = sync_probe(src, conn, cstate, err);
-  conn->close(cstate);
-  if (!rc && src->timezone && !src->tz)
-    rc = source_open_tz(src, err);
-  return rc;
-}
-
 /* Puts a learned time zone into a row's settings (in memory). */
 static int settings_set_zone(struct source_row *row, const char *zone) {
   cJSON *settings = cJSON_Parse(row->settings ? row->settings : "{}");
@@ -87,30 +71,6 @@ static int settings_set_zone(struct source_row *row, const char *zone) {
   free(row->settings);
   row->settings = text;
   return MS_OK;
-}
-
-/* Writes a learned time zone back into the stored settings. */
-static int save_timezone(struct store *st, struct source *src, struct err *err) {
-  cJSON *settings = cJSON_Parse(src->row.settings ? src->row.settings : "{}");
-  const char *old = jstr(settings, "timezone");
-  int rc = MS_OK;
-  if (!settings)
-    return err_set(err, MS_EINVAL, "stored settings are damaged");
-  if (src->timezone && (!old || strcmp(old, src->timezone) != 0)) {
-    char *text;
-    cJSON_DeleteItemFromObjectCaseSensitive(settings, "timezone");
-    cJSON_AddStringToObject(settings, "timezone", src->timezone);
-    text = cJSON_PrintUnformatted(settings);
-    if (!text) {
-      cJSON_Delete(settings);
-      return err_set(err, MS_ENOMEM, "out of memory");
-    }
-    free(src->row.settings);
-    src->row.settings = text;
-    rc = st->ops->source_update(st, &src->row, err);
-  }
-  cJSON_Delete(settings);
-  return rc;
 }
 
 /* What `source add` was told. */
@@ -235,7 +195,7 @@ static int source_add(int argc, char **argv) {
   int c, rc;
   struct err err = {0};
   struct store *st = NULL;
-  struct source src = {0};
+  struct session sess = {0};
   struct source_row row = {0};
   cJSON *settings = NULL, *creds = NULL;
   optind = 1;
@@ -358,7 +318,7 @@ static int source_add(int argc, char **argv) {
   /* The check comes first: a source that cannot be reached, or whose time
    * zone stays unknown, is not saved (unless --no-check). */
   if (!o.no_check) {
-    if (source_from_row(&row, &src, &err) || probe_source(&src, &err)) {
+    if (session_from_row(NULL, &row, 0, &sess, &err) || session_probe(NULL, &sess, &err)) {
       fprintf(stderr,
               "marketsync source add: the connection check failed: %s\n"
               "Nothing was saved. Fix it and add the source again, or give --no-check to save "
@@ -367,7 +327,7 @@ static int source_add(int argc, char **argv) {
       rc = EXIT_PARTIAL;
       goto out;
     }
-    if (settings_set_zone(&row, src.timezone)) {
+    if (settings_set_zone(&row, sess.src.timezone)) {
       rc = log_error(EXIT_USAGE, "out of memory");
       goto out;
     }
@@ -384,12 +344,12 @@ static int source_add(int argc, char **argv) {
     if (o.no_check)
       printf("not checked; 'marketsync source test %s' checks it\n", o.name);
     else
-      printf("connection ok; the source's days are counted in %s\n", src.timezone);
+      printf("connection ok; the source's days are counted in %s\n", sess.src.timezone);
   }
 out:
   cJSON_Delete(settings);
   cJSON_Delete(creds);
-  source_release(&src);
+  session_close(&sess);
   source_row_release(&row);
   store_close(st);
   return rc;
@@ -472,7 +432,7 @@ static int source_list(int argc, char **argv) {
 
 static int source_test(int argc, char **argv) {
   struct store *st = NULL;
-  struct source src = {0};
+  struct session sess = {0};
   struct err err = {0};
   double t0;
   int rc;
@@ -485,21 +445,22 @@ static int source_test(int argc, char **argv) {
   rc = cmd_open_store(&st);
   if (rc)
     return rc;
-  if (source_load(st, argv[1], &src, &err)) {
+  rc = session_open(st, argv[1], 0, &sess, &err);
+  if (rc == MS_ENOTFOUND) {
     store_close(st);
     return cmd_usage_error("source test", "%s", err.msg);
   }
   t0 = mono_now();
-  rc = probe_source(&src, &err);
+  if (!rc)
+    rc = session_probe(st, &sess, &err);
   if (rc) {
-    printf("FAILED  %s: %s\n", src.row.name, err.msg);
+    printf("FAILED  %s: %s\n", argv[1], err.msg);
     rc = EXIT_PARTIAL;
   } else {
-    save_timezone(st, &src, &err);
-    printf("OK      %s answered in %.0f ms; days are counted in %s\n", src.row.name,
-           (mono_now() - t0) * 1000, src.timezone ? src.timezone : "(unknown)");
+    printf("OK      %s answered in %.0f ms; days are counted in %s\n", argv[1],
+           (mono_now() - t0) * 1000, sess.src.timezone ? sess.src.timezone : "(unknown)");
   }
-  source_release(&src);
+  session_close(&sess);
   store_close(st);
   return rc;
 }

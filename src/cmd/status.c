@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "connectors/json_util.h"
-#include "connectors/source.h"
+#include "util/json.h"
+#include "core/source.h"
 #include "net/http.h"
 #include "store/store.h"
 #include "util/log.h"

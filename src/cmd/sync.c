@@ -10,9 +10,11 @@
 
 #include "cmd/cmd.h"
 #include "cmd/progress.h"
-#include "connectors/source.h"
+#include "core/source.h"
+#include "engine/session.h"
 #include "engine/sync.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 #define MAX_DAYS 3660 /* ten years of days per source and run */
 
@@ -216,10 +218,8 @@ static int parse_args(int argc, char **argv, struct sync_args *a) {
 
 /* A source prepared for this run. */
 struct prepared {
-  struct source src;            /* loaded */
-  const struct connector *conn; /* its connector */
-  void *cstate;                 /* connector state */
-  struct civil_date *days;      /* chosen days */
+  struct session sess;     /* the source, opened */
+  struct civil_date *days; /* chosen days */
   size_t ndays;
   size_t skipped_complete; /* completed days left alone */
   int failed;              /* could not be prepared */
@@ -252,17 +252,17 @@ static int needs_fetch(struct store *st, struct prepared *p, struct civil_date d
   struct slice sl = {0};
   struct err err = {0};
   int64_t start, end;
-  int rc = st->ops->slice_get(st, p->src.row.id, "orders", day, &sl, &err);
+  int rc = st->ops->slice_get(st, p->sess.src.row.id, "orders", day, &sl, &err);
   *need = 1;
   if (rc == MS_ENOTFOUND)
     return MS_OK;
   if (rc)
     return rc;
-  if (sl.status == SLICE_COMPLETED && !tz_day_bounds(p->src.tz, day, &start, &end)) {
+  if (sl.status == SLICE_COMPLETED && !tz_day_bounds(p->sess.src.tz, day, &start, &end)) {
     if (sl.completed_at >= end)
       *need = 0;
     else if (!dry) /* an open day is checked again from its first page, counted afresh */
-      rc = st->ops->slice_reset(st, p->src.row.id, "orders", day, &err);
+      rc = st->ops->slice_reset(st, p->sess.src.row.id, "orders", day, &err);
   }
   slice_release(&sl);
   return rc;
@@ -271,13 +271,13 @@ static int needs_fetch(struct store *st, struct prepared *p, struct civil_date d
 static int choose_days(struct store *st, const struct sync_args *a, struct prepared *p,
                        struct err *err) {
   struct civil_date today, first, last;
-  int rc = tz_local_date(p->src.tz, wall_now(), &today);
+  int rc = tz_local_date(p->sess.src.tz, wall_now(), &today);
   if (rc)
-    return err_set(err, rc, "cannot compute today's date in %s", p->src.timezone);
+    return err_set(err, rc, "cannot compute today's date in %s", p->sess.src.timezone);
   if (a->resync_one && a->plan)
     return add_day(p, a->resync_day);
   if (a->resync_one) {
-    rc = st->ops->slice_reset(st, p->src.row.id, "orders", a->resync_day, err);
+    rc = st->ops->slice_reset(st, p->sess.src.row.id, "orders", a->resync_day, err);
     return rc && rc != MS_ENOTFOUND ? rc : add_day(p, a->resync_day);
   }
   switch (a->range) {
@@ -299,7 +299,7 @@ static int choose_days(struct store *st, const struct sync_args *a, struct prepa
   case R_DEFAULT: {
     struct slice_filter f = {0};
     struct open_ctx oc = {p, MS_OK};
-    f.source_id = p->src.row.id;
+    f.source_id = p->sess.src.row.id;
     f.stream = "orders";
     f.only_open = 1;
     f.now = wall_now();
@@ -318,13 +318,13 @@ static int choose_days(struct store *st, const struct sync_args *a, struct prepa
   for (struct civil_date d = first; date_cmp(d, last) <= 0; d = date_add(d, 1)) {
     int need = 1;
     if (a->resync && !a->plan) {
-      rc = st->ops->slice_reset(st, p->src.row.id, "orders", d, err);
+      rc = st->ops->slice_reset(st, p->sess.src.row.id, "orders", d, err);
       if (rc && rc != MS_ENOTFOUND)
         return rc;
     } else {
       rc = needs_fetch(st, p, d, a->plan, &need);
       if (rc)
-        return err_set(err, rc, "cannot read the state of %s", p->src.row.name);
+        return err_set(err, rc, "cannot read the state of %s", p->sess.src.row.name);
     }
     if (!need) {
       p->skipped_complete++;
@@ -344,36 +344,13 @@ static int choose_days(struct store *st, const struct sync_args *a, struct prepa
 static int prepare_source(struct store *st, const char *name, const struct sync_args *a,
                           struct prepared *p) {
   struct err err = {0};
-  struct source_row row = {0};
-  int rc = st->ops->source_get(st, name, &row, &err);
-  source_row_release(&row);
+  int rc = session_open(st, name, SESSION_ZONE, &p->sess, &err);
   if (rc == MS_ENOTFOUND)
     return cmd_usage_error("sync", "%s", err.msg);
-  if (!rc)
-    rc = source_load(st, name, &p->src, &err);
-  if (!rc) {
-    p->conn = connector_find(p->src.row.connector);
-    if (!p->conn)
-      rc = err_set(&err, MS_EINVAL, "source %s uses connector '%s', unknown to this build", name,
-                   p->src.row.connector);
-  }
-  if (!rc)
-    rc = p->conn->open(&p->src, &p->cstate, &err);
   if (rc) {
     log_error(rc, "%s is skipped: %s", name, err.msg);
     p->failed = 1;
     return EXIT_OK;
-  }
-  if (!p->src.tz) {
-    /* The time zone was never learned: ask the API now. */
-    rc = sync_probe(&p->src, p->conn, p->cstate, &err);
-    if (!rc)
-      rc = source_open_tz(&p->src, &err);
-    if (rc) {
-      log_error(rc, "%s: cannot learn the time zone: %s", name, err.msg);
-      p->failed = 1;
-      return EXIT_OK;
-    }
   }
   rc = choose_days(st, a, p, &err);
   if (rc)
@@ -413,22 +390,23 @@ static int print_plan(struct store *st, struct prepared *ps, int n, double assum
          "ESTIMATED TIME (by the API's rate limits)");
   for (int i = 0; i < n; i++) {
     struct prepared *p = &ps[i];
-    const struct endpoint_def *ep = p->conn->endpoints;
+    const struct endpoint_def *ep;
     struct slice_filter f = {0};
     struct history h = {0, 0};
     struct err err = {0};
     double per_day[8] = {0}, orders, slowest = 0, total = 0;
     char when[32], basis[96], detail[320] = "";
     size_t used = 0;
-    if (p->failed || !p->conn->plan_day) {
+    if (p->failed || !p->sess.conn->plan_day) {
       /* Why it failed was said when it was prepared. */
       if (!p->failed)
-        log_error(MS_EINVAL, "%s: the %s connector cannot estimate its requests", p->src.row.name,
-                  p->conn->name);
+        log_error(MS_EINVAL, "%s: the %s connector cannot estimate its requests",
+                  p->sess.src.row.name, p->sess.conn->name);
       unplanned++;
       continue;
     }
-    f.source_id = p->src.row.id;
+    ep = p->sess.conn->endpoints;
+    f.source_id = p->sess.src.row.id;
     f.stream = "orders";
     st->ops->slice_list(st, &f, add_history, &h, &err);
     if (assume > 0) {
@@ -442,7 +420,7 @@ static int print_plan(struct store *st, struct prepared *ps, int n, double assum
       orders = 100;
       snprintf(basis, sizeof(basis), "100 orders a day assumed: no history yet");
     }
-    p->conn->plan_day(orders, per_day);
+    p->sess.conn->plan_day(orders, per_day);
     for (int k = 0; k < 8 && ep[k].name; k++) {
       double req = per_day[k] * (double)p->ndays;
       double secs = req > ep[k].size ? (req - ep[k].size) / ep[k].rate : 0;
@@ -456,7 +434,8 @@ static int print_plan(struct store *st, struct prepared *ps, int n, double assum
                                  used ? "; " : "", ep[k].name, req, ep[k].rate, ep[k].size, when);
     }
     fmt_hours(slowest, when, sizeof(when));
-    printf("%-14s %-9s %6zu %10.0f  %s\n", p->src.row.name, p->conn->name, p->ndays, total, when);
+    printf("%-14s %-9s %6zu %10.0f  %s\n", p->sess.src.row.name, p->sess.conn->name, p->ndays,
+           total, when);
     printf("%-14s %s\n%-14s %s\n", "", basis, "", detail);
   }
   return unplanned;
@@ -472,15 +451,15 @@ static int initialize_days(struct store *st, struct prepared *ps, int n, int day
       skipped++;
       continue;
     }
-    tz_local_date(ps[i].src.tz, wall_now(), &today);
+    tz_local_date(ps[i].sess.src.tz, wall_now(), &today);
     for (int k = days - 1; k >= 0; k--) {
-      if (st->ops->slice_ensure(st, ps[i].src.row.id, "orders", date_add(today, -k), &err))
-        return log_error(EXIT_USAGE, "%s: %s", ps[i].src.row.name, err.msg);
+      if (st->ops->slice_ensure(st, ps[i].sess.src.row.id, "orders", date_add(today, -k), &err))
+        return log_error(EXIT_USAGE, "%s: %s", ps[i].sess.src.row.name, err.msg);
       made++;
     }
     if (!g_opts.quiet)
       printf("%s: %d days recorded as pending (existing days left as they were)\n",
-             ps[i].src.row.name, made);
+             ps[i].sess.src.row.name, made);
   }
   return skipped ? EXIT_PARTIAL : EXIT_OK;
 }
@@ -568,9 +547,9 @@ int cmd_sync(int argc, char **argv) {
     skipped += ps[i].skipped_complete;
     if (ps[i].failed || ps[i].ndays == 0)
       continue;
-    targets[ntargets].src = &ps[i].src;
-    targets[ntargets].conn = ps[i].conn;
-    targets[ntargets].cstate = ps[i].cstate;
+    targets[ntargets].src = &ps[i].sess.src;
+    targets[ntargets].conn = ps[i].sess.conn;
+    targets[ntargets].cstate = ps[i].sess.cstate;
     targets[ntargets].stream = "orders";
     targets[ntargets].days = ps[i].days;
     targets[ntargets].ndays = ps[i].ndays;
@@ -625,9 +604,7 @@ int cmd_sync(int argc, char **argv) {
   progress_release(&prog);
 out:
   for (int i = 0; i < a.nnames && ps; i++) {
-    if (ps[i].cstate)
-      ps[i].conn->close(ps[i].cstate);
-    source_release(&ps[i].src);
+    session_close(&ps[i].sess);
     free(ps[i].days);
   }
   cmd_names_free(all_names, all_n);

@@ -15,9 +15,10 @@
 #include <sodium.h>
 
 #include "connectors/connector.h"
-#include "connectors/json_util.h"
+#include "util/json.h"
 #include "net/headers.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 #define AMAZON_PAGE 100 /* MaxResultsPerPage: the API's maximum */
 #define AMAZON_BEFORE_SLACK                                                                        \
@@ -41,8 +42,8 @@ static const struct stream_def amazon_streams[] = {
 
 /* Rates and bursts as documented; x-amzn-RateLimit-Limit corrects the rate. */
 static const struct endpoint_def amazon_endpoints[] = {
-    {"getOrders", LIMITER_TOKEN, 20, 0.0167},
-    {"getOrderItems", LIMITER_TOKEN, 30, 0.5},
+    {"getOrders", RATE_TOKEN, 20, 0.0167},
+    {"getOrderItems", RATE_TOKEN, 30, 0.5},
     {NULL, 0, 0, 0},
 };
 
@@ -529,15 +530,14 @@ static int amazon_parse_record(void *state, const char *raw, size_t len, struct 
   return rc;
 }
 
-static void amazon_observe(void *state, const struct http_response *res, struct limiter *lim,
-                           double sent_at, double now) {
+static void amazon_observe(void *state, const struct http_response *res, struct rate_hint *hint) {
   const char *h = http_response_header(res, "x-amzn-RateLimit-Limit");
   double rate;
   (void)state;
-  (void)sent_at;
-  (void)now;
-  if (h && rate_limit_parse(h, &rate) == MS_OK)
-    limiter_observe_rate(lim, rate);
+  if (h && rate_limit_parse(h, &rate) == MS_OK) {
+    hint->kind = HINT_RATE;
+    hint->rate = rate;
+  }
 }
 
 /* A page of orders per 100, then one items request per order (orders with
@@ -550,6 +550,7 @@ static void amazon_plan_day(double orders, double *requests) {
 
 const struct connector amazon_connector = {
     .name = "amazon",
+    .flags = CONN_ITEMS_FOLLOW,
     .streams = amazon_streams,
     .endpoints = amazon_endpoints,
     .open = amazon_open,

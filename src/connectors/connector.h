@@ -8,10 +8,10 @@
 #ifndef MS_CONNECTORS_CONNECTOR_H
 #define MS_CONNECTORS_CONNECTOR_H
 
-#include "engine/limiter.h"
-#include "engine/model.h"
+#include "core/model.h"
+#include "core/rate.h"
+#include "core/source.h"
 #include "net/http.h"
-#include "store/store.h"
 #include "util/err.h"
 #include "util/tz.h"
 
@@ -23,35 +23,11 @@ struct stream_def {
 
 /* A rate-limit class of an API and the model to start from. */
 struct endpoint_def {
-  const char *name;       /* "rest" */
-  enum limiter_kind kind; /* leaky or token bucket */
-  double size;            /* bucket size or burst */
-  double rate;            /* leak or refill per second (a first guess) */
+  const char *name;     /* "rest" */
+  enum rate_model kind; /* leaky or token bucket */
+  double size;          /* bucket size or burst */
+  double rate;          /* leak or refill per second (a first guess) */
 };
-
-#define SOURCE_MAX_SECRETS 4
-
-/* A named secret, resolved from where the credentials say (env or file). */
-struct secret {
-  char name[32]; /* "token", "client_secret", "refresh_token" */
-  char *value;   /* never logged, wiped on release */
-};
-
-/* A source at run time: its stored row plus resolved settings and secrets
- * (secrets live only in memory and are wiped on release). */
-struct source {
-  struct source_row row; /* as stored */
-  char *api_base;        /* e.g. "https://shop.myshopify.com" */
-  char *timezone;        /* IANA id, MAY be NULL until probed */
-  struct tz *tz;         /* opened timezone, MAY be NULL until probed */
-  char *secret;          /* the secret named "token", if any (borrowed from secrets) */
-  struct secret secrets[SOURCE_MAX_SECRETS]; /* all resolved secrets */
-  int nsecrets;
-  int timezone_overridden; /* the user set --timezone */
-};
-
-/* The secret of that name, or NULL. */
-const char *source_secret(const struct source *src, const char *name);
 
 /* Classification of one response, decided by the connector (it knows the
  * API's ways) and acted on by the engine. */
@@ -65,8 +41,15 @@ struct verdict {
                          that fails this way skips the source's other days */
 };
 
+/* What a connector can do, for callers that must not test its name. */
+enum connector_flags {
+  CONN_ITEMS_FOLLOW = 1 << 0, /* an order's items come by follow-up requests (so they can be
+                                 missing, and repair fetches them) */
+};
+
 struct connector {
   const char *name;                     /* "shopify" */
+  int flags;                            /* enum connector_flags */
   const struct stream_def *streams;     /* terminated by {NULL} */
   const struct endpoint_def *endpoints; /* terminated by {NULL} */
 
@@ -112,11 +95,11 @@ struct connector {
   /* For the planner: the requests a day of `orders` orders costs, per
    * endpoint (indexed like endpoints[]). MAY be NULL. */
   void (*plan_day)(double orders, double *requests);
-  /* Feeds the limiter for the request's endpoint from the response of a
-   * request sent at sent_at (monotonic; answers may come back out of order).
-   * MAY be NULL. */
-  void (*observe)(void *state, const struct http_response *res, struct limiter *lim, double sent_at,
-                  double now);
+  /* Reads what an answer says about the rate limit of its endpoint (the
+   * engine feeds it to that endpoint's limiter, placing it by the time the
+   * request was sent, as answers may come back out of order). hint is
+   * zeroed (HINT_NONE) by the caller. MAY be NULL. */
+  void (*observe)(void *state, const struct http_response *res, struct rate_hint *hint);
 };
 
 /* The part of classify that every HTTP API shares: resets the verdict, maps
@@ -130,8 +113,6 @@ int verdict_common(const struct http_response *res, const char *api, struct verd
 const struct connector *connector_find(const char *name);
 /* NULL-terminated list of all connectors. */
 const struct connector *const *connector_all(void);
-
-void source_release(struct source *src);
 
 /* Amazon: a marketplace id's business-day zone and a region's API base, or
  * NULL when unknown. */

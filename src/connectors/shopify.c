@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "connectors/connector.h"
-#include "connectors/json_util.h"
+#include "util/json.h"
 #include "net/headers.h"
 #include "net/url.h"
 #include "util/buf.h"
@@ -29,7 +29,7 @@ static const struct stream_def shopify_streams[] = {
  * every response and the leak rate learned, so Plus shops get their 400/20
  * after the first few answers. */
 static const struct endpoint_def shopify_endpoints[] = {
-    {"rest", LIMITER_LEAKY, 40, 2},
+    {"rest", RATE_LEAKY, 40, 2},
     {NULL, 0, 0, 0},
 };
 
@@ -333,13 +333,15 @@ static int shopify_parse_page(void *state, const struct slice *sl, const struct 
   return MS_OK;
 }
 
-static void shopify_observe(void *state, const struct http_response *res, struct limiter *lim,
-                            double sent_at, double now) {
+static void shopify_observe(void *state, const struct http_response *res, struct rate_hint *hint) {
   const char *h = http_response_header(res, "X-Shopify-Shop-Api-Call-Limit");
   int used, size;
   (void)state;
-  if (h && call_limit_parse(h, &used, &size) == MS_OK)
-    limiter_observe_level_sent(lim, now, sent_at, used, size);
+  if (h && call_limit_parse(h, &used, &size) == MS_OK) {
+    hint->kind = HINT_LEVEL;
+    hint->used = used;
+    hint->size = size;
+  }
 }
 
 static void shopify_plan_day(double orders, double *requests) {

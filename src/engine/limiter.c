@@ -52,9 +52,9 @@ struct token {
 };
 
 struct limiter {
-  enum limiter_kind kind;       /* which model below is live */
-  struct leaky lk;              /* LIMITER_LEAKY */
-  struct token tk;              /* LIMITER_TOKEN */
+  enum rate_model kind;         /* which model below is live */
+  struct leaky lk;              /* RATE_LEAKY */
+  struct token tk;              /* RATE_TOKEN */
   long sent;                    /* sends so far */
   double send_times[SEND_RING]; /* times of the latest sends, by sent % SEND_RING */
   long inflight;                /* sent and not done */
@@ -74,7 +74,7 @@ static int usable(double v) {
   return isfinite(v) && v > 0;
 }
 
-static struct limiter *limiter_alloc(enum limiter_kind kind) {
+static struct limiter *limiter_alloc(enum rate_model kind) {
   struct limiter *lim = calloc(1, sizeof(*lim));
   if (!lim)
     return NULL;
@@ -88,7 +88,7 @@ static struct limiter *limiter_alloc(enum limiter_kind kind) {
 struct limiter *limiter_new_leaky(double size, double leak) {
   if (!usable(size) || !usable(leak))
     return NULL;
-  struct limiter *lim = limiter_alloc(LIMITER_LEAKY);
+  struct limiter *lim = limiter_alloc(RATE_LEAKY);
   if (!lim)
     return NULL;
   lim->lk.size = size;
@@ -100,7 +100,7 @@ struct limiter *limiter_new_leaky(double size, double leak) {
 struct limiter *limiter_new_token(double rate, double burst) {
   if (!usable(rate) || !usable(burst))
     return NULL;
-  struct limiter *lim = limiter_alloc(LIMITER_TOKEN);
+  struct limiter *lim = limiter_alloc(RATE_TOKEN);
   if (!lim)
     return NULL;
   lim->tk.rate = rate;
@@ -111,7 +111,7 @@ struct limiter *limiter_new_token(double rate, double burst) {
 }
 
 struct limiter *limiter_new_none(void) {
-  return limiter_alloc(LIMITER_NONE);
+  return limiter_alloc(RATE_NONE);
 }
 
 void limiter_free(struct limiter *lim) {
@@ -279,9 +279,9 @@ double limiter_delay(const struct limiter *lim, double now) {
   double d = 0;
   if (!lim)
     return 0;
-  if (lim->kind == LIMITER_LEAKY)
+  if (lim->kind == RATE_LEAKY)
     d = leaky_delay(lim, now);
-  else if (lim->kind == LIMITER_TOKEN)
+  else if (lim->kind == RATE_TOKEN)
     d = token_delay(&lim->tk, now);
   if (lim->pause_until - now > d)
     d = lim->pause_until - now;
@@ -299,10 +299,10 @@ void limiter_on_send(struct limiter *lim, double now) {
   lim->inflight++;
   lim->done_unobserved = 0;
   lim->last_send = now;
-  if (lim->kind == LIMITER_LEAKY) {
+  if (lim->kind == RATE_LEAKY) {
     leaky_settle(lim, now);
     lim->lk.base += 1;
-  } else if (lim->kind == LIMITER_TOKEN) {
+  } else if (lim->kind == RATE_TOKEN) {
     token_settle(&lim->tk, now);
     if (lim->tk.tokens > -lim->tk.burst)
       lim->tk.tokens -= 1;
@@ -323,7 +323,7 @@ void limiter_on_done(struct limiter *lim, double now) {
 
 static void observe_level(struct limiter *lim, double now, double sent_at, double used,
                           double size) {
-  if (!lim || lim->kind != LIMITER_LEAKY || !isfinite(now) || !(used >= 0) || !isfinite(used))
+  if (!lim || lim->kind != RATE_LEAKY || !isfinite(now) || !(used >= 0) || !isfinite(used))
     return;
   note_time(lim, now);
   int own_done = lim->done_unobserved && now == lim->last_done;
@@ -350,8 +350,16 @@ void limiter_observe_level_sent(struct limiter *lim, double now, double sent_at,
   observe_level(lim, now, isfinite(sent_at) ? sent_at : NAN, used, size);
 }
 
+void limiter_observe(struct limiter *lim, const struct rate_hint *hint, double sent_at,
+                     double now) {
+  if (hint->kind == HINT_LEVEL)
+    limiter_observe_level_sent(lim, now, sent_at, hint->used, hint->size);
+  else if (hint->kind == HINT_RATE)
+    limiter_observe_rate(lim, hint->rate);
+}
+
 void limiter_observe_rate(struct limiter *lim, double rate) {
-  if (!lim || lim->kind != LIMITER_TOKEN || !usable(rate))
+  if (!lim || lim->kind != RATE_TOKEN || !usable(rate))
     return;
   /* Tokens refilled at the old rate up to the latest moment we know of. */
   if (lim->last_event > -INFINITY)
@@ -367,14 +375,14 @@ void limiter_pause(struct limiter *lim, double now, double seconds) {
     seconds = 0;
   if (now + seconds > lim->pause_until)
     lim->pause_until = now + seconds;
-  if (lim->kind == LIMITER_LEAKY) {
+  if (lim->kind == RATE_LEAKY) {
     /* Those still in flight may yet count on top of the full bucket. */
     lim->lk.base = lim->lk.size + (double)lim->inflight;
     lim->lk.t_base = now;
     /* A full bucket is a known level: learning goes on from here. */
     struct report r = {now, NAN, lim->lk.size, lim->sent - lim->inflight};
     leaky_anchor(&lim->lk, &r);
-  } else if (lim->kind == LIMITER_TOKEN) {
+  } else if (lim->kind == RATE_TOKEN) {
     lim->tk.tokens = 0;
     lim->tk.t_tok = now;
   }
@@ -388,27 +396,27 @@ void limiter_set_floor(struct limiter *lim, double seconds) {
 double limiter_leak(const struct limiter *lim) {
   if (!lim)
     return 0;
-  return lim->kind == LIMITER_LEAKY ? lim->lk.leak : lim->kind == LIMITER_TOKEN ? lim->tk.rate : 0;
+  return lim->kind == RATE_LEAKY ? lim->lk.leak : lim->kind == RATE_TOKEN ? lim->tk.rate : 0;
 }
 
 double limiter_size(const struct limiter *lim) {
   if (!lim)
     return 0;
-  return lim->kind == LIMITER_LEAKY ? lim->lk.size : lim->kind == LIMITER_TOKEN ? lim->tk.burst : 0;
+  return lim->kind == RATE_LEAKY ? lim->lk.size : lim->kind == RATE_TOKEN ? lim->tk.burst : 0;
 }
 
 double limiter_level(const struct limiter *lim, double now) {
   if (!lim)
     return 0;
-  if (lim->kind == LIMITER_LEAKY)
+  if (lim->kind == RATE_LEAKY)
     return leaky_level(lim, now);
-  if (lim->kind == LIMITER_TOKEN)
+  if (lim->kind == RATE_TOKEN)
     return token_at(&lim->tk, now);
   return 0;
 }
 
-enum limiter_kind limiter_kind(const struct limiter *lim) {
-  return lim ? lim->kind : LIMITER_NONE;
+enum rate_model limiter_kind(const struct limiter *lim) {
+  return lim ? lim->kind : RATE_NONE;
 }
 
 double backoff_delay(int attempt, double base, double cap, double rnd) {

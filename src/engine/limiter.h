@@ -9,7 +9,7 @@
 #ifndef MS_ENGINE_LIMITER_H
 #define MS_ENGINE_LIMITER_H
 
-enum limiter_kind { LIMITER_LEAKY = 1, LIMITER_TOKEN = 2, LIMITER_NONE = 3 };
+#include "core/rate.h"
 
 struct limiter;
 
@@ -43,6 +43,8 @@ void limiter_observe_rate(struct limiter *lim, double rate);
 /* A 429: nothing may be sent before now + seconds; the model is also told the
  * bucket is full. */
 void limiter_pause(struct limiter *lim, double now, double seconds);
+/* Feeds the model what an answer to a request sent at sent_at said. */
+void limiter_observe(struct limiter *lim, const struct rate_hint *hint, double sent_at, double now);
 /* A minimum interval between sends (the user's --delay); 0 for none. */
 void limiter_set_floor(struct limiter *lim, double seconds);
 
@@ -50,7 +52,7 @@ void limiter_set_floor(struct limiter *lim, double seconds);
 double limiter_leak(const struct limiter *lim);              /* leak or refill rate */
 double limiter_size(const struct limiter *lim);              /* bucket size or burst */
 double limiter_level(const struct limiter *lim, double now); /* used (leaky) or tokens */
-enum limiter_kind limiter_kind(const struct limiter *lim);
+enum rate_model limiter_kind(const struct limiter *lim);
 
 /* Exponential backoff with full jitter: a random delay in
  * [0, min(cap, base * 2^attempt)]. attempt counts from 0. rnd is in [0,1). */

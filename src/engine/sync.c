@@ -11,9 +11,11 @@
 
 #include <sodium.h>
 
-#include "connectors/json_util.h"
+#include "util/json.h"
+#include "engine/limiter.h"
 #include "engine/policy.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 #define MAX_ENDPOINTS 8
 #define BACKOFF_BASE 0.5 /* seconds: token requests back off like pages */
@@ -98,9 +100,9 @@ static int lane_init(struct engine *e, struct lane *l, struct sync_target *t) {
   l->eng = e;
   l->t = t;
   for (size_t i = 0; ep && ep[i].name && i < MAX_ENDPOINTS; i++) {
-    if (ep[i].kind == LIMITER_LEAKY)
+    if (ep[i].kind == RATE_LEAKY)
       l->lims[i] = limiter_new_leaky(ep[i].size, ep[i].rate);
-    else if (ep[i].kind == LIMITER_TOKEN)
+    else if (ep[i].kind == RATE_TOKEN)
       l->lims[i] = limiter_new_token(ep[i].rate, ep[i].size);
     else
       l->lims[i] = limiter_new_none();
@@ -533,8 +535,11 @@ static void on_done(void *tag, struct http_request *req, struct http_response *r
     return;
   }
   limiter_on_done(w->lim, now);
-  if (l->t->conn->observe && res->status)
-    l->t->conn->observe(l->t->cstate, res, w->lim, w->sent_at, now);
+  if (l->t->conn->observe && res->status) {
+    struct rate_hint hint = {0};
+    l->t->conn->observe(l->t->cstate, res, &hint);
+    limiter_observe(w->lim, &hint, w->sent_at, now);
+  }
   l->t->conn->classify(l->t->cstate, res, &v, &err);
   log_debug("%s: HTTP %ld in %.0f ms; limiter level %.1f of %.0f, rate %.2f/s", l->t->src->row.name,
             res->status, res->elapsed * 1000, limiter_level(w->lim, now), limiter_size(w->lim),

@@ -1,5 +1,6 @@
 #include "net/http.h"
 #include "net/url.h"
+#include "util/clock.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -11,24 +12,6 @@
 #include <curl/curl.h>
 
 #define DEFAULT_MAX_BODY (64u * 1024 * 1024)
-
-double mono_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-int64_t wall_now(void) {
-  const char *off = getenv("MARKETSYNC_NOW_OFFSET");
-  int64_t shift = 0;
-  if (off && *off) {
-    char *end;
-    long long v = strtoll(off, &end, 10);
-    if (*end == '\0')
-      shift = v;
-  }
-  return (int64_t)time(NULL) + shift;
-}
 
 void http_request_init(struct http_request *req) {
   memset(req, 0, sizeof(*req));

@@ -51,11 +51,6 @@ const char *http_response_header(const struct http_response *res, const char *na
 int http_response_add_header(struct http_response *res, const char *name, size_t nlen,
                              const char *value, size_t vlen);
 
-/* Monotonic clock in seconds. */
-double mono_now(void);
-/* Wall clock, UTC seconds. Tests MAY shift it with MARKETSYNC_NOW_OFFSET. */
-int64_t wall_now(void);
-
 struct http_client_opts {
   long connect_timeout_ms; /* default 10000 */
   long total_timeout_ms;   /* default 120000 */

@@ -767,7 +767,7 @@ static int check_source(const struct source_row *r, struct err *err) {
   return rc;
 }
 
-static int source_from_row(sqlite3_stmt *st, struct source_row *out) {
+static int row_to_source(sqlite3_stmt *st, struct source_row *out) {
   int rc;
   memset(out, 0, sizeof(*out));
   out->id = sqlite3_column_int64(st, 0);
@@ -829,7 +829,7 @@ static int source_fetch(struct sqlite_store *s, sqlite3_stmt *q, struct source_r
   int rc = sqlite3_step(q);
   memset(out, 0, sizeof(*out));
   if (rc == SQLITE_ROW) {
-    rc = source_from_row(q, out);
+    rc = row_to_source(q, out);
     if (rc)
       err_set(err, rc, "out of memory reading a source");
   } else if (rc == SQLITE_DONE) {
@@ -903,7 +903,7 @@ static int sqlite_source_list(struct store *st, source_cb cb, void *ctx, struct 
       }
       rows = grown;
     }
-    rc = source_from_row(q, &rows[n]);
+    rc = row_to_source(q, &rows[n]);
     if (rc) {
       err_set(err, rc, "out of memory listing sources");
       goto done;

@@ -48,17 +48,6 @@ void store_close(struct store *st) {
     st->ops->close(st);
 }
 
-void source_row_release(struct source_row *s) {
-  if (!s)
-    return;
-  free(s->settings);
-  free(s->credentials);
-  free(s->last_error);
-  s->settings = NULL;
-  s->credentials = NULL;
-  s->last_error = NULL;
-}
-
 void run_row_release(struct run_row *r) {
   if (!r)
     return;

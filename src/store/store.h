@@ -11,23 +11,9 @@
 
 #include <stdint.h>
 
-#include "engine/model.h"
+#include "core/model.h"
+#include "core/source.h"
 #include "util/err.h"
-
-/* A configured connection to one API. Secrets are never stored here in
- * clear: `credentials` holds only where to find them (env var, file). */
-struct source_row {
-  int64_t id;
-  char name[MS_NAME_MAX];      /* unique, chosen by the user */
-  char connector[MS_NAME_MAX]; /* "shopify" */
-  char *settings;              /* JSON object: shop, api_base, timezone, ... */
-  char *credentials;           /* JSON object: {"token_env":"VAR"} etc. */
-  int64_t created_at;
-  int64_t last_sync_at; /* 0 if never */
-  char *last_error;     /* MAY be NULL */
-};
-
-void source_row_release(struct source_row *s);
 
 struct run_row {
   int64_t id;

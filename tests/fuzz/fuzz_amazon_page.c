@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "connectors/connector.h"
-#include "connectors/json_util.h"
+#include "util/json.h"
 #include "fuzz.h"
 
 static const long statuses[] = {200, 400, 401, 403, 429, 500};

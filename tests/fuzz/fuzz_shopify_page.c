@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "connectors/connector.h"
-#include "connectors/json_util.h"
+#include "util/json.h"
 #include "fuzz.h"
 
 static const long statuses[] = {200, 400, 401, 404, 429, 503};

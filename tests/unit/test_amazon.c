@@ -16,9 +16,10 @@
 
 #include "connectors/connector.h"
 #include "engine/limiter.h"
-#include "engine/model.h"
+#include "core/model.h"
 #include "net/http.h"
 #include "util/tz.h"
+#include "util/clock.h"
 
 extern const struct connector amazon_connector;
 
@@ -828,26 +829,24 @@ static void test_classify_server_and_transport_trouble(void **state) {
 
 static void test_observe_learns_the_rate_from_the_header(void **state) {
   struct fx *f = *state;
-  struct limiter *lim = limiter_new_token(0.0167, 20);
   struct http_response res;
-  assert_non_null(lim);
-  assert_float_equal(limiter_leak(lim), 0.0167, 1e-12);
+  struct rate_hint hint = {0};
 
-  /* no header, or nonsense: the model stays */
+  /* no header, or nonsense: nothing is said */
   response(&res, 429, QUOTA);
-  amazon_connector.observe(f->st, &res, lim, 1.0, 1.5);
+  amazon_connector.observe(f->st, &res, &hint);
+  assert_int_equal(hint.kind, HINT_NONE);
   header(&res, "x-amzn-RateLimit-Limit", "fast");
-  amazon_connector.observe(f->st, &res, lim, 1.0, 1.5);
-  assert_float_equal(limiter_leak(lim), 0.0167, 1e-12);
+  amazon_connector.observe(f->st, &res, &hint);
+  assert_int_equal(hint.kind, HINT_NONE);
   http_response_release(&res);
 
   response(&res, 200, "{\"payload\":{}}");
   header(&res, "x-amzn-RateLimit-Limit", "0.5");
-  amazon_connector.observe(f->st, &res, lim, 2.0, 2.5);
-  assert_float_equal(limiter_leak(lim), 0.5, 1e-12);
-  assert_float_equal(limiter_size(lim), 20, 1e-12);
+  amazon_connector.observe(f->st, &res, &hint);
+  assert_int_equal(hint.kind, HINT_RATE);
+  assert_float_equal(hint.rate, 0.5, 1e-12);
   http_response_release(&res);
-  limiter_free(lim);
 }
 
 /* ---- hostile input ------------------------------------------------------ */

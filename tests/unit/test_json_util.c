@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "connectors/json_util.h"
+#include "util/json.h"
 #include "util/utf8.h"
 
 static void test_utf8(void **state) {

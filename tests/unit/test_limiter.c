@@ -479,7 +479,7 @@ static void test_pause_honoured(void **state) {
     assert_true(limiter_delay(lim, 14) >= 1 - 1e-9);
     limiter_pause(lim, 11, 1); /* a shorter pause does not shorten the first */
     assert_true(limiter_delay(lim, 12) >= 3 - 1e-9);
-    if (limiter_kind(lim) == LIMITER_LEAKY)
+    if (limiter_kind(lim) == RATE_LEAKY)
       assert_true(fabs(limiter_level(lim, 11) - 40) < 1e-9); /* told it is full */
     limiter_free(lim);
   }
@@ -505,7 +505,7 @@ static void test_floor_honoured(void **state) {
 static void test_none_kind(void **state) {
   (void)state;
   struct limiter *lim = limiter_new_none();
-  assert_int_equal(limiter_kind(lim), LIMITER_NONE);
+  assert_int_equal(limiter_kind(lim), RATE_NONE);
   for (int i = 0; i < 1000; i++)
     limiter_on_send(lim, 0);
   assert_true(limiter_delay(lim, 0) == 0);

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "engine/model.h"
+#include "core/model.h"
 #include "util/err.h"
 
 static void check(const char *amount, const char *currency, int64_t minor) {

@@ -1,6 +1,6 @@
 /* The data that flows between connectors, the engine and the store. */
-#ifndef MS_ENGINE_MODEL_H
-#define MS_ENGINE_MODEL_H
+#ifndef MS_CORE_MODEL_H
+#define MS_CORE_MODEL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-#include "connectors/source.h"
+#include "core/source.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "connectors/json_util.h"
+#include <sodium.h>
+
+#include "util/json.h"
 
 static char *trimmed_copy(const char *s, size_t n) {
   while (n && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
@@ -145,12 +147,34 @@ done:
   return rc;
 }
 
-int source_load(struct store *st, const char *name, struct source *out, struct err *err) {
-  struct source_row row = {0};
-  int rc = st->ops->source_get(st, name, &row, err);
-  if (rc)
-    return rc;
-  rc = source_from_row(&row, out, err);
-  source_row_release(&row);
-  return rc;
+const char *source_secret(const struct source *src, const char *name) {
+  for (int i = 0; i < src->nsecrets; i++)
+    if (strcmp(src->secrets[i].name, name) == 0)
+      return src->secrets[i].value;
+  return NULL;
+}
+
+void source_release(struct source *src) {
+  if (!src)
+    return;
+  source_row_release(&src->row);
+  free(src->api_base);
+  free(src->timezone);
+  tz_free(src->tz);
+  for (int i = 0; i < src->nsecrets; i++) {
+    sodium_memzero(src->secrets[i].value, strlen(src->secrets[i].value));
+    free(src->secrets[i].value);
+  }
+  memset(src, 0, sizeof(*src));
+}
+
+void source_row_release(struct source_row *s) {
+  if (!s)
+    return;
+  free(s->settings);
+  free(s->credentials);
+  free(s->last_error);
+  s->settings = NULL;
+  s->credentials = NULL;
+  s->last_error = NULL;
 }

@@ -1,4 +1,4 @@
-#include "connectors/json_util.h"
+#include "util/json.h"
 
 #include "util/utf8.h"
 

@@ -1,4 +1,4 @@
-#include "engine/model.h"
+#include "core/model.h"
 
 #include <stdio.h>
 #include <stdlib.h>

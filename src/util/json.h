@@ -3,8 +3,8 @@
  * API sent, and a streaming walk over the elements of a top-level list that
  * hands out each element's exact bytes, so the raw JSON we store is what the
  * API sent, not a re-serialisation. */
-#ifndef MS_CONNECTORS_JSON_UTIL_H
-#define MS_CONNECTORS_JSON_UTIL_H
+#ifndef MS_UTIL_JSON_H
+#define MS_UTIL_JSON_H
 
 #include <stddef.h>
 #include <stdint.h>
