@@ -556,14 +556,15 @@ int sb_adm_query_parse(struct sandbox *sb, struct sb_aff_account *a, const struc
   return MS_OK;
 }
 
-/* Called under the lock: the action matches the filters (its day already does). */
+/* Called under the lock: the action matches the filters (its day already
+ * does). lead[] says which campaigns pay per lead. */
 static int action_matches(struct sb_aff_account *a, const struct sb_adm_query *q,
-                          const struct sb_adm_action *e) {
+                          const unsigned char *lead, const struct sb_adm_action *e) {
   if (q->statuses && !(q->statuses & (1u << e->status)))
     return 0;
   if (q->campaign >= 0 && (int64_t)sb_aff_campaign_id(a, e->campaign) != q->campaign)
     return 0;
-  if (q->action_type >= 0 && sb_adm_campaign_is_lead(a, e->campaign) != q->action_type)
+  if (q->action_type >= 0 && lead[e->campaign] != q->action_type)
     return 0;
   if (q->su_lo != INT64_MIN || q->su_hi != INT64_MAX) {
     int64_t su = sb_aff_naive(a, e->updated);
@@ -598,6 +599,37 @@ static void day_slice(struct sb_aff_account *a, const struct sb_adm_query *q, si
   *hi = l;
 }
 
+/* Which campaigns pay per lead, when the query filters on it. */
+static void lead_table(struct sb_aff_account *a, const struct sb_adm_query *q,
+                       unsigned char *lead) {
+  for (size_t i = 0; q->action_type >= 0 && i < a->ncampaigns; i++)
+    lead[i] = (unsigned char)sb_adm_campaign_is_lead(a, i);
+}
+
+/* One page in datetime order, without sorting or a list of every match:
+ * counts the matches and copies the page's entries. Called under the lock. */
+static size_t date_page(struct sb_aff_account *a, const struct sb_adm_query *q, uint32_t *seqs,
+                        struct sb_adm_action *page, size_t *n) {
+  unsigned char lead[SB_AFF_CAMPAIGNS_MAX];
+  size_t lo, hi, count = 0, skip = (size_t)q->list.offset;
+  int desc = q->order == SB_ADM_DATE_DESC;
+  *n = 0;
+  if (q->no_website)
+    return 0;
+  day_slice(a, q, &lo, &hi);
+  lead_table(a, q, lead);
+  for (size_t k = lo; k < hi; k++) {
+    size_t i = desc ? hi - 1 - (k - lo) : k;
+    if (!action_matches(a, q, lead, &a->actions[i]))
+      continue;
+    if (count++ < skip || *n == (size_t)q->list.limit)
+      continue;
+    seqs[*n] = (uint32_t)i;
+    page[(*n)++] = a->actions[i];
+  }
+  return count;
+}
+
 struct su_key {
   int64_t updated; /* status_updated */
   uint32_t pos;    /* position (== sequence) */
@@ -616,6 +648,7 @@ int sb_adm_select(struct sb_aff_account *a, const struct sb_adm_query *q, uint32
                   size_t *count) {
   size_t lo, hi, n = 0;
   struct su_key *keys;
+  unsigned char *lead;
   *out = NULL;
   *count = 0;
   if (q->no_website)
@@ -623,14 +656,17 @@ int sb_adm_select(struct sb_aff_account *a, const struct sb_adm_query *q, uint32
   day_slice(a, q, &lo, &hi);
   keys = malloc((hi - lo + 1) * sizeof(*keys));
   *out = malloc((hi - lo + 1) * sizeof(**out));
-  if (!keys || !*out) {
+  lead = malloc(a->ncampaigns + 1);
+  if (!keys || !*out || !lead) {
     free(keys);
     free(*out);
+    free(lead);
     *out = NULL;
     return MS_ENOMEM;
   }
+  lead_table(a, q, lead);
   for (size_t i = lo; i < hi; i++)
-    if (action_matches(a, q, &a->actions[i])) {
+    if (action_matches(a, q, lead, &a->actions[i])) {
       keys[n].updated = a->actions[i].updated;
       keys[n++].pos = (uint32_t)i;
     }
@@ -641,6 +677,7 @@ int sb_adm_select(struct sb_aff_account *a, const struct sb_adm_query *q, uint32
     (*out)[i] = keys[desc ? n - 1 - i : i].pos;
   }
   free(keys);
+  free(lead);
   *count = n;
   return MS_OK;
 }
@@ -675,10 +712,16 @@ static void actions(struct sandbox *sb, struct sb_aff_account *a, const struct s
     return;
   }
   pthread_mutex_lock(&sb->lock);
-  rc = sb_adm_select(a, &q, &pos, &count);
-  for (size_t i = (size_t)q.list.offset; !rc && i < count && n < (size_t)q.list.limit; i++) {
-    seqs[n] = pos[i];
-    page[n++] = a->actions[pos[i]];
+  if (q.order == SB_ADM_DATE_ASC || q.order == SB_ADM_DATE_DESC) {
+    rc = MS_OK;
+    pos = NULL;
+    count = date_page(a, &q, seqs, page, &n);
+  } else {
+    rc = sb_adm_select(a, &q, &pos, &count);
+    for (size_t i = (size_t)q.list.offset; !rc && i < count && n < (size_t)q.list.limit; i++) {
+      seqs[n] = pos[i];
+      page[n++] = a->actions[pos[i]];
+    }
   }
   pthread_mutex_unlock(&sb->lock);
   free(pos);

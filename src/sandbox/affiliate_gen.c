@@ -102,7 +102,11 @@ void sb_aff_campaign_info(const struct sb_aff_account *a, size_t i,
     const struct sb_aff_market *m = &sb_bst_markets[sb_rng_below(&r, sb_bst_nmarkets)];
     out->brand = b;
     out->market = m;
-    snprintf(out->name, sizeof(out->name), "%s", b->name);
+    /* A brand seen again runs a second campaign: name it by its market. */
+    if (i >= sb_bst_nbrands)
+      snprintf(out->name, sizeof(out->name), "%s %s", b->name, m->countries[0]);
+    else
+      snprintf(out->name, sizeof(out->name), "%s", b->name);
     out->currency = m->currency;
     out->percent_x100 = 300 + 50 * (int)sb_rng_below(&r, 21); /* 3 % .. 13 % */
     out->advertiser_id = 5000 + (uint32_t)(sb_hash4(a->seed, a->stream, i, 7) % 90000);
@@ -233,23 +237,31 @@ static void action_initial(struct sb_aff_account *a, size_t seq, struct sb_adm_a
   e->paid = e->status == SB_ADM_APPROVED && now - e->updated > 14 * DAY;
 }
 
-/* Campaigns weigh 1..8: a few programmes bring most actions. */
-static uint16_t pick_campaign(struct sb_aff_account *a, struct sb_rng *r, size_t limit) {
-  uint64_t total = 0, w;
-  for (size_t i = 0; i < limit; i++)
-    total += 1 + sb_hash4(a->seed, a->stream, i, 11) % 8;
-  w = sb_rng_below(r, total);
-  for (size_t i = 0; i < limit; i++) {
-    uint64_t wi = 1 + sb_hash4(a->seed, a->stream, i, 11) % 8;
-    if (w < wi)
-      return (uint16_t)i;
-    w -= wi;
+/* Campaigns weigh 1..8: a few programmes bring most actions. cum[i] is the
+ * sum of the weights of campaigns 0..i. */
+static void campaign_weights(const struct sb_aff_account *a, size_t n, uint32_t *cum) {
+  uint32_t total = 0;
+  for (size_t i = 0; i < n; i++) {
+    total += 1 + (uint32_t)(sb_hash4(a->seed, a->stream, i, 11) % 8);
+    cum[i] = total;
   }
-  return 0;
+}
+
+static uint16_t pick_campaign(const uint32_t *cum, size_t n, struct sb_rng *r) {
+  uint32_t w = (uint32_t)sb_rng_below(r, cum[n - 1]);
+  size_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (cum[mid] > w)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return (uint16_t)lo;
 }
 
 static int actions_day(struct sb_aff_account *a, struct tz *tz, struct civil_date day, int64_t now,
-                       size_t base_campaigns, int64_t **tmp, size_t *cap) {
+                       const uint32_t *cum, size_t ncum, int64_t **tmp, size_t *cap) {
   struct sb_rng r;
   size_t n;
   sb_rng_seed(&r, sb_hash4(a->seed, a->stream, (uint64_t)date_to_days(day), SALT_DAY));
@@ -263,7 +275,7 @@ static int actions_day(struct sb_aff_account *a, struct tz *tz, struct civil_dat
     struct sb_adm_action *e = &a->actions[a->nactions];
     memset(e, 0, sizeof(*e));
     e->date = (*tmp)[i];
-    e->campaign = pick_campaign(a, &r, base_campaigns);
+    e->campaign = pick_campaign(cum, ncum, &r);
     action_initial(a, a->nactions, e, now);
     a->nactions++;
   }
@@ -338,6 +350,10 @@ int sb_adm_create_action(struct sb_aff_account *a, int64_t now) {
                 SB_AFF_RECORDS_MAX);
   if (rc)
     return rc;
+  uint32_t *cum = malloc(a->ncampaigns * sizeof(*cum));
+  if (!cum)
+    return MS_ENOMEM;
+  campaign_weights(a, a->ncampaigns, cum);
   sb_rng_seed(&r, sb_hash4(a->seed, a->stream, a->mutations++, SALT_MUTATE));
   struct sb_adm_action *e = &a->actions[a->nactions];
   memset(e, 0, sizeof(*e));
@@ -345,7 +361,8 @@ int sb_adm_create_action(struct sb_aff_account *a, int64_t now) {
                                                                   : now;
   e->updated = e->date;
   e->status = SB_ADM_PENDING;
-  e->campaign = pick_campaign(a, &r, a->ncampaigns);
+  e->campaign = pick_campaign(cum, a->ncampaigns, &r);
+  free(cum);
   for (int k = 0; k < 64 && a->campaigns[e->campaign].deleted; k++)
     e->campaign = (uint16_t)((e->campaign + 1) % a->ncampaigns);
   a->nactions++;
@@ -634,11 +651,13 @@ int sb_aff_account_init(struct sb_aff_account *a, enum sb_aff_net net, int netin
   if (!rc)
     rc = coupons_build(a, (int32_t)date_to_days(first));
   if (!rc && net == SB_NET_ADMITAD) {
-    size_t base = a->ncampaigns;
+    uint32_t cum[64]; /* campaigns at start: at most 28 */
+    size_t base = a->ncampaigns < 64 ? a->ncampaigns : 64;
+    campaign_weights(a, base, cum);
     rc = grow((void **)&a->actions, &a->actions_cap, (size_t)expected + (size_t)(days + 1) * 3,
               sizeof(*a->actions), SB_AFF_RECORDS_MAX + (size_t)(days + 1) * 3);
     for (struct civil_date d = first; !rc && date_cmp(d, today) <= 0; d = date_add(d, 1))
-      rc = actions_day(a, tz, d, now, base, &tmp, &tmpcap);
+      rc = actions_day(a, tz, d, now, cum, base, &tmp, &tmpcap);
     pending_hint(a);
   } else if (!rc) {
     for (struct civil_date d = first; !rc && date_cmp(d, today) <= 0; d = date_add(d, 1))

@@ -22,13 +22,13 @@
 #define KEY "sandbox-boostiny-mena"
 
 struct reply {
-  int status;            /* HTTP status */
-  char retry_after[32];  /* Retry-After, "" if none */
-  char limit[32];        /* X-RateLimit-Limit */
-  char remaining[32];    /* X-RateLimit-Remaining */
-  char date[64];         /* Date */
-  struct buf body;       /* the body, streams drained */
-  cJSON *json;           /* parsed body, or NULL */
+  int status;           /* HTTP status */
+  char retry_after[32]; /* Retry-After, "" if none */
+  char limit[32];       /* X-RateLimit-Limit */
+  char remaining[32];   /* X-RateLimit-Remaining */
+  char date[64];        /* Date */
+  struct buf body;      /* the body, streams drained */
+  cJSON *json;          /* parsed body, or NULL */
 };
 
 static int64_t at(const char *text) {
@@ -190,8 +190,7 @@ static void assert_same(cJSON *a, cJSON *b) {
 static void test_auth(void **state) {
   struct sandbox *sb = make(1, 3, 0, -1, 1);
   struct reply r;
-  static const char *const bad[] = {NULL, "", "sandbox-boostiny-men", "Bearer " KEY,
-                                    KEY "x"};
+  static const char *const bad[] = {NULL, "", "sandbox-boostiny-men", "Bearer " KEY, KEY "x"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     call(sb, "GET", "/boostiny/publisher/campaigns", "", bad[i], &r);
     assert_int_equal(r.status, 401);
@@ -235,8 +234,7 @@ static void test_paging_equals_truth(void **state) {
     cJSON_Delete(t);
   }
   /* One day, page by page, equals that day's truth (without its date member). */
-  cJSON *api = all_pages(sb, "/boostiny/publisher/performance", "from=2026-11-18&to=2026-11-18",
-                         9);
+  cJSON *api = all_pages(sb, "/boostiny/publisher/performance", "from=2026-11-18&to=2026-11-18", 9);
   cJSON *t = truth(sb, "boostiny=mena&resource=performance&from=2026-11-18&to=2026-11-18"), *it;
   assert_true(cJSON_GetArraySize(t) >= 25);
   cJSON_ArrayForEach(it, t) {
@@ -247,10 +245,10 @@ static void test_paging_equals_truth(void **state) {
   /* All strings, codes ascending. */
   double prev = 0;
   cJSON_ArrayForEach(it, api) {
-    static const char *const fields[] = {"code",         "code_id",          "campaign_id",
-                                         "campaign_name", "orders",          "net_orders",
-                                         "revenue",      "net_revenue",      "sales_amount",
-                                         "sales_amount_usd", "last_updated_at"};
+    static const char *const fields[] = {
+        "code",         "code_id",          "campaign_id",    "campaign_name",
+        "orders",       "net_orders",       "revenue",        "net_revenue",
+        "sales_amount", "sales_amount_usd", "last_updated_at"};
     for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
       assert_true(cJSON_IsString(get(it, fields[f])));
     assert_true(atof(str(it, "code_id")) > prev);
@@ -517,8 +515,8 @@ static void test_mutations(void **state) {
   cJSON_Delete(before);
   cJSON_Delete(after);
   /* Campaigns and coupons: updated ones show the new updated_at. */
-  call(sb, "POST", "/_sandbox/mutate", "boostiny=mena&resource=campaigns&update=3&create=1&delete=2",
-       NULL, &r);
+  call(sb, "POST", "/_sandbox/mutate",
+       "boostiny=mena&resource=campaigns&update=3&create=1&delete=2", NULL, &r);
   assert_string_equal(r.body.data, "{\"updated\":3,\"created\":1,\"deleted\":2}");
   reply_free(&r);
   cJSON *camps = all_pages(sb, "/boostiny/publisher/campaigns", "", 100);
@@ -606,10 +604,10 @@ static void test_faults(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_auth),          cmocka_unit_test(test_paging_equals_truth),
+      cmocka_unit_test(test_auth),           cmocka_unit_test(test_paging_equals_truth),
       cmocka_unit_test(test_bad_parameters), cmocka_unit_test(test_throttle),
-      cmocka_unit_test(test_lockout),       cmocka_unit_test(test_polite_client),
-      cmocka_unit_test(test_mutations),     cmocka_unit_test(test_determinism),
+      cmocka_unit_test(test_lockout),        cmocka_unit_test(test_polite_client),
+      cmocka_unit_test(test_mutations),      cmocka_unit_test(test_determinism),
       cmocka_unit_test(test_faults),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
