@@ -174,7 +174,8 @@ static int parse_shop(const char *arg, struct sb_config *cfg) {
     return usage_error("%s", err.msg);
   tz_free(tz);
   if (name_taken(cfg, sc->name))
-    return usage_error("the name '%s' is given twice; shop and seller names must all be unique",
+    return usage_error("the name '%s' is given twice; shop, seller and account names must all "
+                       "be unique",
                        sc->name);
   cfg->nshops++;
   return MS_OK;
@@ -223,7 +224,8 @@ static int parse_seller(const char *arg, struct sb_config *cfg) {
     return usage_error("%s", err.msg);
   tz_free(tz);
   if (name_taken(cfg, sc->name))
-    return usage_error("the name '%s' is given twice; shop and seller names must all be unique",
+    return usage_error("the name '%s' is given twice; shop, seller and account names must all "
+                       "be unique",
                        sc->name);
   cfg->nsellers++;
   return MS_OK;
@@ -447,8 +449,8 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
       break;
     case O_ADMITAD_LIMIT:
     case O_BOOSTINY_LIMIT:
-      if (parse_ll(optarg, 1, 1000000, &v))
-        return usage_error("%s '%s' must be a whole number of requests a minute from 1 to 1000000",
+      if (parse_ll(optarg, 1, 100000, &v))
+        return usage_error("%s '%s' must be a whole number of requests a minute from 1 to 100000",
                            c == O_ADMITAD_LIMIT ? "--admitad-limit" : "--boostiny-limit", optarg);
       *(c == O_ADMITAD_LIMIT ? &cfg->aff.admitad_limit : &cfg->aff.boostiny_limit) = (int)v;
       break;
