@@ -9,13 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include "sandbox/sandbox.h"
+#include "sandbox/server.h"
 #include "util/tz.h"
 
 #define NOW_TEXT "2026-11-20T12:00:00Z"
@@ -602,13 +605,108 @@ static void test_faults(void **state) {
   sandbox_free(sb);
 }
 
+/* ---- over the wire ---- */
+
+struct wire {
+  struct buf body; /* the body */
+  char date[64];   /* Date, as the server sent it */
+  int dates;       /* Date headers seen */
+  char limit[32];  /* X-RateLimit-Limit */
+};
+
+static size_t wire_header(char *p, size_t size, size_t n, void *ud) {
+  struct wire *w = ud;
+  size_t len = size * n;
+  if (len > 6 && strncasecmp(p, "Date: ", 6) == 0) {
+    snprintf(w->date, sizeof(w->date), "%.*s", (int)(len - 8), p + 6);
+    w->dates++;
+  }
+  if (len > 19 && strncasecmp(p, "X-RateLimit-Limit: ", 19) == 0)
+    snprintf(w->limit, sizeof(w->limit), "%.*s", (int)(len - 21), p + 19);
+  return len;
+}
+
+static size_t wire_body(char *p, size_t size, size_t n, void *ud) {
+  buf_append(ud, p, size * n);
+  return size * n;
+}
+
+static long fetch(CURL *c, const char *url, const char *header, const char *userpwd,
+                  const char *form, struct wire *w) {
+  struct curl_slist *hl = header ? curl_slist_append(NULL, header) : NULL;
+  long status = 0;
+  buf_reset(&w->body);
+  w->date[0] = w->limit[0] = '\0';
+  w->dates = 0;
+  curl_easy_reset(c);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+  if (userpwd)
+    curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+  if (form)
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, wire_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, w);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, wire_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &w->body);
+  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(hl);
+  return status;
+}
+
+/* The Authorization header reaches both networks through the server, and
+ * the one Date header is the world's clock, not the machine's. */
+static void test_wire(void **state) {
+  struct sb_config cfg;
+  struct sandbox *sb;
+  struct sb_server *srv;
+  struct err err = {0};
+  struct wire w;
+  char url[256], bearer[128];
+  CURL *c = curl_easy_init();
+  sb_config_defaults(&cfg);
+  cfg.days = 2;
+  cfg.now = at("2031-03-04T05:06:07Z");
+  assert_int_equal(sb_aff_parse_boostiny(&cfg.aff, "mena", &err), 0);
+  assert_int_equal(sb_aff_parse_admitad(&cfg.aff, "pubone", &err), 0);
+  if (sandbox_new(&cfg, &sb, &err) || sb_server_start(sb, &srv, &err))
+    fail_msg("sandbox: %s", err.msg);
+  buf_init(&w.body, 0);
+  snprintf(url, sizeof(url), "%s/boostiny/publisher/coupons?limit=2", sb->base_url);
+  assert_int_equal(fetch(c, url, "Authorization: " KEY, NULL, NULL, &w), 200);
+  assert_int_equal(w.dates, 1);
+  assert_non_null(strstr(w.date, "Tue, 04 Mar 2031 05:06:"));
+  assert_string_equal(w.limit, "60");
+  assert_int_equal(fetch(c, url, "Authorization: wrong", NULL, NULL, &w), 401);
+  assert_int_equal(fetch(c, url, NULL, NULL, NULL, &w), 401);
+  snprintf(url, sizeof(url), "%s/admitad/token/", sb->base_url);
+  assert_int_equal(fetch(c, url, NULL, "sandbox-admitad-pubone:sandbox-admitad-secret-pubone",
+                         "grant_type=client_credentials&scope=websites", &w),
+                   200);
+  cJSON *j = cJSON_Parse(w.body.data);
+  snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s", str(j, "access_token"));
+  cJSON_Delete(j);
+  snprintf(url, sizeof(url), "%s/admitad/websites/v2/?limit=1", sb->base_url);
+  assert_int_equal(fetch(c, url, bearer, NULL, NULL, &w), 200);
+  assert_non_null(strstr(w.date, "Mar 2031"));
+  assert_int_equal(w.dates, 1);
+  buf_release(&w.body);
+  curl_easy_cleanup(c);
+  sb_server_stop(srv);
+  sandbox_free(sb);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_auth),           cmocka_unit_test(test_paging_equals_truth),
       cmocka_unit_test(test_bad_parameters), cmocka_unit_test(test_throttle),
       cmocka_unit_test(test_lockout),        cmocka_unit_test(test_polite_client),
       cmocka_unit_test(test_mutations),      cmocka_unit_test(test_determinism),
-      cmocka_unit_test(test_faults),
+      cmocka_unit_test(test_faults),         cmocka_unit_test(test_wire),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  curl_global_cleanup();
+  return rc;
 }
