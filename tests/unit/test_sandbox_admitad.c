@@ -618,8 +618,8 @@ static void test_mutations(void **state) {
 /* ---- limits ---- */
 
 static void test_rate_limit(void **state) {
-  /* 5 requests in a rolling window of 60 / 600 = 0.1 s. */
-  struct sandbox *sb = make(1, 1, 0, 5, 600);
+  /* 5 requests in a rolling window of 60 / 60 = 1 s. */
+  struct sandbox *sb = make(1, 1, 0, 5, 60);
   char bearer[200];
   struct reply r;
   grant(sb, "pubone", "websites", bearer, sizeof(bearer), NULL, 0);
@@ -639,7 +639,7 @@ static void test_rate_limit(void **state) {
   call(sb, "GET", "/admitad/websites/v2/", "", other, NULL, &r);
   assert_int_equal(r.status, 200);
   reply_free(&r);
-  usleep(150000);
+  usleep(1050000);
   call(sb, "GET", "/admitad/websites/v2/", "", bearer, NULL, &r);
   assert_int_equal(r.status, 200);
   reply_free(&r);
@@ -652,6 +652,34 @@ static void test_rate_limit(void **state) {
   assert_int_equal((int)num(acc, "requests"), 8); /* token + 7 */
   reply_free(&r);
   sandbox_free(sb);
+}
+
+/* Admitad's window rolls; Boostiny's (Laravel's) is fixed from its first hit. */
+static void test_windows(void **state) {
+  struct sb_rwin w;
+  struct sb_fwin f;
+  double wait = 0;
+  sb_rwin_init(&w, 3, 60);
+  assert_true(sb_rwin_take(&w, 100, NULL));
+  assert_true(sb_rwin_take(&w, 130, NULL));
+  assert_true(sb_rwin_take(&w, 131, NULL));
+  assert_false(sb_rwin_take(&w, 140, &wait));
+  assert_true(wait > 19.9 && wait < 20.1); /* until the one of 100 leaves */
+  assert_true(sb_rwin_take(&w, 160.5, NULL));
+  assert_false(sb_rwin_take(&w, 170, NULL)); /* 130 and 131 still count */
+  assert_int_equal(sb_rwin_count(&w, 191.5), 1);
+  sb_rwin_release(&w);
+  sb_fwin_init(&f, 3, 60);
+  assert_true(sb_fwin_take(&f, 100, NULL));
+  assert_true(sb_fwin_take(&f, 130, NULL));
+  assert_true(sb_fwin_take(&f, 159, NULL));
+  assert_int_equal(sb_fwin_remaining(&f, 159.5), 0);
+  assert_false(sb_fwin_take(&f, 159.5, &wait));
+  assert_true(wait > 0.4 && wait < 0.6);    /* the window of 100 ends at 160 */
+  assert_true(sb_fwin_take(&f, 160, NULL)); /* a new window, although 130 was 30 s ago */
+  assert_true(sb_fwin_take(&f, 161, NULL));
+  assert_int_equal(sb_fwin_remaining(&f, 161), 1);
+  assert_int_equal(sb_fwin_remaining(&f, 220), 3);
 }
 
 static void test_bad_parameters(void **state) {
@@ -812,6 +840,7 @@ int main(void) {
       cmocka_unit_test(test_local_days),
       cmocka_unit_test(test_mutations),
       cmocka_unit_test(test_rate_limit),
+      cmocka_unit_test(test_windows),
       cmocka_unit_test(test_bad_parameters),
       cmocka_unit_test(test_determinism),
       cmocka_unit_test(test_faults),

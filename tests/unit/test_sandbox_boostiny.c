@@ -121,6 +121,16 @@ static cJSON *payload(struct reply *r) {
   return get(r->json, "payload");
 }
 
+/* A whole number the API sent as a string; fails the test on anything else. */
+static long long whole(const char *s) {
+  char *end;
+  assert_non_null(s);
+  long long v = strtoll(s, &end, 10);
+  if (!*s || *end)
+    fail_msg("'%s' is not a whole number", s);
+  return v;
+}
+
 /* "12.34" -> 1234 */
 static long long cents(const char *s) {
   long long v = 0;
@@ -254,9 +264,9 @@ static void test_paging_equals_truth(void **state) {
         "sales_amount", "sales_amount_usd", "last_updated_at"};
     for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
       assert_true(cJSON_IsString(get(it, fields[f])));
-    assert_true(atof(str(it, "code_id")) > prev);
-    prev = atof(str(it, "code_id"));
-    assert_true(atoi(str(it, "net_orders")) <= atoi(str(it, "orders")));
+    assert_true((double)whole(str(it, "code_id")) > prev);
+    prev = (double)whole(str(it, "code_id"));
+    assert_true((int)whole(str(it, "net_orders")) <= (int)whole(str(it, "orders")));
   }
   cJSON_Delete(api);
   cJSON_Delete(t);
@@ -269,19 +279,19 @@ static void test_paging_equals_truth(void **state) {
     const char *last = "";
     cJSON *d;
     cJSON_ArrayForEach(d, t) if (strcmp(str(d, "code"), str(it, "code")) == 0) {
-      o += atoll(str(d, "orders"));
+      o += whole(str(d, "orders"));
       rv += cents(str(d, "revenue"));
       if (strcmp(str(d, "last_updated_at"), last) > 0)
         last = str(d, "last_updated_at");
     }
-    assert_int_equal(atoll(str(it, "orders")), o);
+    assert_int_equal(whole(str(it, "orders")), o);
     assert_int_equal(cents(str(it, "revenue")), rv);
     assert_string_equal(str(it, "last_updated_at"), last);
     orders += o;
     revenue += rv;
   }
   cJSON_ArrayForEach(it, t) {
-    t_orders += atoll(str(it, "orders"));
+    t_orders += whole(str(it, "orders"));
     t_revenue += cents(str(it, "revenue"));
   }
   assert_int_equal(orders, t_orders);
@@ -290,7 +300,7 @@ static void test_paging_equals_truth(void **state) {
   call(sb, "GET", "/boostiny/publisher/performance", "from=2026-11-10&to=2026-11-19&limit=1", KEY,
        &r);
   cJSON *summary = get(payload(&r), "summary");
-  assert_int_equal(atoll(str(summary, "orders")), t_orders);
+  assert_int_equal(whole(str(summary, "orders")), t_orders);
   assert_int_equal(cents(str(summary, "revenue")), t_revenue);
   assert_int_equal((int)num(get(payload(&r), "pagination"), "lastPage"), cJSON_GetArraySize(api));
   reply_free(&r);
@@ -341,8 +351,8 @@ static void test_bad_parameters(void **state) {
   call(sb, "GET", "/boostiny/publisher/performance", q, KEY, &r);
   assert_int_equal(r.status, 200);
   cJSON *it;
-  cJSON_ArrayForEach(it, get(payload(&r), "data"))
-      assert_int_equal(atoi(str(it, "campaign_id")), sb_aff_campaign_id(&sb->aff->accounts[0], 1));
+  cJSON_ArrayForEach(it, get(payload(&r), "data")) assert_int_equal(
+      (int)whole(str(it, "campaign_id")), sb_aff_campaign_id(&sb->aff->accounts[0], 1));
   reply_free(&r);
   sandbox_free(sb);
 }
@@ -350,8 +360,8 @@ static void test_bad_parameters(void **state) {
 /* ---- throttling ---- */
 
 static void test_throttle(void **state) {
-  /* 5 requests in a window of 60 / 600 = 0.1 s; no lockout here. */
-  struct sandbox *sb = make(1, 1, 5, 1000, 600);
+  /* 5 requests in a window of 60 / 60 = 1 s; no lockout here. */
+  struct sandbox *sb = make(1, 1, 5, 1000, 60);
   struct reply r;
   char want[8];
   for (int i = 0; i < 5; i++) {
@@ -372,7 +382,7 @@ static void test_throttle(void **state) {
   call(sb, "GET", "/boostiny/publisher/campaigns", "limit=1", "sandbox-boostiny-gulf", &r);
   assert_int_equal(r.status, 200);
   reply_free(&r);
-  usleep(120000);
+  usleep(1050000);
   call(sb, "GET", "/boostiny/publisher/campaigns", "limit=1", KEY, &r);
   assert_int_equal(r.status, 200);
   assert_string_equal(r.remaining, "4");
@@ -394,7 +404,7 @@ static void test_lockout(void **state) {
     if (i == 5) {
       /* The fourth 429 in a row is the lockout. */
       assert_string_equal(str(r.json, "message"), "Too many attempts, retry after 10 minutes");
-      assert_in_range(atoi(r.retry_after), 4, 5);
+      assert_in_range((int)whole(r.retry_after), 4, 5);
     }
     reply_free(&r);
   }
@@ -408,7 +418,7 @@ static void test_lockout(void **state) {
   call(sb, "GET", "/boostiny/publisher/campaigns", "", KEY, &r);
   assert_int_equal(r.status, 429);
   assert_non_null(strstr(str(r.json, "message"), "retry after"));
-  assert_in_range(atoi(r.retry_after), 1, 5);
+  assert_in_range((int)whole(r.retry_after), 1, 5);
   reply_free(&r);
   call(sb, "GET", "/_sandbox/stats", "", NULL, &r);
   cJSON *acc = get(get(r.json, "boostiny"), "mena");
@@ -429,8 +439,8 @@ static void test_lockout(void **state) {
   reply_free(&r);
   sandbox_free(sb);
 
-  /* And it ends by itself: 10 minutes / 6000 = 0.1 s. */
-  sb = make(1, 1, 1, 0, 6000);
+  /* And it ends by itself: 10 minutes / 600 = 1 s. */
+  sb = make(1, 1, 1, 0, 600);
   call(sb, "GET", "/boostiny/publisher/campaigns", "", KEY, &r);
   assert_int_equal(r.status, 200);
   reply_free(&r);
@@ -438,7 +448,7 @@ static void test_lockout(void **state) {
   assert_int_equal(r.status, 429); /* lockout_after 0: the first 429 locks out */
   assert_non_null(strstr(str(r.json, "message"), "retry after 10 minutes"));
   reply_free(&r);
-  usleep(150000);
+  usleep(1100000);
   call(sb, "GET", "/boostiny/publisher/campaigns", "", KEY, &r);
   assert_int_equal(r.status, 200);
   reply_free(&r);
