@@ -28,6 +28,13 @@ static const char usage_text[] =
     "                          [--no-rate-limit] [--threads N] [--log-requests FILE]\n"
     "                          [--faults KIND=P[,KIND=P...]] [--fault-seed N]\n"
     "                          [--fault-hang-ms MS] [--fault-huge-bytes N]\n"
+    "                          [--admitad NAME[:ACTIONS_PER_DAY[:TZ]]]...\n"
+    "                          [--admitad-client NAME:CLIENT_ID:CLIENT_SECRET]...\n"
+    "                          [--admitad-token-lifetime SECONDS] [--admitad-limit N]\n"
+    "                          [--boostiny NAME[:ROWS_PER_DAY[:TZ]]]...\n"
+    "                          [--boostiny-key NAME:KEY]...\n"
+    "                          [--boostiny-limit N] [--boostiny-lockout-after N]\n"
+    "                          [--boostiny-lockout-minutes M] [--affiliate-speed F]\n"
     "\n"
     "Serves a local emulation of the Shopify Admin REST API and of Amazon's Selling\n"
     "Partner API (Orders v0) with generated orders. The first line printed is the\n"
@@ -44,7 +51,18 @@ static const char usage_text[] =
     "seller fail that way with that probability, in a sequence fixed by --fault-seed\n"
     "(default 1). Kinds: 500 502 503 429 429-date 429-bare hang reset truncated\n"
     "malformed shape huge deep utf8 expired html. A hang lasts 30000 ms, a huge body is\n"
-    "83886080 bytes. POST /_sandbox/faults and /_sandbox/faults/plan change them.\n";
+    "83886080 bytes. POST /_sandbox/faults and /_sandbox/faults/plan change them.\n"
+    "Affiliate networks: --admitad NAME serves an Admitad publisher at BASE/admitad\n"
+    "(40 actions a day, Europe/Moscow, client id sandbox-admitad-NAME, secret\n"
+    "sandbox-admitad-secret-NAME, tokens for 604800 s, 600 requests a minute, 503\n"
+    "beyond); --boostiny NAME a Boostiny publisher at BASE/boostiny (30 rows a day,\n"
+    "UTC days, key sandbox-boostiny-NAME, 60 requests a minute, 429 beyond, a\n"
+    "10-minute lockout after more than 10 429s in a minute). --affiliate-speed F\n"
+    "divides their rate windows and lockouts by F.\n";
+
+/* getopt's required_argument, short enough to keep the option table's lines
+ * within 100 columns. */
+#define REQ required_argument
 
 /* One sentence on stderr, exit code 2: cmd_usage_error() with our name. */
 #define usage_error(...) cmd_usage_error("sandbox", __VA_ARGS__)
@@ -94,7 +112,7 @@ static int valid_shop_name(const char *s, size_t n) {
   return 1;
 }
 
-static int name_taken(const struct sb_config *cfg, const char *name) {
+static int shop_or_seller_named(const struct sb_config *cfg, const char *name) {
   for (int i = 0; i < cfg->nshops; i++)
     if (strcmp(cfg->shops[i].name, name) == 0)
       return 1;
@@ -102,6 +120,26 @@ static int name_taken(const struct sb_config *cfg, const char *name) {
     if (strcmp(cfg->sellers[i].name, name) == 0)
       return 1;
   return 0;
+}
+
+static int name_taken(const struct sb_config *cfg, const char *name) {
+  return shop_or_seller_named(cfg, name) || sb_aff_name_taken(&cfg->aff, name);
+}
+
+/* --admitad and --boostiny: parsed by the sandbox library, names checked here. */
+static int parse_account(const char *arg, int admitad, struct sb_config *cfg) {
+  struct err err = {0};
+  const char *name;
+  if (admitad ? sb_aff_parse_admitad(&cfg->aff, arg, &err)
+              : sb_aff_parse_boostiny(&cfg->aff, arg, &err))
+    return usage_error("%s", err.msg);
+  name = admitad ? cfg->aff.admitad[cfg->aff.nadmitad - 1].name
+                 : cfg->aff.boostiny[cfg->aff.nboostiny - 1].name;
+  if (shop_or_seller_named(cfg, name))
+    return usage_error("the name '%s' is given twice; shop, seller and account names must all "
+                       "be unique",
+                       name);
+  return MS_OK;
 }
 
 /* NAME:TZ[:ORDERS_PER_DAY] */
@@ -138,7 +176,8 @@ static int parse_shop(const char *arg, struct sb_config *cfg) {
     return usage_error("%s", err.msg);
   tz_free(tz);
   if (name_taken(cfg, sc->name))
-    return usage_error("the name '%s' is given twice; shop and seller names must all be unique",
+    return usage_error("the name '%s' is given twice; shop, seller and account names must all "
+                       "be unique",
                        sc->name);
   cfg->nshops++;
   return MS_OK;
@@ -187,7 +226,8 @@ static int parse_seller(const char *arg, struct sb_config *cfg) {
     return usage_error("%s", err.msg);
   tz_free(tz);
   if (name_taken(cfg, sc->name))
-    return usage_error("the name '%s' is given twice; shop and seller names must all be unique",
+    return usage_error("the name '%s' is given twice; shop, seller and account names must all "
+                       "be unique",
                        sc->name);
   cfg->nsellers++;
   return MS_OK;
@@ -227,33 +267,52 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
     O_FAULT_SEED,
     O_HANG_MS,
     O_HUGE_BYTES,
+    O_ADMITAD,
+    O_ADMITAD_CLIENT,
+    O_ADMITAD_LIFETIME,
+    O_ADMITAD_LIMIT,
+    O_BOOSTINY,
+    O_BOOSTINY_KEY,
+    O_BOOSTINY_LIMIT,
+    O_LOCKOUT_AFTER,
+    O_LOCKOUT_MINUTES,
+    O_AFF_SPEED,
     O_HELP
   };
-  static const struct option opts[] = {
-      {"host", required_argument, NULL, O_HOST},
-      {"port", required_argument, NULL, O_PORT},
-      {"seed", required_argument, NULL, O_SEED},
-      {"shop", required_argument, NULL, O_SHOP},
-      {"days", required_argument, NULL, O_DAYS},
-      {"now", required_argument, NULL, O_NOW},
-      {"token", required_argument, NULL, O_TOKEN},
-      {"bucket-size", required_argument, NULL, O_BUCKET},
-      {"leak-rate", required_argument, NULL, O_LEAK},
-      {"no-rate-limit", no_argument, NULL, O_NORATE},
-      {"threads", required_argument, NULL, O_THREADS},
-      {"log-requests", required_argument, NULL, O_LOG},
-      {"seller", required_argument, NULL, O_SELLER},
-      {"lwa-client-id", required_argument, NULL, O_LWA_ID},
-      {"lwa-client-secret", required_argument, NULL, O_LWA_SECRET},
-      {"token-lifetime", required_argument, NULL, O_LIFETIME},
-      {"next-token-lifetime", required_argument, NULL, O_NEXT_LIFE},
-      {"sp-speed", required_argument, NULL, O_SPEED},
-      {"faults", required_argument, NULL, O_FAULTS},
-      {"fault-seed", required_argument, NULL, O_FAULT_SEED},
-      {"fault-hang-ms", required_argument, NULL, O_HANG_MS},
-      {"fault-huge-bytes", required_argument, NULL, O_HUGE_BYTES},
-      {"help", no_argument, NULL, O_HELP},
-      {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"host", required_argument, NULL, O_HOST},
+                                       {"port", required_argument, NULL, O_PORT},
+                                       {"seed", required_argument, NULL, O_SEED},
+                                       {"shop", required_argument, NULL, O_SHOP},
+                                       {"days", required_argument, NULL, O_DAYS},
+                                       {"now", required_argument, NULL, O_NOW},
+                                       {"token", required_argument, NULL, O_TOKEN},
+                                       {"bucket-size", required_argument, NULL, O_BUCKET},
+                                       {"leak-rate", required_argument, NULL, O_LEAK},
+                                       {"no-rate-limit", no_argument, NULL, O_NORATE},
+                                       {"threads", required_argument, NULL, O_THREADS},
+                                       {"log-requests", required_argument, NULL, O_LOG},
+                                       {"seller", required_argument, NULL, O_SELLER},
+                                       {"lwa-client-id", required_argument, NULL, O_LWA_ID},
+                                       {"lwa-client-secret", required_argument, NULL, O_LWA_SECRET},
+                                       {"token-lifetime", required_argument, NULL, O_LIFETIME},
+                                       {"next-token-lifetime", REQ, NULL, O_NEXT_LIFE},
+                                       {"sp-speed", required_argument, NULL, O_SPEED},
+                                       {"faults", required_argument, NULL, O_FAULTS},
+                                       {"fault-seed", required_argument, NULL, O_FAULT_SEED},
+                                       {"fault-hang-ms", required_argument, NULL, O_HANG_MS},
+                                       {"fault-huge-bytes", required_argument, NULL, O_HUGE_BYTES},
+                                       {"admitad", REQ, NULL, O_ADMITAD},
+                                       {"admitad-client", REQ, NULL, O_ADMITAD_CLIENT},
+                                       {"admitad-token-lifetime", REQ, NULL, O_ADMITAD_LIFETIME},
+                                       {"admitad-limit", REQ, NULL, O_ADMITAD_LIMIT},
+                                       {"boostiny", REQ, NULL, O_BOOSTINY},
+                                       {"boostiny-key", REQ, NULL, O_BOOSTINY_KEY},
+                                       {"boostiny-limit", REQ, NULL, O_BOOSTINY_LIMIT},
+                                       {"boostiny-lockout-after", REQ, NULL, O_LOCKOUT_AFTER},
+                                       {"boostiny-lockout-minutes", REQ, NULL, O_LOCKOUT_MINUTES},
+                                       {"affiliate-speed", REQ, NULL, O_AFF_SPEED},
+                                       {"help", no_argument, NULL, O_HELP},
+                                       {NULL, 0, NULL, 0}};
   long long v;
   int c, rc;
   optind = 1;
@@ -380,6 +439,52 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
                            optarg, (unsigned long long)SB_FAULT_HUGE_BYTES_MAX);
       cfg->fault_huge_bytes = (uint64_t)v;
       break;
+    case O_ADMITAD:
+    case O_BOOSTINY:
+      if ((rc = parse_account(optarg, c == O_ADMITAD, cfg)))
+        return rc;
+      break;
+    case O_ADMITAD_CLIENT:
+    case O_BOOSTINY_KEY: {
+      struct err aerr = {0};
+      if (c == O_ADMITAD_CLIENT ? sb_aff_parse_admitad_client(&cfg->aff, optarg, &aerr)
+                                : sb_aff_parse_boostiny_key(&cfg->aff, optarg, &aerr))
+        return usage_error("%s", aerr.msg);
+      break;
+    }
+    case O_ADMITAD_LIFETIME:
+      if (parse_ll(optarg, 1, SB_TOKEN_LIFETIME_MAX, &v))
+        return usage_error("--admitad-token-lifetime '%s' must be a whole number of seconds from 1 "
+                           "to %d",
+                           optarg, SB_TOKEN_LIFETIME_MAX);
+      cfg->aff.token_lifetime = (int)v;
+      break;
+    case O_ADMITAD_LIMIT:
+    case O_BOOSTINY_LIMIT:
+      if (parse_ll(optarg, 1, 100000, &v))
+        return usage_error("%s '%s' must be a whole number of requests a minute from 1 to 100000",
+                           c == O_ADMITAD_LIMIT ? "--admitad-limit" : "--boostiny-limit", optarg);
+      *(c == O_ADMITAD_LIMIT ? &cfg->aff.admitad_limit : &cfg->aff.boostiny_limit) = (int)v;
+      break;
+    case O_LOCKOUT_AFTER:
+      if (parse_ll(optarg, 0, 100000, &v))
+        return usage_error("--boostiny-lockout-after '%s' must be a whole number of 429 answers "
+                           "from 0 to 100000",
+                           optarg);
+      cfg->aff.lockout_after = (int)v;
+      break;
+    case O_LOCKOUT_MINUTES:
+      if (parse_ll(optarg, 1, 1440, &v))
+        return usage_error("--boostiny-lockout-minutes '%s' must be a whole number from 1 to 1440",
+                           optarg);
+      cfg->aff.lockout_minutes = (int)v;
+      break;
+    case O_AFF_SPEED:
+      if (parse_double(optarg, 0.001, 1000000, &cfg->aff.speed))
+        return usage_error("--affiliate-speed '%s' must be a number from 0.001 to 1000000 (1 = "
+                           "the networks' real windows)",
+                           optarg);
+      break;
     case O_HELP:
       fputs(usage_text, stdout);
       return -1;
@@ -391,7 +496,7 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
   }
   if (optind < argc)
     return usage_error("unexpected argument '%s'", argv[optind]);
-  if (cfg->nshops == 0 && cfg->nsellers == 0) {
+  if (cfg->nshops == 0 && cfg->nsellers == 0 && cfg->aff.nadmitad == 0 && cfg->aff.nboostiny == 0) {
     if ((rc = parse_shop("alpha:America/New_York:40", cfg)) ||
         (rc = parse_shop("beta:Europe/Berlin:25", cfg)))
       return rc;
@@ -402,9 +507,11 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
   for (int i = 0; i < cfg->nsellers; i++)
     total +=
         (unsigned long long)cfg->sellers[i].orders_per_day * (unsigned long long)(cfg->days + 1);
+  total += sb_aff_expected_records(&cfg->aff, cfg->days);
   if (total > MAX_TOTAL_ORDERS)
-    return usage_error("the shops and sellers would start with about %llu orders; at most %llu "
-                       "are supported, so lower --days or ORDERS_PER_DAY",
+    return usage_error("the shops, sellers and accounts would start with about %llu orders, "
+                       "actions and rows; at most %llu are supported, so lower --days or the "
+                       "numbers per day",
                        total, MAX_TOTAL_ORDERS);
   return MS_OK;
 }
@@ -425,10 +532,31 @@ static void print_summary(const struct sandbox *sb) {
   if (sb->cfg.nsellers)
     printf("lwa %s/auth/o2/token client_id %s client_secret %s (access tokens for %d s)\n",
            sb->base_url, sb->cfg.lwa_client_id, sb->cfg.lwa_client_secret, sb->cfg.token_lifetime);
-  printf("admin %s/_sandbox/info (truth, requests, stats, mutate, config, faults%s)\n",
-         sb->base_url, sb->cfg.nsellers ? ", amazon/invalidate-tokens" : "");
+  for (int i = 0; i < sb->aff->n; i++) {
+    const struct sb_aff_account *a = &sb->aff->accounts[i];
+    if (a->net == SB_NET_ADMITAD)
+      printf("admitad %-9s %-22s website %llu %8zu actions  %s/admitad  client_id %s "
+             "client_secret %s\n",
+             a->name, a->tzid, (unsigned long long)a->website_id, a->nactions, sb->base_url,
+             a->secret1, a->secret2);
+    else
+      printf("boostiny %-8s %-22s %8zu rows  %s/boostiny  key %s\n", a->name, a->tzid, a->nrows,
+             sb->base_url, a->secret1);
+  }
+  if (sb->cfg.aff.nadmitad)
+    printf("admitad tokens at %s/admitad/token/ for %d s; %d requests a minute (speed %g)\n",
+           sb->base_url, sb->cfg.aff.token_lifetime, sb->cfg.aff.admitad_limit, sb->cfg.aff.speed);
+  if (sb->cfg.aff.nboostiny)
+    printf("boostiny %d requests a minute per key; more than %d 429s in a minute lock it out for "
+           "%d minutes (speed %g)\n",
+           sb->cfg.aff.boostiny_limit, sb->cfg.aff.lockout_after, sb->cfg.aff.lockout_minutes,
+           sb->cfg.aff.speed);
+  printf("admin %s/_sandbox/info (truth, requests, stats, mutate, config, faults%s%s%s)\n",
+         sb->base_url, sb->cfg.nsellers ? ", amazon/invalidate-tokens" : "",
+         sb->cfg.aff.nadmitad ? ", admitad/expire-tokens" : "",
+         sb->cfg.aff.nboostiny ? ", boostiny/unlock" : "");
   if (sb_fault_probs_sum(&sb->cfg.faults) > 0)
-    printf("faults seed %llu, %.4g of requests per shop or seller\n",
+    printf("faults seed %llu, %.4g of requests per shop, seller or account\n",
            (unsigned long long)sb->cfg.fault_seed, sb_fault_probs_sum(&sb->cfg.faults));
   fflush(stdout);
 }

@@ -248,15 +248,21 @@ static void truth(struct sandbox *sb, const struct sb_params *p, struct sb_respo
   struct sb_seller *seller;
   struct sb_filter *f;
   struct jsonl_stream *s;
-  if (target_param(sb, p, res, &shop, &seller))
+  struct sb_aff_account *acct;
+  if (target_param(sb, p, res, &shop, &seller) || sb_aff_target(sb, p, res, &acct))
     return;
+  if (acct) {
+    sb_aff_truth(sb, acct, p, res);
+    return;
+  }
   if (seller) {
     seller_truth(sb, seller, p, res);
     return;
   }
   if (!shop) {
     sb_response_error(res, 400,
-                      "shop or seller is required: GET /_sandbox/truth?shop=NAME or ?seller=NAME");
+                      "shop, seller, admitad or boostiny is required: GET "
+                      "/_sandbox/truth?shop=NAME, ?seller=NAME, ?admitad=NAME or ?boostiny=NAME");
     return;
   }
   f = malloc(sizeof(*f));
@@ -299,7 +305,8 @@ static void requests(struct sandbox *sb, const struct sb_params *p, struct sb_re
   struct jsonl_stream *s;
   long long since = 0;
   const char *v = sb_params_get(p, "since");
-  if (target_param(sb, p, res, &shop, &seller))
+  struct sb_aff_account *acct;
+  if (target_param(sb, p, res, &shop, &seller) || sb_aff_target(sb, p, res, &acct))
     return;
   if (v && parse_count(v, INT64_MAX, &since)) {
     sb_response_error(res, 400, "since must be a request sequence number (0 or more)");
@@ -308,7 +315,7 @@ static void requests(struct sandbox *sb, const struct sb_params *p, struct sb_re
   s = stream_new(sb, res, requests_next);
   if (!s)
     return;
-  s->name = shop ? shop->name : seller ? seller->name : NULL;
+  s->name = shop ? shop->name : seller ? seller->name : acct ? acct->name : NULL;
   s->next = (uint64_t)since + 1;
   pthread_mutex_lock(&sb->lock);
   s->end = sb->log.next_seq;
@@ -322,6 +329,24 @@ static void fault_counts_json(struct buf *b, const uint64_t counts[SB_FAULT_N]) 
     buf_printf(b, "%s\"%s\":%llu", k > 1 ? "," : "", sb_fault_name(k),
                (unsigned long long)counts[k]);
   buf_putc(b, '}');
+}
+
+/* },"admitad":{NAME:{...}},"boostiny":{NAME:{...} of /_sandbox/stats (the
+ * closing brace is the caller's). Called under the lock. */
+static void aff_stats(struct sandbox *sb, struct buf *b) {
+  for (int net = 0; net < SB_NET_N; net++) {
+    buf_printf(b, "},\"%s\":{", sb_aff_net_name(net));
+    for (int i = 0, first = 1; i < sb->aff->n; i++) {
+      const struct sb_aff_account *a = &sb->aff->accounts[i];
+      if ((int)a->net != net)
+        continue;
+      buf_printf(b, "%s\"%s\":{", first ? "" : ",", a->name);
+      sb_aff_stats_members(a, b);
+      fault_counts_json(b, a->faults.counts);
+      buf_putc(b, '}');
+      first = 0;
+    }
+  }
 }
 
 /* GET /_sandbox/stats */
@@ -349,6 +374,7 @@ static void stats(struct sandbox *sb, struct sb_response *res) {
     fault_counts_json(b, st->faults.counts);
     buf_putc(b, '}');
   }
+  aff_stats(sb, b);
   pthread_mutex_unlock(&sb->lock);
   buf_puts(b, "}}");
 }
@@ -388,7 +414,9 @@ static void info(struct sandbox *sb, struct sb_response *res) {
                i ? "," : "", s->name, s->tzid, SB_AMZ_MARKETPLACE, s->name, s->norders);
   }
   pthread_mutex_unlock(&sb->lock);
-  buf_puts(b, "]}");
+  buf_putc(b, ']');
+  sb_aff_info_json(sb, b);
+  buf_putc(b, '}');
 }
 
 /* POST /_sandbox/mutate?[shop=S|seller=S&]update=N&create=M (per shop or
@@ -397,11 +425,18 @@ static void mutate(struct sandbox *sb, const struct sb_params *p, struct sb_resp
   struct sb_shop *shop;
   struct sb_seller *seller;
   long long update = 0, create = 0;
-  unsigned long long updated = 0, created = 0;
+  unsigned long long updated = 0, created = 0, deleted = 0;
   const char *u = sb_params_get(p, "update"), *c = sb_params_get(p, "create");
+  struct sb_aff_account *acct;
   int rc = MS_OK, all;
-  if (target_param(sb, p, res, &shop, &seller))
+  if (target_param(sb, p, res, &shop, &seller) || sb_aff_target(sb, p, res, &acct))
     return;
+  if (acct) {
+    if (sb_aff_mutate(sb, acct, p, &updated, &created, &deleted, res) == MS_OK)
+      buf_printf(&res->body, "{\"updated\":%llu,\"created\":%llu,\"deleted\":%llu}", updated,
+                 created, deleted);
+    return;
+  }
   if ((u && parse_count(u, SB_MUTATE_MAX, &update)) ||
       (c && parse_count(c, SB_MUTATE_MAX, &create))) {
     sb_response_error(res, 400, "update and create must be whole numbers from 0 to 1000000");
@@ -437,7 +472,11 @@ static void mutate(struct sandbox *sb, const struct sb_params *p, struct sb_resp
     sb_response_error(res, 507, "the sandbox cannot hold more orders");
     return;
   }
-  buf_printf(&res->body, "{\"updated\":%llu,\"created\":%llu}", updated, created);
+  /* Every affiliate account too, when no name is given. */
+  if (all && sb_aff_mutate(sb, NULL, p, &updated, &created, &deleted, res))
+    return;
+  buf_printf(&res->body, "{\"updated\":%llu,\"created\":%llu,\"deleted\":%llu}", updated, created,
+             deleted);
 }
 
 /* POST /_sandbox/amazon/invalidate-tokens[?seller=S]: every NextToken handed
@@ -513,6 +552,12 @@ static void config(struct sandbox *sb, const struct sb_params *p, struct sb_resp
              *vr = sb_params_get(p, "rate_limit"), *vp = sb_params_get(p, "sp_speed");
   if (target_param(sb, p, res, &shop, &seller))
     return;
+  if (sb_aff_named(p)) {
+    sb_response_error(res, 400,
+                      "config changes shops and sellers only; the affiliate accounts' limits "
+                      "are set on the command line");
+    return;
+  }
   if ((vs && parse_positive(vs, 1000000, &size)) || (vl && parse_positive(vl, 1000000, &leak)) ||
       (vp && parse_positive(vp, 1000000, &speed)) || (vr && parse_count(vr, 1, &on))) {
     sb_response_error(res, 400,
@@ -574,18 +619,25 @@ static void config(struct sandbox *sb, const struct sb_params *p, struct sb_resp
 
 /* ---- faults ---- */
 
-/* The fault state of every shop and seller that ?shop= / ?seller= selects
- * (all when none): calls fn(state, is_seller, name, ctx) for each. */
+/* The fault state of every shop, seller and affiliate account that ?shop=,
+ * ?seller= or an account name selects (all when none): calls fn(state,
+ * is_seller, ctx) for each; is_seller is set wherever access tokens expire
+ * (sellers and Admitad accounts). */
 static int for_targets(struct sandbox *sb, const struct sb_shop *shop,
-                       const struct sb_seller *seller,
+                       const struct sb_seller *seller, const struct sb_aff_account *acct,
                        int (*fn)(struct sb_fault_state *, int, void *), void *ctx) {
   int rc = MS_OK;
   for (int i = 0; !rc && i < sb->cfg.nshops; i++)
-    if (!seller && (!shop || &sb->shops[i] == shop))
+    if (!seller && !acct && (!shop || &sb->shops[i] == shop))
       rc = fn(&sb->state[i].faults, 0, ctx);
   for (int i = 0; !rc && i < sb->cfg.nsellers; i++)
-    if (!shop && (!seller || &sb->sellers[i] == seller))
+    if (!shop && !acct && (!seller || &sb->sellers[i] == seller))
       rc = fn(&sb->sstate[i].faults, 1, ctx);
+  for (int i = 0; !rc && i < sb->aff->n; i++) {
+    struct sb_aff_account *a = &sb->aff->accounts[i];
+    if (!shop && !seller && (!acct || a == acct))
+      rc = fn(&a->faults, a->net == SB_NET_ADMITAD, ctx);
+  }
   return rc;
 }
 
@@ -623,6 +675,14 @@ static void faults_json(struct sandbox *sb, struct buf *b) {
   buf_puts(b, "},\"sellers\":{");
   for (int i = 0; i < sb->cfg.nsellers; i++)
     fault_state_json(b, sb->sellers[i].name, &sb->sstate[i].faults, i == 0);
+  for (int net = 0; net < SB_NET_N; net++) {
+    buf_printf(b, "},\"%s\":{", sb_aff_net_name(net));
+    for (int i = 0, first = 1; i < sb->aff->n; i++)
+      if ((int)sb->aff->accounts[i].net == net) {
+        fault_state_json(b, sb->aff->accounts[i].name, &sb->aff->accounts[i].faults, first);
+        first = 0;
+      }
+  }
   buf_puts(b, "}}");
 }
 
@@ -662,7 +722,8 @@ static void faults_set(struct sandbox *sb, const struct sb_params *p, struct sb_
   struct probs_change c;
   long long clear = 0, seed = -1, hang = -1, huge_b = -1;
   char msg[320];
-  if (target_param(sb, p, res, &shop, &seller))
+  struct sb_aff_account *acct;
+  if (target_param(sb, p, res, &shop, &seller) || sb_aff_target(sb, p, res, &acct))
     return;
   memset(&c, 0, sizeof(c));
   for (int k = 0; k < SB_FAULT_N; k++)
@@ -672,7 +733,8 @@ static void faults_set(struct sandbox *sb, const struct sb_params *p, struct sb_
     int kind = sb_fault_lookup(k, strlen(k));
     double pr;
     char *end;
-    if (strcmp(k, "shop") == 0 || strcmp(k, "seller") == 0)
+    if (strcmp(k, "shop") == 0 || strcmp(k, "seller") == 0 || strcmp(k, "admitad") == 0 ||
+        strcmp(k, "boostiny") == 0 || strcmp(k, "account") == 0)
       continue;
     if (strcmp(k, "clear") == 0 && parse_count(v, 1, &clear) == MS_OK)
       continue;
@@ -707,8 +769,10 @@ static void faults_set(struct sandbox *sb, const struct sb_params *p, struct sb_
       sb_response_error(res, 400, msg);
       return;
     }
-    if (kind == SB_FAULT_EXPIRED && shop && pr > 0) {
-      sb_response_error(res, 400, "Shopify shops have no expiring tokens; expired is for sellers");
+    if (kind == SB_FAULT_EXPIRED && (shop || (acct && acct->net != SB_NET_ADMITAD)) && pr > 0) {
+      sb_response_error(res, 400,
+                        "Shopify shops and Boostiny accounts have no expiring tokens; expired is "
+                        "for sellers and Admitad accounts");
       return;
     }
     c.p[kind] = pr;
@@ -716,20 +780,22 @@ static void faults_set(struct sandbox *sb, const struct sb_params *p, struct sb_
   c.clear = (int)clear;
   pthread_mutex_lock(&sb->lock);
   c.check = 1;
-  if (for_targets(sb, shop, seller, probs_apply, &c)) {
+  if (for_targets(sb, shop, seller, acct, probs_apply, &c)) {
     pthread_mutex_unlock(&sb->lock);
     sb_response_error(res, 400,
                       "the fault probabilities of a shop or seller would add up to more than 1");
     return;
   }
   c.check = 0;
-  for_targets(sb, shop, seller, probs_apply, &c);
+  for_targets(sb, shop, seller, acct, probs_apply, &c);
   if (seed >= 0) {
     sb->fault_seed = (uint64_t)seed;
     for (int i = 0; i < sb->cfg.nshops; i++)
       sb->state[i].faults.draws = 0;
     for (int i = 0; i < sb->cfg.nsellers; i++)
       sb->sstate[i].faults.draws = 0;
+    for (int i = 0; i < sb->aff->n; i++)
+      sb->aff->accounts[i].faults.draws = 0;
   }
   if (hang >= 0)
     sb->fault_hang_ms = (unsigned)hang;
@@ -768,7 +834,8 @@ static void faults_plan(struct sandbox *sb, const struct sb_params *p, struct sb
   const char *kind = sb_params_get(p, "kind"), *nth = sb_params_get(p, "nth"),
              *times = sb_params_get(p, "times");
   long long n = 1, t = 1;
-  if (target_param(sb, p, res, &shop, &seller))
+  struct sb_aff_account *acct;
+  if (target_param(sb, p, res, &shop, &seller) || sb_aff_target(sb, p, res, &acct))
     return;
   memset(&a, 0, sizeof(a));
   a.match = sb_params_get(p, "match") ? sb_params_get(p, "match") : "";
@@ -789,21 +856,23 @@ static void faults_plan(struct sandbox *sb, const struct sb_params *p, struct sb
     sb_response_error(res, 400, "match must be at most 255 bytes");
     return;
   }
-  if (a.kind == SB_FAULT_EXPIRED && shop) {
-    sb_response_error(res, 400, "Shopify shops have no expiring tokens; expired is for sellers");
+  if (a.kind == SB_FAULT_EXPIRED && (shop || (acct && acct->net != SB_NET_ADMITAD))) {
+    sb_response_error(res, 400,
+                      "Shopify shops and Boostiny accounts have no expiring tokens; expired is "
+                      "for sellers and Admitad accounts");
     return;
   }
   a.nth = (uint32_t)n;
   a.times = (uint32_t)t;
   pthread_mutex_lock(&sb->lock);
   a.check = 1;
-  if (for_targets(sb, shop, seller, plan_apply, &a)) {
+  if (for_targets(sb, shop, seller, acct, plan_apply, &a)) {
     pthread_mutex_unlock(&sb->lock);
     sb_response_error(res, 400, a.err.msg);
     return;
   }
   a.check = 0;
-  for_targets(sb, shop, seller, plan_apply, &a);
+  for_targets(sb, shop, seller, acct, plan_apply, &a);
   faults_json(sb, &res->body);
   pthread_mutex_unlock(&sb->lock);
 }
@@ -835,13 +904,16 @@ void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb
     sb_response_error(res, 414, "Request-URI Too Large: URLs are limited to 8192 bytes.");
     return;
   }
+  if (sb_aff_admin_handle(sb, req, res))
+    return; /* /_sandbox/admitad/... and /_sandbox/boostiny/... */
   for (r = 0; r < nroutes && strcmp(name, routes[r].path) != 0; r++)
     ;
   if (r == nroutes) {
     sb_response_error(res, 404,
                       "Not Found: the sandbox serves /_sandbox/truth, requests, stats, info, "
                       "mutate, config, amazon/invalidate-tokens, "
-                      "amazon/expire-access-tokens, faults and faults/plan");
+                      "amazon/expire-access-tokens, admitad/expire-tokens, boostiny/unlock, "
+                      "faults and faults/plan");
     return;
   }
   if (!method_ok(req, routes[r].method)) {

@@ -26,7 +26,7 @@ int sb_fault_lookup(const char *name, size_t len) {
 int sb_fault_applies(int kind, enum sb_fault_api api) {
   if (kind <= SB_FAULT_NONE || kind >= SB_FAULT_N)
     return 0;
-  return kind != SB_FAULT_EXPIRED || api == SB_API_SP;
+  return kind != SB_FAULT_EXPIRED || api == SB_API_SP || api == SB_API_ADMITAD;
 }
 
 int sb_fault_counted(int kind) {

@@ -36,7 +36,7 @@ enum sb_fault_kind {
   SB_FAULT_HUGE,      /* a body of huge_bytes, streamed */
   SB_FAULT_DEEP,      /* 100,000 nested arrays */
   SB_FAULT_UTF8,      /* invalid UTF-8 inside a string */
-  SB_FAULT_EXPIRED,   /* SP-API only: 403, the access token has expired */
+  SB_FAULT_EXPIRED,   /* SP-API and Admitad only: the access token has expired */
   SB_FAULT_HTML,      /* 200 with an HTML page (a login or proxy page) instead of JSON */
   SB_FAULT_N
 };
@@ -45,7 +45,10 @@ enum sb_fault_kind {
 enum sb_fault_api {
   SB_API_SHOPIFY = 0, /* /shops/S/admin/api/... */
   SB_API_SP,          /* /sp-api/... */
-  SB_API_LWA          /* /auth/o2/token */
+  SB_API_LWA,         /* /auth/o2/token */
+  SB_API_ADMITAD,     /* /admitad/... but the token endpoint */
+  SB_API_ADM_TOKEN,   /* /admitad/token/ */
+  SB_API_BOOSTINY     /* /boostiny/... */
 };
 
 struct sb_fault_probs {
@@ -72,7 +75,7 @@ struct sb_fault_state {
 const char *sb_fault_name(int kind);
 /* The kind with this name, or SB_FAULT_NONE. */
 int sb_fault_lookup(const char *name, size_t len);
-/* Whether a kind applies to an API (expired: SP-API only). */
+/* Whether a kind applies to an API (expired: SP-API and Admitad only). */
 int sb_fault_applies(int kind, enum sb_fault_api api);
 /* Whether the request takes a rate-limit slot (all but the 429s and expired). */
 int sb_fault_counted(int kind);

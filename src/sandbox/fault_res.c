@@ -12,9 +12,14 @@
 
 int sb_fault_decide(struct sandbox *sb, int shop, int seller, enum sb_fault_api api,
                     const char *path, const char *query) {
+  return sb_fault_decide_in(sb, shop >= 0 ? &sb->state[shop].faults : &sb->sstate[seller].faults,
+                            api, path, query);
+}
+
+int sb_fault_decide_in(struct sandbox *sb, struct sb_fault_state *st, enum sb_fault_api api,
+                       const char *path, const char *query) {
   size_t pl = strlen(path), ql = strlen(query);
   char *target = malloc(pl + ql + 2);
-  struct sb_fault_state *st;
   int kind;
   if (!target)
     return SB_FAULT_NONE;
@@ -22,7 +27,6 @@ int sb_fault_decide(struct sandbox *sb, int shop, int seller, enum sb_fault_api 
   target[pl] = ql ? '?' : '\0';
   memcpy(target + pl + (ql ? 1 : 0), query, ql + 1);
   pthread_mutex_lock(&sb->lock);
-  st = shop >= 0 ? &sb->state[shop].faults : &sb->sstate[seller].faults;
   kind = sb_fault_next(st, sb->fault_seed, api, target);
   sb->fault_counts[kind]++;
   pthread_mutex_unlock(&sb->lock);

@@ -24,6 +24,7 @@ void sb_config_defaults(struct sb_config *cfg) {
   cfg->fault_seed = 1;
   cfg->fault_hang_ms = SB_FAULT_HANG_MS;
   cfg->fault_huge_bytes = SB_FAULT_HUGE_BYTES;
+  sb_aff_config_defaults(&cfg->aff);
 }
 
 double sandbox_mono(void) {
@@ -115,14 +116,23 @@ static void faults_init(struct sandbox *sb) {
   }
   for (int i = 0; i < sb->cfg.nshops; i++)
     sb->state[i].faults.probs.p[SB_FAULT_EXPIRED] = 0; /* Shopify tokens never expire */
+  for (int i = 0; sb->aff && i < sb->aff->n; i++) {
+    struct sb_aff_account *a = &sb->aff->accounts[i];
+    sb_fault_state_init(&a->faults, a->name);
+    a->faults.probs = sb->cfg.faults;
+    if (a->net != SB_NET_ADMITAD)
+      a->faults.probs.p[SB_FAULT_EXPIRED] = 0; /* Boostiny keys never expire */
+  }
 }
 
 int sandbox_new(const struct sb_config *cfg, struct sandbox **out, struct err *err) {
   struct sandbox *sb;
   int rc;
   if (cfg->nshops < 0 || cfg->nshops > SB_MAX_SHOPS || cfg->nsellers < 0 ||
-      cfg->nsellers > SB_MAX_SELLERS || cfg->nshops + cfg->nsellers < 1)
-    return err_set(err, MS_EINVAL, "the sandbox needs 1 to %d shops or 1 to %d sellers",
+      cfg->nsellers > SB_MAX_SELLERS ||
+      cfg->nshops + cfg->nsellers + cfg->aff.nadmitad + cfg->aff.nboostiny < 1)
+    return err_set(err, MS_EINVAL,
+                   "the sandbox needs 1 to %d shops, 1 to %d sellers or an affiliate account",
                    SB_MAX_SHOPS, SB_MAX_SELLERS);
   if (sodium_init() < 0)
     return err_set(err, MS_EIO, "cannot initialise libsodium");
@@ -143,6 +153,8 @@ int sandbox_new(const struct sb_config *cfg, struct sandbox **out, struct err *e
     return err_set(err, MS_ENOMEM, "out of memory");
   }
   rc = generate_all(sb, err);
+  if (!rc)
+    rc = sb_aff_new(&cfg->aff, cfg->seed, cfg->now, cfg->days, cfg->rate_limit, &sb->aff, err);
   if (rc) {
     sandbox_free(sb);
     return rc;
@@ -171,6 +183,7 @@ void sandbox_free(struct sandbox *sb) {
   free(sb->state);
   free(sb->sellers);
   free(sb->sstate);
+  sb_aff_free(sb->aff);
   sb_reqlog_release(&sb->log);
   pthread_mutex_destroy(&sb->lock);
   free(sb);
@@ -237,6 +250,8 @@ void sandbox_handle(struct sandbox *sb, const struct sb_request *req, struct sb_
     sb_admin_handle(sb, req, res);
   else if (sb_amazon_path(req->path))
     sb_amazon_handle(sb, req, res);
+  else if (sb_aff_path(req->path))
+    sb_aff_handle(sb, req, res);
   else
     sb_shopify_handle(sb, req, res);
 }

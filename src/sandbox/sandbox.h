@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "sandbox/affiliate.h"
 #include "sandbox/amazon.h"
 #include "sandbox/bucket.h"
 #include "sandbox/fault.h"
@@ -54,6 +55,7 @@ struct sb_config {
   uint64_t fault_seed;            /* --fault-seed */
   unsigned fault_hang_ms;         /* --fault-hang-ms */
   uint64_t fault_huge_bytes;      /* --fault-huge-bytes */
+  struct sb_aff_config aff;       /* Admitad and Boostiny accounts */
 };
 
 struct sb_shop_state {
@@ -92,22 +94,24 @@ struct sandbox {
   uint64_t fault_huge_bytes;            /* size of a huge body */
   double mono_start;                    /* monotonic seconds at start */
   char base_url[96];                    /* "http://127.0.0.1:PORT", set by the server */
+  struct sb_aff *aff;                   /* the affiliate accounts (affiliate.h) */
 };
 
 struct sb_request {
-  const char *method;    /* "GET", "POST", ... */
-  const char *path;      /* raw path, without the query */
-  const char *query;     /* raw query string without '?', "" when none */
-  const char *host;      /* Host header, or NULL */
-  const char *token;     /* X-Shopify-Access-Token header, or NULL */
-  const char *amz_token; /* x-amz-access-token header, or NULL */
-  const char *body;      /* the first SB_BODY_KEEP bytes of the body, NUL-terminated,
-                            or NULL when there is none */
-  size_t body_len;       /* bytes in body */
-  int body_truncated;    /* the body was longer than SB_BODY_KEEP */
-  int body_too_big;      /* the request body went over the server's limit */
-  int uri_too_long;      /* the request target went over SB_QUERY_MAX; path and
-                            query then hold only its start */
+  const char *method;        /* "GET", "POST", ... */
+  const char *path;          /* raw path, without the query */
+  const char *query;         /* raw query string without '?', "" when none */
+  const char *host;          /* Host header, or NULL */
+  const char *token;         /* X-Shopify-Access-Token header, or NULL */
+  const char *amz_token;     /* x-amz-access-token header, or NULL */
+  const char *body;          /* the first SB_BODY_KEEP bytes of the body, NUL-terminated,
+                                or NULL when there is none */
+  size_t body_len;           /* bytes in body */
+  int body_truncated;        /* the body was longer than SB_BODY_KEEP */
+  int body_too_big;          /* the request body went over the server's limit */
+  int uri_too_long;          /* the request target went over SB_QUERY_MAX; path and
+                                query then hold only its start */
+  const char *authorization; /* Authorization header, or NULL */
 };
 
 struct sb_header {
@@ -181,6 +185,9 @@ int sb_amazon_path(const char *path);
  * takes the lock itself. Returns the kind or SB_FAULT_NONE. */
 int sb_fault_decide(struct sandbox *sb, int shop, int seller, enum sb_fault_api api,
                     const char *path, const char *query);
+/* The same for any fault state (the affiliate accounts'). */
+int sb_fault_decide_in(struct sandbox *sb, struct sb_fault_state *st, enum sb_fault_api api,
+                       const char *path, const char *query);
 /* Whether the fault's answer replaces the real one (the handler is not run);
  * otherwise the real answer is built and then sb_fault_corrupt() applied. */
 int sb_fault_replaces(int kind);

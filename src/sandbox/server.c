@@ -246,6 +246,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
   req.host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
   req.token = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-Shopify-Access-Token");
   req.amz_token = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "x-amz-access-token");
+  req.authorization = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
   req.body = r->kept;
   req.body_len = r->kept_len;
   req.body_truncated = r->body > SB_BODY_KEEP;
