@@ -1,5 +1,6 @@
-# Turns the numbered .sql files into a C array: { number, name, sql }.
-set(body "/* Generated from the numbered files in src/store/migrations; do not edit. */\n#include \"store/migrations.h\"\n\nconst struct migration ms_migrations[] = {\n")
+# Turns the numbered .sql files of one SQL dialect into a C array
+# { number, name, sql } named ms_migrations_DIALECT.
+set(body "/* Generated from the numbered files in src/store/migrations/${DIALECT}; do not edit. */\n#include \"store/migrations.h\"\n\nconst struct migration ms_migrations_${DIALECT}[] = {\n")
 string(REPLACE "," ";" FILES "${FILES}") # joined by CMakeLists.txt
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME)

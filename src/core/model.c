@@ -8,27 +8,31 @@
 
 #include "util/err.h"
 
-void page_init(struct page *pg) {
+void page_init(struct page *pg, const struct stream_def *def) {
   memset(pg, 0, sizeof(*pg));
+  pg->def = def;
 }
 
-void record_item_release(struct record_item *it) {
-  free(it->external_id);
-  free(it->sku);
-  free(it->title);
-  free(it->raw);
-  memset(it, 0, sizeof(*it));
+static void value_release(struct value *v) {
+  free(v->text);
+  memset(v, 0, sizeof(*v));
+}
+
+static void set_release(struct record_set *set) {
+  for (size_t i = 0; i < set->n; i++)
+    record_release(&set->recs[i]);
+  free(set->recs);
+  memset(set, 0, sizeof(*set));
 }
 
 void record_release(struct record *r) {
-  for (size_t i = 0; i < r->nitems; i++)
-    record_item_release(&r->items[i]);
-  free(r->items);
+  for (size_t i = 0; i < r->nvals; i++)
+    value_release(&r->vals[i]);
+  free(r->vals);
+  for (size_t i = 0; i < r->nkids; i++)
+    set_release(&r->kids[i]);
+  free(r->kids);
   free(r->external_id);
-  free(r->name);
-  free(r->status);
-  free(r->financial_status);
-  free(r->fulfillment_status);
   free(r->raw);
   free(r->unreadable);
   memset(r, 0, sizeof(*r));
@@ -50,28 +54,58 @@ int record_set_unreadable(struct record *r, const char *raw, size_t len, const c
 }
 
 void page_release(struct page *pg) {
+  const struct stream_def *def = pg->def;
   for (size_t i = 0; i < pg->n; i++)
     record_release(&pg->recs[i]);
   free(pg->recs);
   free(pg->next_cursor);
-  for (size_t i = 0; i < pg->nitems; i++)
-    record_item_release(&pg->items[i]);
-  free(pg->items);
-  free(pg->items_of);
-  page_init(pg);
+  free(pg->children_of);
+  page_init(pg, def);
+}
+
+/* Appends a zeroed record to an array that grows by doubling. */
+static struct record *grow(struct record **recs, size_t *n, size_t *cap) {
+  if (*n == *cap) {
+    size_t c = *cap ? *cap * 2 : 64;
+    struct record *p = realloc(*recs, c * sizeof(*p));
+    if (!p)
+      return NULL;
+    *recs = p;
+    *cap = c;
+  }
+  memset(&(*recs)[*n], 0, sizeof(**recs));
+  return &(*recs)[(*n)++];
 }
 
 struct record *page_add(struct page *pg) {
-  if (pg->n == pg->cap) {
-    size_t cap = pg->cap ? pg->cap * 2 : 64;
-    struct record *p = realloc(pg->recs, cap * sizeof(*p));
-    if (!p)
-      return NULL;
-    pg->recs = p;
-    pg->cap = cap;
-  }
-  memset(&pg->recs[pg->n], 0, sizeof(pg->recs[0]));
-  return &pg->recs[pg->n++];
+  return grow(&pg->recs, &pg->n, &pg->cap);
+}
+
+struct record *record_set_add(struct record_set *set) {
+  return grow(&set->recs, &set->n, &set->cap);
+}
+
+struct record_set *record_kids(struct record *r, const struct stream_def *child) {
+  struct record_set *p;
+  for (size_t i = 0; i < r->nkids; i++)
+    if (r->kids[i].def == child)
+      return &r->kids[i];
+  p = realloc(r->kids, (r->nkids + 1) * sizeof(*p));
+  if (!p)
+    return NULL;
+  r->kids = p;
+  memset(&p[r->nkids], 0, sizeof(*p));
+  p[r->nkids].def = child;
+  return &p[r->nkids++];
+}
+
+const struct value *record_value(const struct record *r, const struct stream_def *def,
+                                 const char *column) {
+  size_t i = 0;
+  for (const struct column_def *c = def->columns; c && c->name; c++, i++)
+    if (strcmp(c->name, column) == 0)
+      return i < r->nvals ? &r->vals[i] : NULL;
+  return NULL;
 }
 
 void slice_release(struct slice *sl) {
@@ -138,6 +172,84 @@ int slice_status_parse(const char *s, enum slice_status *out) {
       return MS_OK;
     }
   return MS_EINVAL;
+}
+
+const char *slice_kind_name(enum slice_kind k) {
+  switch (k) {
+  case SLICE_DAY:
+    return "day";
+  case SLICE_WINDOW:
+    return "window";
+  case SLICE_SNAPSHOT:
+    return "snapshot";
+  case SLICE_REFETCH:
+    return "refetch";
+  }
+  return "?";
+}
+
+int slice_kind_parse(const char *s, enum slice_kind *out) {
+  for (int k = SLICE_DAY; k <= SLICE_REFETCH; k++)
+    if (strcmp(s, slice_kind_name((enum slice_kind)k)) == 0) {
+      *out = (enum slice_kind)k;
+      return MS_OK;
+    }
+  return MS_EINVAL;
+}
+
+#define KEY_WINDOW "modified"
+#define KEY_SNAPSHOT "snapshot"
+#define KEY_REFETCH "refetch:"
+
+void slice_key_make(enum slice_kind kind, struct civil_date day, char out[MS_KEY_MAX]) {
+  char d[DATE_STR_LEN];
+  switch (kind) {
+  case SLICE_WINDOW:
+    snprintf(out, MS_KEY_MAX, "%s", KEY_WINDOW);
+    return;
+  case SLICE_SNAPSHOT:
+    snprintf(out, MS_KEY_MAX, "%s", KEY_SNAPSHOT);
+    return;
+  case SLICE_REFETCH:
+    date_format(day, d);
+    snprintf(out, MS_KEY_MAX, "%s%s", KEY_REFETCH, d);
+    return;
+  case SLICE_DAY:
+    break;
+  }
+  date_format(day, d);
+  snprintf(out, MS_KEY_MAX, "%s", d);
+}
+
+int slice_key_parse(const char *key, enum slice_kind *kind, struct civil_date *day) {
+  struct civil_date none = {0, 0, 0};
+  *day = none;
+  if (strcmp(key, KEY_WINDOW) == 0) {
+    *kind = SLICE_WINDOW;
+    return MS_OK;
+  }
+  if (strcmp(key, KEY_SNAPSHOT) == 0) {
+    *kind = SLICE_SNAPSHOT;
+    return MS_OK;
+  }
+  if (strncmp(key, KEY_REFETCH, sizeof(KEY_REFETCH) - 1) == 0) {
+    *kind = SLICE_REFETCH;
+    return date_parse(key + sizeof(KEY_REFETCH) - 1, day, NULL) ? MS_EINVAL : MS_OK;
+  }
+  *kind = SLICE_DAY;
+  return date_parse(key, day, NULL) ? MS_EINVAL : MS_OK;
+}
+
+void money_format(int64_t minor, const char *currency, char *out, size_t n) {
+  int exp = currency_exponent(currency);
+  uint64_t mag = minor < 0 ? (uint64_t)(-(minor + 1)) + 1 : (uint64_t)minor, scale = 1;
+  for (int i = 0; i < exp; i++)
+    scale *= 10;
+  if (exp == 0)
+    snprintf(out, n, "%s%llu", minor < 0 ? "-" : "", (unsigned long long)mag);
+  else
+    snprintf(out, n, "%s%llu.%0*llu", minor < 0 ? "-" : "", (unsigned long long)(mag / scale), exp,
+             (unsigned long long)(mag % scale));
 }
 
 int currency_exponent(const char *c) {

@@ -417,7 +417,7 @@ static void tx_rollback(struct sqlite_store *s) {
 
 static int known_schema(void) {
   int v = 0;
-  for (const struct migration *m = ms_migrations; m->number; m++)
+  for (const struct migration *m = ms_migrations_sqlite; m->number; m++)
     if (m->number > v)
       v = m->number;
   return v;
@@ -535,7 +535,7 @@ static int migrate(struct sqlite_store *s, int from, struct err *err) {
                   err);
   if (rc)
     return rc;
-  for (const struct migration *m = ms_migrations; m->number; m++) {
+  for (const struct migration *m = ms_migrations_sqlite; m->number; m++) {
     if (m->number <= from)
       continue;
     rc = apply_migration(s, m, err);

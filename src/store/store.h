@@ -39,35 +39,34 @@ struct run_row {
 
 void run_row_release(struct run_row *r);
 
-/* A stored order, for export. Borrowed strings, valid during the callback. */
-struct order_view {
-  const char *source;
-  const char *external_id;
-  const char *name;
-  int64_t created_at;
-  int64_t updated_at;
-  const char *status;
-  const char *financial_status;
-  const char *fulfillment_status;
-  const char *total_price;
-  int64_t total_minor;
-  const char *currency;
-  int64_t nitems;
-  const char *raw;
-  int64_t first_seen_at;
-  int64_t last_synced_at;
+/* A stored record, for export. Borrowed, valid during the callback. */
+struct record_view {
+  const char *source;            /* the source's name */
+  const char *external_id;       /* the API's id */
+  int64_t created_at;            /* UTC seconds; 0 when the stream has none */
+  int64_t updated_at;            /* UTC seconds */
+  int64_t deleted_at;            /* 0 unless marked deleted */
+  int64_t first_seen_at;         /* when it was first stored */
+  int64_t last_synced_at;        /* when a sync last saw it */
+  const struct value *vals;      /* one per column of the stream, in its order */
+  size_t nvals;                  /* the stream's columns */
+  const int64_t *nchildren;      /* per child stream of the stream (in its order): how many */
+  const char *raw;               /* the record's JSON as the API sent it */
 };
 
-struct order_filter {
-  const char *source;   /* MAY be NULL: all sources */
-  int64_t created_from; /* UTC seconds, inclusive; 0: no bound */
-  int64_t created_to;   /* exclusive; 0: no bound */
+struct record_filter {
+  const struct stream_def *def; /* the stream (its table and columns) */
+  int64_t source_id;            /* 0: every source */
+  int64_t created_from;         /* UTC seconds, inclusive; 0: no bound */
+  int64_t created_to;           /* exclusive; 0: no bound */
+  int with_deleted;             /* include records marked deleted */
 };
 
 struct slice_filter {
   int64_t source_id;  /* 0: all */
   const char *stream; /* MAY be NULL */
-  const char *from;   /* "YYYY-MM-DD" inclusive, MAY be NULL */
+  int kind;           /* enum slice_kind; 0: all */
+  const char *from;   /* "YYYY-MM-DD" inclusive (day slices), MAY be NULL */
   const char *to;     /* inclusive, MAY be NULL */
   int only_failed;    /* only SLICE_FAILED */
   int only_open;      /* pending, failed, or in progress with an expired lease */
@@ -77,8 +76,9 @@ struct slice_filter {
 /* Limits a record MUST meet to be stored; one over them is kept in
  * failed_records with the reason instead, and its page commits without it. */
 #define STORE_RAW_MAX (1024 * 1024) /* bytes of a record's raw JSON */
-#define STORE_ITEMS_MAX 10000       /* lines of one record */
-#define STORE_TEXT_MAX 4096         /* bytes of a name, status, SKU or title */
+#define STORE_ITEMS_MAX 10000       /* children of one record, per child stream */
+#define STORE_TEXT_MAX 4096         /* bytes of a text column's value (name, status, SKU) */
+#define STORE_ID_MAX 255            /* bytes of an external id */
 
 /* A record that could not be stored. Strings belong to the row. */
 struct failed_row {
@@ -86,7 +86,7 @@ struct failed_row {
   int64_t source_id;
   char source[MS_NAME_MAX];   /* the source's name */
   char stream[MS_STREAM_MAX]; /* "orders" */
-  char day[DATE_STR_LEN];     /* the slice's day, "YYYY-MM-DD" */
+  char key[MS_KEY_MAX];       /* the slice's key, "YYYY-MM-DD" for a day */
   char *external_id;          /* MAY be NULL: the record had none */
   char *raw;                  /* the record's JSON as the API sent it */
   char *error;                /* why it was not stored, last attempt; one line */
@@ -98,13 +98,31 @@ struct failed_row {
 
 void failed_row_release(struct failed_row *f);
 
+/* What a stored record lacks (records_incomplete). */
+enum incomplete_flags {
+  INCOMPLETE_SELF = 1 << 0,     /* a COL_REQUIRED column of its own is NULL: fetch it again */
+  INCOMPLETE_CHILDREN = 1 << 1, /* it has no children of a STREAM_REQUIRED child stream, or
+                                   one of them lacks a COL_REQUIRED column (and is not
+                                   estimated): fetch its children again */
+};
+
+/* A child whose price is missing, for the zero-price rule. Borrowed. */
+struct unpriced_child {
+  const char *parent_id; /* the parent's external id */
+  const char *child_id;  /* its own */
+  const char *sku;       /* MAY be NULL */
+  int64_t quantity;      /* units */
+  const char *currency;  /* MAY be NULL */
+};
+
 typedef int (*source_cb)(void *ctx, const struct source_row *s);
 typedef int (*slice_cb)(void *ctx, const struct slice *sl);
-typedef int (*order_cb)(void *ctx, const struct order_view *o);
+typedef int (*record_cb)(void *ctx, const struct record_view *r);
 typedef int (*run_cb)(void *ctx, const struct run_row *r);
 typedef int (*failed_cb)(void *ctx, const struct failed_row *f);
-/* An order named by id and creation time (repair passes). */
-typedef int (*order_ref_cb)(void *ctx, const char *external_id, int64_t created_at);
+/* A record named by id and creation time, with enum incomplete_flags. */
+typedef int (*incomplete_cb)(void *ctx, const char *external_id, int64_t created_at, int what);
+typedef int (*unpriced_cb)(void *ctx, const struct unpriced_child *c);
 
 struct store;
 
@@ -120,22 +138,34 @@ struct store_ops {
   int (*source_get_id)(struct store *st, int64_t id, struct source_row *out, struct err *err);
   int (*source_list)(struct store *st, source_cb cb, void *ctx, struct err *err);
   int (*source_update)(struct store *st, const struct source_row *s, struct err *err);
+  /* Removes the source with its slices, records (every stream's table) and
+   * failed records. */
   int (*source_remove)(struct store *st, const char *name, struct err *err);
 
+  /* Makes the tables of a stream and of its children exist with every
+   * column the description names: creates them, or adds the columns they
+   * lack (a table shared by several connectors holds the union). A column
+   * that exists with another type is refused (MS_EINVAL naming it). Cheap
+   * when nothing is missing; MUST be called before a stream's pages are
+   * committed or its records read. */
+  int (*stream_prepare)(struct store *st, const struct stream_def *def, struct err *err);
+
+  /* Slices are named by (source, stream, key); see slice_key_make. */
   /* Creates the slice as pending unless it exists; never changes one. */
-  int (*slice_ensure)(struct store *st, int64_t source_id, const char *stream,
-                      struct civil_date day, struct err *err);
-  int (*slice_get)(struct store *st, int64_t source_id, const char *stream, struct civil_date day,
+  int (*slice_ensure)(struct store *st, int64_t source_id, const char *stream, const char *key,
+                      struct err *err);
+  int (*slice_get)(struct store *st, int64_t source_id, const char *stream, const char *key,
                    struct slice *out, struct err *err);
   /* Takes the slice for `owner` for lease_secs: status in_progress, a new
-   * lease_token. MS_EHELD when another owner's lease has not expired
-   * (MS_EBUSY means the database itself is locked).
-   * out gets the slice as stored, cursor included. */
-  int (*slice_claim)(struct store *st, int64_t source_id, const char *stream, struct civil_date day,
+   * lease_token, started_at set when 0. MS_EHELD when another owner's lease
+   * has not expired (MS_EBUSY means the database itself is locked).
+   * MS_ENOTFOUND when it does not exist. out gets the slice as stored. */
+  int (*slice_claim)(struct store *st, int64_t source_id, const char *stream, const char *key,
                      const char *owner, int64_t now, int lease_secs, struct slice *out,
                      struct err *err);
-  /* Back to pending from the start: cursor and counters cleared. */
-  int (*slice_reset)(struct store *st, int64_t source_id, const char *stream, struct civil_date day,
+  /* Back to pending from the start: cursor, follow-ups and counters cleared
+   * (a window keeps its watermark). Creates the slice when missing. */
+  int (*slice_reset)(struct store *st, int64_t source_id, const char *stream, const char *key,
                      struct err *err);
   /* Fenced by sl->lease_token: records the error, bumps retries, sets
    * status (failed, or pending to be retried later), releases the lease and
@@ -143,27 +173,43 @@ struct store_ops {
   int (*slice_fail)(struct store *st, const struct slice *sl, enum slice_status status,
                     const char *error, struct err *err);
   /* Fenced: starts the slice's pages again, keeping its counters: with
-   * follow-ups waiting, the first one's items from their first page;
+   * follow-ups waiting, the first one's children from their first page;
    * otherwise the listing from its first page. */
   int (*slice_restart)(struct store *st, const struct slice *sl, const char *why, struct err *err);
   /* Fenced: releases the lease, status back to pending, cursor kept. */
   int (*slice_release)(struct store *st, const struct slice *sl, struct err *err);
   int (*slice_list)(struct store *st, const struct slice_filter *f, slice_cb cb, void *ctx,
                     struct err *err);
+  /* Creates the slice, or resets it, as pending with this listing cursor
+   * (MAY be NULL: then the listing counts as done) and `follow` (a JSON
+   * array of record ids waiting for their children; MAY be NULL): a work
+   * list the engine then drives like any day (SLICE_REFETCH). */
+  int (*slice_seed)(struct store *st, int64_t source_id, const char *stream, const char *key,
+                    const char *cursor, const char *follow, struct err *err);
 
-  /* One transaction: upsert every record of the page into the stream's
-   * table (an older copy never replaces a newer one), write the slice's new
-   * cursor, counters and status, fenced by sl->lease_token (MS_ELEASE,
-   * nothing written, if it moved). Records marked `follow` join the slice's
-   * follow-ups unless stored unchanged with their items; an items page
-   * (pg->items_of, which MUST be the first follow-up) moves that follow-up's
-   * cursor on, or takes it off the list at its last page. The slice is
-   * completed when its listing is done (a listing page without next cursor)
-   * and no follow-up waits.
-   * A record over the STORE_* limits, or that a constraint refuses, goes
-   * to failed_records with the reason in the same transaction (counted in
-   * counts->failed) and the others commit; an items page is still refused
-   * whole. On success sl is updated to match what was stored. */
+  /* One transaction, fenced by sl->lease_token (MS_ELEASE, nothing written,
+   * if it moved):
+   * - every record of the page is upserted into pg->def's table (an older
+   *   or equal copy never replaces a newer one; counted inserted, updated,
+   *   unchanged), with its children (a newer parent replaces its children of
+   *   each child stream read with it), clearing deleted_at;
+   * - a deletion record (r->gone_from) marks that stream's record deleted,
+   *   with its children and its cascades (counted deleted);
+   * - records marked `follow` join the slice's follow-ups unless stored
+   *   unchanged with children already; a follow-up page (pg->children_of,
+   *   which MUST be the first follow-up) stores that parent's children (the
+   *   first page replacing the stored ones) and moves the follow-up's cursor
+   *   on, or takes it off the list at its last page;
+   * - a record over the STORE_* limits, or refused by a constraint, goes to
+   *   failed_records with the reason (counted failed) and the others commit;
+   * - the slice's new cursor, counters and status: completed when its
+   *   listing is done (a listing page without next cursor) and no follow-up
+   *   waits. A window slice's watermark moves to the largest updated_at
+   *   stored in this pass, but never past pass_start (set from the first
+   *   page's server_time, or that page's largest updated_at when the API
+   *   gave no time). A snapshot slice that completes marks the records of
+   *   its stream and source it did not see in this pass deleted.
+   * On success sl is updated to match what was stored. */
   int (*commit_page)(struct store *st, struct slice *sl, const struct page *pg, int64_t now,
                      struct page_counts *counts, struct err *err);
 
@@ -171,45 +217,49 @@ struct store_ops {
   int (*run_update)(struct store *st, const struct run_row *r, struct err *err);
   int (*run_list)(struct store *st, int limit, run_cb cb, void *ctx, struct err *err);
 
-  int (*orders_each)(struct store *st, const struct order_filter *f, order_cb cb, void *ctx,
-                     struct err *err);
-  /* Orders of the source created in [from, to) that have no items
-   * (zero_prices 0) or an item whose price is missing or zero and not
-   * estimated (zero_prices 1), oldest first. */
-  int (*orders_needing_items)(struct store *st, int64_t source_id, int64_t from, int64_t to,
-                              int zero_prices, order_ref_cb cb, void *ctx, struct err *err);
-  /* Creates the slice, or resets it, as pending with its listing done and
-   * `follow` (a JSON array of record ids) waiting for follow-ups: a work
-   * list the engine then drives like any day. */
-  int (*slice_seed)(struct store *st, int64_t source_id, const char *stream, struct civil_date day,
-                    const char *follow, struct err *err);
-  /* Items of orders created in [from, to) whose price is missing or zero and
-   * not estimated. */
-  int (*items_unpriced)(struct store *st, int64_t source_id, int64_t from, int64_t to,
-                        int64_t *count, struct err *err);
-  /* Prices each of those items from the latest real price known for its SKU
-   * in this source (unit price times quantity), marked estimated, in one
-   * transaction. *estimated: how many were priced. */
-  int (*items_estimate)(struct store *st, int64_t source_id, int64_t from, int64_t to,
-                        int64_t *estimated, struct err *err);
+  /* Stored records of a stream, oldest created first (then by id). */
+  int (*records_each)(struct store *st, const struct record_filter *f, record_cb cb, void *ctx,
+                      struct err *err);
+  /* Records of the source's stream created in [from, to) that lack what
+   * enum incomplete_flags says, oldest first; deleted ones are left out. */
+  int (*records_incomplete)(struct store *st, int64_t source_id, const struct stream_def *def,
+                            int64_t from, int64_t to, incomplete_cb cb, void *ctx,
+                            struct err *err);
+  /* Children of the child stream (whose columns MUST include sku, quantity,
+   * price (money), currency and price_estimated) of parents created in
+   * [from, to) whose price is NULL or zero and not estimated. */
+  int (*children_unpriced)(struct store *st, int64_t source_id, const struct stream_def *child,
+                           int64_t from, int64_t to, unpriced_cb cb, void *ctx, struct err *err);
+  /* The latest real (not estimated, not zero) price of a child with that SKU
+   * and currency in the source: its price in minor units and its quantity.
+   * MS_ENOTFOUND when none is known. */
+  int (*child_price_known)(struct store *st, int64_t source_id, const struct stream_def *child,
+                           const char *sku, const char *currency, int64_t *minor,
+                           int64_t *quantity, struct err *err);
+  /* Sets an estimated price on one child (amount text and minor units,
+   * price_estimated = 1). */
+  int (*child_estimate)(struct store *st, int64_t source_id, const struct stream_def *child,
+                        const char *parent_id, const char *child_id, const char *amount,
+                        int64_t minor, struct err *err);
+  /* The children of one record as a JSON array of their stored raw JSON (or
+   * their columns when no raw was kept), in line order (caller frees). */
+  int (*children_json)(struct store *st, int64_t source_id, const struct stream_def *child,
+                       const char *parent_id, char **out, struct err *err);
+
   /* Open (unresolved) failed records, oldest first; source_id 0: all. The
    * row is valid during the call; the callback MUST NOT write. */
   int (*failed_list)(struct store *st, int64_t source_id, failed_cb cb, void *ctx, struct err *err);
   /* One failed record by id, open or not; MS_ENOTFOUND when there is none. */
   int (*failed_get)(struct store *st, int64_t id, struct failed_row *out, struct err *err);
-  /* Stores r (parsed again from the failed record's raw JSON) into the
-   * failed record's stream like any page's record (an older copy never
-   * replaces a newer one) and marks the failed record resolved, in one
-   * transaction. MS_EINVAL with the reason when r is still refused
-   * (nothing written; see failed_again). */
-  int (*failed_resolve)(struct store *st, int64_t id, const struct record *r, int64_t now,
-                        struct err *err);
+  /* Stores r, a record of def read again from the failed record's raw JSON,
+   * like any page's record (an older copy never replaces a newer one), and
+   * marks the failed record resolved, in one transaction. MS_EINVAL with the
+   * reason when r is still refused (nothing written; see failed_again). */
+  int (*failed_resolve)(struct store *st, int64_t id, const struct stream_def *def,
+                        const struct record *r, int64_t now, struct err *err);
   /* A retry failed again: attempts + 1, the new error, last_failed_at. */
   int (*failed_again)(struct store *st, int64_t id, const char *error, int64_t now,
                       struct err *err);
-  /* Items of one order as a JSON array text (caller frees). */
-  int (*order_items_json)(struct store *st, int64_t source_id, const char *order_id, char **out,
-                          struct err *err);
 };
 
 struct store {

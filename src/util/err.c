@@ -97,6 +97,5 @@ const char *ms_strerror(int code) {
 }
 
 int ms_retryable(int code) {
-  return code == MS_ERATELIMIT || code == MS_ETRANSIENT || code == MS_EBUSY ||
-         code == MS_EUNREACH;
+  return code == MS_ERATELIMIT || code == MS_ETRANSIENT || code == MS_EBUSY || code == MS_EUNREACH;
 }

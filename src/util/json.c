@@ -52,6 +52,30 @@ int64_t jint(const cJSON *obj, const char *key, int64_t def) {
   return def;
 }
 
+const cJSON *json_path(const cJSON *root, const char *path) {
+  char step[257];
+  const cJSON *v = root;
+  const char *p = path;
+  if (!path || strlen(path) >= sizeof(step))
+    return NULL;
+  while (v && *p) {
+    size_t n = strcspn(p, ".");
+    char *end;
+    memcpy(step, p, n);
+    step[n] = '\0';
+    if (cJSON_IsArray(v) && n && step[0] >= '0' && step[0] <= '9') {
+      long i = strtol(step, &end, 10);
+      v = *end ? NULL : cJSON_GetArrayItem(v, (int)i);
+    } else {
+      v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, step) : NULL;
+    }
+    p += n;
+    if (*p == '.')
+      p++;
+  }
+  return v;
+}
+
 char *jdump(const cJSON *v, size_t *len) {
   char *s = cJSON_PrintUnformatted(v);
   if (s && len)

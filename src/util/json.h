@@ -22,6 +22,11 @@ char *jstrdup(const cJSON *obj, const char *key);
 char *jid(const cJSON *obj, const char *key);
 /* An integer (or an integer string); def when absent or invalid. */
 int64_t jint(const cJSON *obj, const char *key, int64_t def);
+/* The member a dotted path names: "total_price", "customer.id",
+ * "transactions.0.amount" (a number indexes a list). NULL when any step is
+ * missing or the path is longer than 256 bytes. */
+const cJSON *json_path(const cJSON *root, const char *path);
+
 /* Compact JSON text of v (caller frees), with its length. */
 char *jdump(const cJSON *v, size_t *len);
 /* What a body that should be JSON is instead, in words for a message: "an

@@ -225,3 +225,104 @@ int time_parse(const char *s, int64_t *out) {
   *out = date_to_days(d) * 86400 + hh * 3600 + mm * 60 + ss - sign * (oh * 3600 + om * 60);
   return MS_OK;
 }
+
+int tz_local_to_utc(struct tz *tz, struct civil_date day, int sec_of_day, int64_t *out) {
+  UErrorCode status = U_ZERO_ERROR;
+  ucal_clear(tz->cal);
+  ucal_setDateTime(tz->cal, day.y, day.m - 1, day.d, sec_of_day / 3600, sec_of_day / 60 % 60,
+                   sec_of_day % 60, &status);
+  UDate ms = ucal_getMillis(tz->cal, &status);
+  if (U_FAILURE(status))
+    return MS_EINVAL;
+  *out = (int64_t)(ms / 1000.0);
+  return MS_OK;
+}
+
+/* Reads the fields of s by a pattern into a day and seconds into it. */
+static int read_pattern(const char *s, const char *pattern, struct civil_date *day, int *sec) {
+  int y = -1, mo = -1, d = -1, h = 0, mi = 0, se = 0;
+  const char *p = pattern;
+  while (*p) {
+    int *field = NULL, width = 0;
+    if (strncmp(p, "yyyy", 4) == 0)
+      field = &y, width = 4;
+    else if (strncmp(p, "mm", 2) == 0)
+      field = &mo, width = 2;
+    else if (strncmp(p, "dd", 2) == 0)
+      field = &d, width = 2;
+    else if (strncmp(p, "HH", 2) == 0)
+      field = &h, width = 2;
+    else if (strncmp(p, "MM", 2) == 0)
+      field = &mi, width = 2;
+    else if (strncmp(p, "SS", 2) == 0)
+      field = &se, width = 2;
+    if (field) {
+      if (!digits(s, width, field))
+        return MS_EINVAL;
+      s += width;
+      p += width;
+    } else {
+      if (*s != *p)
+        return MS_EINVAL;
+      s++;
+      p++;
+    }
+  }
+  if (*s || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+      mi > 59 || se > 60)
+    return MS_EINVAL;
+  day->y = y;
+  day->m = mo;
+  day->d = d;
+  *sec = h * 3600 + mi * 60 + (se > 59 ? 59 : se);
+  return MS_OK;
+}
+
+static int local_instant(struct tz *zone, struct civil_date day, int sec, int64_t *out) {
+  if (zone)
+    return tz_local_to_utc(zone, day, sec, out);
+  *out = date_to_days(day) * 86400 + sec;
+  return MS_OK;
+}
+
+int time_parse_pattern(const char *s, const char *pattern, struct tz *zone, int64_t *out) {
+  struct civil_date day;
+  int sec;
+  size_t n;
+  if (!s)
+    return MS_EINVAL;
+  if (pattern)
+    return read_pattern(s, pattern, &day, &sec) ? MS_EINVAL : local_instant(zone, day, sec, out);
+  if (time_parse(s, out) == MS_OK)
+    return MS_OK;
+  /* No offset: the zone's wall time. */
+  n = strlen(s);
+  if (n == 10 && read_pattern(s, "yyyy-mm-dd", &day, &sec) == MS_OK)
+    return local_instant(zone, day, sec, out);
+  if (n >= 19 && (s[10] == ' ' || s[10] == 'T')) {
+    char head[20];
+    memcpy(head, s, 19);
+    head[19] = '\0';
+    head[10] = ' ';
+    /* A fraction of a second after it is dropped. */
+    if ((n == 19 || s[19] == '.') && read_pattern(head, "yyyy-mm-dd HH:MM:SS", &day, &sec) == 0)
+      return local_instant(zone, day, sec, out);
+  }
+  return MS_EINVAL;
+}
+
+int date_parse_pattern(const char *s, const char *pattern, struct civil_date *out) {
+  int sec;
+  if (!s)
+    return MS_EINVAL;
+  if (pattern)
+    return read_pattern(s, pattern, out, &sec);
+  /* ISO: the date part of a date or a time. */
+  if (strlen(s) >= 10) {
+    char head[11];
+    memcpy(head, s, 10);
+    head[10] = '\0';
+    return read_pattern(head, "yyyy-mm-dd", out, &sec);
+  }
+  return MS_EINVAL;
+}

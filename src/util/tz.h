@@ -50,4 +50,19 @@ void time_format(int64_t t, int offset, int zulu, char out[TIME_STR_LEN]);
 /* Parses ISO-8601 with Z or +HH:MM / +HHMM, optional fraction (dropped). */
 int time_parse(const char *s, int64_t *out);
 
+/* The instant of a local wall time in the zone (seconds into the day). A
+ * time in a DST gap moves forward past it; one that happens twice is its
+ * first occurrence. */
+int tz_local_to_utc(struct tz *tz, struct civil_date day, int sec_of_day, int64_t *out);
+
+/* Parses a time written by a pattern of yyyy, mm, dd, HH, MM, SS and literal
+ * characters ("dd.mm.yyyy HH:MM:SS", "yyyy-mm-dd"); fields left out are 0.
+ * The result is the local time in zone (UTC when zone is NULL). With a NULL
+ * pattern: ISO 8601 as time_parse, and a time without an offset
+ * ("2026-11-20 14:05:33", "2026-11-20T14:05:33") or a bare date also read
+ * as local time in zone. MS_EINVAL when s does not match. */
+int time_parse_pattern(const char *s, const char *pattern, struct tz *zone, int64_t *out);
+/* The same for a day: the date part only, as "YYYY-MM-DD" in out. */
+int date_parse_pattern(const char *s, const char *pattern, struct civil_date *out);
+
 #endif

@@ -1,0 +1,373 @@
+#include "core/record.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXACT_INT_MAX 9007199254740992.0 /* 2^53: doubles hold integers exactly below */
+#define ID_MAX 255                       /* bytes of an id */
+
+/* What reading a record needs at hand. */
+struct reader {
+  const cJSON *json;   /* the record */
+  const cJSON *parent; /* its parent, MAY be NULL */
+  struct tz *zone;     /* for times without an offset, MAY be NULL */
+  char why[256];       /* why it could not be read */
+};
+
+static const cJSON *at(const struct reader *rd, const char *path) {
+  if (path && path[0] == '^')
+    return rd->parent ? json_path(rd->parent, path + 1) : NULL;
+  return json_path(rd->json, path);
+}
+
+static int unreadable(struct reader *rd, const char *fmt, const char *a, const char *b) {
+  snprintf(rd->why, sizeof(rd->why), fmt, a, b);
+  return MS_EPROTO;
+}
+
+/* A number as exact text: integers without a fraction, others as %.15g. */
+static int number_text(double d, char *out, size_t n) {
+  if (!isfinite(d))
+    return MS_EPROTO;
+  if (d == floor(d) && fabs(d) < EXACT_INT_MAX)
+    snprintf(out, n, "%.0f", d);
+  else
+    snprintf(out, n, "%.15g", d);
+  return MS_OK;
+}
+
+/* The value at v as text: strings as they are, numbers exact, booleans as
+ * true/false, lists and objects as compact JSON. NULL for absent or null. */
+static int text_of(const cJSON *v, char **out) {
+  char num[40];
+  *out = NULL;
+  if (!v || cJSON_IsNull(v))
+    return MS_OK;
+  if (cJSON_IsString(v))
+    *out = strdup(v->valuestring);
+  else if (cJSON_IsNumber(v)) {
+    if (number_text(v->valuedouble, num, sizeof(num)))
+      return MS_EPROTO;
+    *out = strdup(num);
+  } else if (cJSON_IsBool(v))
+    *out = strdup(cJSON_IsTrue(v) ? "true" : "false");
+  else
+    *out = cJSON_PrintUnformatted(v);
+  return *out ? MS_OK : MS_ENOMEM;
+}
+
+static int int_of(const cJSON *v, int64_t *out) {
+  if (cJSON_IsNumber(v)) {
+    double d = v->valuedouble;
+    if (!isfinite(d) || d != floor(d) || fabs(d) >= EXACT_INT_MAX)
+      return MS_EPROTO;
+    *out = (int64_t)d;
+    return MS_OK;
+  }
+  if (cJSON_IsString(v)) {
+    char *end;
+    long long x;
+    errno = 0;
+    x = strtoll(v->valuestring, &end, 10);
+    if (errno || end == v->valuestring || *end)
+      return MS_EPROTO;
+    *out = x;
+    return MS_OK;
+  }
+  return MS_EPROTO;
+}
+
+static int bool_of(const cJSON *v, int64_t *out) {
+  if (cJSON_IsBool(v)) {
+    *out = cJSON_IsTrue(v);
+    return MS_OK;
+  }
+  if (cJSON_IsString(v) &&
+      (strcmp(v->valuestring, "true") == 0 || strcmp(v->valuestring, "1") == 0))
+    return *out = 1, MS_OK;
+  if (cJSON_IsString(v) &&
+      (strcmp(v->valuestring, "false") == 0 || strcmp(v->valuestring, "0") == 0))
+    return *out = 0, MS_OK;
+  if (cJSON_IsNumber(v) && (v->valuedouble == 0 || v->valuedouble == 1))
+    return *out = v->valuedouble == 1, MS_OK;
+  return MS_EPROTO;
+}
+
+/* Reads a time: a string by the format (or ISO 8601), or a number of
+ * seconds since 1970. */
+static int time_of(const cJSON *v, const char *format, struct tz *zone, int64_t *out) {
+  if (cJSON_IsNumber(v))
+    return int_of(v, out);
+  if (!cJSON_IsString(v))
+    return MS_EPROTO;
+  return time_parse_pattern(v->valuestring, format, zone, out) ? MS_EPROTO : MS_OK;
+}
+
+/* An exact decimal: an optional sign, digits, optionally '.' and digits. */
+static int decimal_ok(const char *s) {
+  if (*s == '-' || *s == '+')
+    s++;
+  if (*s < '0' || *s > '9')
+    return 0;
+  while (*s >= '0' && *s <= '9')
+    s++;
+  if (*s == '.') {
+    s++;
+    if (*s < '0' || *s > '9')
+      return 0;
+    while (*s >= '0' && *s <= '9')
+      s++;
+  }
+  return *s == '\0';
+}
+
+/* Minor units of an amount; one with more decimals than the currency has
+ * (affiliate commissions) is cut to them toward zero: the text keeps all. */
+static int minor_of(const char *amount, const char *currency, int64_t *out) {
+  struct money m;
+  char cut[40];
+  const char *dot;
+  int exp = currency_exponent(currency);
+  if (money_set(&m, amount, currency) == MS_OK) {
+    *out = m.minor;
+    return MS_OK;
+  }
+  dot = strchr(amount, '.');
+  if (!decimal_ok(amount) || !dot || strlen(amount) >= sizeof(cut))
+    return MS_EPROTO;
+  snprintf(cut, sizeof(cut), "%.*s", (int)(dot - amount) + (exp ? exp + 1 : 0), amount);
+  if (money_set(&m, cut, currency) != MS_OK)
+    return MS_EPROTO;
+  *out = m.minor;
+  return MS_OK;
+}
+
+/* One column's value; MS_EPROTO (with rd->why) when the record holds
+ * something that is not of its type. */
+static int read_column(struct reader *rd, const struct column_def *c, struct value *out) {
+  const cJSON *v;
+  int rc;
+  memset(out, 0, sizeof(*out));
+  if (c->flags & COL_LOCAL)
+    return MS_OK;
+  if (c->read) {
+    rc = c->read(rd->json, rd->parent, out);
+    if (rc == MS_EPROTO)
+      return unreadable(rd, "%s cannot be read%s", c->name, "");
+    return rc;
+  }
+  v = at(rd, c->path);
+  if (!v || cJSON_IsNull(v))
+    return MS_OK;
+  switch (c->type) {
+  case COL_TEXT:
+  case COL_JSON:
+    rc = c->type == COL_JSON ? ((out->text = cJSON_PrintUnformatted(v)) ? MS_OK : MS_ENOMEM)
+                             : text_of(v, &out->text);
+    break;
+  case COL_INT:
+    rc = int_of(v, &out->i);
+    break;
+  case COL_BOOL:
+    rc = bool_of(v, &out->i);
+    break;
+  case COL_TIME:
+    rc = time_of(v, c->format, rd->zone, &out->i);
+    break;
+  case COL_DATE: {
+    struct civil_date d;
+    char text[DATE_STR_LEN];
+    rc =
+        cJSON_IsString(v) && !date_parse_pattern(v->valuestring, c->format, &d) ? MS_OK : MS_EPROTO;
+    if (!rc) {
+      date_format(d, text);
+      out->text = strdup(text);
+      rc = out->text ? MS_OK : MS_ENOMEM;
+    }
+    break;
+  }
+  case COL_DECIMAL:
+  case COL_MONEY: {
+    rc = cJSON_IsString(v) || cJSON_IsNumber(v) ? text_of(v, &out->text) : MS_EPROTO;
+    if (!rc && c->type == COL_DECIMAL && !decimal_ok(out->text))
+      rc = MS_EPROTO;
+    if (!rc && c->type == COL_MONEY) {
+      const cJSON *cur = c->currency ? at(rd, c->currency) : NULL;
+      rc = minor_of(out->text, cJSON_IsString(cur) ? cur->valuestring : NULL, &out->i);
+    }
+    break;
+  }
+  default:
+    rc = MS_EPROTO;
+  }
+  if (rc == MS_OK) {
+    out->set = 1;
+    return MS_OK;
+  }
+  free(out->text);
+  out->text = NULL;
+  if (rc == MS_ENOMEM)
+    return rc;
+  {
+    char *shown = cJSON_PrintUnformatted(v);
+    unreadable(rd, "%s is not what its column holds: %.60s", c->name, shown ? shown : "?");
+    free(shown);
+  }
+  return MS_EPROTO;
+}
+
+/* The id: one path, or several joined by ':'. */
+static int read_id(struct reader *rd, const char *key, char **out) {
+  char buf[ID_MAX + 1] = "", path[STREAM_PATH_MAX];
+  size_t used = 0;
+  const char *p = key;
+  while (*p) {
+    size_t n = strcspn(p, ",");
+    char *part = NULL;
+    const cJSON *v;
+    snprintf(path, sizeof(path), "%.*s", (int)n, p);
+    v = at(rd, path);
+    if (!v || (!cJSON_IsString(v) && !cJSON_IsNumber(v)) || text_of(v, &part) || !part || !*part) {
+      free(part);
+      return unreadable(rd, "the record has no usable id (%s)%s", path, "");
+    }
+    if (cJSON_IsNumber(v) &&
+        (v->valuedouble != floor(v->valuedouble) || fabs(v->valuedouble) >= EXACT_INT_MAX)) {
+      free(part);
+      return unreadable(rd, "the record's id %s is not a whole number below 2^53%s", path, "");
+    }
+    used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s", used ? ":" : "", part);
+    free(part);
+    if (used >= sizeof(buf))
+      return unreadable(rd, "the record's id is longer than %s bytes%s", "255", "");
+    p += n;
+    if (*p == ',')
+      p++;
+  }
+  *out = strdup(buf);
+  return *out ? MS_OK : MS_ENOMEM;
+}
+
+static int read_into(const struct stream_def *def, struct reader *rd, struct record *out);
+
+/* The children of a child stream read from the record's JSON. */
+static int read_children(const struct stream_def *child, struct reader *rd, struct record *out) {
+  const cJSON *list = json_path(rd->json, child->path), *e;
+  struct record_set *set;
+  if (!list || cJSON_IsNull(list))
+    return MS_OK;
+  if (!cJSON_IsArray(list))
+    return unreadable(rd, "%s is not a list%s", child->path, "");
+  if (cJSON_GetArraySize(list) > 10000)
+    return unreadable(rd, "%s holds more than %s entries", child->path, "10000");
+  set = record_kids(out, child);
+  if (!set)
+    return MS_ENOMEM;
+  cJSON_ArrayForEach(e, list) {
+    struct record *k = record_set_add(set);
+    struct reader sub = {e, rd->json, rd->zone, ""};
+    int rc;
+    if (!k)
+      return MS_ENOMEM;
+    rc = read_into(child, &sub, k);
+    if (rc == MS_EPROTO || k->unreadable) {
+      snprintf(rd->why, sizeof(rd->why), "%s: %s", child->name,
+               k->unreadable ? k->unreadable : sub.why);
+      return MS_EPROTO;
+    }
+    if (rc)
+      return rc;
+  }
+  return MS_OK;
+}
+
+static int read_into(const struct stream_def *def, struct reader *rd, struct record *out) {
+  const cJSON *t;
+  size_t n = 0;
+  int rc;
+  if (!cJSON_IsObject(rd->json))
+    return unreadable(rd, "an element of the %s list is not an object%s", def->name, "");
+  rc = read_id(rd, def->key, &out->external_id);
+  if (rc)
+    return rc;
+  t = def->created ? at(rd, def->created) : NULL;
+  if (def->created && time_of(t, def->time_format, rd->zone, &out->created_at))
+    return unreadable(rd, "it has no valid %s%s", def->created, "");
+  t = def->updated ? at(rd, def->updated) : NULL;
+  if (!t || cJSON_IsNull(t) || time_of(t, def->time_format, rd->zone, &out->updated_at))
+    out->updated_at = out->created_at;
+  for (const struct column_def *c = def->columns; c && c->name; c++)
+    n++;
+  if (n) {
+    out->vals = calloc(n, sizeof(*out->vals));
+    if (!out->vals)
+      return MS_ENOMEM;
+    out->nvals = n;
+  }
+  n = 0;
+  for (const struct column_def *c = def->columns; c && c->name; c++, n++) {
+    rc = read_column(rd, c, &out->vals[n]);
+    if (rc)
+      return rc;
+  }
+  for (size_t i = 0; def->children && def->children[i]; i++) {
+    if (!def->children[i]->path)
+      continue; /* a follow-up stream: fetched on its own */
+    rc = read_children(def->children[i], rd, out);
+    if (rc)
+      return rc;
+  }
+  return MS_OK;
+}
+
+static int keep_raw(struct record *out, const cJSON *json, const char *raw, size_t len) {
+  if (raw) {
+    out->raw = malloc(len + 1);
+    if (!out->raw)
+      return MS_ENOMEM;
+    memcpy(out->raw, raw, len);
+    out->raw[len] = '\0';
+    out->raw_len = len;
+    return MS_OK;
+  }
+  out->raw = jdump(json, &out->raw_len);
+  return out->raw ? MS_OK : MS_ENOMEM;
+}
+
+static int read_top(const struct stream_def *def, const cJSON *json, const cJSON *parent,
+                    const char *raw, size_t len, struct tz *zone, struct record *out) {
+  struct reader rd = {json, parent, zone, ""};
+  int rc = read_into(def, &rd, out);
+  if (rc == MS_ENOMEM)
+    return rc;
+  if (rc == MS_EPROTO) {
+    char *text = raw ? NULL : cJSON_PrintUnformatted(json);
+    char why[320];
+    snprintf(why, sizeof(why), "%s %s: %s", def->name,
+             out->external_id ? out->external_id : "(no id)", rd.why);
+    rc = record_set_unreadable(out,
+                               raw    ? raw
+                               : text ? text
+                                      : "",
+                               raw    ? len
+                               : text ? strlen(text)
+                                      : 0,
+                               why);
+    free(text);
+    return rc;
+  }
+  return keep_raw(out, json, raw, len);
+}
+
+int record_read(const struct stream_def *def, const cJSON *json, const cJSON *parent,
+                const char *raw, size_t len, struct tz *zone, struct record *out) {
+  return read_top(def, json, parent, raw, len, zone, out);
+}
+
+int record_read_child(const struct stream_def *def, const cJSON *json, const char *raw, size_t len,
+                      struct tz *zone, struct record *out) {
+  return read_top(def, json, NULL, raw, len, zone, out);
+}
