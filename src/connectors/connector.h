@@ -9,17 +9,13 @@
 #define MS_CONNECTORS_CONNECTOR_H
 
 #include "core/model.h"
+#include "core/record.h"
+#include "core/stream.h"
 #include "core/rate.h"
 #include "core/source.h"
 #include "net/http.h"
 #include "util/err.h"
 #include "util/tz.h"
-
-/* A stream a connector offers. */
-struct stream_def {
-  const char *name;     /* "orders" */
-  const char *endpoint; /* the rate-limit class its page requests use */
-};
 
 /* A rate-limit class of an API and the model to start from. */
 struct endpoint_def {
@@ -47,11 +43,51 @@ enum connector_flags {
                                  missing, and repair fetches them) */
 };
 
+/* What kind of value a setting takes. */
+enum setting_kind {
+  SETTING_TEXT = 1, /* free text (bounded) */
+  SETTING_URL,      /* an http(s) base URL, checked with libcurl (net/url.h) */
+  SETTING_ZONE,     /* an IANA time zone */
+  SETTING_LIST,     /* comma-separated values, stored as a JSON list */
+  SETTING_CHOICE,   /* one of `choices` */
+  SETTING_INT,      /* a whole number */
+  SETTING_SECRET,   /* a credential: never stored in clear (see core/source.h) */
+};
+
+enum setting_flags {
+  SETTING_REQUIRED = 1 << 0, /* must be given (a secret: one of its forms) */
+};
+
+/* One setting of a source of a connector. `source add`, `source list`, the
+ * admin API and the web form are all made from this table. */
+struct setting_def {
+  const char *key;     /* member of the settings JSON; a secret's name ("token") */
+  const char *flag;    /* the command-line option without "--" ("api-base"); a secret takes
+                          FLAG-env VAR, FLAG-file FILE or FLAG-stdin */
+  enum setting_kind kind;
+  int flags;           /* enum setting_flags */
+  const char *choices; /* SETTING_CHOICE: "na,eu,fe"; MAY be NULL */
+  const char *help;    /* one line for a person: what it is, its default */
+};
+
 struct connector {
-  const char *name;                     /* "shopify" */
-  int flags;                            /* enum connector_flags */
-  const struct stream_def *streams;     /* terminated by {NULL} */
-  const struct endpoint_def *endpoints; /* terminated by {NULL} */
+  const char *name;                         /* "shopify" */
+  const char *title;                        /* "Shopify Admin API", for lists and help */
+  int flags;                                /* enum connector_flags */
+  const struct setting_def *settings;       /* terminated by {NULL} */
+  const struct stream_def *const *streams;  /* top-level streams, NULL-terminated */
+  const struct endpoint_def *endpoints;     /* terminated by {NULL} */
+
+  /* Completes and checks the settings of a new source (given as the table
+   * says, secrets left out): fills what follows from others (an API base
+   * from a shop name or a region, a zone from a marketplace). MS_EINVAL
+   * with a sentence naming the option when something is wrong. MAY be
+   * NULL. */
+  int (*configure)(void *settings_json, struct err *err);
+
+  /* The streams of one source, when they depend on its settings (a spec).
+   * MAY be NULL: then `streams`. */
+  const struct stream_def *const *(*source_streams)(void *state);
 
   /* Validates settings and prepares per-source state. */
   int (*open)(struct source *src, void **state, struct err *err);
@@ -70,36 +106,24 @@ struct connector {
   /* A cheap request that proves the credentials and reads what the source
    * needs to know (e.g. the shop's time zone). MAY be NULL. */
   int (*probe_request)(void *state, struct http_request *req, struct err *err);
-  /* Reads the probe's answer; MAY update src (timezone) . MAY be NULL. */
+  /* Reads the probe's answer; MAY update src (timezone, currency) and its
+   * settings. MAY be NULL. */
   int (*parse_probe)(void *state, const struct http_response *res, struct source *src,
                      struct err *err);
 
-  /* Builds the request for the slice at its cursor (NULL: first page).
-   * MS_ENOTFOUND: nothing to fetch, the slice is complete as it stands
-   * (e.g. a day that has not begun yet). */
-  int (*page_request)(void *state, const struct slice *sl, struct http_request *req,
-                      struct err *err);
-  /* Decides what a response means; sets v->retry_after when the API said. */
+  /* Decides what a response means; sets v->retry_after when the API said.
+   * MS_ESCOPE: the credentials may not read this stream (the others may
+   * go on). */
   void (*classify)(void *state, const struct http_response *res, struct verdict *v,
                    struct err *err);
-  /* Parses an OK response into records and the next cursor. MUST leave
-   * out->next_cursor NULL on the last page. */
-  int (*parse_page)(void *state, const struct slice *sl, const struct http_response *res,
-                    struct page *out, struct err *err);
-  /* Parses one record again from its raw JSON exactly as parse_page kept
-   * it (struct record.raw), without the network: for retrying records that
-   * could not be stored. out MUST be zeroed; the caller releases it on
-   * success and failure alike. MAY be NULL. */
-  int (*parse_record)(void *state, const char *raw, size_t len, struct record *out,
-                      struct err *err);
-  /* For the planner: the requests a day of `orders` orders costs, per
-   * endpoint (indexed like endpoints[]). MAY be NULL. */
-  void (*plan_day)(double orders, double *requests);
   /* Reads what an answer says about the rate limit of its endpoint (the
    * engine feeds it to that endpoint's limiter, placing it by the time the
    * request was sent, as answers may come back out of order). hint is
    * zeroed (HINT_NONE) by the caller. MAY be NULL. */
   void (*observe)(void *state, const struct http_response *res, struct rate_hint *hint);
+  /* For the planner: the requests a day of `records` records of the stream
+   * costs, per endpoint (indexed like endpoints[]). MAY be NULL. */
+  void (*plan_day)(const struct stream_def *def, double records, double *requests);
 };
 
 /* The part of classify that every HTTP API shares: resets the verdict, maps
@@ -114,9 +138,8 @@ const struct connector *connector_find(const char *name);
 /* NULL-terminated list of all connectors. */
 const struct connector *const *connector_all(void);
 
-/* Amazon: a marketplace id's business-day zone and a region's API base, or
- * NULL when unknown. */
-const char *amazon_marketplace_zone(const char *marketplace_id);
-const char *amazon_region_base(const char *region);
+/* The top-level streams of an opened source: the connector's, or its
+ * source's own (source_streams). */
+const struct stream_def *const *connector_streams(const struct connector *c, void *state);
 
 #endif

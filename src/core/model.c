@@ -33,6 +33,7 @@ void record_release(struct record *r) {
     set_release(&r->kids[i]);
   free(r->kids);
   free(r->external_id);
+  free(r->gone_id);
   free(r->raw);
   free(r->unreadable);
   memset(r, 0, sizeof(*r));

@@ -43,7 +43,8 @@ struct record {
   int follow; /* its children come by follow-up requests: queue it, unless it
                  is stored unchanged with children already */
   const struct stream_def *gone_from; /* a deletion (STREAM_DELETIONS): the record of that
-                                         stream with external_id is gone; else NULL */
+                                         stream whose id is gone_id is gone; else NULL */
+  char *gone_id;           /* a deletion: the id of the record that is gone; owned */
   int64_t gone_at;                    /* a deletion: when it happened, UTC seconds */
   char *unreadable;                   /* why it could not be read; raw holds its bytes */
 };

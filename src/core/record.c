@@ -14,6 +14,7 @@ struct reader {
   const cJSON *json;   /* the record */
   const cJSON *parent; /* its parent, MAY be NULL */
   struct tz *zone;     /* for times without an offset, MAY be NULL */
+  const char *money;   /* the currency of money that names none, MAY be NULL */
   char why[256];       /* why it could not be read */
 };
 
@@ -196,7 +197,7 @@ static int read_column(struct reader *rd, const struct column_def *c, struct val
       rc = MS_EPROTO;
     if (!rc && c->type == COL_MONEY) {
       const cJSON *cur = c->currency ? at(rd, c->currency) : NULL;
-      rc = minor_of(out->text, cJSON_IsString(cur) ? cur->valuestring : NULL, &out->i);
+      rc = minor_of(out->text, cJSON_IsString(cur) ? cur->valuestring : rd->money, &out->i);
     }
     break;
   }
@@ -268,7 +269,7 @@ static int read_children(const struct stream_def *child, struct reader *rd, stru
     return MS_ENOMEM;
   cJSON_ArrayForEach(e, list) {
     struct record *k = record_set_add(set);
-    struct reader sub = {e, rd->json, rd->zone, ""};
+    struct reader sub = {e, rd->json, rd->zone, rd->money, ""};
     int rc;
     if (!k)
       return MS_ENOMEM;
@@ -338,8 +339,9 @@ static int keep_raw(struct record *out, const cJSON *json, const char *raw, size
 }
 
 static int read_top(const struct stream_def *def, const cJSON *json, const cJSON *parent,
-                    const char *raw, size_t len, struct tz *zone, struct record *out) {
-  struct reader rd = {json, parent, zone, ""};
+                    const char *raw, size_t len, const struct read_context *ctx,
+                    struct record *out) {
+  struct reader rd = {json, parent, ctx ? ctx->zone : NULL, ctx ? ctx->currency : NULL, ""};
   int rc = read_into(def, &rd, out);
   if (rc == MS_ENOMEM)
     return rc;
@@ -348,14 +350,8 @@ static int read_top(const struct stream_def *def, const cJSON *json, const cJSON
     char why[320];
     snprintf(why, sizeof(why), "%s %s: %s", def->name,
              out->external_id ? out->external_id : "(no id)", rd.why);
-    rc = record_set_unreadable(out,
-                               raw    ? raw
-                               : text ? text
-                                      : "",
-                               raw    ? len
-                               : text ? strlen(text)
-                                      : 0,
-                               why);
+    rc = record_set_unreadable(out, raw ? raw : text ? text : "",
+                               raw ? len : text ? strlen(text) : 0, why);
     free(text);
     return rc;
   }
@@ -363,11 +359,26 @@ static int read_top(const struct stream_def *def, const cJSON *json, const cJSON
 }
 
 int record_read(const struct stream_def *def, const cJSON *json, const cJSON *parent,
-                const char *raw, size_t len, struct tz *zone, struct record *out) {
-  return read_top(def, json, parent, raw, len, zone, out);
+                const char *raw, size_t len, const struct read_context *ctx, struct record *out) {
+  return read_top(def, json, parent, raw, len, ctx, out);
 }
 
-int record_read_child(const struct stream_def *def, const cJSON *json, const char *raw, size_t len,
-                      struct tz *zone, struct record *out) {
-  return read_top(def, json, NULL, raw, len, zone, out);
+int record_read_child(const struct stream_def *def, const cJSON *json, const char *raw,
+                      size_t len, const struct read_context *ctx, struct record *out) {
+  return read_top(def, json, NULL, raw, len, ctx, out);
+}
+
+int record_reread(const struct stream_def *def, const char *raw, size_t len,
+                  const struct read_context *ctx, struct record *out, struct err *err) {
+  cJSON *json = jparse(raw, len, err);
+  int rc;
+  if (!json) {
+    err_prefix(err, "%s record", def->name);
+    return MS_EPROTO;
+  }
+  rc = read_top(def, json, NULL, raw, len, ctx, out);
+  cJSON_Delete(json);
+  if (!rc && out->unreadable)
+    rc = err_set(err, MS_EPROTO, "%s", out->unreadable);
+  return rc;
 }

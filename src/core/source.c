@@ -129,6 +129,8 @@ int source_from_row(const struct source_row *row, struct source *out, struct err
   out->api_base = s ? strdup(s) : NULL;
   s = jstr(settings, "timezone");
   out->timezone = s ? strdup(s) : NULL;
+  s = jstr(settings, "currency");
+  out->currency = s ? strdup(s) : NULL;
   out->timezone_overridden =
       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(settings, "timezone_override"));
   rc = resolve_secrets(creds, out, err);
@@ -160,6 +162,7 @@ void source_release(struct source *src) {
   source_row_release(&src->row);
   free(src->api_base);
   free(src->timezone);
+  free(src->currency);
   tz_free(src->tz);
   for (int i = 0; i < src->nsecrets; i++) {
     sodium_memzero(src->secrets[i].value, strlen(src->secrets[i].value));

@@ -42,6 +42,7 @@ struct source {
   char *api_base;        /* e.g. "https://shop.myshopify.com" */
   char *timezone;        /* IANA id, MAY be NULL until probed */
   struct tz *tz;         /* opened timezone, MAY be NULL until probed */
+  char *currency;        /* the source's own currency (a shop's), MAY be NULL until probed */
   char *secret;          /* the secret named "token", if any (borrowed from secrets) */
   struct secret secrets[SOURCE_MAX_SECRETS]; /* all resolved secrets */
   int nsecrets;

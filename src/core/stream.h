@@ -97,6 +97,8 @@ enum stream_flags {
                                 incomplete (an order without items) */
   STREAM_REFETCH = 1 << 5,   /* records can be fetched again by their ids (page_request on a
                                 SLICE_REFETCH slice): the `incomplete` mode uses it */
+  STREAM_UNORDERED = 1 << 6, /* its update-time listing is not in update order: a window's
+                                watermark moves only when the pass completes */
 };
 
 /* When a record of a stream goes (deleted), records of `target` go with it:

@@ -193,8 +193,10 @@ struct store_ops {
    *   or equal copy never replaces a newer one; counted inserted, updated,
    *   unchanged), with its children (a newer parent replaces its children of
    *   each child stream read with it), clearing deleted_at;
-   * - a deletion record (r->gone_from) marks that stream's record deleted,
-   *   with its children and its cascades (counted deleted);
+   * - a deletion record (r->gone_from) is stored like any record of its
+   *   stream (an audit of deletions) and marks the record r->gone_id of
+   *   gone_from's stream deleted at r->gone_at, with its children and its
+   *   cascades (counted deleted);
    * - records marked `follow` join the slice's follow-ups unless stored
    *   unchanged with children already; a follow-up page (pg->children_of,
    *   which MUST be the first follow-up) stores that parent's children (the

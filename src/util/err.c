@@ -92,6 +92,8 @@ const char *ms_strerror(int code) {
     return "held by another worker";
   case MS_EUNREACH:
     return "cannot reach the host";
+  case MS_ESCOPE:
+    return "not allowed by the credentials";
   }
   return "unknown error";
 }

@@ -30,6 +30,8 @@ enum ms_code {
   MS_EINTR = -17,     /* interrupted by a signal */
   MS_EHELD = -18,     /* another worker's lease holds the slice */
   MS_EUNREACH = -19,  /* the host cannot be reached (refused, unknown name): retryable */
+  MS_ESCOPE = -20,    /* the credentials may not read this (a missing scope): that stream
+                         fails, the source's others go on */
 };
 
 #define MS_ERR_MSG_MAX 512
