@@ -37,18 +37,14 @@ int cmd_failed(int argc, char **argv);
 struct store;
 int cmd_open_store(struct store **out);
 
-/* The names of all sources, in the store's order: *names (caller frees
- * with cmd_names_free) and *n. */
-int cmd_source_names(struct store *st, char ***names, int *n, struct err *err);
-void cmd_names_free(char **names, int n);
+/* Runs a sync the engine way, with progress on the terminal, and prints its
+ * summary; the exit code. (cmd/sync.c; `repair` uses it too.) */
+struct sync_request;
+int cmd_run_sync(struct store *st, struct sync_request *rq);
 
 /* From now on SIGINT and SIGTERM ask the engine to finish the pages in
  * flight, release its days and stop; returns the flag they set. */
 volatile sig_atomic_t *cmd_catch_stop_signals(void);
-
-/* Runs still marked running whose process is gone (killed, crashed) are
- * marked "killed", so that the sync log accounts for every run. */
-void cmd_close_dead_runs(struct store *st);
 
 /* Prints "marketsync CMD: MESSAGE" and a hint to stderr, returns EXIT_USAGE. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -22,39 +22,6 @@ int cmd_open_store(struct store **out) {
   return EXIT_OK;
 }
 
-struct name_ctx {
-  char **names; /* collected */
-  int n;
-};
-
-static int collect_name(void *ctx, const struct source_row *s) {
-  struct name_ctx *nc = ctx;
-  char **p = realloc(nc->names, (size_t)(nc->n + 1) * sizeof(*p));
-  if (!p)
-    return MS_ENOMEM;
-  nc->names = p;
-  nc->names[nc->n] = strdup(s->name);
-  return nc->names[nc->n++] ? MS_OK : MS_ENOMEM;
-}
-
-int cmd_source_names(struct store *st, char ***names, int *n, struct err *err) {
-  struct name_ctx nc = {NULL, 0};
-  int rc = st->ops->source_list(st, collect_name, &nc, err);
-  if (rc) {
-    cmd_names_free(nc.names, nc.n);
-    return rc;
-  }
-  *names = nc.names;
-  *n = nc.n;
-  return MS_OK;
-}
-
-void cmd_names_free(char **names, int n) {
-  for (int i = 0; i < n; i++)
-    free(names[i]);
-  free(names);
-}
-
 static volatile sig_atomic_t stop_flag;
 
 static void on_stop_signal(int sig) {
@@ -66,41 +33,6 @@ volatile sig_atomic_t *cmd_catch_stop_signals(void) {
   signal(SIGINT, on_stop_signal);
   signal(SIGTERM, on_stop_signal);
   return &stop_flag;
-}
-
-struct dead_runs {
-  struct run_row *rows; /* copies of the dead ones */
-  size_t n;
-};
-
-static int find_dead(void *ctx, const struct run_row *r) {
-  struct dead_runs *d = ctx;
-  struct run_row *p;
-  if (strcmp(r->status, "running") != 0 || r->pid <= 0 || r->pid == getpid())
-    return MS_OK;
-  if (kill((pid_t)r->pid, 0) == 0 || errno != ESRCH)
-    return MS_OK; /* alive, or not ours to know */
-  p = realloc(d->rows, (d->n + 1) * sizeof(*p));
-  if (!p)
-    return MS_ENOMEM;
-  d->rows = p;
-  d->rows[d->n] = *r;
-  d->rows[d->n].scope = r->scope ? strdup(r->scope) : NULL;
-  d->n++;
-  return MS_OK;
-}
-
-void cmd_close_dead_runs(struct store *st) {
-  struct dead_runs d = {NULL, 0};
-  struct err err = {0};
-  st->ops->run_list(st, 1000, find_dead, &d, &err);
-  for (size_t i = 0; i < d.n; i++) {
-    snprintf(d.rows[i].status, sizeof(d.rows[i].status), "killed");
-    d.rows[i].finished_at = wall_now();
-    st->ops->run_update(st, &d.rows[i], &err);
-    run_row_release(&d.rows[i]);
-  }
-  free(d.rows);
 }
 
 int cmd_usage_error(const char *cmd, const char *fmt, ...) {

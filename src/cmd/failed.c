@@ -6,13 +6,11 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
-#include "engine/session.h"
+#include "engine/failed.h"
 #include "util/json.h"
 #include "core/source.h"
 #include "store/store.h"
 #include "util/log.h"
-
-#define RETRY_IDS_MAX 100000 /* failed records one retry takes on */
 
 static const char failed_help[] =
     "usage: marketsync failed list [NAME] [--json]\n"
@@ -27,10 +25,6 @@ static const char failed_help[] =
     "          available, but nothing is fetched\n\n"
     "Exit status: 0 all stored, 1 some still fail, 2 bad arguments (such as an\n"
     "unknown id).\n";
-
-static int64_t now_utc(void) {
-  return (int64_t)time(NULL);
-}
 
 /* ---- list ------------------------------------------------------------ */
 
@@ -49,7 +43,7 @@ static int print_failed(void *ctx, const struct failed_row *f) {
     cJSON_AddNumberToObject(o, "id", (double)f->id);
     cJSON_AddStringToObject(o, "source", f->source);
     cJSON_AddStringToObject(o, "stream", f->stream);
-    cJSON_AddStringToObject(o, "day", f->day);
+    cJSON_AddStringToObject(o, "day", f->key);
     if (f->external_id)
       cJSON_AddStringToObject(o, "external_id", f->external_id);
     else
@@ -67,7 +61,7 @@ static int print_failed(void *ctx, const struct failed_row *f) {
       printf("%-6s %-14s %-8s %-10s %-20s %8s  %-20s  %s\n", "ID", "SOURCE", "STREAM", "DAY",
              "EXTERNAL ID", "ATTEMPTS", "LAST FAILED", "ERROR");
     printf("%-6lld %-14s %-8s %-10s %-20.40s %8lld  %-20s  %s\n", (long long)f->id, f->source,
-           f->stream, f->day, f->external_id ? f->external_id : "-", (long long)f->attempts, when,
+           f->stream, f->key, f->external_id ? f->external_id : "-", (long long)f->attempts, when,
            f->error ? f->error : "");
   }
   c->n++;
@@ -106,37 +100,6 @@ static int failed_list(struct store *st, int argc, char **argv) {
 
 /* ---- retry ----------------------------------------------------------- */
 
-/* A source opened for re-reading records: connector state, no network. */
-struct opened {
-  int64_t source_id;   /* the source */
-  struct session sess; /* sess.conn NULL when it could not be opened */
-};
-
-struct retry_ctx {
-  int64_t *ids; /* failed records to retry */
-  size_t n, cap;
-  struct opened *open; /* sources opened so far */
-  size_t nopen;
-  int64_t stored, failing, skipped;
-};
-
-static int collect_id(void *ctx, const struct failed_row *f) {
-  struct retry_ctx *r = ctx;
-  if (r->n == r->cap) {
-    size_t cap = r->cap ? r->cap * 2 : 64;
-    int64_t *v;
-    if (cap > RETRY_IDS_MAX)
-      return MS_ETOOBIG;
-    v = realloc(r->ids, cap * sizeof(*v));
-    if (!v)
-      return MS_ENOMEM;
-    r->ids = v;
-    r->cap = cap;
-  }
-  r->ids[r->n++] = f->id;
-  return MS_OK;
-}
-
 static int parse_id(const char *s, int64_t *out) {
   char *end;
   long long v;
@@ -148,158 +111,63 @@ static int parse_id(const char *s, int64_t *out) {
   return MS_OK;
 }
 
-/* The opened connector of the source, opening it on first use; NULL (with
- * the reason logged once) when it cannot re-read records. */
-static struct opened *source_for(struct store *st, struct retry_ctx *r, int64_t source_id) {
-  struct source_row row = {0};
+static int failed_retry_cmd(struct store *st, int argc, char **argv) {
+  struct failed_report rep;
   struct err err = {0};
-  struct opened *o, *v;
-  for (size_t i = 0; i < r->nopen; i++)
-    if (r->open[i].source_id == source_id)
-      return r->open[i].sess.conn ? &r->open[i] : NULL;
-  v = realloc(r->open, (r->nopen + 1) * sizeof(*v));
-  if (!v) {
-    log_error(MS_ENOMEM, "out of memory");
-    return NULL;
-  }
-  r->open = v;
-  o = &r->open[r->nopen++];
-  memset(o, 0, sizeof(*o));
-  o->source_id = source_id;
-  if (st->ops->source_get_id(st, source_id, &row, &err)) {
-    log_error(MS_ENOTFOUND, "%s", err.msg);
-    return NULL;
-  }
-  if (session_from_row(NULL, &row, 0, &o->sess, &err)) {
-    log_error(MS_EINVAL,
-              "cannot re-read the records of source %s: %s; make it usable as for a "
-              "sync, then retry",
-              row.name, err.msg);
-    source_row_release(&row);
-    return NULL;
-  }
-  source_row_release(&row);
-  if (!o->sess.conn->parse_record) {
-    log_error(MS_EINVAL, "source %s: connector '%s' cannot re-read stored records",
-              o->sess.src.row.name, o->sess.conn->name);
-    session_close(&o->sess);
-    return NULL;
-  }
-  return o;
-}
-
-static void opened_release(struct retry_ctx *r) {
-  for (size_t i = 0; i < r->nopen; i++)
-    session_close(&r->open[i].sess);
-  free(r->open);
-  free(r->ids);
-}
-
-/* Parses the record again and stores it, or counts one more failure. A
- * database failure (not the record's fault) stops the retry. */
-static int retry_one(struct store *st, struct retry_ctx *r, const struct failed_row *f) {
-  struct opened *o = source_for(st, r, f->source_id);
-  struct record rec;
-  struct err err = {0};
-  int rc;
-  if (!o) {
-    r->skipped++;
-    return MS_OK;
-  }
-  memset(&rec, 0, sizeof(rec));
-  rc = o->sess.conn->parse_record(o->sess.cstate, f->raw, strlen(f->raw), &rec, &err);
-  if (!rc)
-    rc = st->ops->failed_resolve(st, f->id, &rec, now_utc(), &err);
-  record_release(&rec);
-  if (!rc) {
-    r->stored++;
-    log_info("failed record %lld (%s %s) stored", (long long)f->id, f->source,
-             f->external_id ? f->external_id : "without id");
-    return MS_OK;
-  }
-  if (rc != MS_EINVAL && rc != MS_EPROTO && rc != MS_ETOOBIG)
-    return log_error(rc, "failed record %lld: %s", (long long)f->id, err.msg);
-  r->failing++;
-  log_warn("failed record %lld (%s %s) still fails: %s", (long long)f->id, f->source,
-           f->external_id ? f->external_id : "without id", err.msg);
-  {
-    struct err again = {0};
-    rc = st->ops->failed_again(st, f->id, err.msg, now_utc(), &again);
-    if (rc)
-      return log_error(rc, "%s", again.msg);
-  }
-  return MS_OK;
-}
-
-static int failed_retry(struct store *st, int argc, char **argv) {
-  struct retry_ctx r = {0};
-  struct err err = {0};
-  int all = 0, rc = MS_OK, exit_code;
+  int64_t *ids = NULL;
+  size_t n = 0;
+  int all = 0, rc;
   for (int i = 2; i < argc; i++) {
     int64_t id;
     if (strcmp(argv[i], "--all") == 0) {
       all = 1;
-    } else if (parse_id(argv[i], &id) == MS_OK) {
+      continue;
+    }
+    if (parse_id(argv[i], &id) || n >= FAILED_RETRY_MAX) {
+      free(ids);
+      return cmd_usage_error("failed", "'%s' is not the id of a failed record", argv[i]);
+    }
+    {
       struct failed_row f;
+      int open;
       rc = st->ops->failed_get(st, id, &f, &err);
-      if (rc == MS_ENOTFOUND || (!rc && f.resolved_at)) {
-        if (!rc)
-          failed_row_release(&f);
-        opened_release(&r);
+      if (rc && rc != MS_ENOTFOUND) {
+        free(ids);
+        return log_error(EXIT_PARTIAL, "%s", err.msg);
+      }
+      open = rc == MS_OK && !f.resolved_at;
+      if (rc == MS_OK)
+        failed_row_release(&f);
+      if (!open) {
+        free(ids);
         return cmd_usage_error("failed",
                                "there is no failed record %lld waiting to be stored; "
                                "'marketsync failed list' shows them",
                                (long long)id);
       }
-      if (rc) {
-        opened_release(&r);
-        return log_error(EXIT_PARTIAL, "%s", err.msg);
-      }
-      rc = collect_id(&r, &f);
-      failed_row_release(&f);
-      if (rc) {
-        opened_release(&r);
-        return log_error(EXIT_PARTIAL, "too many ids");
-      }
-    } else {
-      opened_release(&r);
-      return cmd_usage_error("failed", "'%s' is not the id of a failed record", argv[i]);
     }
+    int64_t *v = realloc(ids, (n + 1) * sizeof(*v));
+    if (!v) {
+      free(ids);
+      return log_error(EXIT_PARTIAL, "out of memory");
+    }
+    ids = v;
+    ids[n++] = id;
   }
-  if (all == (r.n > 0)) {
-    opened_release(&r);
+  if (all == (n > 0)) {
+    free(ids);
     return cmd_usage_error("failed", "retry takes --all or the ids of failed records");
   }
-  if (all) {
-    rc = st->ops->failed_list(st, 0, collect_id, &r, &err);
-    if (rc) {
-      opened_release(&r);
-      return log_error(EXIT_PARTIAL, "%s",
-                       rc == MS_ETOOBIG ? "too many failed records for one retry" : err.msg);
-    }
-  }
-  for (size_t i = 0; i < r.n && !rc; i++) {
-    struct failed_row f;
-    rc = st->ops->failed_get(st, r.ids[i], &f, &err);
-    if (rc) {
-      log_error(rc, "%s", err.msg);
-      break;
-    }
-    if (f.resolved_at) { /* an id given twice */
-      failed_row_release(&f);
-      continue;
-    }
-    rc = retry_one(st, &r, &f);
-    failed_row_release(&f);
-  }
-  printf("retried %lld: %lld stored, %lld still failing\n", (long long)(r.stored + r.failing),
-         (long long)r.stored, (long long)r.failing);
-  if (r.skipped)
+  rc = failed_retry(st, ids, n, &rep, &err);
+  free(ids);
+  if (rc)
+    log_error(rc, "%s", err.msg);
+  printf("retried %lld: %lld stored, %lld still failing\n", (long long)(rep.stored + rep.failing),
+         (long long)rep.stored, (long long)rep.failing);
+  if (rep.skipped)
     printf("%lld not retried: their source could not be opened (see above)\n",
-           (long long)r.skipped);
-  exit_code = !rc && !r.failing && !r.skipped ? EXIT_OK : EXIT_PARTIAL;
-  opened_release(&r);
-  return exit_code;
+           (long long)rep.skipped);
+  return !rc && !rep.failing && !rep.skipped ? EXIT_OK : EXIT_PARTIAL;
 }
 
 int cmd_failed(int argc, char **argv) {
@@ -321,7 +189,8 @@ int cmd_failed(int argc, char **argv) {
   rc = cmd_open_store(&st);
   if (rc)
     return rc;
-  rc = strcmp(argv[1], "list") == 0 ? failed_list(st, argc, argv) : failed_retry(st, argc, argv);
+  rc =
+      strcmp(argv[1], "list") == 0 ? failed_list(st, argc, argv) : failed_retry_cmd(st, argc, argv);
   store_close(st);
   return rc;
 }

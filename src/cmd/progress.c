@@ -38,21 +38,30 @@ static void draw(struct progress *p, const struct sync_stats *s) {
   if (s->waiting >= 0.5 && s->waiting_for)
     snprintf(wait, sizeof(wait), " | waiting %.1fs for rate budget (%s)", s->waiting,
              s->waiting_for);
-  fprintf(stderr, "\r\033[K%s | days %lld/%lld | %lld pages | %lld orders | %.0f/s | ETA %s%s",
+  fprintf(stderr, "\r\033[K%s | days %lld/%lld | %lld pages | %lld records | %.0f/s | ETA %s%s",
           p->current, (long long)finished, (long long)s->days_total, (long long)s->pages,
           (long long)s->records, elapsed > 0 ? (double)s->records / elapsed : 0.0, eta, wait);
   fflush(stderr);
   p->line_shown = 1;
 }
 
+/* Where an event happened: "KEY" for orders, whose slices are days and
+ * which every connector has, "STREAM KEY" for the others. */
+static void where(const struct sync_event *ev, char *out, size_t n) {
+  const char *key = ev->slice ? ev->slice->key : "";
+  if (ev->stream && strcmp(ev->stream, "orders") != 0)
+    snprintf(out, n, "%s%s%s", ev->stream, *key ? " " : "", key);
+  else
+    snprintf(out, n, "%s", key);
+}
+
 static void keep_failure(struct progress *p, const struct sync_event *ev, const char *what) {
-  char line[768], day[DATE_STR_LEN] = "";
+  char line[768], day[96] = "";
   char **n = realloc(p->failures, (p->nfailures + 1) * sizeof(*n));
   if (!n)
     return;
   p->failures = n;
-  if (ev->slice)
-    date_format(ev->slice->day, day);
+  where(ev, day, sizeof(day));
   snprintf(line, sizeof(line), "%s %s: %s%s", ev->source, day, what,
            ev->message ? ev->message : "");
   p->failures[p->nfailures] = strdup(line);
@@ -62,9 +71,8 @@ static void keep_failure(struct progress *p, const struct sync_event *ev, const 
 
 void progress_event(void *ctx, const struct sync_event *ev) {
   struct progress *p = ctx;
-  char day[DATE_STR_LEN] = "";
-  if (ev->slice)
-    date_format(ev->slice->day, day);
+  char day[96] = "";
+  where(ev, day, sizeof(day));
   switch (ev->kind) {
   case SYNC_EV_DAY_START:
     snprintf(p->current, sizeof(p->current), "%s %s", ev->source, day);
@@ -78,7 +86,7 @@ void progress_event(void *ctx, const struct sync_event *ev) {
     break;
   case SYNC_EV_DAY_DONE:
     if (!p->tty && !p->quiet)
-      log_info("%s %s: completed, %lld pages, %lld orders (%lld new, %lld updated)", ev->source,
+      log_info("%s %s: completed, %lld pages, %lld records (%lld new, %lld updated)", ev->source,
                day, (long long)ev->slice->pages, (long long)ev->slice->records,
                (long long)ev->slice->inserted, (long long)ev->slice->updated);
     break;
@@ -105,6 +113,10 @@ void progress_event(void *ctx, const struct sync_event *ev) {
   case SYNC_EV_SOURCE_DEAD:
     clear_line(p);
     log_error(0, "%s: %s; its remaining days are skipped", ev->source, ev->message);
+    break;
+  case SYNC_EV_STREAM_DEAD:
+    clear_line(p);
+    log_error(0, "%s %s: %s", ev->source, ev->stream, ev->message);
     break;
   case SYNC_EV_TICK:
     if (p->tty)

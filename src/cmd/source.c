@@ -1,47 +1,33 @@
-/* marketsync source add|list|test|remove */
+/* marketsync source add|list|test|remove. `source add` and its help are
+ * made from each connector's table of settings. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "util/json.h"
-#include "core/source.h"
+#include "cmd/opts.h"
 #include "engine/session.h"
 #include "net/http.h"
 #include "net/url.h"
-#include "util/log.h"
 #include "util/clock.h"
+#include "util/json.h"
+#include "util/log.h"
+
+#define SETTINGS_MAX 32      /* settings of one connector */
+#define SETTING_TEXT_MAX 512 /* bytes of a text setting */
 
 static const char source_help[] =
-    "usage: marketsync source add shopify NAME --shop DOMAIN (--token-env VAR | --token-file "
-    "FILE)\n"
-    "                             [--api-base URL] [--api-version V] [--timezone TZ] [--no-check]\n"
-    "       marketsync source add amazon NAME --region na|eu|fe --marketplace ID[,ID...]\n"
-    "                             --client-id ID (--client-secret-env VAR | --client-secret-file "
-    "F)\n"
-    "                             (--refresh-token-env VAR | --refresh-token-file F)\n"
-    "                             [--api-base URL] [--token-url URL] [--timezone TZ] [--no-check]\n"
+    "usage: marketsync source add CONNECTOR NAME [SETTINGS] [--streams S[,S...]] [--no-check]\n"
     "       marketsync source list [--json]\n"
     "       marketsync source test NAME\n"
     "       marketsync source remove NAME\n\n"
-    "A source is one connection to one API, e.g. one Shopify shop.\n\n"
-    "  --shop DOMAIN       the shop, as 'my-shop' or 'my-shop.myshopify.com'\n"
-    "  --token-env VAR     read the Admin API access token from this environment variable\n"
-    "  --token-file FILE   ...or from this file (the token itself is never stored)\n"
-    "  --api-base URL      talk to this base URL instead of https://DOMAIN (sandbox, proxies)\n"
-    "  --api-version V     Admin API version in the path (default 2024-01)\n"
-    "  --timezone TZ       the IANA time zone of the source's days; default: the shop's own\n"
-    "                      (Shopify) or the first marketplace's (Amazon: the US is\n"
-    "                      America/Los_Angeles)\n"
-    "  --region            Amazon: the SP-API region of the seller account\n"
-    "  --marketplace       Amazon: marketplace ids, e.g. ATVPDKIKX0DER (US)\n"
-    "  --client-id         Amazon: the LWA client id of the app (not a secret)\n"
-    "  --client-secret-env/-file, --refresh-token-env/-file\n"
-    "                      Amazon: where the LWA client secret and the seller's refresh\n"
-    "                      token are read from (neither is ever stored)\n"
-    "  --token-url URL     Amazon: the LWA token endpoint (default api.amazon.com)\n"
-    "  --no-check          do not contact the API while adding\n";
+    "A source is one connection to one API, e.g. one Shopify shop. 'source add' checks\n"
+    "the connection (and learns the source's time zone) before it saves anything;\n"
+    "--no-check saves it unchecked. A secret is never stored: give the environment\n"
+    "variable or the file it is read from (--NAME-env VAR or --NAME-file FILE).\n"
+    "--streams sets the streams a plain sync of the source fetches (default: all).\n\n"
+    "SETTINGS of each connector:\n";
 
 static int valid_name(const char *s) {
   size_t n = strlen(s);
@@ -54,16 +40,203 @@ static int valid_name(const char *s) {
   return 1;
 }
 
+/* The settings of every connector, from their tables. */
+static void print_help(FILE *out) {
+  const struct connector *const *all = connector_all();
+  fputs(source_help, out);
+  for (size_t i = 0; all[i]; i++) {
+    const struct stream_def *const *streams = all[i]->streams;
+    fprintf(out, "\n  %s: %s\n", all[i]->name, all[i]->title ? all[i]->title : "");
+    for (const struct setting_def *d = all[i]->settings; d && d->key; d++) {
+      char flag[96];
+      if (d->kind == SETTING_SECRET)
+        snprintf(flag, sizeof(flag), "--%s-env VAR | --%s-file F", d->flag, d->flag);
+      else
+        snprintf(flag, sizeof(flag), "--%s %s", d->flag,
+                 d->kind == SETTING_URL    ? "URL"
+                 : d->kind == SETTING_ZONE ? "TZ"
+                 : d->kind == SETTING_LIST ? "A[,B...]"
+                                           : "VALUE");
+      fprintf(out, "    %-44s %s%s\n", flag, d->flags & SETTING_REQUIRED ? "(required) " : "",
+              d->help);
+    }
+    fprintf(out, "    streams:");
+    for (size_t k = 0; streams && streams[k]; k++)
+      fprintf(out, " %s", streams[k]->name);
+    fputc('\n', out);
+  }
+}
+
+/* What `source add` was told, by setting (in the connector's order). */
+struct add_state {
+  const struct connector *conn;    /* the connector */
+  const char *value[SETTINGS_MAX]; /* a setting's value */
+  const char *env[SETTINGS_MAX];   /* a secret's --FLAG-env */
+  const char *file[SETTINGS_MAX];  /* a secret's --FLAG-file */
+  const char *streams;             /* --streams */
+  int no_check;                    /* --no-check */
+};
+
+enum { KEY_VALUE = 1, KEY_ENV = 1000, KEY_FILE = 2000, KEY_STREAMS = 3000, KEY_NO_CHECK };
+
+static int on_setting(void *ctx, int key, const char *v) {
+  struct add_state *a = ctx;
+  if (key == KEY_STREAMS)
+    a->streams = v;
+  else if (key == KEY_NO_CHECK)
+    a->no_check = 1;
+  else if (key >= KEY_FILE)
+    a->file[key - KEY_FILE] = v;
+  else if (key >= KEY_ENV)
+    a->env[key - KEY_ENV] = v;
+  else
+    a->value[key - KEY_VALUE] = v;
+  return 0;
+}
+
+/* The command-line options of a connector's settings. names holds the
+ * option names made for secrets ("token-env"). */
+static size_t options_of(const struct connector *c, struct cmd_option *opts, char names[][72]) {
+  size_t n = 0, k = 0;
+  for (const struct setting_def *d = c->settings; d && d->key && k < SETTINGS_MAX; d++, k++) {
+    if (d->kind == SETTING_SECRET) {
+      snprintf(names[2 * k], 72, "%s-env", d->flag);
+      snprintf(names[2 * k + 1], 72, "%s-file", d->flag);
+      opts[n++] = (struct cmd_option){names[2 * k], required_argument, KEY_ENV + (int)k};
+      opts[n++] = (struct cmd_option){names[2 * k + 1], required_argument, KEY_FILE + (int)k};
+    } else {
+      opts[n++] = (struct cmd_option){d->flag, required_argument, KEY_VALUE + (int)k};
+    }
+  }
+  opts[n++] = (struct cmd_option){"streams", required_argument, KEY_STREAMS};
+  opts[n++] = (struct cmd_option){"stream", required_argument, KEY_STREAMS};
+  opts[n++] = (struct cmd_option){"no-check", no_argument, KEY_NO_CHECK};
+  opts[n] = (struct cmd_option){NULL, 0, 0};
+  return n;
+}
+
+/* Checks one value by its kind and puts it in the settings. */
+static int set_value(const struct setting_def *d, const char *v, cJSON *settings) {
+  struct err err = {0};
+  char opt[80];
+  snprintf(opt, sizeof(opt), "--%s", d->flag);
+  switch (d->kind) {
+  case SETTING_URL: {
+    char trimmed[URL_MAX + 1];
+    size_t n = strlen(v);
+    if (url_check_base(v, opt, &err))
+      return cmd_usage_error("source add", "%s", err.msg);
+    /* One trailing '/' is dropped: paths are appended to it. */
+    snprintf(trimmed, sizeof(trimmed), "%s", v);
+    if (n > 1 && trimmed[n - 1] == '/' && trimmed[n - 2] != '/')
+      trimmed[n - 1] = '\0';
+    cJSON_AddStringToObject(settings, d->key, trimmed);
+    return 0;
+  }
+  case SETTING_ZONE: {
+    struct tz *tz = NULL;
+    if (tz_open(v, &tz, &err))
+      return cmd_usage_error("source add", "%s: %s", opt, err.msg);
+    tz_free(tz);
+    break;
+  }
+  case SETTING_CHOICE: {
+    const char *p = d->choices;
+    size_t n = strlen(v);
+    int ok = 0;
+    while (p && *p && !ok) {
+      size_t len = strcspn(p, ",");
+      ok = len == n && strncmp(p, v, n) == 0;
+      p += len + (p[len] == ',');
+    }
+    if (!ok)
+      return cmd_usage_error("source add", "%s is one of %s, not '%s'", opt, d->choices, v);
+    break;
+  }
+  case SETTING_LIST: {
+    cJSON *list = cJSON_AddArrayToObject(settings, d->key);
+    const char *p = v;
+    while (*p) {
+      size_t len = strcspn(p, ",");
+      char item[129];
+      if (len == 0 || len >= sizeof(item))
+        return cmd_usage_error("source add", "%s takes values separated by commas", opt);
+      snprintf(item, sizeof(item), "%.*s", (int)len, p);
+      cJSON_AddItemToArray(list, cJSON_CreateString(item));
+      p += len + (p[len] == ',');
+    }
+    return 0;
+  }
+  case SETTING_INT: {
+    long n;
+    if (cmd_int("source add", opt, v, 0, 1000000000, &n))
+      return EXIT_USAGE;
+    cJSON_AddNumberToObject(settings, d->key, (double)n);
+    return 0;
+  }
+  default:
+    if (!*v || strlen(v) > SETTING_TEXT_MAX || strpbrk(v, "\r\n\t"))
+      return cmd_usage_error("source add", "%s takes text of 1 to %d characters on one line", opt,
+                             SETTING_TEXT_MAX);
+  }
+  cJSON_AddStringToObject(settings, d->key, v);
+  return 0;
+}
+
+/* A secret: exactly one of --FLAG-env and --FLAG-file, readable now; only
+ * where it is goes into the credentials. */
+static int set_secret(const struct setting_def *d, const char *env, const char *file,
+                      cJSON *creds) {
+  struct err err = {0};
+  char *secret = NULL, key[80];
+  int rc;
+  if (!env && !file) {
+    if (!(d->flags & SETTING_REQUIRED))
+      return 0;
+    return cmd_usage_error("source add", "give --%s-env VAR or --%s-file FILE (%s)", d->flag,
+                           d->flag, d->help);
+  }
+  if (env && file)
+    return cmd_usage_error("source add", "give one of --%s-env and --%s-file, not both", d->flag,
+                           d->flag);
+  rc = env ? secret_from_env(env, &secret, &err) : secret_from_file(file, &secret, &err);
+  if (secret) {
+    memset(secret, 0, strlen(secret));
+    free(secret);
+  }
+  if (rc)
+    return cmd_usage_error("source add", "%s", err.msg);
+  snprintf(key, sizeof(key), "%s_%s", d->key, env ? "env" : "file");
+  cJSON_AddStringToObject(creds, key, env ? env : file);
+  return 0;
+}
+
+/* --streams: names the connector offers, kept in the settings. */
+static int set_streams(const struct connector *c, const char *v, cJSON *settings) {
+  cJSON *list = cJSON_AddArrayToObject(settings, "streams");
+  const char *p = v;
+  while (*p) {
+    size_t len = strcspn(p, ",");
+    char name[STREAM_NAME_MAX];
+    snprintf(name, sizeof(name), "%.*s", (int)(len < sizeof(name) ? len : sizeof(name) - 1), p);
+    if (!stream_find(c->streams, name))
+      return cmd_usage_error("source add", "the %s connector has no stream '%s'", c->name, name);
+    cJSON_AddItemToArray(list, cJSON_CreateString(name));
+    p += len + (p[len] == ',');
+  }
+  return 0;
+}
+
 /* Puts a learned time zone into a row's settings (in memory). */
-static int settings_set_zone(struct source_row *row, const char *zone) {
+static int settings_set_zone(struct source_row *row, const char *zone, const char *currency) {
   cJSON *settings = cJSON_Parse(row->settings ? row->settings : "{}");
   char *text;
-  if (!settings || !zone) {
-    cJSON_Delete(settings);
+  if (!settings)
     return MS_OK;
-  }
-  if (!jstr(settings, "timezone"))
+  if (zone && !jstr(settings, "timezone"))
     cJSON_AddStringToObject(settings, "timezone", zone);
+  if (currency && !jstr(settings, "currency"))
+    cJSON_AddStringToObject(settings, "currency", currency);
   text = cJSON_PrintUnformatted(settings);
   cJSON_Delete(settings);
   if (!text)
@@ -73,229 +246,88 @@ static int settings_set_zone(struct source_row *row, const char *zone) {
   return MS_OK;
 }
 
-/* What `source add` was told. */
-struct add_opts {
-  const char *kind, *name;            /* connector and source name */
-  const char *shop;                   /* shopify */
-  const char *token_env, *token_file; /* shopify */
-  char *api_base;                     /* trimmed of a trailing '/' */
-  const char *api_version, *zone;
-  const char *region, *marketplaces, *client_id, *token_url;         /* amazon */
-  const char *secret_env, *secret_file, *refresh_env, *refresh_file; /* amazon */
-  int no_check;
-};
-
-/* Checks that exactly one of env/file is given and that it resolves now. */
-static int check_secret(const char *what, const char *env, const char *file) {
+/* Builds the settings and credentials from what was given. */
+static int build(const struct add_state *a, cJSON *settings, cJSON *creds) {
   struct err err = {0};
-  char *secret = NULL;
+  size_t k = 0;
   int rc;
-  if (!!env == !!file)
-    return cmd_usage_error("source add", "give exactly one of --%s-env VAR or --%s-file FILE", what,
-                           what);
-  rc = env ? secret_from_env(env, &secret, &err) : secret_from_file(file, &secret, &err);
-  free(secret);
-  return rc ? cmd_usage_error("source add", "%s", err.msg) : 0;
-}
-
-static int shopify_settings(const struct add_opts *o, cJSON *settings, cJSON *creds) {
-  char base[1024], domain[256];
-  int rc;
-  if (!o->shop)
-    return cmd_usage_error("source add", "--shop is required (e.g. --shop my-shop)");
-  if (!valid_name(o->shop) || strlen(o->shop) > 200)
-    return cmd_usage_error("source add", "'%s' is not a shop domain", o->shop);
-  if (o->api_version && (strlen(o->api_version) > 16 || !valid_name(o->api_version)))
-    return cmd_usage_error("source add", "'%s' is not an API version such as 2024-01",
-                           o->api_version);
-  rc = check_secret("token", o->token_env, o->token_file);
-  if (rc)
+  for (const struct setting_def *d = a->conn->settings; d && d->key; d++, k++) {
+    if (d->kind == SETTING_SECRET) {
+      rc = set_secret(d, a->env[k], a->file[k], creds);
+    } else if (a->value[k]) {
+      rc = set_value(d, a->value[k], settings);
+      if (!rc && d->kind == SETTING_ZONE)
+        cJSON_AddTrueToObject(settings, "timezone_override");
+    } else {
+      rc = 0;
+    }
+    if (rc)
+      return rc;
+  }
+  if (a->streams && (rc = set_streams(a->conn, a->streams, settings)))
     return rc;
-  snprintf(domain, sizeof(domain), "%s%s", o->shop, strchr(o->shop, '.') ? "" : ".myshopify.com");
-  if (o->api_base)
-    snprintf(base, sizeof(base), "%s", o->api_base);
-  else
-    snprintf(base, sizeof(base), "https://%s", domain);
-  cJSON_AddStringToObject(settings, "shop", domain);
-  cJSON_AddStringToObject(settings, "api_base", base);
-  cJSON_AddStringToObject(settings, "api_version", o->api_version ? o->api_version : "2024-01");
-  cJSON_AddStringToObject(creds, o->token_env ? "token_env" : "token_file",
-                          o->token_env ? o->token_env : o->token_file);
-  return 0;
-}
-
-static int amazon_settings(const struct add_opts *o, cJSON *settings, cJSON *creds) {
-  struct err err = {0};
-  const char *base;
-  char list[1024], *tok, *save = NULL;
-  cJSON *mps;
-  int rc, n = 0;
-  if (!o->region || !amazon_region_base(o->region))
-    return cmd_usage_error("source add", "--region is required: na, eu or fe");
-  if (!o->marketplaces || strlen(o->marketplaces) >= sizeof(list))
-    return cmd_usage_error("source add", "--marketplace is required (e.g. ATVPDKIKX0DER for "
-                                         "the US; several separated by commas)");
-  if (!o->client_id || !*o->client_id || strlen(o->client_id) > 256 ||
-      strpbrk(o->client_id, " \t\n"))
-    return cmd_usage_error("source add",
-                           "--client-id is required (amzn1.application-oa2-client...)");
-  if (o->token_url && url_check_base(o->token_url, "--token-url", &err))
+  if (a->conn->configure && a->conn->configure(settings, &err))
     return cmd_usage_error("source add", "%s", err.msg);
-  rc = check_secret("client-secret", o->secret_env, o->secret_file);
-  if (!rc)
-    rc = check_secret("refresh-token", o->refresh_env, o->refresh_file);
-  if (rc)
-    return rc;
-  snprintf(list, sizeof(list), "%s", o->marketplaces);
-  mps = cJSON_AddArrayToObject(settings, "marketplaces");
-  for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-    if (!valid_name(tok) || ++n > 50)
-      return cmd_usage_error("source add", "'%s' is not a marketplace id (at most 50)", tok);
-    cJSON_AddItemToArray(mps, cJSON_CreateString(tok));
-  }
-  if (n == 0)
-    return cmd_usage_error("source add", "--marketplace names no marketplace");
-  base = o->api_base ? o->api_base : amazon_region_base(o->region);
-  cJSON_AddStringToObject(settings, "region", o->region);
-  cJSON_AddStringToObject(settings, "api_base", base);
-  cJSON_AddStringToObject(settings, "token_url",
-                          o->token_url ? o->token_url : "https://api.amazon.com/auth/o2/token");
-  cJSON_AddStringToObject(settings, "client_id", o->client_id);
-  if (!o->zone) {
-    /* Amazon counts business days in the (first) marketplace's zone. */
-    const char *z = amazon_marketplace_zone(cJSON_GetArrayItem(mps, 0)->valuestring);
-    cJSON_AddStringToObject(settings, "timezone", z ? z : "UTC");
-  }
-  cJSON_AddStringToObject(creds, o->secret_env ? "client_secret_env" : "client_secret_file",
-                          o->secret_env ? o->secret_env : o->secret_file);
-  cJSON_AddStringToObject(creds, o->refresh_env ? "refresh_token_env" : "refresh_token_file",
-                          o->refresh_env ? o->refresh_env : o->refresh_file);
+  k = 0;
+  for (const struct setting_def *d = a->conn->settings; d && d->key; d++, k++)
+    if ((d->flags & SETTING_REQUIRED) && d->kind != SETTING_SECRET && !a->value[k] &&
+        !cJSON_GetObjectItemCaseSensitive(settings, d->key))
+      return cmd_usage_error("source add", "--%s is required (%s)", d->flag, d->help);
   return 0;
 }
 
 static int source_add(int argc, char **argv) {
-  static const struct option opts[] = {{"shop", required_argument, 0, 's'},
-                                       {"token-env", required_argument, 0, 'e'},
-                                       {"token-file", required_argument, 0, 'f'},
-                                       {"api-base", required_argument, 0, 'b'},
-                                       {"api-version", required_argument, 0, 'v'},
-                                       {"timezone", required_argument, 0, 'z'},
-                                       {"region", required_argument, 0, 'r'},
-                                       {"marketplace", required_argument, 0, 'm'},
-                                       {"client-id", required_argument, 0, 'c'},
-                                       {"client-secret-env", required_argument, 0, 'S'},
-                                       {"client-secret-file", required_argument, 0, 'F'},
-                                       {"refresh-token-env", required_argument, 0, 'R'},
-                                       {"refresh-token-file", required_argument, 0, 'G'},
-                                       {"token-url", required_argument, 0, 'u'},
-                                       {"no-check", no_argument, 0, 'n'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
-  struct add_opts o = {0};
-  int c, rc;
-  struct err err = {0};
+  struct cmd_option opts[3 * SETTINGS_MAX + 4];
+  char secret_names[2 * SETTINGS_MAX][72];
+  struct add_state a;
   struct store *st = NULL;
   struct session sess = {0};
   struct source_row row = {0};
+  struct err err = {0};
   cJSON *settings = NULL, *creds = NULL;
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-    case 's':
-      o.shop = optarg;
-      break;
-    case 'e':
-      o.token_env = optarg;
-      break;
-    case 'f':
-      o.token_file = optarg;
-      break;
-    case 'b':
-      o.api_base = optarg;
-      break;
-    case 'v':
-      o.api_version = optarg;
-      break;
-    case 'z':
-      o.zone = optarg;
-      break;
-    case 'r':
-      o.region = optarg;
-      break;
-    case 'm':
-      o.marketplaces = optarg;
-      break;
-    case 'c':
-      o.client_id = optarg;
-      break;
-    case 'S':
-      o.secret_env = optarg;
-      break;
-    case 'F':
-      o.secret_file = optarg;
-      break;
-    case 'R':
-      o.refresh_env = optarg;
-      break;
-    case 'G':
-      o.refresh_file = optarg;
-      break;
-    case 'u':
-      o.token_url = optarg;
-      break;
-    case 'n':
-      o.no_check = 1;
-      break;
-    case 'h':
-      fputs(source_help, stdout);
-      return EXIT_OK;
-    default:
-      return cmd_usage_error("source add", "unknown option or missing value: '%s'",
-                             argv[optind - 1]);
-    }
+  const char *name;
+  int first, rc;
+  memset(&a, 0, sizeof(a));
+  if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    print_help(stdout);
+    return EXIT_OK;
   }
-  if (argc - optind != 2)
-    return cmd_usage_error("source add", "give the connector and a name: source add shopify NAME");
-  o.kind = argv[optind];
-  o.name = argv[optind + 1];
-  if (strcmp(o.kind, "shopify") != 0 && strcmp(o.kind, "amazon") != 0)
-    return cmd_usage_error("source add",
-                           "'%s' is not a connector this build knows (shopify, amazon)", o.kind);
-  if (!valid_name(o.name))
-    return cmd_usage_error("source add",
-                           "'%s' is not a usable name: use 1-63 letters, digits, '-', '_' or '.'",
-                           o.name);
-  if (o.api_base) {
-    /* One trailing '/' is allowed and dropped: paths are appended to it. */
-    size_t n = strlen(o.api_base);
-    if (url_check_base(o.api_base, "--api-base", &err))
-      return cmd_usage_error("source add", "%s", err.msg);
-    if (n > 1 && o.api_base[n - 1] == '/' && o.api_base[n - 2] != '/')
-      o.api_base[n - 1] = '\0';
+  if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-')
+    return cmd_usage_error("source add", "give the connector and a name first: source add "
+                                         "shopify NAME --shop ...");
+  a.conn = connector_find(argv[1]);
+  if (!a.conn) {
+    char known[256] = "";
+    size_t used = 0;
+    for (const struct connector *const *c = connector_all(); *c && used < sizeof(known); c++)
+      used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s", used ? ", " : "",
+                               (*c)->name);
+    return cmd_usage_error("source add", "'%s' is not a connector this build knows (%s)", argv[1],
+                           known);
   }
-  if (o.zone) {
-    struct tz *tz = NULL;
-    if (tz_open(o.zone, &tz, &err))
-      return cmd_usage_error("source add", "%s", err.msg);
-    tz_free(tz);
-  }
+  name = argv[2];
+  if (!valid_name(name))
+    return cmd_usage_error(
+        "source add", "'%s' is not a usable name: use 1-63 letters, digits, '-', '_' or '.'", name);
+  options_of(a.conn, opts, secret_names);
+  rc = cmd_parse("source add", source_help, argc - 2, argv + 2, opts, on_setting, &a, &first);
+  if (rc == CMD_HELP)
+    return EXIT_OK;
+  if (rc)
+    return rc;
+  if (first < argc - 2)
+    return cmd_usage_error("source add", "unexpected argument '%s'", argv[2 + first]);
   settings = cJSON_CreateObject();
   creds = cJSON_CreateObject();
   if (!settings || !creds) {
     rc = log_error(EXIT_USAGE, "out of memory");
     goto out;
   }
-  rc = strcmp(o.kind, "shopify") == 0 ? shopify_settings(&o, settings, creds)
-                                      : amazon_settings(&o, settings, creds);
+  rc = build(&a, settings, creds);
   if (rc)
     goto out;
-  if (o.zone) {
-    cJSON_AddStringToObject(settings, "timezone", o.zone);
-    cJSON_AddTrueToObject(settings, "timezone_override");
-  }
-  snprintf(row.name, sizeof(row.name), "%s", o.name);
-  snprintf(row.connector, sizeof(row.connector), "%s", o.kind);
+  snprintf(row.name, sizeof(row.name), "%s", name);
+  snprintf(row.connector, sizeof(row.connector), "%s", a.conn->name);
   row.settings = cJSON_PrintUnformatted(settings);
   row.credentials = cJSON_PrintUnformatted(creds);
   row.created_at = wall_now();
@@ -308,16 +340,16 @@ static int source_add(int argc, char **argv) {
     goto out;
   {
     struct source_row old = {0};
-    int exists = st->ops->source_get(st, o.name, &old, &err) == MS_OK;
+    int exists = st->ops->source_get(st, name, &old, &err) == MS_OK;
     source_row_release(&old);
     if (exists) {
-      rc = cmd_usage_error("source add", "there is already a source named %s", o.name);
+      rc = cmd_usage_error("source add", "there is already a source named %s", name);
       goto out;
     }
   }
   /* The check comes first: a source that cannot be reached, or whose time
    * zone stays unknown, is not saved (unless --no-check). */
-  if (!o.no_check) {
+  if (!a.no_check) {
     if (session_from_row(NULL, &row, 0, &sess, &err) || session_probe(NULL, &sess, &err)) {
       fprintf(stderr,
               "marketsync source add: the connection check failed: %s\n"
@@ -327,7 +359,7 @@ static int source_add(int argc, char **argv) {
       rc = EXIT_PARTIAL;
       goto out;
     }
-    if (settings_set_zone(&row, sess.src.timezone)) {
+    if (settings_set_zone(&row, sess.src.timezone, sess.src.currency)) {
       rc = log_error(EXIT_USAGE, "out of memory");
       goto out;
     }
@@ -340,9 +372,9 @@ static int source_add(int argc, char **argv) {
   if (!g_opts.quiet) {
     char shown[URL_MAX + 1];
     url_redact(jstr(settings, "api_base"), shown, sizeof(shown));
-    printf("added source %s (%s, %s)\n", o.name, o.kind, shown);
-    if (o.no_check)
-      printf("not checked; 'marketsync source test %s' checks it\n", o.name);
+    printf("added source %s (%s, %s)\n", name, a.conn->name, shown);
+    if (a.no_check)
+      printf("not checked; 'marketsync source test %s' checks it\n", name);
     else
       printf("connection ok; the source's days are counted in %s\n", sess.src.timezone);
   }
@@ -415,7 +447,7 @@ static int source_list(int argc, char **argv) {
     if (strcmp(argv[i], "--json") == 0)
       lc.json = 1;
     else if (strcmp(argv[i], "--help") == 0) {
-      fputs(source_help, stdout);
+      print_help(stdout);
       return EXIT_OK;
     } else
       return cmd_usage_error("source list", "unexpected argument '%s'", argv[i]);
@@ -437,7 +469,7 @@ static int source_test(int argc, char **argv) {
   double t0;
   int rc;
   if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-    fputs(source_help, stdout);
+    print_help(stdout);
     return EXIT_OK;
   }
   if (argc != 2)
@@ -470,7 +502,7 @@ static int source_remove(int argc, char **argv) {
   struct err err = {0};
   int rc;
   if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-    fputs(source_help, stdout);
+    print_help(stdout);
     return EXIT_OK;
   }
   if (argc != 2)
@@ -489,7 +521,7 @@ static int source_remove(int argc, char **argv) {
 
 int cmd_source(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-    fputs(source_help, argc < 2 ? stderr : stdout);
+    print_help(argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_USAGE : EXIT_OK;
   }
   if (strcmp(argv[1], "add") == 0)

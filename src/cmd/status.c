@@ -13,9 +13,11 @@
 #include "util/log.h"
 
 static const char status_help[] =
-    "usage: marketsync status [NAME] [--from DATE --to DATE] [--failed] [--json]\n\n"
-    "Shows each day's sync status: date, status, orders, pages, last update and error,\n"
-    "then totals. On a UTF-8 terminal the status is a symbol:\n"
+    "usage: marketsync status [NAME] [--stream S] [--from DATE --to DATE] [--failed] [--json]\n\n"
+    "Shows the sync status of each day of each stream (and of the passes by update\n"
+    "time, 'modified', and the whole snapshots): status, records, pages, last update\n"
+    "and error, then totals of the days. --stream shows one stream. On a UTF-8 terminal\n"
+    "the status is a symbol:\n"
     "  ✅ completed   ❌ failed   ⏳ in progress   ⏸️  pending\n"
     "A completed day marked (open) was fetched before it ended; the next sync checks it\n"
     "again.\n";
@@ -33,6 +35,7 @@ struct status_ctx {
   struct src_info *srcs; /* all sources */
   size_t nsrcs;
   int64_t rows, pages, records, inserted, updated;
+  int64_t passes; /* window, snapshot and refetch slices shown */
   int64_t by_status[4];
 };
 
@@ -63,16 +66,18 @@ static struct src_info *find_src(struct status_ctx *c, int64_t id) {
 
 static int day_open(const struct src_info *si, const struct slice *sl) {
   int64_t start, end;
-  return sl->status == SLICE_COMPLETED && si && si->tz &&
+  return sl->kind == SLICE_DAY && sl->status == SLICE_COMPLETED && si && si->tz &&
          !tz_day_bounds(si->tz, sl->day, &start, &end) && sl->completed_at < end;
 }
 
 static int print_slice(void *ctx, const struct slice *sl) {
   struct status_ctx *c = ctx;
   struct src_info *si = find_src(c, sl->source_id);
-  char day[DATE_STR_LEN], upd[TIME_STR_LEN] = "-";
-  int open = day_open(si, sl);
-  date_format(sl->day, day);
+  char upd[TIME_STR_LEN] = "-", mark[TIME_STR_LEN] = "";
+  const char *day = sl->key;
+  int open = day_open(si, sl), is_day = sl->kind == SLICE_DAY;
+  if (sl->kind == SLICE_WINDOW && sl->watermark)
+    time_format(sl->watermark, 0, 1, mark);
   if (sl->updated_at)
     time_format(sl->updated_at, 0, 1, upd);
   if (c->json) {
@@ -80,6 +85,10 @@ static int print_slice(void *ctx, const struct slice *sl) {
     cJSON_AddStringToObject(o, "source", si ? si->name : "?");
     cJSON_AddStringToObject(o, "stream", sl->stream);
     cJSON_AddStringToObject(o, "day", day);
+    cJSON_AddStringToObject(o, "kind", slice_kind_name(sl->kind));
+    if (*mark)
+      cJSON_AddStringToObject(o, "watermark", mark);
+    cJSON_AddNumberToObject(o, "deleted", (double)sl->deleted);
     cJSON_AddStringToObject(o, "status", slice_status_name(sl->status));
     cJSON_AddBoolToObject(o, "day_open", open);
     cJSON_AddNumberToObject(o, "records", (double)sl->records);
@@ -103,13 +112,21 @@ static int print_slice(void *ctx, const struct slice *sl) {
     free(text);
     cJSON_Delete(o);
   } else {
-    if (c->rows == 0)
-      printf("%-14s %-10s %-12s %9s %6s  %-20s %s\n", "SOURCE", "DATE", "STATUS", "ORDERS", "PAGES",
-             "LAST UPDATE", "ERROR");
-    char st[32];
+    if (c->rows + c->passes == 0)
+      printf("%-14s %-16s %-20s %-12s %9s %6s  %-20s %s\n", "SOURCE", "STREAM", "DATE", "STATUS",
+             "RECORDS", "PAGES", "LAST UPDATE", "ERROR");
+    char st[32], err_or_mark[MS_ERR_MSG_MAX + 64];
     snprintf(st, sizeof(st), "%s%s", symbol(sl->status, c->emoji), open ? " (open)" : "");
-    printf("%-14s %-10s %-12s %9lld %6lld  %-20s %s\n", si ? si->name : "?", day, st,
-           (long long)sl->records, (long long)sl->pages, upd, sl->last_error ? sl->last_error : "");
+    if (*mark && !sl->last_error)
+      snprintf(err_or_mark, sizeof(err_or_mark), "changes caught up to %s", mark);
+    else
+      snprintf(err_or_mark, sizeof(err_or_mark), "%s", sl->last_error ? sl->last_error : "");
+    printf("%-14s %-16s %-20s %-12s %9lld %6lld  %-20s %s\n", si ? si->name : "?", sl->stream, day,
+           st, (long long)sl->records, (long long)sl->pages, upd, err_or_mark);
+  }
+  if (!is_day) {
+    c->passes++;
+    return MS_OK;
   }
   c->rows++;
   c->pages += sl->pages;
@@ -136,10 +153,13 @@ static int collect_src(void *ctx, const struct source_row *s) {
 }
 
 int cmd_status(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'},
-      {"failed", no_argument, 0, 'x'},     {"json", no_argument, 0, 'j'},
-      {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+  static const struct option opts[] = {{"from", required_argument, 0, 'f'},
+                                       {"to", required_argument, 0, 't'},
+                                       {"failed", no_argument, 0, 'x'},
+                                       {"json", no_argument, 0, 'j'},
+                                       {"stream", required_argument, 0, 's'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   struct status_ctx c = {0};
   struct slice_filter f = {0};
   struct civil_date from, to;
@@ -164,6 +184,11 @@ int cmd_status(int argc, char **argv) {
       break;
     case 'x':
       f.only_failed = 1;
+      break;
+    case 's':
+      if (strlen(optarg) >= MS_STREAM_MAX)
+        return cmd_usage_error("status", "--stream names a stream such as orders");
+      f.stream = optarg;
       break;
     case 'j':
       c.json = 1;
@@ -195,8 +220,7 @@ int cmd_status(int argc, char **argv) {
     f.source_id = row.id;
     source_row_release(&row);
   }
-  if (!f.stream)
-    f.stream = "orders"; /* repair passes keep slices of their own */
+
   c.emoji = !c.json && utf8_terminal();
   if (!rc)
     rc = st->ops->slice_list(st, &f, print_slice, &c, &err);
@@ -205,11 +229,11 @@ int cmd_status(int argc, char **argv) {
     goto out;
   }
   if (!c.json) {
-    if (c.rows == 0)
-      printf("no days recorded yet%s; run 'marketsync sync'\n", f.only_failed ? " as failed" : "");
-    else
+    if (c.rows + c.passes == 0)
+      printf("nothing recorded yet%s; run 'marketsync sync'\n", f.only_failed ? " as failed" : "");
+    else if (c.rows)
       printf("\n%lld days: %lld completed, %lld failed, %lld in progress, %lld pending; "
-             "%lld orders in %lld pages (%lld new, %lld updated)\n",
+             "%lld records in %lld pages (%lld new, %lld updated)\n",
              (long long)c.rows, (long long)c.by_status[SLICE_COMPLETED],
              (long long)c.by_status[SLICE_FAILED], (long long)c.by_status[SLICE_IN_PROGRESS],
              (long long)c.by_status[SLICE_PENDING], (long long)c.records, (long long)c.pages,

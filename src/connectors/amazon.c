@@ -35,16 +35,119 @@ struct amazon {
   int64_t refresh_at; /* UTC seconds: time to fetch a new token */
 };
 
-static const struct stream_def amazon_streams[] = {
-    {"orders", "getOrders"},
-    {NULL, NULL},
-};
-
 /* Rates and bursts as documented; x-amzn-RateLimit-Limit corrects the rate. */
 static const struct endpoint_def amazon_endpoints[] = {
     {"getOrders", RATE_TOKEN, 20, 0.0167},
     {"getOrderItems", RATE_TOKEN, 30, 0.5},
+    {"getOrder", RATE_TOKEN, 30, 0.5},
     {NULL, 0, 0, 0},
+};
+
+static int orders_request(void *state, const struct stream_def *def, const struct slice *sl,
+                          struct http_request *req, struct err *err);
+static int orders_parse(void *state, const struct stream_def *def, const struct slice *sl,
+                        const struct http_response *res, struct page *out, struct err *err);
+static int items_request(void *state, const struct stream_def *def, const struct slice *sl,
+                         struct http_request *req, struct err *err);
+static int items_parse(void *state, const struct stream_def *def, const struct slice *sl,
+                       const struct http_response *res, struct page *out, struct err *err);
+
+/* Pricing is left out while an order is Pending. */
+static int item_price_missing(const void *json, const void *parent, struct value *out) {
+  (void)parent;
+  out->set = 1;
+  out->i = json_path(json, "ItemPrice.Amount") == NULL;
+  return MS_OK;
+}
+
+static const struct column_def item_columns[] = {
+    COLUMN("sku", COL_TEXT, "SellerSKU", .flags = COL_INDEX),
+    COLUMN("title", COL_TEXT, "Title"),
+    COLUMN("quantity", COL_INT, "QuantityOrdered"),
+    COLUMN("price", COL_MONEY, "ItemPrice.Amount", .currency = "ItemPrice.CurrencyCode",
+           .minor = "price_minor", .flags = COL_REQUIRED),
+    COLUMN("currency", COL_TEXT, "ItemPrice.CurrencyCode"),
+    COLUMN("price_missing", COL_BOOL, NULL, .read = item_price_missing),
+    COLUMN("price_estimated", COL_BOOL, NULL, .flags = COL_LOCAL),
+    COLUMN("asin", COL_TEXT, "ASIN"),
+    COLUMN("quantity_shipped", COL_INT, "QuantityShipped"),
+    COLUMN("item_tax", COL_MONEY, "ItemTax.Amount", .currency = "ItemTax.CurrencyCode"),
+    COLUMN("shipping_price", COL_MONEY, "ShippingPrice.Amount",
+           .currency = "ShippingPrice.CurrencyCode"),
+    COLUMN("promotion_discount", COL_MONEY, "PromotionDiscount.Amount",
+           .currency = "PromotionDiscount.CurrencyCode"),
+    {0},
+};
+
+/* An order's items: fetched by follow-up requests, one order at a time. */
+static const struct stream_def order_items = {
+    .name = "order_items",
+    .table = "order_items",
+    .parent = "orders",
+    .parent_key = "order_external_id",
+    .key = "OrderItemId",
+    .columns = item_columns,
+    .endpoint = "getOrderItems",
+    .flags = STREAM_FOLLOW | STREAM_REQUIRED,
+    .page_request = items_request,
+    .parse_page = items_parse,
+};
+
+static const struct stream_def *const order_children[] = {&order_items, NULL};
+
+static const struct column_def order_columns[] = {
+    COLUMN("status", COL_TEXT, "OrderStatus", .flags = COL_STATUS),
+    COLUMN("total_price", COL_MONEY, "OrderTotal.Amount", .currency = "OrderTotal.CurrencyCode",
+           .minor = "total_minor", .flags = COL_REQUIRED),
+    COLUMN("currency", COL_TEXT, "OrderTotal.CurrencyCode"),
+    COLUMN("fulfillment_channel", COL_TEXT, "FulfillmentChannel"),
+    COLUMN("sales_channel", COL_TEXT, "SalesChannel"),
+    COLUMN("marketplace_id", COL_TEXT, "MarketplaceId"),
+    COLUMN("items_shipped", COL_INT, "NumberOfItemsShipped"),
+    COLUMN("items_unshipped", COL_INT, "NumberOfItemsUnshipped"),
+    COLUMN("is_prime", COL_BOOL, "IsPrime"),
+    COLUMN("is_business_order", COL_BOOL, "IsBusinessOrder"),
+    COLUMN("earliest_ship_date", COL_TIME, "EarliestShipDate"),
+    COLUMN("latest_ship_date", COL_TIME, "LatestShipDate"),
+    {0},
+};
+
+/* Orders by PurchaseDate day, by LastUpdateDate window, or one by one again.
+ * The order of getOrders by update time is not documented: unordered. */
+static const struct stream_def orders = {
+    .name = "orders",
+    .table = "orders",
+    .slicing = SLICING_BY_DAY,
+    .key = "AmazonOrderId",
+    .created = "PurchaseDate",
+    .updated = "LastUpdateDate",
+    .columns = order_columns,
+    .children = order_children,
+    .endpoint = "getOrders",
+    .flags = STREAM_MODIFIED | STREAM_EVENTS | STREAM_REFETCH | STREAM_UNORDERED,
+    .page_request = orders_request,
+    .parse_page = orders_parse,
+};
+
+static const struct stream_def *const amazon_streams[] = {&orders, NULL};
+
+static const struct setting_def amazon_settings[] = {
+    {"region", "region", SETTING_CHOICE, SETTING_REQUIRED, "na,eu,fe",
+     "the SP-API region of the seller account"},
+    {"marketplaces", "marketplace", SETTING_LIST, SETTING_REQUIRED, NULL,
+     "marketplace ids, e.g. ATVPDKIKX0DER (the US); several separated by commas"},
+    {"client_id", "client-id", SETTING_TEXT, SETTING_REQUIRED, NULL,
+     "the LWA client id of the app (not a secret)"},
+    {"client_secret", "client-secret", SETTING_SECRET, SETTING_REQUIRED, NULL,
+     "the LWA client secret of the app"},
+    {"refresh_token", "refresh-token", SETTING_SECRET, SETTING_REQUIRED, NULL,
+     "the seller's LWA refresh token"},
+    {"api_base", "api-base", SETTING_URL, 0, NULL, "the SP-API base URL (default: the region's)"},
+    {"token_url", "token-url", SETTING_URL, 0, NULL,
+     "the LWA token endpoint (default https://api.amazon.com/auth/o2/token)"},
+    {"timezone", "timezone", SETTING_ZONE, 0, NULL,
+     "the zone of the source's days (default: the first marketplace's)"},
+    {0},
 };
 
 /* A marketplace's business-day time zone. */
@@ -76,14 +179,14 @@ static const struct marketplace marketplaces[] = {
     {NULL, NULL, NULL},
 };
 
-const char *amazon_marketplace_zone(const char *id) {
+static const char *amazon_marketplace_zone(const char *id) {
   for (size_t i = 0; marketplaces[i].id; i++)
     if (strcmp(marketplaces[i].id, id) == 0)
       return marketplaces[i].zone;
   return NULL;
 }
 
-const char *amazon_region_base(const char *region) {
+static const char *amazon_region_base(const char *region) {
   if (strcmp(region, "na") == 0)
     return "https://sellingpartnerapi-na.amazon.com";
   if (strcmp(region, "eu") == 0)
@@ -91,6 +194,73 @@ const char *amazon_region_base(const char *region) {
   if (strcmp(region, "fe") == 0)
     return "https://sellingpartnerapi-fe.amazon.com";
   return NULL;
+}
+
+static int amazon_configure(void *settings_json, struct err *err) {
+  cJSON *settings = settings_json;
+  const cJSON *mps = cJSON_GetObjectItemCaseSensitive(settings, "marketplaces"), *m;
+  const char *region = jstr(settings, "region"), *id = jstr(settings, "client_id"), *zone;
+  int n = 0;
+  if (!region || !amazon_region_base(region))
+    return err_set(err, MS_EINVAL, "--region is required: na, eu or fe");
+  if (!id || !*id || strlen(id) > 256 || strpbrk(id, " \t\n"))
+    return err_set(err, MS_EINVAL, "--client-id is required (amzn1.application-oa2-client...)");
+  cJSON_ArrayForEach(m, mps) {
+    const char *v = cJSON_IsString(m) ? m->valuestring : "";
+    if (!*v || strlen(v) > 20 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(v) ||
+        ++n > AMAZON_MAX_MARKETPLACES)
+      return err_set(err, MS_EINVAL, "--marketplace '%s' is not a marketplace id (at most %d)", v,
+                     AMAZON_MAX_MARKETPLACES);
+  }
+  if (n == 0)
+    return err_set(err, MS_EINVAL, "--marketplace is required (e.g. ATVPDKIKX0DER for the US)");
+  if (!jstr(settings, "api_base"))
+    cJSON_AddStringToObject(settings, "api_base", amazon_region_base(region));
+  if (!jstr(settings, "token_url"))
+    cJSON_AddStringToObject(settings, "token_url", "https://api.amazon.com/auth/o2/token");
+  if (!jstr(settings, "timezone")) {
+    /* Amazon counts business days in the (first) marketplace's zone. */
+    zone = amazon_marketplace_zone(cJSON_GetArrayItem(mps, 0)->valuestring);
+    cJSON_AddStringToObject(settings, "timezone", zone ? zone : "UTC");
+  }
+  return MS_OK;
+}
+
+/* A refetch cursor is a JSON array of order ids: its first, and the rest. */
+static int refetch_head(const char *cursor, char *out, size_t n) {
+  cJSON *ids = cursor ? cJSON_Parse(cursor) : NULL;
+  const cJSON *first = cJSON_GetArrayItem(ids, 0);
+  int rc = !cursor               ? MS_ENOTFOUND
+           : !cJSON_IsArray(ids) ? MS_ECURSOR
+           : !first              ? MS_ENOTFOUND
+           : !cJSON_IsString(first) || !*first->valuestring || strlen(first->valuestring) >= n
+               ? MS_ECURSOR
+               : MS_OK;
+  if (!rc)
+    snprintf(out, n, "%s", first->valuestring);
+  cJSON_Delete(ids);
+  return rc;
+}
+
+static int refetch_rest(const char *cursor, char **out) {
+  cJSON *ids = cJSON_Parse(cursor);
+  *out = NULL;
+  if (!cJSON_IsArray(ids)) {
+    cJSON_Delete(ids);
+    return MS_ECURSOR;
+  }
+  cJSON_DeleteItemFromArray(ids, 0);
+  if (cJSON_GetArraySize(ids) > 0)
+    *out = cJSON_PrintUnformatted(ids);
+  cJSON_Delete(ids);
+  return MS_OK;
+}
+
+/* Times are UTC with Z; money names its currency. */
+static const struct read_context *reading(struct amazon *a) {
+  static const struct read_context utc = {NULL, NULL};
+  (void)a;
+  return &utc;
 }
 
 static void forget_token(struct amazon *a) {
@@ -286,27 +456,24 @@ static int amazon_parse_probe(void *state, const struct http_response *res, stru
   return ok ? MS_OK : err_set(err, MS_EPROTO, "the orders answer has no \"payload\"");
 }
 
-static int amazon_page_request(void *state, const struct slice *sl, struct http_request *req,
-                               struct err *err) {
+/* The listing of a day (CreatedAfter/Before), of a window
+ * (LastUpdatedAfter/Before) or of a refetch (getOrder, one id at a time). */
+static int orders_request(void *state, const struct stream_def *def, const struct slice *sl,
+                          struct http_request *req, struct err *err) {
   struct amazon *a = state;
-  char order[128];
-  int rc = slice_follow_head(sl, order, sizeof(order));
-  if (rc == MS_ECURSOR)
-    return err_set(err, rc, "the list of orders waiting for items is not readable");
-  if (rc == MS_OK) {
-    snprintf(req->endpoint, sizeof(req->endpoint), "getOrderItems");
+  int rc;
+  (void)def;
+  if (sl->kind == SLICE_REFETCH) {
+    char id[128];
+    rc = refetch_head(sl->cursor, id, sizeof(id));
+    if (rc == MS_ENOTFOUND)
+      return rc; /* nothing left to fetch by id */
+    if (rc)
+      return err_set(err, rc, "the list of orders to fetch again is not readable");
+    snprintf(req->endpoint, sizeof(req->endpoint), "getOrder");
     rc = buf_printf(&req->url, "%s/orders/v0/orders/", a->src->api_base);
     if (!rc)
-      rc = buf_url_encode(&req->url, order);
-    if (!rc)
-      rc = buf_puts(&req->url, "/orderItems");
-    if (!rc && sl->follow_cursor) {
-      rc = buf_puts(&req->url, "?NextToken=");
-      if (!rc)
-        rc = buf_url_encode(&req->url, sl->follow_cursor);
-    }
-  } else if (sl->listed) {
-    return MS_ENOTFOUND; /* nothing left to fetch */
+      rc = buf_url_encode(&req->url, id);
   } else if (sl->cursor) {
     snprintf(req->endpoint, sizeof(req->endpoint), "getOrders");
     rc = orders_url(a, req);
@@ -315,25 +482,55 @@ static int amazon_page_request(void *state, const struct slice *sl, struct http_
     if (!rc)
       rc = buf_url_encode(&req->url, sl->cursor);
   } else {
-    /* The day's first page. Before must be two minutes in the past. */
+    /* The first page. Before must be two minutes in the past. */
     char after[TIME_STR_LEN], before[TIME_STR_LEN];
-    int64_t last = sl->range_end - 1, limit = wall_now() - AMAZON_BEFORE_SLACK;
+    int window = sl->kind == SLICE_WINDOW;
+    int64_t last = window ? INT64_MAX : sl->range_end - 1;
+    int64_t limit = wall_now() - AMAZON_BEFORE_SLACK;
     if (last > limit)
       last = limit;
     if (last < sl->range_start)
-      return MS_ENOTFOUND; /* the day has not really begun */
+      return MS_ENOTFOUND; /* the day (or the window) has not really begun */
     time_format(sl->range_start, 0, 1, after);
     time_format(last, 0, 1, before);
     snprintf(req->endpoint, sizeof(req->endpoint), "getOrders");
     rc = orders_url(a, req);
     if (!rc)
-      rc = buf_printf(&req->url, "&MaxResultsPerPage=%d&CreatedAfter=", AMAZON_PAGE);
+      rc = buf_printf(&req->url, "&MaxResultsPerPage=%d&%s=", AMAZON_PAGE,
+                      window ? "LastUpdatedAfter" : "CreatedAfter");
     if (!rc)
       rc = buf_url_encode(&req->url, after);
     if (!rc)
-      rc = buf_puts(&req->url, "&CreatedBefore=");
+      rc = buf_puts(&req->url, window ? "&LastUpdatedBefore=" : "&CreatedBefore=");
     if (!rc)
       rc = buf_url_encode(&req->url, before);
+  }
+  if (!rc)
+    rc = add_auth(a, req);
+  return rc ? err_set(err, rc, "cannot build the request") : MS_OK;
+}
+
+/* The items of the slice's first order waiting for them. */
+static int items_request(void *state, const struct stream_def *def, const struct slice *sl,
+                         struct http_request *req, struct err *err) {
+  struct amazon *a = state;
+  char order[128];
+  int rc = slice_follow_head(sl, order, sizeof(order));
+  (void)def;
+  if (rc == MS_ECURSOR)
+    return err_set(err, rc, "the list of orders waiting for items is not readable");
+  if (rc)
+    return rc;
+  snprintf(req->endpoint, sizeof(req->endpoint), "getOrderItems");
+  rc = buf_printf(&req->url, "%s/orders/v0/orders/", a->src->api_base);
+  if (!rc)
+    rc = buf_url_encode(&req->url, order);
+  if (!rc)
+    rc = buf_puts(&req->url, "/orderItems");
+  if (!rc && sl->follow_cursor) {
+    rc = buf_puts(&req->url, "?NextToken=");
+    if (!rc)
+      rc = buf_url_encode(&req->url, sl->follow_cursor);
   }
   if (!rc)
     rc = add_auth(a, req);
@@ -380,51 +577,6 @@ static void amazon_classify(void *state, const struct http_response *res, struct
   }
 }
 
-static int money_of(const cJSON *obj, const char *key, struct money *m, int *missing) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-  const char *amount = jstr(v, "Amount"), *cur = jstr(v, "CurrencyCode");
-  if (!amount) {
-    if (missing)
-      *missing = 1;
-    return money_set(m, "", cur);
-  }
-  return money_set(m, amount, cur);
-}
-
-static int parse_order(const cJSON *o, struct record *r, struct err *err) {
-  const char *bought = jstr(o, "PurchaseDate"), *changed = jstr(o, "LastUpdateDate");
-  if (!cJSON_IsObject(o))
-    return err_set(err, MS_EPROTO, "an element of \"Orders\" is not an object");
-  r->external_id = jstrdup(o, "AmazonOrderId");
-  if (!r->external_id || !*r->external_id)
-    return err_set(err, MS_EPROTO, "an order has no AmazonOrderId");
-  if (!bought || time_parse(bought, &r->created_at))
-    return err_set(err, MS_EPROTO, "order %s has no valid PurchaseDate", r->external_id);
-  if (!changed || time_parse(changed, &r->updated_at))
-    r->updated_at = r->created_at;
-  r->status = jstrdup(o, "OrderStatus");
-  r->fulfillment_status = jstrdup(o, "FulfillmentChannel");
-  if (money_of(o, "OrderTotal", &r->total, NULL))
-    return err_set(err, MS_EPROTO, "order %s has an OrderTotal that is not a decimal",
-                   r->external_id);
-  r->raw = jdump(o, &r->raw_len);
-  return r->raw ? MS_OK : err_set(err, MS_ENOMEM, "out of memory");
-}
-
-static int parse_item(const cJSON *li, struct record_item *it, struct err *err) {
-  it->external_id = jstrdup(li, "OrderItemId");
-  if (!it->external_id || !*it->external_id)
-    return err_set(err, MS_EPROTO, "an order item has no OrderItemId");
-  it->sku = jstrdup(li, "SellerSKU");
-  it->title = jstrdup(li, "Title");
-  it->quantity = jint(li, "QuantityOrdered", 0);
-  if (money_of(li, "ItemPrice", &it->price, &it->price_missing))
-    return err_set(err, MS_EPROTO, "item %s has an ItemPrice that is not a decimal",
-                   it->external_id);
-  it->raw = jdump(li, &it->raw_len);
-  return it->raw ? MS_OK : err_set(err, MS_ENOMEM, "out of memory");
-}
-
 /* A NextToken worth following: present and not empty. */
 static int set_next(const char *token, char **out) {
   *out = NULL;
@@ -434,99 +586,110 @@ static int set_next(const char *token, char **out) {
   return *out ? MS_OK : MS_ENOMEM;
 }
 
-static int parse_orders_page(const cJSON *payload, struct page *out, struct err *err) {
-  const cJSON *orders = cJSON_GetObjectItemCaseSensitive(payload, "Orders"), *o;
-  int rc = MS_OK;
-  if (!cJSON_IsArray(orders))
-    return err_set(err, MS_EPROTO, "Amazon answer has no \"Orders\" list");
-  cJSON_ArrayForEach(o, orders) {
-    struct record *r = page_add(out);
-    struct err why = {0};
-    if (!r)
-      return err_set(err, MS_ENOMEM, "out of memory");
-    rc = parse_order(o, r, &why);
-    if (rc == MS_EPROTO) {
-      /* Kept aside by the store with its bytes; no items are asked for it. */
-      char *text = cJSON_PrintUnformatted(o);
-      rc = text ? record_set_unreadable(r, text, strlen(text), why.msg) : MS_ENOMEM;
-      free(text);
-      if (rc)
-        return err_set(err, MS_ENOMEM, "out of memory");
-      continue;
-    }
-    if (rc)
-      return err_set(err, rc, "%s", why.msg);
-    r->follow = 1; /* its items: a follow-up request */
-  }
-  if (set_next(jstr(payload, "NextToken"), &out->next_cursor))
-    return err_set(err, MS_ENOMEM, "out of memory");
-  return MS_OK;
-}
-
-static int parse_items_page(const cJSON *payload, const char *order, const struct slice *sl,
-                            struct page *out, struct err *err) {
-  const cJSON *items = cJSON_GetObjectItemCaseSensitive(payload, "OrderItems"), *li;
-  const char *got = jstr(payload, "AmazonOrderId");
-  size_t n, k = 0;
-  if (!cJSON_IsArray(items))
-    return err_set(err, MS_EPROTO, "Amazon answer has no \"OrderItems\" list");
-  if (got && strcmp(got, order) != 0)
-    return err_set(err, MS_EPROTO, "asked for the items of %s, got those of %s", order, got);
-  n = (size_t)cJSON_GetArraySize(items);
-  out->items_of = strdup(order);
-  out->items_first = sl->follow_cursor == NULL;
-  out->items = n ? calloc(n, sizeof(*out->items)) : NULL;
-  if (!out->items_of || (n && !out->items))
-    return err_set(err, MS_ENOMEM, "out of memory");
-  cJSON_ArrayForEach(li, items) {
-    int rc = parse_item(li, &out->items[k++], err);
-    out->nitems = k;
-    if (rc)
-      return rc;
-  }
-  /* More items of this order, or (NULL) on to the next one. */
-  if (set_next(jstr(payload, "NextToken"), &out->next_cursor))
-    return err_set(err, MS_ENOMEM, "out of memory");
-  return MS_OK;
-}
-
-static int amazon_parse_page(void *state, const struct slice *sl, const struct http_response *res,
-                             struct page *out, struct err *err) {
-  char order[128];
-  cJSON *root;
-  const cJSON *payload;
-  int rc, follow;
-  (void)state;
-  out->bytes = res->body.len;
-  follow = slice_follow_head(sl, order, sizeof(order));
-  if (follow == MS_ECURSOR)
-    return err_set(err, MS_ECURSOR, "the list of orders waiting for items is not readable");
-  root = jparse(res->body.data, res->body.len, err);
-  payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
+/* The payload of an answer, or NULL with err set (the body is damaged). */
+static cJSON *payload_of(const struct http_response *res, const cJSON **payload, struct err *err) {
+  cJSON *root = jparse(res->body.data, res->body.len, err);
+  *payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
   if (!root) {
     err_prefix(err, "Amazon answer");
-    rc = MS_EPROTO; /* err_prefix returns MS_OK when err is NULL */
-  } else if (!cJSON_IsObject(payload))
-    rc = err_set(err, MS_EPROTO, "Amazon answer has no \"payload\" object");
-  else if (follow == MS_OK)
-    rc = parse_items_page(payload, order, sl, out, err);
-  else
-    rc = parse_orders_page(payload, out, err);
+    return NULL;
+  }
+  if (!cJSON_IsObject(*payload)) {
+    err_set(err, MS_EPROTO, "Amazon answer has no \"payload\" object");
+    cJSON_Delete(root);
+    return NULL;
+  }
+  return root;
+}
+
+static int take_order(struct amazon *a, const cJSON *o, struct page *out, struct err *err) {
+  struct record *r = page_add(out);
+  if (!r || record_read(&orders, o, NULL, NULL, 0, reading(a), r))
+    return err_set(err, MS_ENOMEM, "out of memory");
+  /* Its items: a follow-up request (none for an order we cannot read). */
+  r->follow = !r->unreadable;
+  return MS_OK;
+}
+
+static int orders_parse(void *state, const struct stream_def *def, const struct slice *sl,
+                        const struct http_response *res, struct page *out, struct err *err) {
+  struct amazon *a = state;
+  const cJSON *payload, *list, *o;
+  cJSON *root;
+  int rc = MS_OK;
+  (void)def;
+  out->bytes = res->body.len;
+  root = payload_of(res, &payload, err);
+  if (!root)
+    return MS_EPROTO;
+  if (sl->kind == SLICE_REFETCH) {
+    /* getOrder: the order itself is the payload. */
+    rc = take_order(a, payload, out, err);
+    if (!rc && refetch_rest(sl->cursor, &out->next_cursor))
+      rc = err_set(err, MS_ECURSOR, "the list of orders to fetch again is not readable");
+    cJSON_Delete(root);
+    return rc;
+  }
+  list = cJSON_GetObjectItemCaseSensitive(payload, "Orders");
+  if (!cJSON_IsArray(list)) {
+    cJSON_Delete(root);
+    return err_set(err, MS_EPROTO, "Amazon answer has no \"Orders\" list");
+  }
+  cJSON_ArrayForEach(o, list) {
+    rc = take_order(a, o, out, err);
+    if (rc)
+      break;
+  }
+  if (!rc && set_next(jstr(payload, "NextToken"), &out->next_cursor))
+    rc = err_set(err, MS_ENOMEM, "out of memory");
   cJSON_Delete(root);
   return rc;
 }
 
-static int amazon_parse_record(void *state, const char *raw, size_t len, struct record *out,
-                               struct err *err) {
-  cJSON *o = jparse(raw, len, err);
-  int rc;
-  (void)state;
-  if (!o) {
-    err_prefix(err, "Amazon order");
+static int items_parse(void *state, const struct stream_def *def, const struct slice *sl,
+                       const struct http_response *res, struct page *out, struct err *err) {
+  struct amazon *a = state;
+  const cJSON *payload, *items, *li;
+  const char *got;
+  char order[128];
+  cJSON *root;
+  int rc = slice_follow_head(sl, order, sizeof(order));
+  out->bytes = res->body.len;
+  if (rc)
+    return err_set(err, MS_ECURSOR, "the list of orders waiting for items is not readable");
+  root = payload_of(res, &payload, err);
+  if (!root)
     return MS_EPROTO;
+  items = cJSON_GetObjectItemCaseSensitive(payload, "OrderItems");
+  got = jstr(payload, "AmazonOrderId");
+  if (!cJSON_IsArray(items))
+    rc = err_set(err, MS_EPROTO, "Amazon answer has no \"OrderItems\" list");
+  else if (got && strcmp(got, order) != 0)
+    rc = err_set(err, MS_EPROTO, "asked for the items of %s, got those of %s", order, got);
+  out->children_of = rc ? NULL : strdup(order);
+  out->children_first = sl->follow_cursor == NULL;
+  if (!rc && !out->children_of)
+    rc = err_set(err, MS_ENOMEM, "out of memory");
+  cJSON_ArrayForEach(li, items) {
+    struct record *r;
+    if (rc)
+      break;
+    r = page_add(out);
+    if (!r || record_read_child(def, li, NULL, 0, reading(a), r)) {
+      rc = err_set(err, MS_ENOMEM, "out of memory");
+      break;
+    }
+    /* The lines of an order come whole or not at all: a line we cannot
+     * read fails the page (it is asked for again). */
+    if (r->unreadable) {
+      rc = err_set(err, MS_EPROTO, "an item of order %s: %s", order, r->unreadable);
+      break;
+    }
   }
-  rc = parse_order(o, out, err);
-  cJSON_Delete(o);
+  /* More items of this order, or (NULL) on to the next one. */
+  if (!rc && set_next(jstr(payload, "NextToken"), &out->next_cursor))
+    rc = err_set(err, MS_ENOMEM, "out of memory");
+  cJSON_Delete(root);
   return rc;
 }
 
@@ -542,17 +705,21 @@ static void amazon_observe(void *state, const struct http_response *res, struct 
 
 /* A page of orders per 100, then one items request per order (orders with
  * more than a page of items are rare enough to leave out). */
-static void amazon_plan_day(double orders, double *requests) {
-  double pages = orders / AMAZON_PAGE;
+static void amazon_plan_day(const struct stream_def *def, double records, double *requests) {
+  double pages = records / AMAZON_PAGE;
+  (void)def;
   requests[0] = pages < 1 ? 1 : (double)(long)(pages + 0.999);
-  requests[1] = orders;
+  requests[1] = records;
 }
 
 const struct connector amazon_connector = {
     .name = "amazon",
+    .title = "Amazon Selling Partner API (Orders v0)",
     .flags = CONN_ITEMS_FOLLOW,
+    .settings = amazon_settings,
     .streams = amazon_streams,
     .endpoints = amazon_endpoints,
+    .configure = amazon_configure,
     .open = amazon_open,
     .close = amazon_close,
     .auth_needed = amazon_auth_needed,
@@ -561,10 +728,7 @@ const struct connector amazon_connector = {
     .auth_expired = amazon_auth_expired,
     .probe_request = amazon_probe_request,
     .parse_probe = amazon_parse_probe,
-    .page_request = amazon_page_request,
     .classify = amazon_classify,
-    .parse_page = amazon_parse_page,
-    .parse_record = amazon_parse_record,
     .observe = amazon_observe,
     .plan_day = amazon_plan_day,
 };

@@ -60,3 +60,7 @@ const struct connector *connector_find(const char *name) {
       return all[i];
   return NULL;
 }
+
+const struct stream_def *const *connector_streams(const struct connector *c, void *state) {
+  return c->source_streams && state ? c->source_streams(state) : c->streams;
+}

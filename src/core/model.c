@@ -120,6 +120,15 @@ void slice_release(struct slice *sl) {
   sl->follow_cursor = NULL;
 }
 
+const struct stream_def *slice_stream(const struct stream_def *def, const struct slice *sl) {
+  const struct stream_def *child = stream_follow_child(def);
+  char head[8];
+  if (child && sl->follow && strcmp(sl->follow, "[]") != 0 &&
+      slice_follow_head(sl, head, sizeof(head)) != MS_ENOTFOUND)
+    return child;
+  return def;
+}
+
 void slice_restart_local(struct slice *sl) {
   /* The same test as the store's: a list that is there and not empty. */
   if (!sl->follow || strcmp(sl->follow, "[]") == 0) {

@@ -44,7 +44,7 @@ struct record {
                  is stored unchanged with children already */
   const struct stream_def *gone_from; /* a deletion (STREAM_DELETIONS): the record of that
                                          stream whose id is gone_id is gone; else NULL */
-  char *gone_id;           /* a deletion: the id of the record that is gone; owned */
+  char *gone_id;                      /* a deletion: the id of the record that is gone; owned */
   int64_t gone_at;                    /* a deletion: when it happened, UTC seconds */
   char *unreadable;                   /* why it could not be read; raw holds its bytes */
 };
@@ -155,6 +155,9 @@ void slice_release(struct slice *sl);
 /* The first id waiting for a follow-up, copied into out (NUL-terminated);
  * MS_ENOTFOUND when none waits, MS_ECURSOR when the list is unreadable. */
 int slice_follow_head(const struct slice *sl, char *out, size_t n);
+/* The stream whose request comes next for a slice of def: its follow-up
+ * child's while a record waits for its children, else def itself. */
+const struct stream_def *slice_stream(const struct stream_def *def, const struct slice *sl);
 /* What the store's slice_restart does, on the copy in memory: with
  * follow-ups waiting, the first one's items start again, otherwise the
  * listing does. */

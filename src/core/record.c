@@ -146,6 +146,25 @@ static int minor_of(const char *amount, const char *currency, int64_t *out) {
   return MS_OK;
 }
 
+static const char *type_words(enum col_type t) {
+  switch (t) {
+  case COL_INT:
+    return "a whole number";
+  case COL_BOOL:
+    return "true or false";
+  case COL_TIME:
+    return "a time";
+  case COL_DATE:
+    return "a date";
+  case COL_MONEY:
+    return "an amount of money";
+  case COL_DECIMAL:
+    return "a decimal number";
+  default:
+    return "text";
+  }
+}
+
 /* One column's value; MS_EPROTO (with rd->why) when the record holds
  * something that is not of its type. */
 static int read_column(struct reader *rd, const struct column_def *c, struct value *out) {
@@ -214,7 +233,8 @@ static int read_column(struct reader *rd, const struct column_def *c, struct val
     return rc;
   {
     char *shown = cJSON_PrintUnformatted(v);
-    unreadable(rd, "%s is not what its column holds: %.60s", c->name, shown ? shown : "?");
+    snprintf(rd->why, sizeof(rd->why), "%s (%s) is not %s: %.60s", c->name, c->path,
+             type_words(c->type), shown ? shown : "?");
     free(shown);
   }
   return MS_EPROTO;
@@ -350,8 +370,14 @@ static int read_top(const struct stream_def *def, const cJSON *json, const cJSON
     char why[320];
     snprintf(why, sizeof(why), "%s %s: %s", def->name,
              out->external_id ? out->external_id : "(no id)", rd.why);
-    rc = record_set_unreadable(out, raw ? raw : text ? text : "",
-                               raw ? len : text ? strlen(text) : 0, why);
+    rc = record_set_unreadable(out,
+                               raw    ? raw
+                               : text ? text
+                                      : "",
+                               raw    ? len
+                               : text ? strlen(text)
+                                      : 0,
+                               why);
     free(text);
     return rc;
   }
@@ -363,8 +389,8 @@ int record_read(const struct stream_def *def, const cJSON *json, const cJSON *pa
   return read_top(def, json, parent, raw, len, ctx, out);
 }
 
-int record_read_child(const struct stream_def *def, const cJSON *json, const char *raw,
-                      size_t len, const struct read_context *ctx, struct record *out) {
+int record_read_child(const struct stream_def *def, const cJSON *json, const char *raw, size_t len,
+                      const struct read_context *ctx, struct record *out) {
   return read_top(def, json, NULL, raw, len, ctx, out);
 }
 

@@ -32,8 +32,8 @@ int record_read(const struct stream_def *def, const cJSON *json, const cJSON *pa
                 const char *raw, size_t len, const struct read_context *ctx, struct record *out);
 
 /* The same for a child read as a follow-up (its own page): it keeps raw. */
-int record_read_child(const struct stream_def *def, const cJSON *json, const char *raw,
-                      size_t len, const struct read_context *ctx, struct record *out);
+int record_read_child(const struct stream_def *def, const cJSON *json, const char *raw, size_t len,
+                      const struct read_context *ctx, struct record *out);
 
 /* Reads a record again from the raw JSON kept for it (a failed record):
  * MS_EPROTO with the reason when it is not JSON or still unreadable. */

@@ -78,6 +78,11 @@ struct column_def {
   int (*read)(const void *json, const void *parent_json, struct value *out);
 };
 
+/* A column by name, type and path, any further members designated:
+ *   COLUMN("total_price", COL_MONEY, "total_price", .minor = "total_minor") */
+#define COLUMN(n, t, p, ...)                                                                       \
+  { .name = (n), .type = (t), .path = (p), __VA_ARGS__ }
+
 /* How a stream's work is cut into slices. */
 enum slicing {
   SLICING_BY_DAY = 1, /* a slice per day of creation in the source's zone (orders); with

@@ -65,6 +65,8 @@ struct decision policy_decide(const struct verdict *v, struct page_tries *t,
   case MS_EFATAL:
   case MS_EINVAL:
     return decide(ACT_FAIL_SOURCE, 0);
+  case MS_ESCOPE:
+    return decide(ACT_FAIL_STREAM, 0);
   default: {
     /* Transient (5xx, timeout, reset, cut body) and unreadable answers. */
     double wait;
@@ -81,7 +83,7 @@ struct decision policy_decide(const struct verdict *v, struct page_tries *t,
 }
 
 const char *policy_action_name(enum policy_action a) {
-  static const char *names[] = {"store",   "wait",     "retry",      "refresh",
-                                "restart", "fail day", "fail source"};
+  static const char *names[] = {"store",   "wait",     "retry",       "refresh",
+                                "restart", "fail day", "fail source", "fail stream"};
   return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "?";
 }

@@ -15,6 +15,8 @@ enum policy_action {
   ACT_RESTART,     /* the cursor was rejected: the day again from its first page */
   ACT_FAIL_DAY,    /* give up on this day for this run; it keeps its cursor */
   ACT_FAIL_SOURCE, /* the source refused us: fail this day and skip its others */
+  ACT_FAIL_STREAM, /* the credentials may not read the stream: fail this slice, skip the
+                      stream's others; the source's other streams go on */
 };
 
 /* What one day has been through in this run. */

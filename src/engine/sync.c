@@ -11,11 +11,12 @@
 
 #include <sodium.h>
 
-#include "util/json.h"
 #include "engine/limiter.h"
 #include "engine/policy.h"
-#include "util/log.h"
+#include "net/headers.h"
 #include "util/clock.h"
+#include "util/json.h"
+#include "util/log.h"
 
 #define MAX_ENDPOINTS 8
 #define BACKOFF_BASE 0.5 /* seconds: token requests back off like pages */
@@ -23,34 +24,46 @@
 #define TICK_EVERY 0.25  /* seconds between progress ticks */
 
 struct engine;
+struct work;
 
-/* All the work of one source in this run. */
-struct lane {
+/* One source in this run: its limiters and its token conversation, shared
+ * by the lanes of its streams. */
+struct feed {
   struct engine *eng;                  /* back pointer */
-  struct sync_target *t;               /* borrowed */
+  struct session *sess;                /* borrowed */
   struct limiter *lims[MAX_ENDPOINTS]; /* one per endpoint class */
-  size_t next_day;                     /* index of the next day to claim */
-  int active;                          /* slices in flight */
   int dead;                            /* the source refused us */
   struct work *auth;                   /* token request in flight, or NULL */
   double auth_not_before;              /* monotonic: backoff of token requests */
   int auth_failures;                   /* token requests failed in a row */
 };
 
+/* One (source, stream) share of this run. */
+struct lane {
+  struct feed *feed;     /* its source */
+  struct sync_target *t; /* borrowed */
+  size_t next;           /* index of the next key to claim */
+  int active;            /* slices in flight */
+  int dead;              /* the stream cannot be read (or the source is dead) */
+};
+
 enum work_state { W_READY, W_INFLIGHT };
 
 /* One slice being worked on. */
 struct work {
-  struct lane *lane;       /* owner */
-  struct slice sl;         /* as stored, lease held */
-  struct http_request req; /* the request in flight */
-  struct limiter *lim;     /* its endpoint's limiter */
+  struct lane *lane;             /* owner; the feed for a token request */
+  struct feed *feed;             /* its source */
+  struct slice sl;               /* as stored, lease held */
+  const struct stream_def *sent; /* the stream whose request is in flight (a follow-up child's,
+                                    or the slice's own) */
+  struct http_request req;       /* the request in flight */
+  struct limiter *lim;           /* its endpoint's limiter */
   enum work_state state;
   double not_before;       /* monotonic: backoff */
   double sent_at;          /* monotonic: when the request in flight left */
-  struct page_tries tries; /* what the day went through in this run */
+  struct page_tries tries; /* what the slice went through in this run */
   int is_auth;             /* a token request, not a slice */
-  int source_wide;         /* the last failure would fail every day of the source */
+  int source_wide;         /* the last failure would fail every slice of the source */
   struct work *next;       /* list of active works */
 };
 
@@ -62,6 +75,10 @@ struct engine {
   struct sync_stats *stats;
   struct http_client *http;
   struct work *works; /* active */
+  struct feed *feeds; /* one per session */
+  size_t nfeeds;
+  struct lane *lanes; /* one per target */
+  size_t nlanes;
   double last_tick;
   int fatal; /* a store failure that ends the run */
   struct err fatal_err;
@@ -72,6 +89,7 @@ void sync_opts_defaults(struct sync_opts *o) {
   o->max_retries = 5;
   o->per_source = 2;
   o->lease_secs = 300;
+  o->overlap_secs = 300;
   o->owner = "cli";
 }
 
@@ -79,49 +97,64 @@ static double rnd01(void) {
   return randombytes_uniform(1u << 30) / (double)(1u << 30);
 }
 
-static void emit(struct engine *e, enum sync_event_kind kind, struct lane *l,
+static const char *source_name(const struct feed *f) {
+  return f->sess->src.row.name;
+}
+
+static void emit(struct engine *e, enum sync_event_kind kind, struct feed *f, struct lane *l,
                  const struct slice *sl, const struct page_counts *counts, const char *msg) {
-  struct sync_event ev = {kind, l ? l->t->src->row.name : NULL, sl, counts, msg, e->stats};
+  struct sync_event ev = {
+      kind, f ? source_name(f) : NULL, l ? l->t->def->name : NULL, sl, counts, msg, e->stats};
   if (e->o->on_event)
     e->o->on_event(e->o->ctx, &ev);
 }
 
-static struct limiter *limiter_for(struct lane *l, const char *endpoint) {
-  const struct endpoint_def *ep = l->t->conn->endpoints;
+static struct limiter *limiter_for(struct feed *f, const char *endpoint) {
+  const struct endpoint_def *ep = f->sess->conn->endpoints;
   for (size_t i = 0; ep && ep[i].name && i < MAX_ENDPOINTS; i++)
-    if (strcmp(ep[i].name, endpoint) == 0)
-      return l->lims[i];
-  return l->lims[0];
+    if (endpoint && strcmp(ep[i].name, endpoint) == 0)
+      return f->lims[i];
+  return f->lims[0];
 }
 
-static int lane_init(struct engine *e, struct lane *l, struct sync_target *t) {
-  const struct endpoint_def *ep = t->conn->endpoints;
-  memset(l, 0, sizeof(*l));
-  l->eng = e;
-  l->t = t;
+static int feed_init(struct engine *e, struct feed *f, struct session *sess) {
+  const struct endpoint_def *ep = sess->conn->endpoints;
+  memset(f, 0, sizeof(*f));
+  f->eng = e;
+  f->sess = sess;
   for (size_t i = 0; ep && ep[i].name && i < MAX_ENDPOINTS; i++) {
     if (ep[i].kind == RATE_LEAKY)
-      l->lims[i] = limiter_new_leaky(ep[i].size, ep[i].rate);
+      f->lims[i] = limiter_new_leaky(ep[i].size, ep[i].rate);
     else if (ep[i].kind == RATE_TOKEN)
-      l->lims[i] = limiter_new_token(ep[i].rate, ep[i].size);
+      f->lims[i] = limiter_new_token(ep[i].rate, ep[i].size);
     else
-      l->lims[i] = limiter_new_none();
-    if (!l->lims[i])
+      f->lims[i] = limiter_new_none();
+    if (!f->lims[i])
       return MS_ENOMEM;
-    limiter_set_floor(l->lims[i], e->o->delay_floor);
+    limiter_set_floor(f->lims[i], e->o->delay_floor);
   }
-  if (!l->lims[0]) {
-    l->lims[0] = limiter_new_none();
-    if (!l->lims[0])
+  if (!f->lims[0]) {
+    f->lims[0] = limiter_new_none();
+    if (!f->lims[0])
       return MS_ENOMEM;
-    limiter_set_floor(l->lims[0], e->o->delay_floor);
+    limiter_set_floor(f->lims[0], e->o->delay_floor);
   }
   return MS_OK;
 }
 
-static void lane_release(struct lane *l) {
+static void feed_release(struct feed *f) {
   for (int i = 0; i < MAX_ENDPOINTS; i++)
-    limiter_free(l->lims[i]);
+    limiter_free(f->lims[i]);
+}
+
+/* The feed of a session, made on first use. */
+static struct feed *feed_of(struct engine *e, struct session *sess, size_t cap) {
+  for (size_t i = 0; i < e->nfeeds; i++)
+    if (e->feeds[i].sess == sess)
+      return &e->feeds[i];
+  if (e->nfeeds == cap || feed_init(e, &e->feeds[e->nfeeds], sess))
+    return NULL;
+  return &e->feeds[e->nfeeds++];
 }
 
 static void work_free(struct work *w) {
@@ -140,6 +173,22 @@ static void work_remove(struct engine *e, struct work *w) {
   work_free(w);
 }
 
+/* Days (and refetches of days) are counted apart from passes (windows,
+ * snapshots). */
+static int key_is_day(const char *key) {
+  enum slice_kind k;
+  struct civil_date d;
+  return slice_key_parse(key, &k, &d) == MS_OK && (k == SLICE_DAY || k == SLICE_REFETCH);
+}
+
+static void count(struct engine *e, const char *key, int64_t *days, int64_t *passes) {
+  (void)e;
+  if (key_is_day(key))
+    (*days)++;
+  else
+    (*passes)++;
+}
+
 static void store_failed(struct engine *e, int rc, const struct err *err) {
   if (rc == MS_ELEASE)
     return; /* another worker owns the slice now; not our failure */
@@ -147,37 +196,48 @@ static void store_failed(struct engine *e, int rc, const struct err *err) {
   e->fatal_err = *err;
 }
 
-/* The day failed for this run: keep its cursor, note the error. */
+/* The slice failed for this run: keep its cursor, note the error. */
 static void work_fail(struct engine *e, struct work *w, const char *why) {
   struct err err = {0};
   int rc = e->st->ops->slice_fail(e->st, &w->sl, SLICE_FAILED, why, &err);
   if (rc)
     store_failed(e, rc, &err);
-  e->stats->days_failed++;
+  count(e, w->sl.key, &e->stats->days_failed, &e->stats->passes_failed);
   e->run->slices_failed++;
-  emit(e, SYNC_EV_DAY_FAILED, w->lane, &w->sl, NULL, why);
+  emit(e, SYNC_EV_DAY_FAILED, w->feed, w->lane, &w->sl, NULL, why);
   work_remove(e, w);
 }
 
-/* The source as a whole refused us (bad token, unknown shop): the days not
- * yet started are skipped, so one mistake does not fail a year of days. */
-static void lane_kill(struct engine *e, struct lane *l, const char *why) {
+/* The lane's slices not yet started are skipped (recorded as pending, so
+ * that a later run finds them); those waiting to send fail with `why`. */
+static void lane_stop(struct engine *e, struct lane *l, const char *why) {
+  struct sync_target *t = l->t;
   if (l->dead)
     return;
   l->dead = 1;
-  e->stats->days_skipped += (int64_t)(l->t->ndays - l->next_day);
-  /* Days waiting to send give up too; those in flight finish on their own. */
+  for (size_t i = l->next; i < t->nkeys; i++)
+    count(e, t->keys[i], &e->stats->days_skipped, &e->stats->passes_skipped);
   for (struct work *w = e->works, *next; w; w = next) {
     next = w->next;
-    if (w->lane == l && w->state == W_READY)
+    if (w->lane == l && w->state == W_READY && !w->is_auth)
       work_fail(e, w, why);
   }
-  /* Recorded as pending, so that `sync --pending` finds them once fixed. */
-  for (; l->next_day < l->t->ndays; l->next_day++) {
+  for (; l->next < t->nkeys; l->next++) {
     struct err err = {0};
-    e->st->ops->slice_ensure(e->st, l->t->src->row.id, l->t->stream, l->t->days[l->next_day], &err);
+    e->st->ops->slice_ensure(e->st, t->sess->src.row.id, t->def->name, t->keys[l->next], &err);
   }
-  emit(e, SYNC_EV_SOURCE_DEAD, l, NULL, NULL, why);
+}
+
+/* The source as a whole refused us (bad token, unknown shop): the slices
+ * not yet started are skipped, so one mistake does not fail a year of days. */
+static void feed_kill(struct engine *e, struct feed *f, const char *why) {
+  if (f->dead)
+    return;
+  f->dead = 1;
+  for (size_t i = 0; i < e->nlanes; i++)
+    if (e->lanes[i].feed == f)
+      lane_stop(e, &e->lanes[i], why);
+  emit(e, SYNC_EV_SOURCE_DEAD, f, NULL, NULL, NULL, why);
 }
 
 int sync_owner_id(char *out, size_t n) {
@@ -188,7 +248,7 @@ int sync_owner_id(char *out, size_t n) {
 }
 
 /* A lease held by a process of this host that no longer exists (killed, or
- * crashed) need not run out: the day is taken over at once. */
+ * crashed) need not run out: the slice is taken over at once. */
 static int owner_is_dead(const char *owner) {
   char me[MS_NAME_MAX];
   const char *colon = strrchr(owner, ':');
@@ -204,10 +264,10 @@ static int owner_is_dead(const char *owner) {
   return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
 }
 
-static int take_over_if_dead(struct engine *e, struct sync_target *t, struct civil_date day,
+static int take_over_if_dead(struct engine *e, struct sync_target *t, const char *key,
                              struct slice *out, struct err *err) {
   struct slice cur = {0};
-  int rc = e->st->ops->slice_get(e->st, t->src->row.id, t->stream, day, &cur, err);
+  int rc = e->st->ops->slice_get(e->st, t->sess->src.row.id, t->def->name, key, &cur, err);
   int64_t now = wall_now();
   if (rc)
     return MS_EHELD;
@@ -215,35 +275,57 @@ static int take_over_if_dead(struct engine *e, struct sync_target *t, struct civ
     slice_release(&cur);
     return MS_EHELD;
   }
-  log_info("%s: taking over a day left by process %s, which is gone", t->src->row.name,
+  log_info("%s: taking over a slice left by process %s, which is gone", t->sess->src.row.name,
            cur.lease_owner);
   /* Claim as of the lease's end, so the store sees it expired. */
   if (cur.lease_expires > now)
     now = cur.lease_expires;
   slice_release(&cur);
   slice_release(out);
-  return e->st->ops->slice_claim(e->st, t->src->row.id, t->stream, day, e->o->owner, now,
+  return e->st->ops->slice_claim(e->st, t->sess->src.row.id, t->def->name, key, e->o->owner, now,
                                  e->o->lease_secs, out, err);
+}
+
+/* The UTC bounds the slice's requests use. */
+static int slice_bounds(struct engine *e, struct lane *l, struct slice *sl) {
+  struct sync_target *t = l->t;
+  switch (sl->kind) {
+  case SLICE_DAY:
+  case SLICE_REFETCH:
+    return tz_day_bounds(t->sess->src.tz, sl->day, &sl->range_start, &sl->range_end);
+  case SLICE_WINDOW: {
+    int64_t from = sl->watermark > 0 && !t->from_start ? sl->watermark : t->window_start;
+    sl->range_start = from > e->o->overlap_secs ? from - e->o->overlap_secs : 0;
+    sl->range_end = 0;
+    return MS_OK;
+  }
+  case SLICE_SNAPSHOT:
+    sl->range_start = sl->range_end = 0;
+    return MS_OK;
+  }
+  return MS_EINVAL;
 }
 
 static int claim_next(struct engine *e, struct lane *l) {
   struct sync_target *t = l->t;
   struct err err = {0};
-  struct civil_date day = t->days[l->next_day++];
+  const char *key = t->keys[l->next++];
   struct work *w = calloc(1, sizeof(*w));
   int rc;
   if (!w)
     return MS_ENOMEM;
   w->lane = l;
+  w->feed = l->feed;
   http_request_init(&w->req);
-  rc = e->st->ops->slice_claim(e->st, t->src->row.id, t->stream, day, e->o->owner, wall_now(),
-                               e->o->lease_secs, &w->sl, &err);
+  rc = e->st->ops->slice_claim(e->st, t->sess->src.row.id, t->def->name, key, e->o->owner,
+                               wall_now(), e->o->lease_secs, &w->sl, &err);
   if (rc == MS_EHELD)
-    rc = take_over_if_dead(e, t, day, &w->sl, &err);
+    rc = take_over_if_dead(e, t, key, &w->sl, &err);
   if (rc == MS_EHELD) {
-    w->sl.day = day;
-    e->stats->days_skipped++;
-    emit(e, SYNC_EV_BUSY, l, &w->sl, NULL, err.msg);
+    snprintf(w->sl.key, sizeof(w->sl.key), "%s", key);
+    slice_key_parse(key, &w->sl.kind, &w->sl.day);
+    count(e, key, &e->stats->days_skipped, &e->stats->passes_skipped);
+    emit(e, SYNC_EV_BUSY, l->feed, l, &w->sl, NULL, err.msg);
     work_free(w);
     return MS_OK;
   }
@@ -252,17 +334,16 @@ static int claim_next(struct engine *e, struct lane *l) {
     store_failed(e, rc, &err);
     return rc;
   }
-  w->sl.day = day;
-  if (tz_day_bounds(t->src->tz, day, &w->sl.range_start, &w->sl.range_end)) {
+  if (slice_bounds(e, l, &w->sl)) {
     work_free(w);
     return MS_EINVAL;
   }
-  w->lim = l->lims[0];
+  w->lim = l->feed->lims[0];
   w->state = W_READY;
   w->next = e->works;
   e->works = w;
   l->active++;
-  emit(e, SYNC_EV_DAY_START, l, &w->sl, NULL, NULL);
+  emit(e, SYNC_EV_DAY_START, l->feed, l, &w->sl, NULL, NULL);
   return MS_OK;
 }
 
@@ -271,11 +352,11 @@ static int renew_lease(struct engine *e, struct work *w) {
   struct slice fresh = {0};
   struct err err = {0};
   int64_t start = w->sl.range_start, end = w->sl.range_end;
-  struct lane *l = w->lane;
+  struct sync_target *t = w->lane->t;
   int rc;
   if (wall_now() < w->sl.lease_expires - e->o->lease_secs / 2)
     return MS_OK;
-  rc = e->st->ops->slice_claim(e->st, l->t->src->row.id, l->t->stream, w->sl.day, e->o->owner,
+  rc = e->st->ops->slice_claim(e->st, t->sess->src.row.id, t->def->name, w->sl.key, e->o->owner,
                                wall_now(), e->o->lease_secs, &fresh, &err);
   if (rc)
     return rc;
@@ -286,7 +367,7 @@ static int renew_lease(struct engine *e, struct work *w) {
   return MS_OK;
 }
 
-/* Why a day is given up, in words: the answer and the limit it reached. */
+/* Why a slice is given up, in words: the answer and the limit it reached. */
 static void fail_message(struct engine *e, struct work *w, const char *why, char *msg, size_t n) {
   const struct page_tries *t = &w->tries;
   switch (t->gave_up) {
@@ -324,7 +405,8 @@ static void fail_message(struct engine *e, struct work *w, const char *why, char
 static void act_on(struct engine *e, struct work *w, const struct decision *d, const char *why,
                    double now) {
   struct lane *l = w->lane;
-  char msg[MS_ERR_MSG_MAX + 64];
+  struct feed *f = w->feed;
+  char msg[MS_ERR_MSG_MAX + 256];
   switch (d->act) {
   case ACT_STORE:
     return;
@@ -337,16 +419,16 @@ static void act_on(struct engine *e, struct work *w, const struct decision *d, c
     e->stats->retries++;
     e->run->retries++;
     w->not_before = now + d->wait;
-    emit(e, SYNC_EV_RETRY, l, &w->sl, NULL, why);
+    emit(e, SYNC_EV_RETRY, f, l, &w->sl, NULL, why);
     return;
   case ACT_REFRESH:
-    l->t->conn->auth_expired(l->t->cstate);
-    log_info("%s: access token expired; refreshing it", l->t->src->row.name);
+    f->sess->conn->auth_expired(f->sess->cstate);
+    log_info("%s: access token expired; refreshing it", source_name(f));
     return;
   case ACT_RESTART: {
     struct err serr = {0};
     int rc;
-    log_warn("%s %s: %s; restarting the day from its first page", l->t->src->row.name,
+    log_warn("%s %s: %s; restarting the day from its first page", source_name(f),
              w->sl.cursor ? "cursor" : "request", why);
     rc = e->st->ops->slice_restart(e->st, &w->sl, why, &serr);
     if (rc) {
@@ -355,34 +437,47 @@ static void act_on(struct engine *e, struct work *w, const struct decision *d, c
       return;
     }
     slice_restart_local(&w->sl);
-    emit(e, SYNC_EV_RESTART, l, &w->sl, NULL, why);
+    emit(e, SYNC_EV_RESTART, f, l, &w->sl, NULL, why);
     return;
   }
   case ACT_FAIL_DAY: {
     int whole_source = w->source_wide;
     fail_message(e, w, why, msg, sizeof(msg));
     work_fail(e, w, msg); /* frees w */
-    if (whole_source)     /* the other days would only fail the same way */
-      lane_kill(e, l, why);
+    if (whole_source)     /* the other slices would only fail the same way */
+      feed_kill(e, f, why);
     return;
   }
+  case ACT_FAIL_STREAM:
+    snprintf(msg, sizeof(msg), "%s", why);
+    work_fail(e, w, msg); /* frees w */
+    lane_stop(e, l, msg);
+    emit(e, SYNC_EV_STREAM_DEAD, f, l, NULL, NULL, msg);
+    return;
   case ACT_FAIL_SOURCE:
     snprintf(msg, sizeof(msg), "%s", why);
     work_fail(e, w, msg); /* frees w */
-    lane_kill(e, l, msg);
+    feed_kill(e, f, msg);
     return;
   }
 }
 
 static void commit(struct engine *e, struct work *w, struct page *pg);
 
+/* The server's clock when it answered, from its Date header; 0 unknown. */
+static int64_t server_time(const struct http_response *res) {
+  int64_t t = 0;
+  const char *h = http_response_header(res, "Date");
+  return h && date_header_parse(h, &t) == MS_OK ? t : 0;
+}
+
 static void on_ok(struct engine *e, struct work *w, const struct http_response *res) {
-  struct lane *l = w->lane;
+  struct feed *f = w->feed;
   struct page pg;
   struct err err = {0};
   int rc;
-  page_init(&pg);
-  rc = l->t->conn->parse_page(l->t->cstate, &w->sl, res, &pg, &err);
+  page_init(&pg, w->sent);
+  rc = w->sent->parse_page(f->sess->cstate, w->sent, &w->sl, res, &pg, &err);
   if (rc) {
     page_release(&pg);
     if (rc == MS_ENOMEM) {
@@ -390,14 +485,16 @@ static void on_ok(struct engine *e, struct work *w, const struct http_response *
       e->fatal_err = err;
       return;
     }
-    /* A body we cannot read may be a glitch on the way: retry, bounded. */
-    struct verdict v = {MS_EPROTO, -1, 0, 0};
+    /* A body we cannot read may be a glitch on the way: retry, bounded. A
+     * cursor of ours it cannot read starts the slice over. */
+    struct verdict v = {rc == MS_ECURSOR ? MS_ECURSOR : MS_EPROTO, -1, 0, 0};
     struct decision d = policy_decide(&v, &w->tries, &e->policy, 0, rnd01());
     w->source_wide = json_body_is_html(res->body.data, res->body.len);
     w->state = W_READY;
     act_on(e, w, &d, err.msg, mono_now());
     return;
   }
+  pg.server_time = server_time(res);
   commit(e, w, &pg);
 }
 
@@ -407,12 +504,12 @@ static void commit(struct engine *e, struct work *w, struct page *pg) {
   struct lane *l = w->lane;
   struct page_counts counts = {0};
   struct err err = {0};
-  int items_done = pg->items_of != NULL && pg->next_cursor == NULL;
+  int items_done = pg->children_of != NULL && pg->next_cursor == NULL;
   int rc = e->st->ops->commit_page(e->st, &w->sl, pg, wall_now(), &counts, &err);
   e->stats->bytes += (int64_t)pg->bytes;
   page_release(pg);
   if (rc == MS_ELEASE) {
-    emit(e, SYNC_EV_BUSY, l, &w->sl, NULL, err.msg);
+    emit(e, SYNC_EV_BUSY, w->feed, l, &w->sl, NULL, err.msg);
     work_remove(e, w);
     return;
   }
@@ -427,7 +524,7 @@ static void commit(struct engine *e, struct work *w, struct page *pg) {
     }
   }
   if (rc) {
-    /* The page is not stored; the day keeps its previous cursor. */
+    /* The page is not stored; the slice keeps its previous cursor. */
     char why[MS_ERR_MSG_MAX + 32];
     snprintf(why, sizeof(why), "could not store a page: %s", err.msg);
     if (rc == MS_EINVAL || rc == MS_ETOOBIG) {
@@ -447,6 +544,7 @@ static void commit(struct engine *e, struct work *w, struct page *pg) {
   e->stats->inserted += counts.inserted;
   e->stats->updated += counts.updated;
   e->stats->unchanged += counts.unchanged;
+  e->stats->deleted += counts.deleted;
   e->stats->failed += counts.failed;
   e->run->pages++;
   e->run->records += counts.inserted + counts.updated + counts.unchanged;
@@ -454,17 +552,17 @@ static void commit(struct engine *e, struct work *w, struct page *pg) {
   e->run->updated += counts.updated;
   e->run->unchanged += counts.unchanged;
   e->run->failed += counts.failed;
-  emit(e, SYNC_EV_PAGE, l, &w->sl, &counts, NULL);
+  emit(e, SYNC_EV_PAGE, w->feed, l, &w->sl, &counts, NULL);
   if (w->sl.status == SLICE_COMPLETED) {
-    e->stats->days_done++;
+    count(e, w->sl.key, &e->stats->days_done, &e->stats->passes_done);
     e->run->slices_completed++;
-    emit(e, SYNC_EV_DAY_DONE, l, &w->sl, NULL, NULL);
+    emit(e, SYNC_EV_DAY_DONE, w->feed, l, &w->sl, NULL, NULL);
     work_remove(e, w);
     return;
   }
   rc = renew_lease(e, w);
   if (rc) {
-    emit(e, SYNC_EV_BUSY, l, &w->sl, NULL, "lease could not be renewed");
+    emit(e, SYNC_EV_BUSY, w->feed, l, &w->sl, NULL, "lease could not be renewed");
     work_remove(e, w);
     return;
   }
@@ -472,50 +570,52 @@ static void commit(struct engine *e, struct work *w, struct page *pg) {
 }
 
 static void auth_done(struct engine *e, struct work *aw, const struct http_response *res) {
-  struct lane *l = aw->lane;
+  struct feed *f = aw->feed;
+  const struct connector *conn = f->sess->conn;
   struct err err = {0};
   int rc;
   if (res->transport_rc)
     rc = err_set(&err, MS_ETRANSIENT, "token request failed: %s", res->transport_error);
   else
-    rc = l->t->conn->parse_auth(l->t->cstate, res, wall_now(), &err);
-  l->auth = NULL;
+    rc = conn->parse_auth(f->sess->cstate, res, wall_now(), &err);
+  f->auth = NULL;
   work_free(aw);
   if (rc == MS_OK) {
-    l->auth_failures = 0;
+    f->auth_failures = 0;
     return;
   }
-  if (ms_retryable(rc) && ++l->auth_failures <= e->o->max_retries) {
-    l->auth_not_before =
-        mono_now() + backoff_delay(l->auth_failures - 1, BACKOFF_BASE, BACKOFF_CAP, rnd01());
-    emit(e, SYNC_EV_RETRY, l, NULL, NULL, err.msg);
+  if (ms_retryable(rc) && ++f->auth_failures <= e->o->max_retries) {
+    f->auth_not_before =
+        mono_now() + backoff_delay(f->auth_failures - 1, BACKOFF_BASE, BACKOFF_CAP, rnd01());
+    emit(e, SYNC_EV_RETRY, f, NULL, NULL, NULL, err.msg);
     return;
   }
-  lane_kill(e, l, err.msg);
+  feed_kill(e, f, err.msg);
 }
 
-/* Starts a token request for the lane unless one is in flight or backing off.
- * Returns the seconds to wait before the lane's requests may go. */
-static double start_auth(struct engine *e, struct lane *l, double now) {
+/* Starts a token request for the source unless one is in flight or backing
+ * off. Returns the seconds to wait before the source's requests may go. */
+static double start_auth(struct engine *e, struct feed *f, double now) {
+  const struct connector *conn = f->sess->conn;
   struct err err = {0};
   struct work *aw;
-  if (l->auth)
+  if (f->auth)
     return 0.05;
-  if (l->auth_not_before > now)
-    return l->auth_not_before - now;
+  if (f->auth_not_before > now)
+    return f->auth_not_before - now;
   aw = calloc(1, sizeof(*aw));
   if (!aw)
     return 1;
-  aw->lane = l;
+  aw->feed = f;
   aw->is_auth = 1;
   http_request_init(&aw->req);
-  if (l->t->conn->auth_request(l->t->cstate, &aw->req, &err) ||
+  if (conn->auth_request(f->sess->cstate, &aw->req, &err) ||
       http_client_send(e->http, &aw->req, aw, &err)) {
     work_free(aw);
-    lane_kill(e, l, err.msg);
+    feed_kill(e, f, err.msg);
     return 0;
   }
-  l->auth = aw;
+  f->auth = aw;
   e->stats->requests++;
   e->run->requests++;
   return 0.05;
@@ -523,8 +623,9 @@ static double start_auth(struct engine *e, struct lane *l, double now) {
 
 static void on_done(void *tag, struct http_request *req, struct http_response *res) {
   struct work *w = tag;
-  struct lane *l = w->lane;
-  struct engine *e = l->eng;
+  struct feed *f = w->feed;
+  struct engine *e = f->eng;
+  const struct connector *conn = f->sess->conn;
   struct verdict v = {MS_OK, -1, 0, 0};
   struct decision d;
   struct err err = {0};
@@ -535,16 +636,16 @@ static void on_done(void *tag, struct http_request *req, struct http_response *r
     return;
   }
   limiter_on_done(w->lim, now);
-  if (l->t->conn->observe && res->status) {
+  if (conn->observe && res->status) {
     struct rate_hint hint = {0};
-    l->t->conn->observe(l->t->cstate, res, &hint);
+    conn->observe(f->sess->cstate, res, &hint);
     limiter_observe(w->lim, &hint, w->sent_at, now);
   }
-  l->t->conn->classify(l->t->cstate, res, &v, &err);
-  log_debug("%s: HTTP %ld in %.0f ms; limiter level %.1f of %.0f, rate %.2f/s", l->t->src->row.name,
+  conn->classify(f->sess->cstate, res, &v, &err);
+  log_debug("%s: HTTP %ld in %.0f ms; limiter level %.1f of %.0f, rate %.2f/s", source_name(f),
             res->status, res->elapsed * 1000, limiter_level(w->lim, now), limiter_size(w->lim),
             limiter_leak(w->lim));
-  d = policy_decide(&v, &w->tries, &e->policy, l->t->conn->auth_expired != NULL, rnd01());
+  d = policy_decide(&v, &w->tries, &e->policy, conn->auth_expired != NULL, rnd01());
   w->source_wide = v.source_wide;
   if (d.act == ACT_STORE) {
     on_ok(e, w, res);
@@ -556,17 +657,18 @@ static void on_done(void *tag, struct http_request *req, struct http_response *r
 
 static int send_ready(struct engine *e, double now, double *min_wait) {
   for (struct work *w = e->works, *next; w; w = next) {
-    struct lane *l = w->lane;
+    struct feed *f = w->feed;
+    const struct connector *conn = f->sess->conn;
     struct err err = {0};
     double wait;
     int rc;
     next = w->next;
     if (w->state != W_READY)
       continue;
-    if (l->t->conn->auth_needed && l->t->conn->auth_needed(l->t->cstate, wall_now())) {
-      wait = start_auth(e, l, now);
-      if (l->dead)
-        continue; /* start_auth failed the lane and its days */
+    if (conn->auth_needed && conn->auth_needed(f->sess->cstate, wall_now())) {
+      wait = start_auth(e, f, now);
+      if (f->dead)
+        continue; /* start_auth failed the source and its slices */
       if (wait < *min_wait)
         *min_wait = wait;
       continue;
@@ -577,28 +679,29 @@ static int send_ready(struct engine *e, double now, double *min_wait) {
     if (wait > 0) {
       if (wait < *min_wait) {
         *min_wait = wait;
-        e->stats->waiting_for = l->t->src->row.name;
+        e->stats->waiting_for = source_name(f);
       }
       continue;
     }
     http_request_reset(&w->req);
-    rc = l->t->conn->page_request(l->t->cstate, &w->sl, &w->req, &err);
+    w->sent = slice_stream(w->lane->t->def, &w->sl);
+    rc = w->sent->page_request(f->sess->cstate, w->sent, &w->sl, &w->req, &err);
     if (rc == MS_ENOTFOUND) {
       /* Nothing to fetch: the slice completes with an empty page. */
       struct page pg;
-      page_init(&pg);
+      page_init(&pg, w->lane->t->def);
       commit(e, w, &pg);
       continue;
     }
     if (rc == MS_ECURSOR) {
-      /* A cursor we will not follow: start the day again. */
+      /* A cursor we will not follow: start the slice again. */
       struct verdict v = {MS_ECURSOR, -1, 0, 0};
       struct decision d = policy_decide(&v, &w->tries, &e->policy, 0, rnd01());
       act_on(e, w, &d, err.msg, now);
       continue;
     }
     if (!rc) {
-      w->lim = limiter_for(l, w->req.endpoint);
+      w->lim = limiter_for(f, w->req.endpoint);
       rc = http_client_send(e->http, &w->req, w, &err);
     }
     if (rc) {
@@ -634,11 +737,11 @@ static void sleep_for(double s) {
   nanosleep(&ts, NULL);
 }
 
-static int anything_left(struct engine *e, struct lane *lanes, size_t n) {
+static int anything_left(struct engine *e) {
   if (e->works)
     return 1;
-  for (size_t i = 0; i < n; i++)
-    if (lanes[i].next_day < lanes[i].t->ndays)
+  for (size_t i = 0; i < e->nlanes; i++)
+    if (!e->lanes[i].dead && e->lanes[i].next < e->lanes[i].t->nkeys)
       return 1;
   return 0;
 }
@@ -647,19 +750,23 @@ int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
              const struct sync_opts *o, struct run_row *run, struct sync_stats *stats,
              struct err *err) {
   struct engine e = {0};
-  struct lane *lanes;
   int rc = MS_OK, stopping = 0;
   if (sodium_init() < 0)
     return err_set(err, MS_EIO, "cannot initialise libsodium");
-  lanes = calloc(ntargets ? ntargets : 1, sizeof(*lanes));
-  if (!lanes)
+  e.lanes = calloc(ntargets ? ntargets : 1, sizeof(*e.lanes));
+  e.feeds = calloc(ntargets ? ntargets : 1, sizeof(*e.feeds));
+  if (!e.lanes || !e.feeds) {
+    free(e.lanes);
+    free(e.feeds);
     return err_set(err, MS_ENOMEM, "out of memory");
+  }
   e.st = st;
   e.o = o;
   e.run = run;
   e.stats = stats;
   retry_policy_defaults(&e.policy, o->max_retries, o->max_day_retries);
-  stats->started = mono_now();
+  if (!stats->started)
+    stats->started = mono_now();
   {
     /* A request that stalls (sends nothing for a while) or drags on is cut
      * off and retried like any transient failure. */
@@ -670,28 +777,34 @@ int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
     rc = http_client_new(&hopts, &e.http, err);
   }
   for (size_t i = 0; i < ntargets && !rc; i++) {
-    rc = lane_init(&e, &lanes[i], &targets[i]);
-    stats->days_total += (int64_t)targets[i].ndays;
+    struct lane *l = &e.lanes[e.nlanes++];
+    l->t = &targets[i];
+    l->feed = feed_of(&e, targets[i].sess, ntargets);
+    if (!l->feed)
+      rc = err_set(err, MS_ENOMEM, "out of memory");
+    for (size_t k = 0; k < targets[i].nkeys; k++)
+      count(&e, targets[i].keys[k], &stats->days_total, &stats->passes_total);
+    run->slices_total += (int64_t)targets[i].nkeys;
   }
-  run->slices_total = stats->days_total;
-  while (!rc && !e.fatal && anything_left(&e, lanes, ntargets)) {
+  while (!rc && !e.fatal && anything_left(&e)) {
     double now = mono_now(), min_wait = INFINITY, nap;
     if (o->stop && *o->stop && !stopping) {
       stopping = 1;
-      for (size_t i = 0; i < ntargets; i++)
-        lanes[i].next_day = lanes[i].t->ndays;
+      for (size_t i = 0; i < e.nlanes; i++)
+        e.lanes[i].next = e.lanes[i].t->nkeys;
       release_ready(&e);
     }
-    for (size_t i = 0; i < ntargets && !stopping && !e.fatal; i++) {
-      struct lane *l = &lanes[i];
-      while (!l->dead && l->active < o->per_source && l->next_day < l->t->ndays && !e.fatal)
+    for (size_t i = 0; i < e.nlanes && !stopping && !e.fatal; i++) {
+      struct lane *l = &e.lanes[i];
+      while (!l->dead && !l->feed->dead && l->active < o->per_source && l->next < l->t->nkeys &&
+             !e.fatal)
         claim_next(&e, l);
     }
     if (stopping)
       release_ready(&e);
     else
       send_ready(&e, now, &min_wait);
-    /* A finite min_wait is a day blocked on rate budget or backoff. */
+    /* A finite min_wait is a slice blocked on rate budget or backoff. */
     stats->waiting = isfinite(min_wait) ? min_wait : 0;
     nap = min_wait < 1.0 ? min_wait : 1.0;
     if (http_client_running(e.http))
@@ -700,7 +813,7 @@ int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
       sleep_for(nap);
     if (mono_now() - e.last_tick >= TICK_EVERY) {
       e.last_tick = mono_now();
-      emit(&e, SYNC_EV_TICK, NULL, NULL, NULL, NULL);
+      emit(&e, SYNC_EV_TICK, NULL, NULL, NULL, NULL, NULL);
     }
   }
   if (e.fatal) {
@@ -716,13 +829,18 @@ int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
   while (e.works)
     work_remove(&e, e.works);
   http_client_free(e.http); /* ends any token request still in flight */
-  for (size_t i = 0; i < ntargets; i++) {
-    if (lanes[i].auth)
-      work_free(lanes[i].auth);
-    lane_release(&lanes[i]);
+  for (size_t i = 0; i < e.nfeeds; i++) {
+    if (e.feeds[i].auth)
+      work_free(e.feeds[i].auth);
+    feed_release(&e.feeds[i]);
   }
-  free(lanes);
+  free(e.feeds);
+  free(e.lanes);
   return rc;
+}
+
+static double backoff_for(int attempt) {
+  return backoff_delay(attempt, 0.5, 5, rnd01());
 }
 
 int sync_probe(struct source *src, const struct connector *conn, void *cstate, struct err *err) {
@@ -752,7 +870,7 @@ int sync_probe(struct source *src, const struct connector *conn, void *cstate, s
       if (rc && !ms_retryable(rc))
         break;
       if (rc) {
-        sleep_for(backoff_delay(attempt, 0.5, 5, rnd01()));
+        sleep_for(backoff_for(attempt));
         continue;
       }
       http_request_reset(&req);
@@ -771,7 +889,7 @@ int sync_probe(struct source *src, const struct connector *conn, void *cstate, s
     }
     if (!ms_retryable(rc))
       break;
-    sleep_for(v.retry_after >= 0 ? v.retry_after : backoff_delay(attempt, 0.5, 5, rnd01()));
+    sleep_for(v.retry_after >= 0 ? v.retry_after : backoff_for(attempt));
   }
   http_response_release(&res);
   http_request_release(&req);

@@ -1,4 +1,5 @@
 #include "net/headers.h"
+#include "util/clock.h"
 
 #include <math.h>
 #include <string.h>
@@ -359,6 +360,13 @@ static int http_date_parse(const char *p, const char *e, int64_t now, int64_t *o
     return MS_EINVAL;
   *out = days * 86400 + t.h * 3600 + t.mi * 60 + t.s;
   return MS_OK;
+}
+
+int date_header_parse(const char *value, int64_t *out) {
+  const char *b, *e;
+  if (!value || !out || trim(value, SMALL_VALUE_MAX, &b, &e))
+    return MS_EINVAL;
+  return http_date_parse(b, e, wall_now(), out);
 }
 
 int retry_after_parse(const char *value, int64_t now, double *seconds) {

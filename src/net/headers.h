@@ -16,6 +16,10 @@ int link_find(const char *header, const char *rel, char *out, size_t outsz);
  * Result capped at 86400. MS_EINVAL when unparseable or negative. */
 int retry_after_parse(const char *value, int64_t now, double *seconds);
 
+/* Date: an HTTP date (RFC 9110) -> UTC seconds. The server's clock, which
+ * watermarks are taken from. MS_EINVAL when unparseable. */
+int date_header_parse(const char *value, int64_t *out);
+
 /* X-Shopify-Shop-Api-Call-Limit: "32/40" -> used 32, size 40. */
 int call_limit_parse(const char *value, int *used, int *size);
 

@@ -41,17 +41,17 @@ void run_row_release(struct run_row *r);
 
 /* A stored record, for export. Borrowed, valid during the callback. */
 struct record_view {
-  const char *source;            /* the source's name */
-  const char *external_id;       /* the API's id */
-  int64_t created_at;            /* UTC seconds; 0 when the stream has none */
-  int64_t updated_at;            /* UTC seconds */
-  int64_t deleted_at;            /* 0 unless marked deleted */
-  int64_t first_seen_at;         /* when it was first stored */
-  int64_t last_synced_at;        /* when a sync last saw it */
-  const struct value *vals;      /* one per column of the stream, in its order */
-  size_t nvals;                  /* the stream's columns */
-  const int64_t *nchildren;      /* per child stream of the stream (in its order): how many */
-  const char *raw;               /* the record's JSON as the API sent it */
+  const char *source;       /* the source's name */
+  const char *external_id;  /* the API's id */
+  int64_t created_at;       /* UTC seconds; 0 when the stream has none */
+  int64_t updated_at;       /* UTC seconds */
+  int64_t deleted_at;       /* 0 unless marked deleted */
+  int64_t first_seen_at;    /* when it was first stored */
+  int64_t last_synced_at;   /* when a sync last saw it */
+  const struct value *vals; /* one per column of the stream, in its order */
+  size_t nvals;             /* the stream's columns */
+  const int64_t *nchildren; /* per child stream of the stream (in its order): how many */
+  const char *raw;          /* the record's JSON as the API sent it */
 };
 
 struct record_filter {
@@ -100,10 +100,10 @@ void failed_row_release(struct failed_row *f);
 
 /* What a stored record lacks (records_incomplete). */
 enum incomplete_flags {
-  INCOMPLETE_SELF = 1 << 0,     /* a COL_REQUIRED column of its own is NULL: fetch it again */
-  INCOMPLETE_CHILDREN = 1 << 1, /* it has no children of a STREAM_REQUIRED child stream, or
-                                   one of them lacks a COL_REQUIRED column (and is not
-                                   estimated): fetch its children again */
+  INCOMPLETE_SELF = 1 << 0,         /* a COL_REQUIRED column of its own is NULL */
+  INCOMPLETE_CHILDREN = 1 << 1,     /* it has no children of a STREAM_REQUIRED child stream */
+  INCOMPLETE_CHILD_FIELDS = 1 << 2, /* one of its children lacks a COL_REQUIRED column (NULL,
+                                       or a zero minor price) and is not estimated */
 };
 
 /* A child whose price is missing, for the zero-price rule. Borrowed. */
@@ -225,8 +225,7 @@ struct store_ops {
   /* Records of the source's stream created in [from, to) that lack what
    * enum incomplete_flags says, oldest first; deleted ones are left out. */
   int (*records_incomplete)(struct store *st, int64_t source_id, const struct stream_def *def,
-                            int64_t from, int64_t to, incomplete_cb cb, void *ctx,
-                            struct err *err);
+                            int64_t from, int64_t to, incomplete_cb cb, void *ctx, struct err *err);
   /* Children of the child stream (whose columns MUST include sku, quantity,
    * price (money), currency and price_estimated) of parents created in
    * [from, to) whose price is NULL or zero and not estimated. */
@@ -236,8 +235,8 @@ struct store_ops {
    * and currency in the source: its price in minor units and its quantity.
    * MS_ENOTFOUND when none is known. */
   int (*child_price_known)(struct store *st, int64_t source_id, const struct stream_def *child,
-                           const char *sku, const char *currency, int64_t *minor,
-                           int64_t *quantity, struct err *err);
+                           const char *sku, const char *currency, int64_t *minor, int64_t *quantity,
+                           struct err *err);
   /* Sets an estimated price on one child (amount text and minor units,
    * price_estimated = 1). */
   int (*child_estimate)(struct store *st, int64_t source_id, const struct stream_def *child,

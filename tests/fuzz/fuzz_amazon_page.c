@@ -79,7 +79,7 @@ static void advance(struct slice *sl, struct page *pg) {
   cJSON *follow = sl->follow ? cJSON_Parse(sl->follow) : cJSON_CreateArray();
   if (!cJSON_IsArray(follow))
     abort(); /* parse_page refuses a damaged list */
-  if (pg->items_of) {
+  if (pg->children_of) {
     free(sl->follow_cursor);
     sl->follow_cursor = pg->next_cursor;
     if (!pg->next_cursor)
@@ -101,11 +101,10 @@ static void advance(struct slice *sl, struct page *pg) {
 static void check_page(const struct page *pg) {
   for (size_t i = 0; i < pg->n; i++)
     /* Every record keeps its bytes and has an id, unless it came back
-     * unreadable (then the reason says why, and the store sets it aside). */
-    FUZZ_CHECK(pg->recs[i].raw && (pg->recs[i].external_id || pg->recs[i].unreadable));
-  for (size_t k = 0; k < pg->nitems; k++)
-    FUZZ_CHECK(pg->items[k].external_id && pg->items[k].raw);
-  FUZZ_CHECK(pg->nitems == 0 || pg->items_of != NULL);
+     * unreadable (then the reason says why, and the store sets it aside);
+     * a follow-up page's items all have both. */
+    FUZZ_CHECK(pg->recs[i].raw && (pg->recs[i].external_id || pg->recs[i].unreadable) &&
+               (!pg->children_of || !pg->recs[i].unreadable));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -139,8 +138,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   res.status = 200;
   response_set_body(&res, body, body_len);
 
-  page_init(&pg);
-  rc = conn->parse_page(state, &sl, &res, &pg, &err);
+  page_init(&pg, slice_stream(conn->streams[0], &sl));
+  rc = pg.def->parse_page(state, pg.def, &sl, &res, &pg, &err);
   if (rc == MS_OK) {
     check_page(&pg);
     /* Every record marked for items has an id to ask for them by. */
@@ -149,21 +148,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* The state we move to must be one we can build the next request from. */
     advance(&sl, &pg);
     http_request_init(&req);
-    rc = conn->page_request(state, &sl, &req, &err);
+    {
+      const struct stream_def *def = slice_stream(conn->streams[0], &sl);
+      rc = def->page_request(state, def, &sl, &req, &err);
+    }
     FUZZ_CHECK(rc == MS_OK || rc == MS_ENOTFOUND || (damaged && rc == MS_ECURSOR));
     http_request_release(&req);
     {
       /* And the same body read at that state (an items page, mostly). */
       struct page again;
-      page_init(&again);
-      conn->parse_page(state, &sl, &res, &again, &err);
+      page_init(&again, slice_stream(conn->streams[0], &sl));
+      again.def->parse_page(state, again.def, &sl, &res, &again, &err);
       page_release(&again);
     }
   }
   page_release(&pg);
 
   http_request_init(&req);
-  conn->page_request(state, &sl, &req, &err);
+  slice_stream(conn->streams[0], &sl)
+      ->page_request(state, slice_stream(conn->streams[0], &sl), &sl, &req, &err);
   http_request_release(&req);
 
   for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {

@@ -1,7 +1,9 @@
-/* Fuzzes the Shopify connector's reading of an orders page: the first line
- * of the input is the Link header (absent when the input has no newline),
- * the rest is the body. The same answer also goes through classify (as a
- * 200 and as the error statuses) and parse_probe, as the engine would. */
+/* Fuzzes the Shopify connector's reading of its pages: the first line of the
+ * input is the Link header (absent when the input has no newline), the rest
+ * is the body, read as a page of every stream (orders, products, customers,
+ * locations, inventory levels, deletions) and of every slice kind. The same
+ * answer also goes through classify (as a 200 and as the error statuses)
+ * and parse_probe, as the engine would. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +25,7 @@ static void source_make(struct source *src) {
   snprintf(src->secrets[0].name, sizeof(src->secrets[0].name), "token");
   src->secrets[0].value = strdup("shpat_fuzz");
   src->nsecrets = 1;
-  src->secret = src->secrets[0].value;
-  if (!src->row.settings || !src->api_base || !src->secret)
+  if (!src->row.settings || !src->api_base || !src->secrets[0].value)
     abort();
 }
 
@@ -41,15 +42,20 @@ static void response_set_body(struct http_response *res, const uint8_t *p, size_
   res->body.cap = n + 1;
 }
 
+static void check_record(const struct record *r, int top) {
+  /* Every record keeps its bytes (children: their parent's) and has an id,
+   * unless it came back unreadable (then the reason says why, and the store
+   * sets it aside). */
+  FUZZ_CHECK((r->raw || !top) && (r->external_id || r->unreadable));
+  FUZZ_CHECK(!r->gone_from || r->gone_id);
+  for (size_t k = 0; k < r->nkids; k++)
+    for (size_t j = 0; j < r->kids[k].n; j++)
+      check_record(&r->kids[k].recs[j], 0);
+}
+
 static void check_page(const struct page *pg) {
-  for (size_t i = 0; i < pg->n; i++) {
-    const struct record *r = &pg->recs[i];
-    /* Every record keeps its bytes and has an id, unless it came back
-     * unreadable (then the reason says why, and the store sets it aside). */
-    FUZZ_CHECK(r->raw && (r->external_id || r->unreadable));
-    for (size_t k = 0; k < r->nitems; k++)
-      FUZZ_CHECK(r->items[k].external_id != NULL);
-  }
+  for (size_t i = 0; i < pg->n; i++)
+    check_record(&pg->recs[i], 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -80,11 +86,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                            strnlen((const char *)data, link_len)))
     abort();
 
-  page_init(&pg);
-  rc = conn->parse_page(state, &sl, &res, &pg, &err);
-  if (rc == MS_OK)
-    check_page(&pg);
-  page_release(&pg);
+  for (size_t i = 0; conn->streams[i]; i++) {
+    const struct stream_def *def = conn->streams[i];
+    static const enum slice_kind kinds[] = {SLICE_DAY, SLICE_WINDOW, SLICE_REFETCH};
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+      sl.kind = kinds[k];
+      sl.cursor = kinds[k] == SLICE_REFETCH ? strdup("[\"1\",\"2\"]") : NULL;
+      page_init(&pg, def);
+      rc = def->parse_page(state, def, &sl, &res, &pg, &err);
+      if (rc == MS_OK)
+        check_page(&pg);
+      page_release(&pg);
+      free(sl.cursor);
+      sl.cursor = NULL;
+    }
+  }
 
   for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
     res.status = statuses[i];

@@ -23,6 +23,21 @@
 
 extern const struct connector amazon_connector;
 
+#define ORDERS_DEF (amazon_connector.streams[0])
+
+/* A column's value of a record of def, as text ("" when NULL) or number. */
+static const char *vtext(const struct record *r, const struct stream_def *def, const char *col) {
+  const struct value *v = record_value(r, def, col);
+  assert_non_null(v);
+  return v->set ? v->text : "";
+}
+
+static int64_t vint(const struct record *r, const struct stream_def *def, const char *col) {
+  const struct value *v = record_value(r, def, col);
+  assert_non_null(v);
+  return v->set ? v->i : 0;
+}
+
 #define API "http://sp.test"
 #define TOKEN_URL "http://lwa.test/auth/o2/token"
 #define ORDERS API "/orders/v0/orders"
@@ -172,7 +187,8 @@ static int next_request(struct fx *f, const struct slice *sl, char *url, size_t 
   struct http_request req;
   int rc;
   http_request_init(&req);
-  rc = amazon_connector.page_request(f->st, sl, &req, err);
+  rc = slice_stream(ORDERS_DEF, sl)
+           ->page_request(f->st, slice_stream(ORDERS_DEF, sl), sl, &req, err);
   if (rc == MS_OK) {
     assert_string_equal(req.method, "GET");
     assert_true(req.body.len == 0);
@@ -200,8 +216,8 @@ static int parse(struct fx *f, const struct slice *sl, const char *body, struct 
   struct http_response res;
   int rc;
   response(&res, 200, body);
-  page_init(pg);
-  rc = amazon_connector.parse_page(f->st, sl, &res, pg, err);
+  page_init(pg, slice_stream(ORDERS_DEF, sl));
+  rc = pg->def->parse_page(f->st, pg->def, sl, &res, pg, err);
   http_response_release(&res);
   return rc;
 }
@@ -221,7 +237,7 @@ static void parse_ok(struct fx *f, const struct slice *sl, const char *body, str
 static void advance(struct slice *sl, struct page *pg) {
   cJSON *follow = sl->follow ? cJSON_Parse(sl->follow) : cJSON_CreateArray();
   assert_true(cJSON_IsArray(follow));
-  if (pg->items_of) {
+  if (pg->children_of) {
     free(sl->follow_cursor);
     sl->follow_cursor = pg->next_cursor;
     if (!pg->next_cursor)
@@ -336,7 +352,7 @@ static void test_parse_auth_sets_a_secret_access_token_header(void **state) {
                    MS_OK);
   day_slice(f, &sl, 2026, 3, 8);
   http_request_init(&req);
-  assert_int_equal(amazon_connector.page_request(f->st, &sl, &req, &err), MS_OK);
+  assert_int_equal(ORDERS_DEF->page_request(f->st, ORDERS_DEF, &sl, &req, &err), MS_OK);
   v = req_header(&req, "x-amz-access-token", &secret);
   assert_non_null(v);
   assert_string_equal(v, "Atza|x");
@@ -554,20 +570,18 @@ static void test_today_ends_three_minutes_ago(void **state) {
 static void check_orders_page1(const struct page *pg) {
   const struct record *r;
   assert_int_equal(pg->n, 2);
-  assert_null(pg->items_of);
-  assert_int_equal(pg->nitems, 0);
+  assert_null(pg->children_of);
 
   r = &pg->recs[0];
   assert_string_equal(r->external_id, ORDER1);
   assert_int_equal(r->created_at, ts("2026-03-08T09:15:00Z"));
   assert_int_equal(r->created_at, MAR8_START + 3600 + 15 * 60);
   assert_int_equal(r->updated_at, MAR8_START + 2 * 3600);
-  assert_string_equal(r->status, "Shipped");
-  assert_string_equal(r->total.amount, "12.34");
-  assert_int_equal(r->total.minor, 1234);
-  assert_string_equal(r->total.currency, "USD");
-  assert_int_equal(r->items_included, 0);
-  assert_int_equal(r->nitems, 0);
+  assert_string_equal(vtext(r, ORDERS_DEF, "status"), "Shipped");
+  assert_string_equal(vtext(r, ORDERS_DEF, "total_price"), "12.34");
+  assert_int_equal(vint(r, ORDERS_DEF, "total_price"), 1234);
+  assert_string_equal(vtext(r, ORDERS_DEF, "currency"), "USD");
+  assert_int_equal(r->nkids, 0);
   assert_non_null(r->raw);
   assert_true(r->raw_len > 0);
   assert_non_null(strstr(r->raw, ORDER1));
@@ -576,11 +590,9 @@ static void check_orders_page1(const struct page *pg) {
   assert_string_equal(r->external_id, ORDER2);
   assert_int_equal(r->created_at, ts("2026-03-08T20:00:01Z"));
   assert_int_equal(r->updated_at, ts("2026-03-08T20:05:00Z"));
-  assert_string_equal(r->status, "Pending");
-  assert_string_equal(r->total.amount, "");
-  assert_int_equal(r->total.minor, 0);
-  assert_int_equal(r->items_included, 0);
-  assert_int_equal(r->nitems, 0);
+  assert_string_equal(vtext(r, ORDERS_DEF, "status"), "Pending");
+  assert_false(record_value(r, ORDERS_DEF, "total_price")->set); /* required: incomplete */
+  assert_int_equal(r->nkids, 0);
 }
 
 static void test_orders_then_items_then_the_next_orders_page(void **state) {
@@ -601,19 +613,19 @@ static void test_orders_then_items_then_the_next_orders_page(void **state) {
 
   /* 2. the first order's first items page, with more items */
   parse_ok(f, &sl, ITEMS1_PAGE1, &pg);
-  assert_int_equal(pg.n, 0);
-  assert_string_equal(pg.items_of, ORDER1);
-  assert_int_equal(pg.items_first, 1);
-  assert_int_equal(pg.nitems, 1);
-  assert_string_equal(pg.items[0].external_id, "OI-1");
-  assert_string_equal(pg.items[0].sku, "SKU-1");
-  assert_int_equal(pg.items[0].quantity, 2);
-  assert_string_equal(pg.items[0].price.amount, "25.00");
-  assert_int_equal(pg.items[0].price.minor, 2500);
-  assert_string_equal(pg.items[0].price.currency, "USD");
-  assert_int_equal(pg.items[0].price_missing, 0);
-  assert_non_null(pg.items[0].raw);
-  assert_non_null(strstr(pg.items[0].raw, "OI-1"));
+  assert_ptr_equal(pg.def, ORDERS_DEF->children[0]); /* a page of the order's items */
+  assert_string_equal(pg.children_of, ORDER1);
+  assert_int_equal(pg.children_first, 1);
+  assert_int_equal(pg.n, 1);
+  assert_string_equal(pg.recs[0].external_id, "OI-1");
+  assert_string_equal(vtext(&pg.recs[0], pg.def, "sku"), "SKU-1");
+  assert_int_equal(vint(&pg.recs[0], pg.def, "quantity"), 2);
+  assert_string_equal(vtext(&pg.recs[0], pg.def, "price"), "25.00");
+  assert_int_equal(vint(&pg.recs[0], pg.def, "price"), 2500);
+  assert_string_equal(vtext(&pg.recs[0], pg.def, "currency"), "USD");
+  assert_int_equal(vint(&pg.recs[0], pg.def, "price_missing"), 0);
+  assert_non_null(pg.recs[0].raw);
+  assert_non_null(strstr(pg.recs[0].raw, "OI-1"));
   assert_non_null(pg.next_cursor);
   advance(&sl, &pg);
   {
@@ -621,7 +633,9 @@ static void test_orders_then_items_then_the_next_orders_page(void **state) {
     struct http_request req;
     struct err err = {0};
     http_request_init(&req);
-    assert_int_equal(amazon_connector.page_request(f->st, &sl, &req, &err), MS_OK);
+    assert_int_equal(slice_stream(ORDERS_DEF, &sl)
+                         ->page_request(f->st, slice_stream(ORDERS_DEF, &sl), &sl, &req, &err),
+                     MS_OK);
     assert_non_null(strstr(req.url.data, "NextToken=IT%2B1%2Fx%3D"));
     http_request_release(&req);
   }
@@ -629,26 +643,26 @@ static void test_orders_then_items_then_the_next_orders_page(void **state) {
 
   /* 3. its last items page: on to the second order */
   parse_ok(f, &sl, ITEMS1_PAGE2, &pg);
-  assert_string_equal(pg.items_of, ORDER1);
-  assert_int_equal(pg.items_first, 0);
-  assert_int_equal(pg.nitems, 1);
-  assert_string_equal(pg.items[0].external_id, "OI-2");
-  assert_int_equal(pg.items[0].price.minor, 950);
+  assert_string_equal(pg.children_of, ORDER1);
+  assert_int_equal(pg.children_first, 0);
+  assert_int_equal(pg.n, 1);
+  assert_string_equal(pg.recs[0].external_id, "OI-2");
+  assert_int_equal(vint(&pg.recs[0], pg.def, "price"), 950);
   assert_null(pg.next_cursor); /* the last of this order's items */
   advance(&sl, &pg);
   expect_request(f, &sl, ORDERS "/" ORDER2 "/orderItems", "getOrderItems");
 
   /* 4. the second order's only items page (Pending: no price) */
   parse_ok(f, &sl, ITEMS2, &pg);
-  assert_string_equal(pg.items_of, ORDER2);
-  assert_int_equal(pg.items_first, 1);
-  assert_int_equal(pg.nitems, 1);
-  assert_string_equal(pg.items[0].external_id, "OI-3");
-  assert_string_equal(pg.items[0].sku, "SKU-3");
-  assert_int_equal(pg.items[0].quantity, 3);
-  assert_int_equal(pg.items[0].price_missing, 1);
-  assert_string_equal(pg.items[0].price.amount, "");
-  assert_int_equal(pg.items[0].price.minor, 0);
+  assert_string_equal(pg.children_of, ORDER2);
+  assert_int_equal(pg.children_first, 1);
+  assert_int_equal(pg.n, 1);
+  assert_string_equal(pg.recs[0].external_id, "OI-3");
+  assert_string_equal(vtext(&pg.recs[0], pg.def, "sku"), "SKU-3");
+  assert_int_equal(vint(&pg.recs[0], pg.def, "quantity"), 3);
+  assert_int_equal(vint(&pg.recs[0], pg.def, "price_missing"), 1);
+  assert_false(record_value(&pg.recs[0], pg.def, "price")->set);
+  assert_int_equal(vint(&pg.recs[0], pg.def, "price"), 0);
   assert_null(pg.next_cursor);
   advance(&sl, &pg);
   assert_false(slice_done(&sl));
@@ -659,7 +673,7 @@ static void test_orders_then_items_then_the_next_orders_page(void **state) {
   parse_ok(f, &sl, ORDERS_PAGE2, &pg);
   assert_int_equal(pg.n, 1);
   assert_string_equal(pg.recs[0].external_id, ORDER3);
-  assert_int_equal(pg.recs[0].total.minor, 500);
+  assert_int_equal(vint(&pg.recs[0], ORDERS_DEF, "total_price"), 500);
   assert_null(pg.next_cursor); /* no more orders; the listing is done */
   advance(&sl, &pg);
   assert_int_equal(sl.listed, 1);
@@ -668,11 +682,11 @@ static void test_orders_then_items_then_the_next_orders_page(void **state) {
 
   /* 6. its items: the slice is done */
   parse_ok(f, &sl, ITEMS3, &pg);
-  assert_string_equal(pg.items_of, ORDER3);
-  assert_int_equal(pg.items_first, 1);
-  assert_int_equal(pg.nitems, 1);
-  assert_null(pg.items[0].sku);
-  assert_int_equal(pg.items[0].price.minor, 500);
+  assert_string_equal(pg.children_of, ORDER3);
+  assert_int_equal(pg.children_first, 1);
+  assert_int_equal(pg.n, 1);
+  assert_false(record_value(&pg.recs[0], pg.def, "sku")->set);
+  assert_int_equal(vint(&pg.recs[0], pg.def, "price"), 500);
   assert_null(pg.next_cursor);
   advance(&sl, &pg);
   assert_true(slice_done(&sl));
@@ -913,7 +927,7 @@ static void test_hostile_orders_pages(void **state) {
                     "\"NextToken\":\"NT1\"}}",
                     "AmazonOrderId");
   expect_unreadable(f, &sl,
-                    "{\"payload\":{\"Orders\":[{\"AmazonOrderId\":12345,"
+                    "{\"payload\":{\"Orders\":[{\"AmazonOrderId\":{\"id\":1},"
                     "\"PurchaseDate\":\"2026-03-08T09:15:00Z\"}]}}",
                     "AmazonOrderId");
   expect_unreadable(f, &sl, "{\"payload\":{\"Orders\":[{\"AmazonOrderId\":\"" ORDER1 "\"}]}}",
@@ -952,7 +966,7 @@ static void test_hostile_items_pages(void **state) {
                      MS_EPROTO);
     assert_non_null(strstr(err.msg, ORDER1));
     assert_non_null(strstr(err.msg, ORDER2));
-    assert_null(pg.items_of);
+    assert_null(pg.children_of);
     page_release(&pg);
   }
   expect_proto(f, &sl, "{\"payload\":{\"AmazonOrderId\":\"" ORDER1 "\",\"OrderItems\":{}}}",
