@@ -71,7 +71,7 @@ def counts(stdout):
     mb = 0.0
     for line in stdout.splitlines():
         w = line.split()
-        if "orders in" in line and "pages" in line:
+        if "records in" in line and "pages" in line:
             orders, pages = int(w[0]), int(w[3])
         if "requests," in line:
             requests = int(w[0])
@@ -84,7 +84,8 @@ def counts(stdout):
 def add_source(binary, db, url, shop):
     env = dict(os.environ, BENCH_TOKEN="shpat_sandbox_token")
     subprocess.run([binary, "--db", db, "source", "add", "shopify", shop, "--shop", shop,
-                    "--token-env", "BENCH_TOKEN", "--api-base", f"{url}/shops/{shop}"],
+                    "--token-env", "BENCH_TOKEN", "--api-base", f"{url}/shops/{shop}",
+                    "--streams", "orders"],
                    env=env, check=True, capture_output=True)
     return env
 

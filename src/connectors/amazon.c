@@ -124,6 +124,7 @@ static const struct stream_def orders = {
     .columns = order_columns,
     .children = order_children,
     .endpoint = "getOrders",
+    .event = "order",
     .flags = STREAM_MODIFIED | STREAM_EVENTS | STREAM_REFETCH | STREAM_UNORDERED,
     .page_request = orders_request,
     .parse_page = orders_parse,

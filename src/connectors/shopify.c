@@ -161,6 +161,7 @@ static const struct stream_def refunds = {
     .path = "refunds",
     .key = "id",
     .columns = refund_columns,
+    .event = "order.refunded",
     .children = refund_children,
 };
 
@@ -196,6 +197,7 @@ static const struct stream_def orders = {
     .children = order_children,
     .endpoint = "rest",
     .scope = "read_orders",
+    .event = "order",
     .flags = STREAM_MODIFIED | STREAM_EVENTS | STREAM_REFETCH,
     .page_request = list_request,
     .parse_page = list_parse,

@@ -115,6 +115,98 @@ struct unpriced_child {
   const char *currency;  /* MAY be NULL */
 };
 
+/* ---- the service: schedules, jobs, events, webhooks ---------------------- */
+
+/* When a schedule makes runs, and of what. */
+struct schedule_row {
+  int64_t id;
+  char name[MS_NAME_MAX];  /* unique, chosen by the user */
+  char *spec;              /* JSON: {"sources":[...],"streams":[...],"mode":"new",
+                              "every":7200 | "cron":"0 2 * * *" | "daily_at":"02:00",
+                              "between":"06:00-22:00","max_runs_per_day":N,
+                              "range":"last-7-days" | {"from":"..","to":".."}} */
+  char timezone[64];       /* IANA zone its times are in */
+  int enabled;             /* 0: it makes no runs */
+  int64_t created_at;      /* UTC seconds */
+  int64_t updated_at;      /* last change of its spec */
+  int64_t last_due;        /* the last due time that became a job; 0: never */
+  int64_t day_runs;        /* jobs made on the local day of last_due */
+  int64_t next_due;        /* the next due time, as last computed; 0: none */
+  int64_t last_run_id;     /* the sync log's run of its latest job; 0: none */
+  char last_status[16];    /* that run's outcome, "" when none */
+};
+
+void schedule_row_release(struct schedule_row *s);
+
+/* A queued part of the work, claimed by a worker under a lease. */
+struct job_row {
+  int64_t id;
+  int64_t schedule_id;  /* the schedule that made it; 0: by hand (run now, quick sync) */
+  int64_t due;          /* the schedule's due time it stands for; 0 by hand */
+  char state[16];       /* available, running, retryable, completed, failed, cancelled */
+  char trigger[16];     /* "schedule", "cli", "api", "quick" */
+  char *request;        /* JSON: the sync request (sources, streams, mode, range) */
+  char *targets;        /* JSON list of "source/stream/mode" it covers: no two jobs that
+                           are available or running share one (without overlapping) */
+  int attempts;         /* tries started */
+  int max_attempts;     /* then it fails for good */
+  int64_t run_after;    /* UTC: not claimed before (backoff of a retryable job) */
+  int64_t created_at;
+  int64_t started_at;   /* its latest try */
+  int64_t finished_at;  /* 0 until done */
+  char lease_owner[MS_NAME_MAX]; /* worker holding it, "" if none */
+  int64_t lease_token;  /* fencing token; bumped by every claim */
+  int64_t lease_expires; /* UTC seconds */
+  int64_t run_id;       /* the sync log's run of its latest try; 0 none */
+  char *last_error;     /* MAY be NULL */
+};
+
+void job_row_release(struct job_row *j);
+
+struct job_filter {
+  const char *state;    /* MAY be NULL: all */
+  int64_t schedule_id;  /* 0: all */
+  int limit;            /* newest first; 0: 100 */
+};
+
+/* An outbox row: written in the same transaction as what it tells. */
+struct event_row {
+  int64_t id;           /* ascending: the order of delivery */
+  char type[40];        /* order.created, order.status_changed, order.refunded, order.deleted,
+                           sync.failed, sync.recovered */
+  int64_t source_id;    /* 0: none */
+  char source[MS_NAME_MAX]; /* its name, when listed */
+  char stream[MS_STREAM_MAX]; /* "" when none */
+  char *record_id;      /* the record's external id; MAY be NULL */
+  char *data;           /* JSON object with the details */
+  int64_t created_at;   /* UTC seconds */
+};
+
+void event_row_release(struct event_row *e);
+
+struct event_filter {
+  int64_t after_id;     /* only events with a larger id */
+  const char *types;    /* comma list of types or prefixes ("order."), MAY be NULL: all */
+  int64_t source_id;    /* 0: all */
+  int limit;            /* oldest first; 0: 100 */
+};
+
+/* Where events are delivered. */
+struct webhook_row {
+  int64_t id;
+  char *url;            /* http(s) URL, checked when added */
+  char *events;         /* comma list of types or prefixes; "*" for all */
+  char *secret;         /* JSON: where its signing secret is ({"secret_env":"VAR"}) */
+  int enabled;
+  int64_t created_at;
+  int64_t delivered_id; /* every event up to this one was delivered (or filtered out) */
+  int failures;         /* deliveries failed in a row */
+  int64_t retry_at;     /* UTC: not tried again before */
+  char *last_error;     /* MAY be NULL */
+};
+
+void webhook_row_release(struct webhook_row *w);
+
 typedef int (*source_cb)(void *ctx, const struct source_row *s);
 typedef int (*slice_cb)(void *ctx, const struct slice *sl);
 typedef int (*record_cb)(void *ctx, const struct record_view *r);
@@ -123,6 +215,10 @@ typedef int (*failed_cb)(void *ctx, const struct failed_row *f);
 /* A record named by id and creation time, with enum incomplete_flags. */
 typedef int (*incomplete_cb)(void *ctx, const char *external_id, int64_t created_at, int what);
 typedef int (*unpriced_cb)(void *ctx, const struct unpriced_child *c);
+typedef int (*schedule_cb)(void *ctx, const struct schedule_row *s);
+typedef int (*job_cb)(void *ctx, const struct job_row *j);
+typedef int (*event_cb)(void *ctx, const struct event_row *e);
+typedef int (*webhook_cb)(void *ctx, const struct webhook_row *w);
 
 struct store;
 
@@ -202,6 +298,18 @@ struct store_ops {
    *   which MUST be the first follow-up) stores that parent's children (the
    *   first page replacing the stored ones) and moves the follow-up's cursor
    *   on, or takes it off the list at its last page;
+   * - events (the outbox), for streams with an `event` name and not in a
+   *   SLICE_REFETCH slice: PREFIX.created for a record inserted,
+   *   PREFIX.status_changed for each COL_STATUS column whose value a newer
+   *   copy changed (data: field, old, new), PREFIX.deleted for a record marked
+   *   deleted; a child stream's event (order.refunded) for each child id its
+   *   parent did not have before. A copy that changes nothing makes none;
+   * - events (the outbox), for streams with an `event` name and not in a
+   *   SLICE_REFETCH slice: PREFIX.created for a record inserted,
+   *   PREFIX.status_changed for each COL_STATUS column whose value a newer
+   *   copy changed (data: field, old, new), PREFIX.deleted for a record marked
+   *   deleted; a child stream's event (order.refunded) for each child id its
+   *   parent did not have before. A copy that changes nothing makes none;
    * - a record over the STORE_* limits, or refused by a constraint, goes to
    *   failed_records with the reason (counted failed) and the others commit;
    * - the slice's new cursor, counters and status: completed when its
@@ -261,6 +369,78 @@ struct store_ops {
   /* A retry failed again: attempts + 1, the new error, last_failed_at. */
   int (*failed_again)(struct store *st, int64_t id, const char *error, int64_t now,
                       struct err *err);
+
+  /* ---- schedules ---- */
+  int (*schedule_add)(struct store *st, struct schedule_row *s, struct err *err); /* sets id;
+                                                                                    MS_EEXIST */
+  int (*schedule_get)(struct store *st, const char *name, struct schedule_row *out,
+                      struct err *err);
+  int (*schedule_get_id)(struct store *st, int64_t id, struct schedule_row *out, struct err *err);
+  int (*schedule_list)(struct store *st, schedule_cb cb, void *ctx, struct err *err);
+  /* Writes name, spec, timezone, enabled, next_due (and updated_at). */
+  int (*schedule_update)(struct store *st, const struct schedule_row *s, struct err *err);
+  int (*schedule_remove)(struct store *st, const char *name, struct err *err);
+  /* A due run of a schedule becomes exactly one job, even with several
+   * schedulers on one database: in one transaction, the schedule's
+   * last_due moves from expect_last_due to due (else MS_EEXIST: another
+   * scheduler did it) with day_runs and next_due, and the job is enqueued as
+   * job_enqueue does (an overlapping job is not enqueued, and the due run
+   * still counts as made: MS_EBUSY tells it). job->id is set. */
+  int (*schedule_fire)(struct store *st, int64_t schedule_id, int64_t expect_last_due,
+                       int64_t due, int64_t day_runs, int64_t next_due, struct job_row *job,
+                       struct err *err);
+  /* The schedule's latest run, for `schedule list`. */
+  int (*schedule_ran)(struct store *st, int64_t schedule_id, int64_t run_id, const char *status,
+                      struct err *err);
+
+  /* ---- jobs ---- */
+  /* Enqueues a job (state available, or as given). MS_EBUSY, nothing
+   * written, when one of its targets is in a job that is available or
+   * running (without overlapping); err names that job. Sets job->id. */
+  int (*job_enqueue)(struct store *st, struct job_row *job, struct err *err);
+  /* Claims the oldest job that may run now (available, or retryable with
+   * run_after passed, or running with its lease expired: rescued) for owner:
+   * state running, attempts + 1, a new lease_token. MS_ENOTFOUND when none. */
+  int (*job_claim)(struct store *st, const char *owner, int64_t now, int lease_secs,
+                   struct job_row *out, struct err *err);
+  /* Fenced by the token: the lease runs lease_secs from now. MS_ELEASE when
+   * lost. */
+  int (*job_heartbeat)(struct store *st, int64_t id, int64_t token, int64_t now, int lease_secs,
+                       struct err *err);
+  /* Fenced: the try ended: state completed, failed, retryable (run_after)
+   * or available (released unfinished); run_id and error recorded. */
+  int (*job_finish)(struct store *st, int64_t id, int64_t token, const char *state,
+                    int64_t run_after, int64_t run_id, const char *error, struct err *err);
+  int (*job_get)(struct store *st, int64_t id, struct job_row *out, struct err *err);
+  int (*job_list)(struct store *st, const struct job_filter *f, job_cb cb, void *ctx,
+                  struct err *err);
+  /* A failed (or cancelled) job runs again: available, attempts 0.
+   * MS_EBUSY when it would overlap a job available or running now. */
+  int (*job_retry)(struct store *st, int64_t id, int64_t now, struct err *err);
+  /* Cancels a job that is available or retryable (a running one is left to
+   * finish: MS_EBUSY). */
+  int (*job_cancel)(struct store *st, int64_t id, struct err *err);
+  /* Counts of jobs by state, for status and metrics: available, running,
+   * retryable, completed, failed, cancelled (in that order). */
+  int (*job_counts)(struct store *st, int64_t counts[6], struct err *err);
+
+  /* ---- events ---- */
+  /* An event of the run itself (sync.failed, sync.recovered). Record events
+   * are written by commit_page. */
+  int (*event_add)(struct store *st, struct event_row *e, struct err *err);
+  int (*event_list)(struct store *st, const struct event_filter *f, event_cb cb, void *ctx,
+                    struct err *err);
+
+  /* ---- webhooks ---- */
+  int (*webhook_add)(struct store *st, struct webhook_row *w, struct err *err); /* sets id */
+  int (*webhook_list)(struct store *st, webhook_cb cb, void *ctx, struct err *err);
+  int (*webhook_get)(struct store *st, int64_t id, struct webhook_row *out, struct err *err);
+  int (*webhook_remove)(struct store *st, int64_t id, struct err *err);
+  /* Delivery moved on: delivered_id, failures 0, no error. */
+  int (*webhook_delivered)(struct store *st, int64_t id, int64_t delivered_id, struct err *err);
+  /* A delivery failed: failures + 1, retry_at, the error. */
+  int (*webhook_failed)(struct store *st, int64_t id, int64_t retry_at, const char *error,
+                        struct err *err);
 };
 
 struct store {

@@ -77,7 +77,8 @@ def main():
         if s["raw"] != t or parse_time(s["updated_at"]) != parse_time(t["updated_at"]) \
                 or s["total_price"] != t["total_price"] \
                 or s["financial_status"] != t.get("financial_status") \
-                or s["items"] != len(t.get("line_items", [])):
+                or s["children"]["order_items"] != len(t.get("line_items", [])) \
+                or s["children"]["refunds"] != len(t.get("refunds", [])):
             differ += 1
             if differ <= 3:
                 problems.append(f"order {oid} differs from the truth "

@@ -62,7 +62,15 @@ sandbox_stop() {
 ms() { "$MS_BIN" "$@"; }
 
 # add_shop NAME: adds sandbox shop NAME as a source of the same name.
+# Its plain syncs fetch orders only (the tests of the other streams use
+# add_shop_all).
 add_shop() {
+  ms source add shopify "$1" --shop "$1" --token-env SHOP_TOKEN \
+    --api-base "$SANDBOX_URL/shops/$1" --streams orders "${@:2}"
+}
+
+# add_shop_all NAME: the same with every stream the shop offers.
+add_shop_all() {
   ms source add shopify "$1" --shop "$1" --token-env SHOP_TOKEN \
     --api-base "$SANDBOX_URL/shops/$1" "${@:2}"
 }
@@ -94,4 +102,26 @@ add_seller() {
 compare_amazon() {
   python3 "$MS_SRC/tests/e2e/compare_amazon.py" --db "$DB" --sandbox "$SANDBOX_URL" \
     --source "$1" --seller "${SELLER:-$1}" --from "$2" --to "$3"
+}
+
+# compare_stream SOURCE STREAM [--deleted]: one stream of a shop equals the
+# truth (live records byte for byte; with --deleted, deletions marked).
+compare_stream() {
+  python3 "$MS_SRC/tests/e2e/compare_streams.py" --bin "$MS_BIN" --db "$DB" \
+    --sandbox "$SANDBOX_URL" --source "$1" --stream "$2" "${@:3}"
+}
+
+# requests_since SEQ [SHOP]: the API requests logged after SEQ, as JSON lines.
+requests_since() {
+  curl -s "$SANDBOX_URL/_sandbox/requests?since=$1${2:+&shop=$2}"
+}
+
+# request_seq: the number of the last logged request.
+request_seq() {
+  curl -s "$SANDBOX_URL/_sandbox/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['requests'])"
+}
+
+# mutate QUERY: changes the sandbox's data (see docs/sandbox.md).
+mutate() {
+  curl -sf -X POST "$SANDBOX_URL/_sandbox/mutate?$1"
 }

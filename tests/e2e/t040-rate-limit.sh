@@ -16,7 +16,7 @@ limited_in() { sed -n "s/.* \([0-9]*\) rate-limited (429).*/\1/p" "$1"; }
 
 test_expect_success 'two paced syncs share one small bucket and both complete' '
   add_shop tight >/dev/null
-  "$MS_BIN" --db "$WORK/other.db" source add shopify tight --shop tight --token-env SHOP_TOKEN \
+  "$MS_BIN" --db "$WORK/other.db" source add shopify tight --streams orders --shop tight --token-env SHOP_TOKEN \
     --api-base "$SANDBOX_URL/shops/tight" >/dev/null
   "$MS_BIN" sync tight --from "$FROM" --to "$TO" >"$WORK/a.out" 2>&1 &
   a=$!
@@ -34,7 +34,7 @@ test_expect_success 'both databases equal the truth' '
 test_expect_success 'an unpaced neighbour keeps the bucket full: the sync absorbs the 429s' '
   before=$(throttled)
   rm -f "$WORK/n.db"*
-  "$MS_BIN" --db "$WORK/n.db" source add shopify tight --shop tight --token-env SHOP_TOKEN \
+  "$MS_BIN" --db "$WORK/n.db" source add shopify tight --streams orders --shop tight --token-env SHOP_TOKEN \
     --api-base "$SANDBOX_URL/shops/tight" >/dev/null
   # One process on one kept-alive connection: steady even on a loaded machine.
   python3 - "$SANDBOX_URL" "$SHOP_TOKEN" <<PY &
@@ -63,7 +63,7 @@ test_expect_success 'and its database equals the truth too' '
 
 test_expect_success 'alone, the paced sync stays under the limit: no 429 at all' '
   rm -f "$WORK/solo.db"*
-  "$MS_BIN" --db "$WORK/solo.db" source add shopify tight --shop tight --token-env SHOP_TOKEN \
+  "$MS_BIN" --db "$WORK/solo.db" source add shopify tight --streams orders --shop tight --token-env SHOP_TOKEN \
     --api-base "$SANDBOX_URL/shops/tight" >/dev/null
   sleep 1.5 # the neighbour is gone: let its bucket (6 at 6/s) drain first
   before=$(throttled)

@@ -8,7 +8,7 @@ export BAD_TOKEN=shpat_this_is_wrong_0123456789
 
 test_expect_success 'adding with a wrong token fails the check, exits 1 and saves nothing' '
   set +e
-  ms source add shopify shop --shop shop --token-env BAD_TOKEN --api-base "$SANDBOX_URL/shops/shop" \
+  ms source add shopify shop --streams orders --shop shop --token-env BAD_TOKEN --api-base "$SANDBOX_URL/shops/shop" \
     --timezone America/Chicago >"$WORK/add.out" 2>&1; rc=$?
   set -e
   [ "$rc" -eq 1 ] && grep -q "connection check failed" "$WORK/add.out" &&
@@ -17,7 +17,7 @@ test_expect_success 'adding with a wrong token fails the check, exits 1 and save
 '
 
 test_expect_success 'with --no-check it is saved as it is' '
-  ms source add shopify shop --shop shop --token-env BAD_TOKEN --api-base "$SANDBOX_URL/shops/shop" \
+  ms source add shopify shop --streams orders --shop shop --token-env BAD_TOKEN --api-base "$SANDBOX_URL/shops/shop" \
     --timezone America/Chicago --no-check >"$WORK/add2.out" 2>&1 &&
   grep -q "not checked" "$WORK/add2.out" && ms source list | grep -q "^shop "
 '
@@ -45,7 +45,7 @@ test_expect_success 'with the right token in place, --pending completes the fail
 '
 
 test_expect_success 'an unreachable API gives a clear message and exit 1, nothing stored' '
-  ms source add shopify gone --shop gone --token-env SHOP_TOKEN --api-base http://127.0.0.1:9 \
+  ms source add shopify gone --streams orders --shop gone --token-env SHOP_TOKEN --api-base http://127.0.0.1:9 \
     --timezone UTC --no-check >/dev/null 2>&1 &&
   set +e; ms sync gone --today --max-retries 1 >"$WORK/gone.out" 2>&1; rc=$?; set -e
   cat "$WORK/gone.out"

@@ -48,9 +48,9 @@ test_expect_success 'Shopify: a shop that only answers HTML pages fails one day,
 '
 
 test_expect_success 'unreachable sources fail one day each and skip the rest; the good one syncs' '
-  ms source add shopify refused --shop refused --token-env SHOP_TOKEN --api-base http://127.0.0.1:9 \
+  ms source add shopify refused --streams orders --shop refused --token-env SHOP_TOKEN --api-base http://127.0.0.1:9 \
     --timezone UTC --no-check >/dev/null &&
-  ms source add shopify nohost --shop nohost --token-env SHOP_TOKEN \
+  ms source add shopify nohost --streams orders --shop nohost --token-env SHOP_TOKEN \
     --api-base http://no-such-host.invalid --timezone UTC --no-check >/dev/null &&
   start=$(date +%s) &&
   { ms sync good refused nohost --last-days 4 --concurrency 1 --max-retries 2 >"$WORK/unreach.out" 2>&1; test $? -eq 1; } &&
@@ -62,9 +62,9 @@ test_expect_success 'unreachable sources fail one day each and skip the rest; th
 '
 
 test_expect_success 'a source whose secret is missing is reported and skipped; the others sync (exit 1)' '
-  ms source add shopify nosecret --shop good --token-env NOSUCH_TOKEN_VAR --api-base "$SANDBOX_URL/shops/good" \
+  ms source add shopify nosecret --streams orders --shop good --token-env NOSUCH_TOKEN_VAR --api-base "$SANDBOX_URL/shops/good" \
     --timezone UTC --no-check >/dev/null 2>&1 ||
-  { export NOSUCH_TOKEN_VAR=x; ms source add shopify nosecret --shop good --token-env NOSUCH_TOKEN_VAR \
+  { export NOSUCH_TOKEN_VAR=x; ms source add shopify nosecret --streams orders --shop good --token-env NOSUCH_TOKEN_VAR \
       --api-base "$SANDBOX_URL/shops/good" --timezone UTC --no-check >/dev/null; unset NOSUCH_TOKEN_VAR; } &&
   { ms sync good nosecret --from "$DAY" --to "$DAY" --resync >"$WORK/nosecret.out" 2>&1; test $? -eq 1; } &&
   grep -q "nosecret is skipped: .*NOSUCH_TOKEN_VAR is not set" "$WORK/nosecret.out" &&
@@ -72,13 +72,13 @@ test_expect_success 'a source whose secret is missing is reported and skipped; t
 '
 
 test_expect_success 'source add exits 1 and saves nothing when the check fails (unknown shop)' '
-  { ms source add shopify typo --shop typo --token-env SHOP_TOKEN --api-base "$SANDBOX_URL/shops/typo" >"$WORK/typo.out" 2>&1; test $? -eq 1; } &&
+  { ms source add shopify typo --streams orders --shop typo --token-env SHOP_TOKEN --api-base "$SANDBOX_URL/shops/typo" >"$WORK/typo.out" 2>&1; test $? -eq 1; } &&
   grep -q "Nothing was saved" "$WORK/typo.out" &&
   ! ms source list | grep -q "^typo "
 '
 
 test_expect_success 'sync --plan exits 1 for a source it cannot plan' '
-  ms source add shopify unplanned --shop x --token-env SHOP_TOKEN --api-base http://127.0.0.1:9 --no-check >/dev/null &&
+  ms source add shopify unplanned --streams orders --shop x --token-env SHOP_TOKEN --api-base http://127.0.0.1:9 --no-check >/dev/null &&
   { ms sync good unplanned --plan >"$WORK/plan.out" 2>&1; test $? -eq 1; } &&
   grep -q "^good" "$WORK/plan.out" && grep -q "unplanned is skipped\|unplanned: cannot learn" "$WORK/plan.out"
 '
@@ -86,13 +86,13 @@ test_expect_success 'sync --plan exits 1 for a source it cannot plan' '
 for url in 'http://' 'http://[::1' 'http://127.0.0.1:99999' 'ftp://example.com' 'example.com/admin' \
   "$(printf 'http://exa\001mple.com')" 'http://example.com/?x=1'; do
   test_expect_success "--api-base '$(printf %q "$url")' is refused with exit 2 and nothing saved" "
-    { ms source add shopify badurl --shop badurl --token-env SHOP_TOKEN --api-base '$url' 2>\"\$WORK/url.err\"; test \$? -eq 2; } &&
+    { ms source add shopify badurl --streams orders --shop badurl --token-env SHOP_TOKEN --api-base '$url' 2>\"\$WORK/url.err\"; test \$? -eq 2; } &&
     grep -q 'api-base' \"\$WORK/url.err\" && ! ms source list | grep -q '^badurl '
   "
 done
 
 test_expect_success 'a URL with user:password@ is refused and the password is never printed' '
-  { ms source add shopify cred --shop cred --token-env SHOP_TOKEN \
+  { ms source add shopify cred --streams orders --shop cred --token-env SHOP_TOKEN \
       --api-base "http://admin:hunter2secret@127.0.0.1:9" >"$WORK/cred.out" 2>&1; test $? -eq 2; } &&
   grep -q "credentials do not belong in URLs" "$WORK/cred.out" &&
   ! grep -q hunter2secret "$WORK/cred.out" &&

@@ -37,7 +37,7 @@ test_expect_success 'a full disk: clear message, the database stays sound, the s
   if [ "$(id -u)" -ne 0 ]; then echo "skipped: mounting a small tmpfs needs root"; exit 0; fi
   mkdir -p "$WORK/small" && mount -t tmpfs -o size=6m tmpfs "$WORK/small" &&
   trap "umount \"$WORK/small\" 2>/dev/null || true" EXIT &&
-  ms --db "$WORK/small/ms.db" source add shopify lockshop --shop lockshop --token-env SHOP_TOKEN \
+  ms --db "$WORK/small/ms.db" source add shopify lockshop --streams orders --shop lockshop --token-env SHOP_TOKEN \
     --api-base "$SANDBOX_URL/shops/lockshop" >/dev/null 2>&1
   set +e; ms --db "$WORK/small/ms.db" sync lockshop --from "$FROM" --to "$TO" >"$WORK/full.out" 2>&1; rc=$?; set -e
   cat "$WORK/full.out" | tail -n 5
@@ -52,7 +52,7 @@ test_expect_success 'a full disk: clear message, the database stays sound, the s
 
 test_expect_success 'I/O errors at random writes (libfiu): no corruption, and a later run completes' '
   if ! command -v fiu-run >/dev/null; then echo "skipped: fiu-run (fiu-utils) is not installed"; exit 0; fi
-  ms --db "$WORK/fiu.db" source add shopify lockshop --shop lockshop --token-env SHOP_TOKEN \
+  ms --db "$WORK/fiu.db" source add shopify lockshop --streams orders --shop lockshop --token-env SHOP_TOKEN \
     --api-base "$SANDBOX_URL/shops/lockshop" >/dev/null 2>&1
   failures=0
   for i in 1 2 3 4 5; do
