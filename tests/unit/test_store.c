@@ -806,6 +806,7 @@ static void test_a_restarted_day_does_not_fetch_stored_items_again(void **state)
    * (C: its follow-up was lost to a reset of the day). */
   slice_release(&sl);
   sl = ts_claim(st, src, "amazon_orders", "2025-02-05", "w1", 1005, 60);
+  page_release(&pg);
   page_init(&pg, &forders_def);
   ts_rec(&pg, "C", 70, 100, "c")->follow = 1;
   ts_cursor(&pg, "more");

@@ -509,8 +509,9 @@ struct ts_row {
 };
 
 struct ts_rows {
-  struct ts_row v[TS_ROWS]; /* in the order they came */
-  int n;                    /* how many */
+  struct ts_row v[TS_ROWS];     /* in the order they came */
+  int n;                        /* how many */
+  const struct stream_def *def; /* their stream */
 };
 
 static TS_UNUSED int ts_row_cb(void *ctx, const struct record_view *r) {
@@ -533,8 +534,8 @@ static TS_UNUSED int ts_row_cb(void *ctx, const struct record_view *r) {
     if (r->vals[i].text)
       snprintf(o->text[i], sizeof(o->text[i]), "%s", r->vals[i].text);
   }
-  for (size_t i = 0; i < 4; i++)
-    o->nkids[i] = r->nchildren ? r->nchildren[i] : 0;
+  for (size_t i = 0; i < 4 && rows->def->children && rows->def->children[i]; i++)
+    o->nkids[i] = r->nchildren[i];
   return MS_OK;
 }
 
@@ -544,6 +545,7 @@ static TS_UNUSED void ts_rows(struct store *st, const struct stream_def *d, int6
   struct record_filter f = {.def = d, .source_id = src, .with_deleted = with_deleted};
   struct err err = {0};
   memset(rows, 0, sizeof(*rows));
+  rows->def = d;
   if (st->ops->records_each(st, &f, ts_row_cb, rows, &err))
     fail_msg("records_each(%s): %s", d->name, err.msg);
 }
