@@ -1651,6 +1651,7 @@ static void test_records_incomplete(void **state) {
   ts_money(&est->kids[0].recs[0], &items_def, "price", NULL, 0);
   struct record *both = ts_order(&pg, "both", 15, 10, "t", 0);
   ts_money(both, &orders_def, "total_price", NULL, 0);
+  ts_money(ts_order(&pg, "free", 17, 10, "t", 1), &orders_def, "total_price", "0.00", 0);
   ts_order(&pg, "later", 99, 10, "t", 0);
   ts_order(&pg, "deleted", 16, 10, "t", 0);
   ts_commit(st, &sl, &pg, 2, NULL);

@@ -435,18 +435,9 @@ static int stamp_row(void *ctx, sqlite3_stmt *q) {
 
 static int touch(struct upsert *u, const struct stable *t, const char *id, int revive,
                  struct err *err) {
-  struct buf sql;
-  int rc;
-  buf_init(&sql, 0);
-  rc = buf_printf(&sql,
-                  "UPDATE \"%s\" SET last_synced_at = ?3%s WHERE source_id = ?1 AND "
-                  "external_id = ?2",
-                  t->def->table, revive ? ", deleted_at = NULL" : "");
-  rc = rc ? err_set(err, rc, "out of memory writing SQL")
-          : q_each(u->s, sql.data, ARGS(A_INT(u->source_id), A_TEXT(id), A_INT(u->now)), NULL, NULL,
-                   err, "storing a record");
-  buf_release(&sql);
-  return rc;
+  return q_each(u->s, t->sql_touch,
+                ARGS(A_INT(u->source_id), A_TEXT(id), A_INT(u->now), A_INT(revive)), NULL, NULL,
+                err, "storing a record");
 }
 
 int record_touch(struct upsert *u, const struct stable *t, const char *external_id,
@@ -648,12 +639,13 @@ static const struct scol *scol_named(const struct stable *t, const char *name) {
 }
 
 /* The condition "one of t's COL_REQUIRED columns is missing" on alias a: a
- * NULL, or a money column with no minor units; "0" when it has none. */
-static int missing_expr(struct buf *b, const struct stable *t, const char *a) {
+ * NULL, or with zero_money a money column of zero minor units (a line
+ * priced 0 is unpriced; an order of 0 is free); "0" when it has none. */
+static int missing_expr(struct buf *b, const struct stable *t, const char *a, int zero_money) {
   int n = 0, rc = MS_OK;
   for (size_t i = 0; !rc && i < t->ncols; i++) {
     const struct scol *sc = &t->cols[i];
-    if (!(sc->def->flags & COL_REQUIRED))
+    if (!(sc->def->flags & COL_REQUIRED) || (sc->minor && !zero_money))
       continue;
     if (sc->minor)
       rc = buf_printf(b, " OR coalesce(%s.\"%s\", 0) = 0", a, sc->name);
@@ -692,7 +684,7 @@ static int children_expr(struct buf *b, const struct stable *t) {
                       "k.\"%s\" = t.external_id AND k.deleted_at IS NULL AND (",
                       n++ ? " OR " : "", tb, pk);
       if (!rc)
-        rc = missing_expr(b, k, "k");
+        rc = missing_expr(b, k, "k", 1);
       if (!rc)
         rc = buf_putc(b, ')');
       if (!rc && scol_named(k, "price_estimated"))
@@ -730,7 +722,7 @@ int sqlite_records_incomplete(struct store *st, int64_t source_id, const struct 
   rc = buf_puts(&sql, "SELECT external_id, created_at, what FROM (SELECT t.external_id, "
                       "t.created_at, CASE WHEN ");
   if (!rc)
-    rc = missing_expr(&sql, t, "t");
+    rc = missing_expr(&sql, t, "t", 0);
   if (!rc)
     rc = buf_puts(&sql, " THEN 1 ELSE 0 END | CASE WHEN ");
   if (!rc)

@@ -257,6 +257,7 @@ struct stable {
   char *sql_find;                           /* top: updated_at, deleted_at of one record */
   char *sql_insert;                         /* top: a new record; child: one row, upserted */
   char *sql_update;                         /* top: a newer copy, clearing deleted_at */
+  char *sql_touch;                          /* top: seen again (last_synced_at), ?4 reviving it */
   char *sql_exists;                         /* child: any row under a parent */
   char *sql_next_line;                      /* child: the next line_no under a parent */
   int ready;                                /* its DDL is committed */

@@ -127,6 +127,7 @@ static void stable_free(struct stable *t) {
   free(t->sql_find);
   free(t->sql_insert);
   free(t->sql_update);
+  free(t->sql_touch);
   free(t->sql_exists);
   free(t->sql_next_line);
   free(t);
@@ -475,15 +476,21 @@ static char *sql_done(struct buf *b, int rc) {
 
 static int top_sql(struct stable *t, const struct have *h) {
   const char *tb = t->def->table;
-  struct buf ins, upd, find;
+  struct buf ins, upd, find, touch;
   int rc, n = 7;
   buf_init(&ins, 0);
   buf_init(&upd, 0);
   buf_init(&find, 0);
-  rc = buf_printf(&find,
-                  "SELECT updated_at, deleted_at FROM \"%s\" WHERE source_id = ?1 AND "
-                  "external_id = ?2",
+  buf_init(&touch, 0);
+  rc = buf_printf(&touch,
+                  "UPDATE \"%s\" SET last_synced_at = ?3, deleted_at = CASE WHEN ?4 THEN NULL "
+                  "ELSE deleted_at END WHERE source_id = ?1 AND external_id = ?2",
                   tb);
+  if (!rc)
+    rc = buf_printf(&find,
+                    "SELECT updated_at, deleted_at FROM \"%s\" WHERE source_id = ?1 AND "
+                    "external_id = ?2",
+                    tb);
   if (!rc)
     rc = buf_printf(&ins,
                     "INSERT INTO \"%s\" (source_id, external_id, created_at, updated_at, raw, "
@@ -520,7 +527,8 @@ static int top_sql(struct stable *t, const struct have *h) {
   t->sql_find = sql_done(&find, rc);
   t->sql_insert = sql_done(&ins, rc);
   t->sql_update = sql_done(&upd, rc);
-  return t->sql_find && t->sql_insert && t->sql_update ? MS_OK : MS_ENOMEM;
+  t->sql_touch = sql_done(&touch, rc);
+  return t->sql_find && t->sql_insert && t->sql_update && t->sql_touch ? MS_OK : MS_ENOMEM;
 }
 
 static int child_sql(struct stable *t, const struct have *h) {
