@@ -1695,20 +1695,28 @@ static void test_records_incomplete(void **state) {
   store_close(st);
 }
 
+/* The store and source an estimating callback works in. */
+struct estimating {
+  struct store *st; /* the store */
+  int64_t src;      /* the source */
+};
+
 /* What the engine does with the store's answers: a unit price times the
  * quantity, written with the currency's exponent. */
 static int estimate_all(void *ctx, const struct unpriced_child *c) {
-  struct store *st = ctx;
+  struct estimating *e = ctx;
+  struct store *st = e->st;
   struct err err = {0};
   int64_t minor = 0, qty = 0;
   char amount[32];
-  int rc = st->ops->child_price_known(st, 1, &items_def, c->sku, c->currency, &minor, &qty, &err);
+  int rc =
+      st->ops->child_price_known(st, e->src, &items_def, c->sku, c->currency, &minor, &qty, &err);
   if (rc == MS_ENOTFOUND)
     return MS_OK;
   assert_int_equal(rc, MS_OK);
   money_format(minor / qty * c->quantity, c->currency, amount, sizeof(amount));
-  assert_int_equal(st->ops->child_estimate(st, 1, &items_def, c->parent_id, c->child_id, amount,
-                                           minor / qty * c->quantity, &err),
+  assert_int_equal(st->ops->child_estimate(st, e->src, &items_def, c->parent_id, c->child_id,
+                                           amount, minor / qty * c->quantity, &err),
                    MS_OK);
   return MS_OK;
 }
@@ -1738,7 +1746,7 @@ static void test_unpriced_children_and_estimates(void **state) {
   (void)state;
   struct store *st = ts_store("unpriced");
   int64_t src = ts_source(st, "s");
-  assert_int_equal(src, 1);
+  struct estimating est = {st, src};
   struct slice sl = ts_claim(st, src, "orders", "2025-07-01", "w", 1, 600);
   page_init(&pg, &orders_def);
   /* Known prices: the latest (by the order's update time) counts. */
@@ -1772,7 +1780,7 @@ static void test_unpriced_children_and_estimates(void **state) {
       MS_ENOTFOUND);
 
   /* The callbacks may write the estimates as they go. */
-  assert_int_equal(st->ops->children_unpriced(st, src, &items_def, 0, 50, estimate_all, st, &err),
+  assert_int_equal(st->ops->children_unpriced(st, src, &items_def, 0, 50, estimate_all, &est, &err),
                    MS_OK);
   /* Each in its currency's exponent: 8000 yen for 4 cups is 2000 a cup,
    * 1.250 dinars a ring. */
