@@ -55,7 +55,7 @@ struct common_col {
 };
 
 static const struct common_col top_common[] = {
-    {"source_id", 'i', 1},     {"external_id", 'o', 2},    {"created_at", 'i', 0},
+    {"source_id", 'i', 1},     {"external_id", 't', 2},    {"created_at", 'i', 0},
     {"updated_at", 'i', 0},    {"deleted_at", 'i', 0},     {"raw", 't', 0},
     {"first_seen_at", 'i', 0}, {"last_synced_at", 'i', 0},
 };
@@ -393,7 +393,7 @@ static int extend_table(struct sqlite_store *s, const struct stable *t, const st
       keys = -1;
       break;
     }
-    if (c && common[i].kind != 'o' && c->kind != common[i].kind)
+    if (c && c->kind != common[i].kind)
       return err_set(err, MS_EINVAL,
                      "stream %s: table %s has column %s holding %s, not %s as every stream "
                      "table does",
