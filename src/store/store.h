@@ -50,7 +50,8 @@ struct record_view {
   int64_t last_synced_at;   /* when a sync last saw it */
   const struct value *vals; /* one per column of the stream, in its order */
   size_t nvals;             /* the stream's columns */
-  const int64_t *nchildren; /* per child stream of the stream (in its order): how many */
+  const int64_t *nchildren; /* per child stream of the stream (in its order): how many
+                               (those marked deleted only when with_deleted) */
   const char *raw;          /* the record's JSON as the API sent it */
 };
 
@@ -77,8 +78,10 @@ struct slice_filter {
  * failed_records with the reason instead, and its page commits without it. */
 #define STORE_RAW_MAX (1024 * 1024) /* bytes of a record's raw JSON */
 #define STORE_ITEMS_MAX 10000       /* children of one record, per child stream */
-#define STORE_TEXT_MAX 4096         /* bytes of a text column's value (name, status, SKU) */
-#define STORE_ID_MAX 255            /* bytes of an external id */
+#define STORE_TEXT_MAX                                                                             \
+  4096                   /* bytes of a text column's value (name, status, SKU); a                  \
+                            COL_JSON value is bounded by STORE_RAW_MAX instead */
+#define STORE_ID_MAX 255 /* bytes of an external id */
 
 /* A record that could not be stored. Strings belong to the row. */
 struct failed_row {
@@ -238,12 +241,17 @@ struct store_ops {
    * failed records. */
   int (*source_remove)(struct store *st, const char *name, struct err *err);
 
-  /* Makes the tables of a stream and of its children exist with every
-   * column the description names: creates them, or adds the columns they
-   * lack (a table shared by several connectors holds the union). A column
-   * that exists with another type is refused (MS_EINVAL naming it). Cheap
-   * when nothing is missing; MUST be called before a stream's pages are
-   * committed or its records read. */
+  /* Makes the tables of a stream and of its children (and of its cascades'
+   * targets) exist with every column the description names: creates them,
+   * or adds the columns they lack (a table shared by several connectors
+   * holds the union). A column that exists with the other storage class
+   * (text or integer), or a table with another key, is refused (MS_EINVAL
+   * naming table and column). Cheap when nothing changed: the store
+   * remembers, per connection, the descriptions it prepared (by address and
+   * content). MUST be called before a stream's pages are committed or its
+   * records read (a top-level stream not prepared yet is prepared then; a
+   * child is known through its parent, which the zero-price queries and
+   * the snapshot sweep of follow-up pages need). */
   int (*stream_prepare)(struct store *st, const struct stream_def *def, struct err *err);
 
   /* Slices are named by (source, stream, key); see slice_key_make. */
@@ -253,14 +261,18 @@ struct store_ops {
   int (*slice_get)(struct store *st, int64_t source_id, const char *stream, const char *key,
                    struct slice *out, struct err *err);
   /* Takes the slice for `owner` for lease_secs: status in_progress, a new
-   * lease_token, started_at set when 0. MS_EHELD when another owner's lease
-   * has not expired (MS_EBUSY means the database itself is locked).
-   * MS_ENOTFOUND when it does not exist. out gets the slice as stored. */
+   * lease_token, started_at set when 0. A slice not there yet is created
+   * first, as slice_ensure would. MS_EHELD when another owner's lease has
+   * not expired (MS_EBUSY means the database itself is locked).
+   * MS_ENOTFOUND when the source does not exist; MS_EINVAL when the key is
+   * not one slice_key_make writes. out gets the slice as stored. */
   int (*slice_claim)(struct store *st, int64_t source_id, const char *stream, const char *key,
                      const char *owner, int64_t now, int lease_secs, struct slice *out,
                      struct err *err);
-  /* Back to pending from the start: cursor, follow-ups and counters cleared
-   * (a window keeps its watermark). Creates the slice when missing. */
+  /* Back to pending from the start, for a new pass: cursor, follow-ups,
+   * counters, started_at and pass_start cleared, the lease fenced off (a
+   * window keeps its watermark). Reopens completed slices. Creates the
+   * slice when missing. */
   int (*slice_reset)(struct store *st, int64_t source_id, const char *stream, const char *key,
                      struct err *err);
   /* Fenced by sl->lease_token: records the error, bumps retries, sets
@@ -284,7 +296,8 @@ struct store_ops {
                     const char *cursor, const char *follow, struct err *err);
 
   /* One transaction, fenced by sl->lease_token (MS_ELEASE, nothing written,
-   * if it moved):
+   * if it moved). A listing page's def MUST be the slice's stream, a
+   * follow-up page's its STREAM_FOLLOW child (MS_EINVAL, nothing written):
    * - every record of the page is upserted into pg->def's table (an older
    *   or equal copy never replaces a newer one; counted inserted, updated,
    *   unchanged), with its children (a newer parent replaces its children of
@@ -292,18 +305,16 @@ struct store_ops {
    * - a deletion record (r->gone_from) is stored like any record of its
    *   stream (an audit of deletions) and marks the record r->gone_id of
    *   gone_from's stream deleted at r->gone_at, with its children and its
-   *   cascades (counted deleted);
+   *   cascades (counted deleted: the top-level rows marked, not their
+   *   children); a newer copy of a deleted record brings it back with its
+   *   children, and so does any copy seen by a snapshot;
    * - records marked `follow` join the slice's follow-ups unless stored
    *   unchanged with children already; a follow-up page (pg->children_of,
    *   which MUST be the first follow-up) stores that parent's children (the
-   *   first page replacing the stored ones) and moves the follow-up's cursor
-   *   on, or takes it off the list at its last page;
-   * - events (the outbox), for streams with an `event` name and not in a
-   *   SLICE_REFETCH slice: PREFIX.created for a record inserted,
-   *   PREFIX.status_changed for each COL_STATUS column whose value a newer
-   *   copy changed (data: field, old, new), PREFIX.deleted for a record marked
-   *   deleted; a child stream's event (order.refunded) for each child id its
-   *   parent did not have before. A copy that changes nothing makes none;
+   *   first page replacing the stored ones, later ones appended with their
+   *   line numbers continuing) and moves the follow-up's cursor on, or takes
+   *   it off the list at its last page; a child over the limits refuses the
+   *   page whole (MS_EINVAL), as the children are one set;
    * - events (the outbox), for streams with an `event` name and not in a
    *   SLICE_REFETCH slice: PREFIX.created for a record inserted,
    *   PREFIX.status_changed for each COL_STATUS column whose value a newer
@@ -318,7 +329,9 @@ struct store_ops {
    *   stored in this pass, but never past pass_start (set from the first
    *   page's server_time, or that page's largest updated_at when the API
    *   gave no time). A snapshot slice that completes marks the records of
-   *   its stream and source it did not see in this pass deleted.
+   *   its stream's table and source it did not see in this pass deleted
+   *   (last_synced_at before the slice's started_at; a record it saw but
+   *   could not store counts as seen).
    * On success sl is updated to match what was stored. */
   int (*commit_page)(struct store *st, struct slice *sl, const struct page *pg, int64_t now,
                      struct page_counts *counts, struct err *err);
@@ -327,31 +340,39 @@ struct store_ops {
   int (*run_update)(struct store *st, const struct run_row *r, struct err *err);
   int (*run_list)(struct store *st, int limit, run_cb cb, void *ctx, struct err *err);
 
-  /* Stored records of a stream, oldest created first (then by id). */
+  /* Stored records of a top-level stream, by source, then oldest created
+   * first, then by id (the order of the table's index: no sort). The
+   * callback MUST NOT change the stream's tables; it MAY read. */
   int (*records_each)(struct store *st, const struct record_filter *f, record_cb cb, void *ctx,
                       struct err *err);
   /* Records of the source's stream created in [from, to) that lack what
-   * enum incomplete_flags says, oldest first; deleted ones are left out. */
+   * enum incomplete_flags says, oldest first; deleted ones are left out.
+   * The callback MUST NOT change the stream's tables. */
   int (*records_incomplete)(struct store *st, int64_t source_id, const struct stream_def *def,
                             int64_t from, int64_t to, incomplete_cb cb, void *ctx, struct err *err);
   /* Children of the child stream (whose columns MUST include sku, quantity,
    * price (money), currency and price_estimated) of parents created in
-   * [from, to) whose price is NULL or zero and not estimated. */
+   * [from, to) whose price is NULL or zero and not estimated, oldest parent
+   * first. They are read in full before the callbacks run, so a callback
+   * MAY write (child_estimate). Deleted records are left out. */
   int (*children_unpriced)(struct store *st, int64_t source_id, const struct stream_def *child,
                            int64_t from, int64_t to, unpriced_cb cb, void *ctx, struct err *err);
-  /* The latest real (not estimated, not zero) price of a child with that SKU
-   * and currency in the source: its price in minor units and its quantity.
-   * MS_ENOTFOUND when none is known. */
+  /* The latest real (not estimated, above zero, with a quantity above zero)
+   * price of a child with that SKU and currency (NULL matches no currency)
+   * in the source: its line price in minor units and its quantity. Latest
+   * is by the parent's updated_at (then its created_at and id): stores
+   * without rowids order it the same way. MS_ENOTFOUND when none is known. */
   int (*child_price_known)(struct store *st, int64_t source_id, const struct stream_def *child,
                            const char *sku, const char *currency, int64_t *minor, int64_t *quantity,
                            struct err *err);
   /* Sets an estimated price on one child (amount text and minor units,
-   * price_estimated = 1). */
+   * price_estimated = 1). MS_ENOTFOUND when the child is not stored. */
   int (*child_estimate)(struct store *st, int64_t source_id, const struct stream_def *child,
                         const char *parent_id, const char *child_id, const char *amount,
                         int64_t minor, struct err *err);
-  /* The children of one record as a JSON array of their stored raw JSON (or
-   * their columns when no raw was kept), in line order (caller frees). */
+  /* The children of one record as a JSON array of their stored raw JSON (or,
+   * when no raw was kept, an object of "id" and their columns other than
+   * COL_LOCAL ones, in JSON types), in line order (caller frees). */
   int (*children_json)(struct store *st, int64_t source_id, const struct stream_def *child,
                        const char *parent_id, char **out, struct err *err);
 
@@ -362,8 +383,9 @@ struct store_ops {
   int (*failed_get)(struct store *st, int64_t id, struct failed_row *out, struct err *err);
   /* Stores r, a record of def read again from the failed record's raw JSON,
    * like any page's record (an older copy never replaces a newer one), and
-   * marks the failed record resolved, in one transaction. MS_EINVAL with the
-   * reason when r is still refused (nothing written; see failed_again). */
+   * marks the failed record resolved, in one transaction. def MUST be the
+   * failed record's stream. MS_EINVAL with the reason when r is still
+   * refused or was stored already (nothing written; see failed_again). */
   int (*failed_resolve)(struct store *st, int64_t id, const struct stream_def *def,
                         const struct record *r, int64_t now, struct err *err);
   /* A retry failed again: attempts + 1, the new error, last_failed_at. */
