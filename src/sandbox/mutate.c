@@ -60,6 +60,13 @@ static int order_live(const struct sb_shop *s, size_t pos, const struct bits *t)
   return !s->orders[pos].deleted && !bit_get(t, pos);
 }
 
+/* Changes without a day range pick as they always did: an order may change
+ * twice in one call. */
+static int order_not_deleted(const struct sb_shop *s, size_t pos, const struct bits *t) {
+  (void)t;
+  return !s->orders[pos].deleted;
+}
+
 static int order_refundable(const struct sb_shop *s, size_t pos, const struct bits *t) {
   return sb_order_refundable(&s->orders[pos]) && !bit_get(t, pos);
 }
@@ -100,7 +107,8 @@ static int orders_mutate(struct sb_shop *s, const struct sb_mutation *m, int64_t
   int rc = MS_OK;
   for (long long k = 0; !rc && k < m->update && hi > lo; k++) {
     sb_shop_order_rng(s, &r);
-    long pos = probe(order_start(s, m, lo, hi, &r), lo, hi, order_live, s, t);
+    long pos = probe(order_start(s, m, lo, hi, &r), lo, hi,
+                     m->ranged ? order_live : order_not_deleted, s, t);
     if (pos < 0)
       break;
     sb_contrib_of(s, &s->orders[pos], &before);
