@@ -395,8 +395,8 @@ struct sb_refund {
   int64_t shipping_tax;                      /* its tax */
   int64_t discrepancy;                       /* refunded without line items */
   int64_t amount;                            /* the refund transaction's amount */
-  const char *restock_type;                  /* "return", "cancel", "no_restock" */
-  const char *note;                          /* may be NULL */
+  const char *restock_type; /* "cancel" when made as the order was cancelled, else "return" */
+  const char *note;         /* may be NULL */
 };
 
 /* The order's refunds, oldest first, derived from its entry and content;

@@ -72,21 +72,23 @@ static void refund_rest(const struct sb_content *c, const struct sb_refund *firs
 int sb_order_refunds(const struct sb_shop *s, const struct sb_order *o, const struct sb_content *c,
                      struct sb_refund out[SB_MAX_REFUNDS]) {
   int n = o->nrefunds > SB_MAX_REFUNDS ? SB_MAX_REFUNDS : o->nrefunds;
-  const char *restock = o->cancelled_at                 ? "cancel"
-                        : o->fulfillment != SB_FUL_NONE ? "return"
-                                                        : "no_restock";
   uint64_t seq = sb_order_seq(o->id);
+  int cancel[SB_MAX_REFUNDS];
+  /* A refund never changes once made, so what it says derives from when it
+   * was made: the one made as the order was cancelled restocks as "cancel",
+   * the others as returns. */
   for (int i = 0; i < n; i++) {
     memset(&out[i], 0, sizeof(out[i]));
     out[i].id = REFUND_ID_BASE + seq * SB_MAX_REFUNDS + (uint64_t)i;
     out[i].created_at = o->created_at + (int64_t)o->refund_after[i];
-    out[i].restock_type = restock;
+    cancel[i] = o->cancelled_at && out[i].created_at == o->cancelled_at;
+    out[i].restock_type = cancel[i] ? "cancel" : "return";
   }
   if (n == 0)
     return 0;
   if (n == 1 && o->financial == SB_FIN_REFUNDED) {
     refund_full(c, &out[0]);
-    out[0].note = o->cancelled_at ? "Order canceled" : "Refund of the whole order";
+    out[0].note = cancel[0] ? "Order canceled" : "Refund of the whole order";
   } else {
     struct sb_rng r;
     sb_rng_seed(&r, sb_hash4(s->seed, (uint64_t)s->index, o->id, SALT_REFUND_LINE));
@@ -95,7 +97,7 @@ int sb_order_refunds(const struct sb_shop *s, const struct sb_order *o, const st
         out[0].kind == SB_REFUND_AMOUNT ? "Goodwill refund" : "Customer returned one item";
     if (n == 2) {
       refund_rest(c, &out[0], &out[1]);
-      out[1].note = o->cancelled_at ? "Order canceled" : "Refund of the rest of the order";
+      out[1].note = cancel[1] ? "Order canceled" : "Refund of the rest of the order";
     }
   }
   for (int i = 0; i < n; i++)

@@ -254,17 +254,13 @@ static void money_number(struct jw *w, const char *key, int64_t minor) {
 static void refund_line(struct rctx *x, const struct sb_refund *r, int k) {
   struct jw *w = x->w;
   const struct sb_refund_line *rl = &r->lines[k];
-  int restock = strcmp(r->restock_type, "no_restock") != 0;
   jw_obj_begin(w);
   jw_key(w, "id");
   jw_u64(w, r->id * 10 + 4 + (uint64_t)k);
   jw_key(w, "line_item_id");
   jw_u64(w, x->c->lines[rl->line].id);
   jw_key(w, "location_id");
-  if (restock)
-    jw_u64(w, x->c->location_id);
-  else
-    jw_null(w);
+  jw_u64(w, x->c->location_id);
   jw_key(w, "quantity");
   jw_i64(w, rl->quantity);
   kstr(w, "restock_type", r->restock_type);
@@ -344,7 +340,7 @@ static void refund(struct rctx *x, const struct sb_refund *r) {
   jw_key(w, "processed_at");
   jw_time(w, &x->s->zone, r->created_at);
   jw_key(w, "restock");
-  jw_bool(w, strcmp(r->restock_type, "no_restock") != 0);
+  jw_bool(w, r->nlines > 0);
   jw_key(w, "user_id");
   jw_null(w);
   jw_key(w, "order_adjustments");

@@ -831,6 +831,48 @@ static void check_customers(struct sandbox *sb) {
   cJSON_Delete(tc);
 }
 
+/* Every refund of the shop, without the line items' current state, as an
+ * array. */
+static cJSON *refunds_now(struct sandbox *sb) {
+  cJSON *to = truth(sb, "orders"), *all = cJSON_CreateArray(), *o, *r, *x;
+  cJSON_ArrayForEach(o, to) {
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o, "refunds")) {
+      cJSON *copy = cJSON_Duplicate(r, 1);
+      cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(copy, "refund_line_items"))
+          cJSON_DeleteItemFromObjectCaseSensitive(x, "line_item");
+      cJSON_AddItemToArray(all, copy);
+    }
+  }
+  cJSON_Delete(to);
+  return all;
+}
+
+/* Once made, a refund stays as it was while its order goes on changing
+ * (fulfilled, cancelled, refunded further). */
+static void test_refunds_never_change(void **state) {
+  struct sandbox *sb = sandbox_make(19, 0);
+  cJSON *before = refunds_now(sb), *r;
+  advance(sb, 60);
+  cJSON_Delete(mutate(sb, "shop=alpha&update=5000")); /* every order, many times */
+  cJSON_Delete(mutate(sb, "shop=alpha&resource=refunds&update=40"));
+  cJSON *after = refunds_now(sb);
+  assert_true(cJSON_GetArraySize(after) > cJSON_GetArraySize(before));
+  cJSON_ArrayForEach(r, before) {
+    cJSON *a;
+    int found = 0;
+    cJSON_ArrayForEach(a, after) {
+      if (id_of(a, "id") != id_of(r, "id"))
+        continue;
+      found = 1;
+      assert_true(cJSON_Compare(a, r, 1));
+    }
+    assert_true(found);
+  }
+  cJSON_Delete(before);
+  cJSON_Delete(after);
+  sandbox_free(sb);
+}
+
 static void test_refunds_and_money(void **state) {
   const char *zones[] = {"America/New_York", "Europe/Berlin"};
   for (int z = 0; z < 2; z++) {
@@ -1050,6 +1092,7 @@ int main(void) {
       cmocka_unit_test(test_records_move_while_paging),
       cmocka_unit_test(test_deletes_make_destroy_events),
       cmocka_unit_test(test_refunds_and_money),
+      cmocka_unit_test(test_refunds_never_change),
       cmocka_unit_test(test_truth_equals_paged_lists),
       cmocka_unit_test(test_deterministic),
       cmocka_unit_test(test_date_header_follows_now),
