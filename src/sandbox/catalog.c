@@ -105,6 +105,8 @@ static void product_append(struct sb_shop *s, const struct sb_product *cat, uint
     p->status = u < 88 ? SB_PS_ACTIVE : u < 95 ? SB_PS_DRAFT : SB_PS_ARCHIVED;
     if (p->status != SB_PS_DRAFT)
       p->published_at = p->created_at + (int64_t)sb_rng_below(&r, 2 * DAY);
+    if (p->published_at > p->updated_at)
+      p->published_at = p->updated_at; /* publishing was a change too */
   }
   p->tracked = (uint8_t)sb_rng_pct(&r, 90);
   p->tags = (uint8_t)sb_rng_below(&r, 8);
