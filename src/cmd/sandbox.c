@@ -28,6 +28,7 @@ static const char usage_text[] =
     "                          [--no-rate-limit] [--threads N] [--log-requests FILE]\n"
     "                          [--faults KIND=P[,KIND=P...]] [--fault-seed N]\n"
     "                          [--fault-hang-ms MS] [--fault-huge-bytes N]\n"
+    "                          [--shop-scopes NAME:SCOPE[,SCOPE...]]...\n"
     "                          [--admitad NAME[:ACTIONS_PER_DAY[:TZ]]]...\n"
     "                          [--admitad-client NAME:CLIENT_ID:CLIENT_SECRET]...\n"
     "                          [--admitad-token-lifetime SECONDS] [--admitad-limit N]\n"
@@ -36,22 +37,27 @@ static const char usage_text[] =
     "                          [--boostiny-limit N] [--boostiny-lockout-after N]\n"
     "                          [--boostiny-lockout-minutes M] [--affiliate-speed F]\n"
     "\n"
-    "Serves a local emulation of the Shopify Admin REST API and of Amazon's Selling\n"
-    "Partner API (Orders v0) with generated orders. The first line printed is the\n"
-    "base URL; shop S is at BASE/shops/S, the SP-API at BASE/sp-api and the Login\n"
+    "Serves a local emulation of the Shopify Admin REST API (orders with refunds,\n"
+    "products, customers, locations, inventory levels, events) and of Amazon's\n"
+    "Selling Partner API (Orders v0) with generated data. The first line printed is\n"
+    "the base URL; shop S is at BASE/shops/S, the SP-API at BASE/sp-api and the Login\n"
     "with Amazon token endpoint at BASE/auth/o2/token.\n"
     "Defaults: port 0 (any free port), seed 1, shops alpha:America/New_York:40 and\n"
-    "beta:Europe/Berlin:25 unless --shop or --seller is given, 45 days, now = current\n"
-    "time, token shpat_sandbox_token, bucket 40, leak 2/s, 2 threads; sellers get 30\n"
-    "orders a day in America/Los_Angeles, refresh token Atzr|sandbox-NAME, client id\n"
-    "amzn1.application-oa2-client.sandbox, secret sandbox-client-secret, access\n"
-    "tokens for 3600 s, NextTokens that never expire, SP-API rates x1. Stop it with\n"
-    "Ctrl-C or SIGTERM.\n"
-    "Faults: --faults 500=0.02,reset=0.01 makes each API request of every shop and\n"
-    "seller fail that way with that probability, in a sequence fixed by --fault-seed\n"
-    "(default 1). Kinds: 500 502 503 429 429-date 429-bare hang reset truncated\n"
-    "malformed shape huge deep utf8 expired html. A hang lasts 30000 ms, a huge body is\n"
-    "83886080 bytes. POST /_sandbox/faults and /_sandbox/faults/plan change them.\n"
+    "beta:Europe/Berlin:25 unless --shop, --seller, --admitad or --boostiny is given,\n"
+    "45 days, now = current time, token shpat_sandbox_token, bucket 40, leak 2/s,\n"
+    "2 threads; sellers get 30 orders a day in America/Los_Angeles, refresh token\n"
+    "Atzr|sandbox-NAME, client id amzn1.application-oa2-client.sandbox, secret\n"
+    "sandbox-client-secret, access tokens for 3600 s, NextTokens that never expire,\n"
+    "SP-API rates x1. Stop it with Ctrl-C or SIGTERM.\n"
+    "Faults: --faults 500=0.02,reset=0.01 makes each API request of every shop,\n"
+    "seller and affiliate account fail that way with that probability, in a sequence\n"
+    "fixed by --fault-seed (default 1). Kinds: 500 502 503 429 429-date 429-bare hang\n"
+    "reset truncated malformed shape huge deep utf8 expired html. A hang lasts\n"
+    "30000 ms, a huge body is 83886080 bytes. POST /_sandbox/faults and\n"
+    "/_sandbox/faults/plan change them.\n"
+    "Scopes: the token may read everything (read_orders, read_products,\n"
+    "read_customers, read_inventory, read_locations); --shop-scopes alpha:read_orders\n"
+    "leaves shop alpha's token only the scopes listed (none after a bare colon).\n"
     "Affiliate networks: --admitad NAME serves an Admitad publisher at BASE/admitad\n"
     "(40 actions a day, Europe/Moscow, client id sandbox-admitad-NAME, secret\n"
     "sandbox-admitad-secret-NAME, tokens for 604800 s, 600 requests a minute, 503\n"
@@ -233,6 +239,40 @@ static int parse_seller(const char *arg, struct sb_config *cfg) {
   return MS_OK;
 }
 
+/* --shop-scopes values, applied once every --shop is known. */
+struct scopes_opt {
+  char name[SB_SHOP_NAME_MAX]; /* the shop */
+  unsigned scopes;             /* what its token may read */
+};
+
+/* NAME:read_orders,read_products */
+static int parse_scopes_opt(const char *arg, struct scopes_opt *out) {
+  const char *colon = strchr(arg, ':');
+  struct err err = {0};
+  if (!colon || !valid_shop_name(arg, (size_t)(colon - arg)))
+    return usage_error("--shop-scopes '%s' needs the form NAME:SCOPE[,SCOPE...], e.g. "
+                       "alpha:read_orders,read_products",
+                       arg);
+  memset(out, 0, sizeof(*out));
+  memcpy(out->name, arg, (size_t)(colon - arg));
+  if (sb_scopes_parse(colon + 1, &out->scopes, &err))
+    return usage_error("--shop-scopes '%s': %s", arg, err.msg);
+  return MS_OK;
+}
+
+static int apply_scopes(struct sb_config *cfg, const struct scopes_opt *opts, int n) {
+  for (int k = 0; k < n; k++) {
+    int i;
+    for (i = 0; i < cfg->nshops && strcmp(cfg->shops[i].name, opts[k].name) != 0; i++)
+      ;
+    if (i == cfg->nshops)
+      return usage_error("--shop-scopes names '%s', which is not a shop; add it with --shop",
+                         opts[k].name);
+    cfg->shops[i].denied_scopes = SB_SCOPES_ALL & ~opts[k].scopes;
+  }
+  return MS_OK;
+}
+
 static int loopback(const char *host) {
   struct in_addr a4;
   struct in6_addr a6;
@@ -267,6 +307,7 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
     O_FAULT_SEED,
     O_HANG_MS,
     O_HUGE_BYTES,
+    O_SHOP_SCOPES,
     O_ADMITAD,
     O_ADMITAD_CLIENT,
     O_ADMITAD_LIFETIME,
@@ -301,6 +342,7 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
                                        {"fault-seed", required_argument, NULL, O_FAULT_SEED},
                                        {"fault-hang-ms", required_argument, NULL, O_HANG_MS},
                                        {"fault-huge-bytes", required_argument, NULL, O_HUGE_BYTES},
+                                       {"shop-scopes", REQ, NULL, O_SHOP_SCOPES},
                                        {"admitad", REQ, NULL, O_ADMITAD},
                                        {"admitad-client", REQ, NULL, O_ADMITAD_CLIENT},
                                        {"admitad-token-lifetime", REQ, NULL, O_ADMITAD_LIFETIME},
@@ -313,6 +355,8 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
                                        {"affiliate-speed", REQ, NULL, O_AFF_SPEED},
                                        {"help", no_argument, NULL, O_HELP},
                                        {NULL, 0, NULL, 0}};
+  struct scopes_opt scopes[SB_MAX_SHOPS];
+  int nscopes = 0;
   long long v;
   int c, rc;
   optind = 1;
@@ -439,6 +483,13 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
                            optarg, (unsigned long long)SB_FAULT_HUGE_BYTES_MAX);
       cfg->fault_huge_bytes = (uint64_t)v;
       break;
+    case O_SHOP_SCOPES:
+      if (nscopes == SB_MAX_SHOPS)
+        return usage_error("--shop-scopes may be given at most %d times", SB_MAX_SHOPS);
+      if ((rc = parse_scopes_opt(optarg, &scopes[nscopes])))
+        return rc;
+      nscopes++;
+      break;
     case O_ADMITAD:
     case O_BOOSTINY:
       if ((rc = parse_account(optarg, c == O_ADMITAD, cfg)))
@@ -501,6 +552,8 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg, const char *
         (rc = parse_shop("beta:Europe/Berlin:25", cfg)))
       return rc;
   }
+  if ((rc = apply_scopes(cfg, scopes, nscopes)))
+    return rc;
   unsigned long long total = 0;
   for (int i = 0; i < cfg->nshops; i++)
     total += (unsigned long long)cfg->shops[i].orders_per_day * (unsigned long long)(cfg->days + 1);

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/array.h"
 #include "sandbox/params.h"
 #include "sandbox/query.h"
 #include "sandbox/render.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/world.h"
 
 #define STREAM_CHUNK (64 * 1024)
 
@@ -97,9 +99,22 @@ static int target_param(struct sandbox *sb, const struct sb_params *p, struct sb
 
 /* ---- streamed JSONL bodies ---- */
 
+/* What a shop's truth lists, besides orders. */
+enum truth_kind {
+  TRUTH_PRODUCTS,
+  TRUTH_CUSTOMERS,
+  TRUTH_LOCATIONS,
+  TRUTH_LEVELS,
+  TRUTH_EVENTS,
+  TRUTH_DELETED
+};
+
 struct jsonl_stream {
   struct sandbox *sb;         /* the sandbox */
   struct sb_shop *shop;       /* truth: the shop */
+  int kind;                   /* truth of other records: enum truth_kind */
+  unsigned char *recs;        /* truth of other records: copies taken at the start */
+  size_t rec_size;            /* bytes per entry of recs */
   struct sb_seller *seller;   /* truth: the seller (then asnap, not snap) */
   const char *name;           /* requests: shop or seller to keep, or NULL */
   struct sb_order *snap;      /* truth: index entries copied at the start */
@@ -117,6 +132,7 @@ static void stream_free(void *ctx) {
     return;
   free(s->snap);
   free(s->asnap);
+  free(s->recs);
   buf_release(&s->pending);
   free(s);
 }
@@ -140,6 +156,32 @@ static ssize_t truth_next(void *ctx, char *out, size_t max) {
   while (s->pending.len - s->sent < max && s->next < s->n) {
     if (sb_order_render(s->shop, &s->snap[s->next++], NULL, &s->pending) ||
         buf_putc(&s->pending, '\n'))
+      return -1;
+  }
+  return stream_copy(s, out, max);
+}
+
+static int truth_rec_render(struct jsonl_stream *s, const void *rec) {
+  switch (s->kind) {
+  case TRUTH_PRODUCTS:
+    return sb_product_render(s->shop, rec, NULL, &s->pending);
+  case TRUTH_CUSTOMERS:
+    return sb_customer_render(s->shop, rec, NULL, &s->pending);
+  case TRUTH_LOCATIONS:
+    return sb_location_render(s->shop, rec, NULL, &s->pending);
+  case TRUTH_LEVELS:
+    return sb_level_render(s->shop, rec, NULL, &s->pending);
+  case TRUTH_EVENTS:
+    return sb_event_render(s->shop, rec, NULL, &s->pending);
+  default:
+    return sb_deleted_render(s->shop, rec, &s->pending);
+  }
+}
+
+static ssize_t truth_recs_next(void *ctx, char *out, size_t max) {
+  struct jsonl_stream *s = ctx;
+  while (s->pending.len - s->sent < max && s->next < s->n) {
+    if (truth_rec_render(s, s->recs + s->next++ * s->rec_size) || buf_putc(&s->pending, '\n'))
       return -1;
   }
   return stream_copy(s, out, max);
@@ -243,26 +285,155 @@ static void seller_truth(struct sandbox *sb, struct sb_seller *seller, const str
   }
 }
 
+/* Copies the live records of one kind into s->recs, in the order the
+ * truth lists them. Under the lock. */
+static int truth_snapshot(struct jsonl_stream *s, const struct sb_shop *shop) {
+  size_t cap;
+  switch (s->kind) {
+  case TRUTH_PRODUCTS:
+    s->rec_size = sizeof(struct sb_product_rec);
+    cap = shop->nproducts;
+    break;
+  case TRUTH_CUSTOMERS:
+    s->rec_size = sizeof(struct sb_customer);
+    cap = shop->ncustomer_recs;
+    break;
+  case TRUTH_LOCATIONS:
+    s->rec_size = sizeof(struct sb_location);
+    cap = (size_t)shop->nlocations;
+    break;
+  case TRUTH_LEVELS:
+    s->rec_size = sizeof(struct sb_level);
+    cap = shop->nproducts * SB_MAX_VARIANTS * SB_MAX_LOCATIONS;
+    break;
+  default:
+    s->rec_size = sizeof(struct sb_event);
+    cap = shop->nevents;
+    break;
+  }
+  s->recs = malloc((cap ? cap : 1) * s->rec_size);
+  if (!s->recs)
+    return MS_ENOMEM;
+  unsigned char *d = s->recs;
+  switch (s->kind) {
+  case TRUTH_PRODUCTS:
+    for (size_t i = 0; i < shop->nproducts; i++)
+      if (!shop->products[i].deleted_at)
+        memcpy(d + s->n++ * s->rec_size, &shop->products[i], s->rec_size);
+    break;
+  case TRUTH_CUSTOMERS:
+    for (size_t i = 0; i < shop->ncustomer_recs; i++)
+      if (!shop->customers[i].deleted_at)
+        memcpy(d + s->n++ * s->rec_size, &shop->customers[i], s->rec_size);
+    break;
+  case TRUTH_LOCATIONS:
+    for (int i = 0; i < shop->nlocations; i++)
+      memcpy(d + s->n++ * s->rec_size, &shop->locations[i], s->rec_size);
+    break;
+  case TRUTH_LEVELS:
+    /* Inventory item ids ascend with the product and the variant, location
+     * ids with the location: this is (inventory_item_id, location_id) order. */
+    for (size_t i = 0; i < shop->nproducts; i++) {
+      const struct sb_product_rec *p = &shop->products[i];
+      for (int v = 0; !p->deleted_at && v < p->nvariants; v++)
+        for (int l = 0; l < shop->nlocations; l++) {
+          struct sb_level lv = {p->variants[v].inventory_item_id, shop->locations[l].id,
+                                p->variants[v].level_updated[l], p->variants[v].available[l],
+                                p->tracked};
+          memcpy(d + s->n++ * s->rec_size, &lv, s->rec_size);
+        }
+    }
+    break;
+  default:
+    for (size_t i = 0; i < shop->nevents; i++)
+      if (s->kind == TRUTH_EVENTS || shop->events[i].verb == SB_VERB_DESTROY)
+        memcpy(d + s->n++ * s->rec_size, &shop->events[i], s->rec_size);
+    break;
+  }
+  return MS_OK;
+}
+
+/* GET /_sandbox/truth?shop=S&resource=products|customers|locations|inventory_levels|events
+ * and /_sandbox/truth/deleted?shop=S */
+static void truth_records(struct sandbox *sb, struct sb_shop *shop, int kind,
+                          struct sb_response *res) {
+  struct jsonl_stream *s = stream_new(sb, res, truth_recs_next);
+  int rc;
+  if (!s)
+    return;
+  s->shop = shop;
+  s->kind = kind;
+  pthread_mutex_lock(&sb->lock);
+  rc = kind == TRUTH_CUSTOMERS ? sb_customers_ready(shop) : MS_OK;
+  if (!rc)
+    rc = truth_snapshot(s, shop);
+  pthread_mutex_unlock(&sb->lock);
+  if (rc) {
+    res->stream = NULL;
+    sb_response_error(res, 500, "out of memory");
+  }
+}
+
+static void truth_deleted(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
+  struct sb_shop *shop;
+  struct sb_seller *seller;
+  if (target_param(sb, p, res, &shop, &seller))
+    return;
+  if (!shop || sb_aff_named(p)) {
+    sb_response_error(res, 400,
+                      "shop is required: GET /_sandbox/truth/deleted?shop=NAME (only shops "
+                      "report deletions)");
+    return;
+  }
+  truth_records(sb, shop, TRUTH_DELETED, res);
+}
+
 static void truth(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
+  static const struct {
+    const char *name;
+    int kind;
+  } kinds[] = {{"products", TRUTH_PRODUCTS},
+               {"customers", TRUTH_CUSTOMERS},
+               {"locations", TRUTH_LOCATIONS},
+               {"inventory_levels", TRUTH_LEVELS},
+               {"events", TRUTH_EVENTS}};
   struct sb_shop *shop;
   struct sb_seller *seller;
   struct sb_filter *f;
   struct jsonl_stream *s;
   struct sb_aff_account *acct;
+  const char *resource = sb_params_get(p, "resource");
   if (target_param(sb, p, res, &shop, &seller) || sb_aff_target(sb, p, res, &acct))
     return;
   if (acct) {
-    sb_aff_truth(sb, acct, p, res);
+    sb_aff_truth(sb, acct, p, res); /* its own resource= */
+    return;
+  }
+  if (!shop && !seller) {
+    sb_response_error(res, 400,
+                      "shop, seller, admitad or boostiny is required: GET "
+                      "/_sandbox/truth?shop=NAME, ?seller=NAME, ?admitad=NAME or ?boostiny=NAME");
+    return;
+  }
+  if (resource && strcmp(resource, "orders") != 0) {
+    if (!shop) {
+      sb_response_error(res, 400,
+                        "a seller's truth lists orders only; resource= is for shops and "
+                        "affiliate accounts");
+      return;
+    }
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+      if (strcmp(resource, kinds[i].name) == 0) {
+        truth_records(sb, shop, kinds[i].kind, res);
+        return;
+      }
+    sb_response_error(res, 400,
+                      "resource must be orders, products, customers, locations, "
+                      "inventory_levels or events");
     return;
   }
   if (seller) {
     seller_truth(sb, seller, p, res);
-    return;
-  }
-  if (!shop) {
-    sb_response_error(res, 400,
-                      "shop, seller, admitad or boostiny is required: GET "
-                      "/_sandbox/truth?shop=NAME, ?seller=NAME, ?admitad=NAME or ?boostiny=NAME");
     return;
   }
   f = malloc(sizeof(*f));
@@ -277,7 +448,6 @@ static void truth(struct sandbox *sb, const struct sb_params *p, struct sb_respo
   }
   if (!sb_params_get(p, "status"))
     f->status = SB_ST_ANY;
-  f->ascending = 1;
   s = stream_new(sb, res, truth_next);
   if (!s) {
     free(f);
@@ -359,9 +529,15 @@ static void stats(struct sandbox *sb, struct sb_response *res) {
   buf_puts(b, ",\"shops\":{");
   for (int i = 0; i < sb->cfg.nshops; i++) {
     const struct sb_shop_state *st = &sb->state[i];
-    buf_printf(b, "%s\"%s\":{\"requests\":%llu,\"throttled\":%llu,\"orders\":%zu,", i ? "," : "",
-               sb->shops[i].name, (unsigned long long)st->requests,
-               (unsigned long long)st->throttled, sb->shops[i].norders);
+    const struct sb_shop *sh = &sb->shops[i];
+    buf_printf(b,
+               "%s\"%s\":{\"requests\":%llu,\"throttled\":%llu,\"orders\":%zu,\"products\":%zu,"
+               "\"customers\":%zu,\"events\":%zu,",
+               i ? "," : "", sh->name, (unsigned long long)st->requests,
+               (unsigned long long)st->throttled, sh->norders - sh->orders_deleted,
+               sh->nproducts - sh->products_deleted,
+               sh->customers_ready ? sh->ncustomer_recs - sh->customers_deleted : sh->ncustomers,
+               sh->nevents);
     fault_counts_json(b, st->faults.counts);
     buf_putc(b, '}');
   }
@@ -393,9 +569,13 @@ static void info(struct sandbox *sb, struct sb_response *res) {
     const struct sb_shop *s = &sb->shops[i];
     buf_printf(b,
                "%s{\"name\":\"%s\",\"url\":\"%s/shops/%s\",\"timezone\":\"%s\",\"currency\":\"%s\","
-               "\"orders\":%zu}",
+               "\"orders\":%zu,\"products\":%zu,\"customers\":%zu,\"locations\":%d,\"scopes\":",
                i ? "," : "", s->name, sb->base_url, s->name, s->tzid, sb_shop_currency(s),
-               s->norders);
+               s->norders - s->orders_deleted, s->nproducts - s->products_deleted,
+               s->customers_ready ? s->ncustomer_recs - s->customers_deleted : s->ncustomers,
+               s->nlocations);
+    sb_scopes_json(sb->state[i].scopes, b);
+    buf_putc(b, '}');
   }
   buf_printf(b,
              "],\"amazon\":{\"sp_api_url\":\"%s/sp-api\",\"token_url\":\"%s/auth/o2/token\","
@@ -419,64 +599,238 @@ static void info(struct sandbox *sb, struct sb_response *res) {
   buf_putc(b, '}');
 }
 
-/* POST /_sandbox/mutate?[shop=S|seller=S&]update=N&create=M (per shop or
- * seller; all of them when neither is named) */
-static void mutate(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
-  struct sb_shop *shop;
-  struct sb_seller *seller;
-  long long update = 0, create = 0;
-  unsigned long long updated = 0, created = 0, deleted = 0;
-  const char *u = sb_params_get(p, "update"), *c = sb_params_get(p, "create");
-  struct sb_aff_account *acct;
-  int rc = MS_OK, all;
-  if (target_param(sb, p, res, &shop, &seller) || sb_aff_target(sb, p, res, &acct))
-    return;
-  if (acct) {
-    if (sb_aff_mutate(sb, acct, p, &updated, &created, &deleted, res) == MS_OK)
-      buf_printf(&res->body, "{\"updated\":%llu,\"created\":%llu,\"deleted\":%llu}", updated,
-                 created, deleted);
+/* The AmazonOrderIds a seller mutation touched, each once, sorted. */
+struct amz_ids {
+  char (*ids)[SB_AMZ_ID_LEN]; /* the ids */
+  size_t n;                   /* entries */
+  size_t cap;                 /* allocated */
+};
+
+static int amz_ids_add(struct amz_ids *a, const struct sb_amz_order *o) {
+  int rc = array_reserve((void **)&a->ids, &a->cap, a->n + 1, sizeof(*a->ids), 64);
+  if (!rc)
+    sb_amz_order_id(o, a->ids[a->n++]);
+  return rc;
+}
+
+static int amz_id_cmp(const void *x, const void *y) {
+  return strcmp((const char *)x, (const char *)y);
+}
+
+/* Whether resource= names a list only the affiliate accounts have. */
+static int aff_resource(const char *r) {
+  static const char *const names[] = {"actions", "performance", "campaigns", "coupons"};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (strcmp(r, names[i]) == 0)
+      return 1;
+  return 0;
+}
+
+/* Reads ?resource=, ?update=, ?create=, ?delete=, ?from=, ?to= into m, the
+ * day range still in local dates; answers 400 itself. With accounts set (no
+ * shop or seller named), a resource of the affiliate accounts is accepted
+ * and leaves m->resource at SB_MUT_COUNT: no shop or seller has it. */
+static int mutation_parse(const struct sb_params *p, int accounts, struct sb_mutation *m,
+                          struct civil_date *from, struct civil_date *to, struct sb_response *res) {
+  static const char *const names[SB_MUT_COUNT] = {"orders", "products", "customers", "inventory",
+                                                  "refunds"};
+  const char *u = sb_params_get(p, "update"), *c = sb_params_get(p, "create"),
+             *d = sb_params_get(p, "delete"), *r = sb_params_get(p, "resource"),
+             *vf = sb_params_get(p, "from"), *vt = sb_params_get(p, "to");
+  memset(m, 0, sizeof(*m));
+  if (r) {
+    for (m->resource = 0; m->resource < SB_MUT_COUNT && strcmp(r, names[m->resource]);
+         m->resource++)
+      ;
+    if (m->resource == SB_MUT_COUNT && !(accounts && aff_resource(r))) {
+      sb_response_error(res, 400,
+                        accounts ? "resource must be orders, products, customers, inventory or "
+                                   "refunds (shops; sellers have orders), or actions, "
+                                   "performance, campaigns or coupons (affiliate accounts)"
+                                 : "resource must be orders, products, customers, inventory or "
+                                   "refunds");
+      return MS_EINVAL;
+    }
+  }
+  if ((u && parse_count(u, SB_MUTATE_MAX, &m->update)) ||
+      (c && parse_count(c, SB_MUTATE_MAX, &m->create)) ||
+      (d && parse_count(d, SB_MUTATE_MAX, &m->remove))) {
+    sb_response_error(res, 400,
+                      "update, create and delete must be whole numbers from 0 to 1000000");
+    return MS_EINVAL;
+  }
+  if ((m->resource == SB_MUT_INVENTORY || m->resource == SB_MUT_REFUNDS) &&
+      (m->create || m->remove)) {
+    sb_response_error(res, 400,
+                      "inventory and refunds take update=N only: inventory levels come and go "
+                      "with their products, and refunds are never deleted");
+    return MS_EINVAL;
+  }
+  if (vf || vt) {
+    if (m->resource != SB_MUT_ORDERS && m->resource != SB_MUT_REFUNDS) {
+      sb_response_error(res, 400,
+                        "from and to choose among orders' days: resource=orders or "
+                        "refunds only");
+      return MS_EINVAL;
+    }
+    if (date_parse(vf ? vf : vt, from, NULL) || date_parse(vt ? vt : vf, to, NULL) ||
+        date_cmp(*from, *to) > 0) {
+      sb_response_error(res, 400,
+                        "from and to must be days YYYY-MM-DD of the shop's zone, from <= to");
+      return MS_EINVAL;
+    }
+    m->ranged = 1;
+  }
+  return MS_OK;
+}
+
+/* [lo, hi): the UTC bounds of the shop's local days from..to. */
+static int shop_days(struct sb_shop *s, struct civil_date from, struct civil_date to, int64_t *lo,
+                     int64_t *hi) {
+  int64_t a, b;
+  int rc;
+  pthread_mutex_lock(&s->zone.lock);
+  rc = tz_day_bounds(s->zone.tz, from, lo, &a);
+  if (!rc)
+    rc = tz_day_bounds(s->zone.tz, to, &b, hi);
+  pthread_mutex_unlock(&s->zone.lock);
+  return rc;
+}
+
+/* The one answer of /_sandbox/mutate: {"updated":N,"created":N,"deleted":N}
+ * for every target; "ids" (Shopify ids, then AmazonOrderIds) once a shop or
+ * seller was among them, and "levels" too for resource=inventory. */
+static void mutate_answer(struct buf *b, const struct sb_mut_out *out, const struct amz_ids *amz,
+                          int with_ids, int inventory) {
+  buf_printf(b, "{\"updated\":%llu,\"created\":%llu,\"deleted\":%llu", out->updated, out->created,
+             out->deleted);
+  if (!with_ids) {
+    buf_putc(b, '}');
     return;
   }
-  if ((u && parse_count(u, SB_MUTATE_MAX, &update)) ||
-      (c && parse_count(c, SB_MUTATE_MAX, &create))) {
-    sb_response_error(res, 400, "update and create must be whole numbers from 0 to 1000000");
-    return;
+  buf_puts(b, ",\"ids\":[");
+  int first = 1;
+  for (size_t i = 0; i < out->nids; i++) {
+    if (i && out->ids[i].id == out->ids[i - 1].id)
+      continue; /* inventory: one id per item, its levels are below */
+    buf_printf(b, "%s%llu", first ? "" : ",", (unsigned long long)out->ids[i].id);
+    first = 0;
   }
-  all = !shop && !seller;
-  pthread_mutex_lock(&sb->lock);
+  for (size_t i = 0; i < amz->n; i++) {
+    buf_printf(b, "%s\"%s\"", first ? "" : ",", amz->ids[i]);
+    first = 0;
+  }
+  buf_putc(b, ']');
+  if (inventory) {
+    buf_puts(b, ",\"levels\":[");
+    for (size_t i = 0; i < out->nids; i++)
+      buf_printf(b, "%s{\"inventory_item_id\":%llu,\"location_id\":%llu}", i ? "," : "",
+                 (unsigned long long)out->ids[i].id, (unsigned long long)out->ids[i].location_id);
+    buf_putc(b, ']');
+  }
+  buf_putc(b, '}');
+}
+
+/* Sorts the AmazonOrderIds and drops repeats. */
+static void amz_ids_finish(struct amz_ids *amz) {
+  size_t k = 0;
+  if (!amz->n)
+    return;
+  qsort(amz->ids, amz->n, sizeof(*amz->ids), amz_id_cmp);
+  for (size_t i = 1; i < amz->n; i++)
+    if (strcmp(amz->ids[i], amz->ids[k]) != 0)
+      memcpy(amz->ids[++k], amz->ids[i], sizeof(amz->ids[0]));
+  amz->n = k + 1;
+}
+
+/* The shops and sellers part of a mutation, under the lock: those named, or
+ * all of them (all set). *reached is set once one of them had the resource. */
+static int mutate_shops_sellers(struct sandbox *sb, const struct sb_mutation *m,
+                                struct sb_shop *shop, struct sb_seller *seller, int all,
+                                struct sb_mut_out *out, struct amz_ids *amz, int *reached) {
   int64_t now = sandbox_now(sb);
-  for (int i = 0; i < sb->cfg.nshops; i++) {
+  int rc = MS_OK;
+  for (int i = 0; !rc && i < sb->cfg.nshops && m->resource != SB_MUT_COUNT; i++) {
     struct sb_shop *s = &sb->shops[i];
     if (!all && s != shop)
       continue;
-    for (long long k = 0; k < update && s->norders; k++, updated++)
-      sb_shop_update_one(s, now);
-    for (long long k = 0; !rc && k < create; k++) {
-      rc = sb_shop_create_order(s, now);
-      created += !rc;
-    }
+    *reached = 1;
+    rc = sb_shop_mutate(s, m, now, out);
   }
-  for (int i = 0; i < sb->cfg.nsellers; i++) {
+  for (int i = 0; !rc && i < sb->cfg.nsellers && m->resource == SB_MUT_ORDERS; i++) {
     struct sb_seller *s = &sb->sellers[i];
     if (!all && s != seller)
       continue;
-    for (long long k = 0; k < update && s->norders; k++, updated++)
-      sb_seller_update_one(s, now);
-    for (long long k = 0; !rc && k < create; k++) {
+    *reached = 1;
+    for (long long k = 0; !rc && k < m->update && s->norders; k++, out->updated++)
+      rc = amz_ids_add(amz, &s->orders[sb_seller_update_one(s, now)]);
+    for (long long k = 0; !rc && k < m->create; k++) {
       rc = sb_seller_create_order(s, now);
-      created += !rc;
+      out->created += !rc;
+      if (!rc)
+        rc = amz_ids_add(amz, &s->orders[s->norders - 1]);
     }
   }
-  pthread_mutex_unlock(&sb->lock);
-  if (rc) {
-    sb_response_error(res, 507, "the sandbox cannot hold more orders");
+  return rc;
+}
+
+/* POST /_sandbox/mutate?[shop=S|seller=S|admitad=A|boostiny=B&][resource=R&]update=N&create=M
+ * &delete=K[&from=D&to=D][&days=N]: one shop, seller or affiliate account, or
+ * all of them when none is named (each with the resource it has). */
+static void mutate(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
+  struct sb_shop *shop;
+  struct sb_seller *seller;
+  struct sb_aff_account *acct;
+  struct sb_mutation m;
+  struct sb_mut_out out;
+  struct amz_ids amz;
+  struct civil_date from, to;
+  int rc = MS_OK, all, reached = 0;
+  memset(&out, 0, sizeof(out));
+  memset(&amz, 0, sizeof(amz));
+  if (target_param(sb, p, res, &shop, &seller) || sb_aff_target(sb, p, res, &acct))
+    return;
+  if (acct) {
+    /* The account's own resources and rules (affiliate_admin.c). */
+    if (sb_aff_mutate(sb, acct, p, &out.updated, &out.created, &out.deleted, res) == MS_OK)
+      mutate_answer(&res->body, &out, &amz, 0, 0);
     return;
   }
-  /* Every affiliate account too, when no name is given. */
-  if (all && sb_aff_mutate(sb, NULL, p, &updated, &created, &deleted, res))
+  all = !shop && !seller;
+  if (mutation_parse(p, all, &m, &from, &to, res))
     return;
-  buf_printf(&res->body, "{\"updated\":%llu,\"created\":%llu,\"deleted\":%llu}", updated, created,
-             deleted);
+  if (seller && (m.resource != SB_MUT_ORDERS || m.remove || m.ranged)) {
+    sb_response_error(res, 400,
+                      "sellers take resource=orders with update and create only (no delete, "
+                      "from or to)");
+    return;
+  }
+  if (m.ranged && !shop) {
+    sb_response_error(res, 400, "from and to are days of one shop: name it with shop=NAME");
+    return;
+  }
+  if (m.ranged && shop_days(shop, from, to, &m.lo, &m.hi)) {
+    sb_response_error(res, 400, "from and to must be days the shop's zone can place");
+    return;
+  }
+  /* Every affiliate account too, when nothing is named; first, so that a
+   * bad days= is refused before anything changes. */
+  if (all && sb_aff_mutate(sb, NULL, p, &out.updated, &out.created, &out.deleted, res))
+    return;
+  pthread_mutex_lock(&sb->lock);
+  rc = mutate_shops_sellers(sb, &m, shop, seller, all, &out, &amz, &reached);
+  pthread_mutex_unlock(&sb->lock);
+  if (rc) {
+    sb_response_error(res, rc == MS_ENOMEM ? 500 : 507,
+                      rc == MS_ENOMEM ? "out of memory"
+                                      : "the sandbox cannot hold more records of this kind");
+  } else {
+    sb_mut_out_finish(&out);
+    amz_ids_finish(&amz);
+    mutate_answer(&res->body, &out, &amz, reached, m.resource == SB_MUT_INVENTORY);
+  }
+  sb_mut_out_release(&out);
+  free(amz.ids);
 }
 
 /* POST /_sandbox/amazon/invalidate-tokens[?seller=S]: every NextToken handed
@@ -541,21 +895,34 @@ static void seller_bucket_json(struct buf *b, const char *name, const struct sb_
 }
 
 /* POST /_sandbox/config?[shop=S|seller=S&]bucket_size=N&leak_rate=R&sp_speed=F&rate_limit=0|1
- * Shops take bucket_size and leak_rate, sellers sp_speed; rate_limit goes to
- * both. Without shop or seller, every shop and every seller. */
+ * &scopes=LIST. Shops take bucket_size, leak_rate and scopes, sellers
+ * sp_speed; rate_limit goes to both. Without shop or seller, every shop and
+ * every seller. Affiliate accounts are refused: their limits are fixed at
+ * start. */
 static void config(struct sandbox *sb, const struct sb_params *p, struct sb_response *res) {
   struct sb_shop *shop;
   struct sb_seller *seller;
   double size = 0, leak = 0, speed = 0;
   long long on = -1;
+  unsigned scopes = 0;
+  struct err err = {0, ""};
   const char *vs = sb_params_get(p, "bucket_size"), *vl = sb_params_get(p, "leak_rate"),
-             *vr = sb_params_get(p, "rate_limit"), *vp = sb_params_get(p, "sp_speed");
+             *vr = sb_params_get(p, "rate_limit"), *vp = sb_params_get(p, "sp_speed"),
+             *vc = sb_params_get(p, "scopes");
   if (target_param(sb, p, res, &shop, &seller))
     return;
   if (sb_aff_named(p)) {
     sb_response_error(res, 400,
                       "config changes shops and sellers only; the affiliate accounts' limits "
                       "are set on the command line");
+    return;
+  }
+  if (vc && seller) {
+    sb_response_error(res, 400, "scopes are the Shopify token's: name a shop, not a seller");
+    return;
+  }
+  if (vc && sb_scopes_parse(vc, &scopes, &err)) {
+    sb_response_error(res, 400, err.msg);
     return;
   }
   if ((vs && parse_positive(vs, 1000000, &size)) || (vl && parse_positive(vl, 1000000, &leak)) ||
@@ -583,12 +950,17 @@ static void config(struct sandbox *sb, const struct sb_params *p, struct sb_resp
       bk->leak = leak;
     if (vr)
       bk->enabled = (int)on;
+    if (vc)
+      sb->state[i].scopes = scopes;
     if (bk->level > bk->size)
       bk->level = bk->size;
     buf_printf(&res->body,
-               "%s\"%s\":{\"bucket_size\":%.0f,\"leak_rate\":%g,\"rate_limit\":%s,\"level\":%.3f}",
+               "%s\"%s\":{\"bucket_size\":%.0f,\"leak_rate\":%g,\"rate_limit\":%s,\"level\":%.3f,"
+               "\"scopes\":",
                first ? "" : ",", sb->shops[i].name, bk->size, bk->leak,
                bk->enabled ? "true" : "false", bk->level);
+    sb_scopes_json(sb->state[i].scopes, &res->body);
+    buf_putc(&res->body, '}');
     first = 0;
   }
   buf_puts(&res->body, "},\"sellers\":{");
@@ -896,7 +1268,8 @@ void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb
                 {"amazon/invalidate-tokens", "POST"},
                 {"amazon/expire-access-tokens", "POST"},
                 {"faults", "GET, POST"},
-                {"faults/plan", "POST"}};
+                {"faults/plan", "POST"},
+                {"truth/deleted", "GET"}};
   struct sb_params *p;
   const char *name = req->path + (strncmp(req->path, "/_sandbox/", 10) == 0 ? 10 : 9);
   size_t r, nroutes = sizeof(routes) / sizeof(routes[0]);
@@ -910,8 +1283,8 @@ void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb
     ;
   if (r == nroutes) {
     sb_response_error(res, 404,
-                      "Not Found: the sandbox serves /_sandbox/truth, requests, stats, info, "
-                      "mutate, config, amazon/invalidate-tokens, "
+                      "Not Found: the sandbox serves /_sandbox/truth, truth/deleted, requests, "
+                      "stats, info, mutate, config, amazon/invalidate-tokens, "
                       "amazon/expire-access-tokens, admitad/expire-tokens, boostiny/unlock, "
                       "faults and faults/plan");
     return;
@@ -972,8 +1345,11 @@ void sb_admin_handle(struct sandbox *sb, const struct sb_request *req, struct sb
     else
       faults_get(sb, res);
     break;
-  default:
+  case 9:
     faults_plan(sb, p, res);
+    break;
+  default:
+    truth_deleted(sb, p, res);
     break;
   }
   free(p);

@@ -891,7 +891,6 @@ void sb_admitad_handle(struct sandbox *sb, const struct sb_request *req, struct 
   uint64_t wid = 0;
   enum route r;
   res->content_type = "application/json";
-  sb_aff_date_header(sb, res);
   if (req->uri_too_long || strlen(req->path) + strlen(req->query) > SB_QUERY_MAX) {
     bad_request(res, "The URL is too long: at most 8192 bytes are accepted.");
     res->status = 414;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "sandbox/sandbox.h"
 
@@ -267,19 +266,6 @@ int sb_aff_same_secret(const char *given, const char *want) {
   for (size_t i = 0; i < b; i++)
     diff |= (unsigned char)((i < a ? given[i] : 0) ^ want[i]);
   return !diff;
-}
-
-void sb_aff_date_header(struct sandbox *sb, struct sb_response *res) {
-  static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  time_t t = (time_t)sandbox_now(sb);
-  struct tm tm;
-  char out[40];
-  gmtime_r(&t, &tm);
-  snprintf(out, sizeof(out), "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-           months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  sb_response_header(res, "Date", out);
 }
 
 /* Printable ASCII copy for the log. */

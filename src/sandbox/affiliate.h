@@ -333,8 +333,6 @@ void sb_admitad_handle(struct sandbox *sb, const struct sb_request *req, struct 
 void sb_boostiny_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res);
 
 /* Shared by both (affiliate.c). */
-/* Sets Date (the world's clock) on an answer. */
-void sb_aff_date_header(struct sandbox *sb, struct sb_response *res);
 /* Logs and counts one request; account MAY be NULL. */
 void sb_aff_log(struct sandbox *sb, struct sb_aff_account *a, const char *method, const char *path,
                 const char *query, const struct sb_response *res);

@@ -434,7 +434,6 @@ void sb_boostiny_handle(struct sandbox *sb, const struct sb_request *req, struct
   struct sb_aff_account *a = NULL;
   enum route r;
   res->content_type = "application/json";
-  sb_aff_date_header(sb, res);
   if (req->uri_too_long || strlen(req->path) + strlen(req->query) > SB_QUERY_MAX) {
     message(res, 414, "The URL is too long: at most 8192 bytes are accepted.");
   } else if ((r = route(path)) == R_NONE) {

@@ -71,27 +71,70 @@ static void http_date(int seconds, char *out, size_t len) {
            months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-static void wrong_shape(struct sb_response *res, enum sb_fault_api api, const char *path) {
-  const char *body;
-  res->status = 200;
-  if (api == SB_API_SP)
-    body = "{\"payload\":[]}";
-  else if (api == SB_API_LWA)
-    body = "{\"access_token\":[],\"token_type\":\"bearer\",\"expires_in\":\"soon\"}";
-  else if (strstr(path, "/orders/count.json"))
-    body = "{\"count\":\"many\"}";
-  else if (strstr(path, "/orders.json"))
-    body = "{\"orders\":{}}";
-  else if (strstr(path, "/orders/"))
-    body = "{\"order\":[]}";
-  else
-    body = "{\"shop\":[]}";
-  buf_reset(&res->body);
-  buf_puts(&res->body, body);
+/* The Shopify resource of a path: "products" for .../products.json and
+ * .../products/count.json, "product" for .../products/ID.json, "refunds" for
+ * .../orders/ID/refunds.json, "shop" otherwise. Sets *count for count.json
+ * and *list for lists. */
+static void shopify_key(const char *path, char *key, size_t len, int *list, int *count) {
+  const char *api = strstr(path, "/admin/api/"), *rs = api ? strchr(api + 11, '/') : NULL;
+  size_t n;
+  *list = *count = 0;
+  snprintf(key, len, "shop");
+  if (!rs)
+    return;
+  rs++;
+  n = strcspn(rs, "/.");
+  if (n == 0 || n >= len || strncmp(rs, "shop.json", 9) == 0)
+    return;
+  if (strcmp(rs + n, ".json") == 0) {
+    snprintf(key, len, "%.*s", (int)n, rs);
+    *list = 1;
+  } else if (strcmp(rs + n, "/count.json") == 0) {
+    *count = 1;
+  } else if (strstr(rs + n, "/refunds.json")) {
+    snprintf(key, len, "refunds");
+    *list = 1;
+  } else if (rs[n] == '/') {
+    /* one record: the singular of the list's name */
+    snprintf(key, len, "%.*s", (int)(n > 1 && rs[n - 1] == 's' ? n - 1 : n), rs);
+  }
 }
 
-static void deep(struct sb_response *res, enum sb_fault_api api) {
-  const char *key = api == SB_API_SHOPIFY ? "orders" : "payload";
+static void wrong_shape(struct sb_response *res, enum sb_fault_api api, const char *path) {
+  char key[48];
+  int list, count;
+  res->status = 200;
+  buf_reset(&res->body);
+  if (api == SB_API_SP) {
+    buf_puts(&res->body, "{\"payload\":[]}");
+    return;
+  }
+  if (api == SB_API_LWA) {
+    buf_puts(&res->body, "{\"access_token\":[],\"token_type\":\"bearer\",\"expires_in\":\"soon\"}");
+    return;
+  }
+  shopify_key(path, key, sizeof(key), &list, &count);
+  if (count)
+    buf_puts(&res->body, "{\"count\":\"many\"}");
+  else
+    buf_printf(&res->body, "{\"%s\":%s}", key, list ? "{}" : "[]");
+}
+
+/* The key a list answer of this path starts with ("orders" when none). */
+static void list_key(enum sb_fault_api api, const char *path, char *key, size_t len) {
+  int list, count;
+  if (api != SB_API_SHOPIFY) {
+    snprintf(key, len, "payload");
+    return;
+  }
+  shopify_key(path, key, len, &list, &count);
+  if (!list)
+    snprintf(key, len, "orders");
+}
+
+static void deep(struct sb_response *res, enum sb_fault_api api, const char *path) {
+  char key[48];
+  list_key(api, path, key, sizeof(key));
   res->status = 200;
   buf_reset(&res->body);
   if (buf_reserve(&res->body, 2 * SB_FAULT_DEPTH + 32) || buf_printf(&res->body, "{\"%s\":", key))
@@ -106,6 +149,7 @@ static void deep(struct sb_response *res, enum sb_fault_api api) {
 /* ---- a huge body, produced as it is sent ---- */
 
 struct huge_stream {
+  char open[64];                      /* {"orders":[ */
   uint64_t total;                     /* bytes of records to send before the closing bytes */
   uint64_t sent;                      /* bytes sent so far */
   int stage;                          /* 0: opening, 1: records, 2: closing, 3: done */
@@ -116,11 +160,11 @@ struct huge_stream {
 
 static ssize_t huge_next(void *ctx, char *out, size_t max) {
   struct huge_stream *h = ctx;
-  static const char open[] = "{\"orders\":[", close[] = "{\"id\":0}]}";
+  static const char close[] = "{\"id\":0}]}";
   size_t n = 0;
   while (n < max && h->stage < 3) {
-    const char *piece = h->stage == 0 ? open : h->stage == 1 ? h->record : close;
-    size_t len = h->stage == 0   ? sizeof(open) - 1
+    const char *piece = h->stage == 0 ? h->open : h->stage == 1 ? h->record : close;
+    size_t len = h->stage == 0   ? strlen(h->open)
                  : h->stage == 1 ? h->record_len
                                  : sizeof(close) - 1;
     size_t take = len - h->pos < max - n ? len - h->pos : max - n;
@@ -137,12 +181,15 @@ static ssize_t huge_next(void *ctx, char *out, size_t max) {
   return (ssize_t)n;
 }
 
-static void huge(struct sandbox *sb, struct sb_response *res) {
+static void huge(struct sandbox *sb, const char *path, struct sb_response *res) {
   struct huge_stream *h = calloc(1, sizeof(*h));
+  char key[48];
   if (!h) {
     sb_response_error(res, 500, "out of memory");
     return;
   }
+  list_key(SB_API_SHOPIFY, path, key, sizeof(key));
+  snprintf(h->open, sizeof(h->open), "{\"%s\":[", key);
   pthread_mutex_lock(&sb->lock);
   h->total = sb->fault_huge_bytes;
   pthread_mutex_unlock(&sb->lock);
@@ -195,10 +242,10 @@ void sb_fault_answer(struct sandbox *sb, int kind, enum sb_fault_api api, const 
     wrong_shape(res, api, path);
     break;
   case SB_FAULT_HUGE:
-    huge(sb, res);
+    huge(sb, path, res);
     break;
   case SB_FAULT_DEEP:
-    deep(res, api);
+    deep(res, api, path);
     break;
   case SB_FAULT_HTML:
     /* What a captive portal, a proxy or a wrong base URL serves. */

@@ -8,6 +8,7 @@
 
 #include "sandbox/prng.h"
 #include "sandbox/region.h"
+#include "sandbox/world.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -21,7 +22,9 @@ enum {
   SALT_CATALOG,
   SALT_MUTATE,
   SALT_SHOP,
-  SALT_GIFT
+  SALT_GIFT,
+  SALT_REFUND_INIT,
+  SALT_NEW_PRODUCT
 };
 
 #define ORDER_ID_BASE 5000000000000ULL    /* order ids: 13 digits */
@@ -152,44 +155,90 @@ static int64_t price_cents(struct sb_rng *r, int lo, int hi) {
   return units * 100 + cents[sb_rng_below(r, N(cents))];
 }
 
-static int catalog_build(struct sb_shop *s) {
-  struct sb_rng r;
+/* Catalog entry k, drawn from r. */
+static void product_make(const struct sb_shop *s, uint32_t k, struct sb_rng *r,
+                         struct sb_product *p) {
   char prefix[4] = "XXX";
   for (int i = 0; i < 3 && s->name[i]; i++) {
     char c = s->name[i];
     prefix[i] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c == '-' ? 'X' : c);
   }
+  memset(p, 0, sizeof(*p));
+  p->noun = (uint8_t)sb_rng_below(r, N(nouns));
+  const struct noun *n = &nouns[p->noun];
+  const char *adj = adjectives[sb_rng_below(r, N(adjectives))];
+  int64_t base = price_cents(r, n->lo, n->hi);
+  p->opt = (uint8_t)n->opt;
+  p->id = PRODUCT_ID_BASE + (((uint64_t)s->index * 4096 + (uint64_t)k) << 8) + sb_rng_below(r, 256);
+  snprintf(p->title, sizeof(p->title), "%s %s", adj, n->name);
+  p->vendor = vendors[sb_rng_below(r, N(vendors))];
+  p->product_type = n->type;
+  p->nvariants = n->opt == OPT_NONE ? 1 : 1 + (int)sb_rng_below(r, 3);
+  p->weight = 1 + (uint32_t)sb_rng_below(r, 20);
+  for (int v = 0; v < p->nvariants; v++) {
+    struct sb_variant *var = &p->variants[v];
+    char code[12];
+    var->id = VARIANT_ID_BASE +
+              (((uint64_t)s->index * 4096 + (uint64_t)k) * 4 + (uint64_t)v) * 1000 +
+              sb_rng_below(r, 1000);
+    variant_option(n->opt, v, r, var->title, sizeof(var->title), code, sizeof(code));
+    snprintf(var->sku, sizeof(var->sku), "%s-%04u-%s", prefix, (unsigned)k + 1, code);
+    var->price = base + (n->opt == OPT_SIZE_COLOR && v == 2 ? 200 : 0);
+    var->grams = n->grams;
+  }
+}
+
+static int catalog_build(struct sb_shop *s) {
+  struct sb_rng r;
   s->catalog = calloc(CATALOG_SIZE, sizeof(*s->catalog));
   if (!s->catalog)
     return MS_ENOMEM;
   s->ncatalog = CATALOG_SIZE;
   sb_rng_seed(&r, sb_hash4(s->seed, (uint64_t)s->index, 0, SALT_CATALOG));
   for (int k = 0; k < CATALOG_SIZE; k++) {
-    struct sb_product *p = &s->catalog[k];
-    const struct noun *n = &nouns[sb_rng_below(&r, N(nouns))];
-    const char *adj = adjectives[sb_rng_below(&r, N(adjectives))];
-    int64_t base = price_cents(&r, n->lo, n->hi);
-    p->id =
-        PRODUCT_ID_BASE + (((uint64_t)s->index * 4096 + (uint64_t)k) << 8) + sb_rng_below(&r, 256);
-    snprintf(p->title, sizeof(p->title), "%s %s", adj, n->name);
-    p->vendor = vendors[sb_rng_below(&r, N(vendors))];
-    p->product_type = n->type;
-    p->nvariants = n->opt == OPT_NONE ? 1 : 1 + (int)sb_rng_below(&r, 3);
-    p->weight = 1 + (uint32_t)sb_rng_below(&r, 20);
-    for (int v = 0; v < p->nvariants; v++) {
-      struct sb_variant *var = &p->variants[v];
-      char code[12];
-      var->id = VARIANT_ID_BASE +
-                (((uint64_t)s->index * 4096 + (uint64_t)k) * 4 + (uint64_t)v) * 1000 +
-                sb_rng_below(&r, 1000);
-      variant_option(n->opt, v, &r, var->title, sizeof(var->title), code, sizeof(code));
-      snprintf(var->sku, sizeof(var->sku), "%s-%04d-%s", prefix, k + 1, code);
-      var->price = base + (n->opt == OPT_SIZE_COLOR && v == 2 ? 200 : 0);
-      var->grams = n->grams;
-    }
-    s->catalog_weight += p->weight;
+    product_make(s, (uint32_t)k, &r, &s->catalog[k]);
+    s->catalog_weight += s->catalog[k].weight;
   }
   return MS_OK;
+}
+
+void sb_catalog_entry(const struct sb_shop *s, uint32_t k, struct sb_product *out) {
+  struct sb_rng r;
+  sb_rng_seed(&r, sb_hash4(s->seed, (uint64_t)s->index, k, SALT_NEW_PRODUCT));
+  product_make(s, k, &r, out);
+}
+
+const char *sb_noun_name(int noun) {
+  return noun >= 0 && noun < (int)N(nouns) ? nouns[noun].name : "Item";
+}
+
+const char *sb_adjective(uint64_t pick) {
+  return adjectives[pick % N(adjectives)];
+}
+
+int sb_option_names(int opt, const char *names[2]) {
+  switch (opt) {
+  case OPT_SIZE_COLOR:
+    names[0] = "Size";
+    names[1] = "Color";
+    return 2;
+  case OPT_COLOR:
+    names[0] = "Color";
+    return 1;
+  case OPT_SIZE:
+  case OPT_SHOE:
+    names[0] = "Size";
+    return 1;
+  case OPT_SCENT:
+    names[0] = "Scent";
+    return 1;
+  case OPT_GRIND:
+    names[0] = "Grind";
+    return 1;
+  default:
+    names[0] = "Title";
+    return 1;
+  }
 }
 
 /* ---- orders ---- */
@@ -208,6 +257,29 @@ static uint64_t order_id(const struct sb_shop *s, uint64_t seq) {
 
 static int64_t min64(int64_t a, int64_t b) {
   return a < b ? a : b;
+}
+
+/* The refunds behind a generated partially_refunded or refunded status: the
+ * last one at updated_at; 30 % of refunded orders (not cancelled ones) were
+ * refunded in two steps, the first halfway. Drawn from their own stream, so
+ * the statuses are what they were before refunds were kept. */
+static void order_initial_refunds(const struct sb_shop *s, struct sb_order *o) {
+  struct sb_rng r;
+  uint32_t last = (uint32_t)(o->updated_at - o->created_at);
+  if (o->financial == SB_FIN_PARTIALLY_REFUNDED) {
+    o->nrefunds = 1;
+    o->refund_after[0] = last;
+  } else if (o->financial == SB_FIN_REFUNDED) {
+    sb_rng_seed(&r, sb_hash4(s->seed, (uint64_t)s->index, o->id, SALT_REFUND_INIT));
+    if (!o->cancelled_at && sb_rng_pct(&r, 30)) {
+      o->nrefunds = 2;
+      o->refund_after[0] = last / 2;
+      o->refund_after[1] = last;
+    } else {
+      o->nrefunds = 1;
+      o->refund_after[0] = last;
+    }
+  }
 }
 
 /* Statuses of an order as generated: older orders are mostly paid and
@@ -233,6 +305,7 @@ static void order_initial_status(const struct sb_shop *s, struct sb_order *o, in
     o->cancel_reason = (uint8_t)(1 + sb_rng_below(&r, 5));
     o->financial = sb_rng_pct(&r, 60) ? SB_FIN_VOIDED : SB_FIN_REFUNDED;
     o->fulfillment = SB_FUL_NONE;
+    order_initial_refunds(s, o);
     return;
   }
   u = (unsigned)sb_rng_below(&r, 100);
@@ -252,6 +325,7 @@ static void order_initial_status(const struct sb_shop *s, struct sb_order *o, in
       (o->financial != SB_FIN_PENDING && o->financial != SB_FIN_AUTHORIZED &&
        o->fulfillment == SB_FUL_FULFILLED))
     o->closed_at = o->updated_at;
+  order_initial_refunds(s, o);
 }
 
 static int cmp_i64(const void *a, const void *b) {
@@ -377,6 +451,8 @@ int sb_shop_init(struct sb_shop *s, const struct sb_shop_conf *conf, int index, 
   for (struct civil_date d = first; !rc && date_cmp(d, today) <= 0; d = date_add(d, 1))
     rc = day_generate(s, d, now, &tmp, &tmpcap);
   free(tmp);
+  if (!rc)
+    rc = sb_world_init(s, now);
   if (rc) {
     sb_shop_release(s);
     return err_set(err, rc, "shop %s: cannot generate orders: %s", conf->name, ms_strerror(rc));
@@ -390,9 +466,16 @@ void sb_shop_release(struct sb_shop *s) {
   sb_zone_release(&s->zone);
   free(s->catalog);
   free(s->orders);
+  free(s->products);
+  free(s->customers);
+  free(s->events);
   s->catalog = NULL;
   s->orders = NULL;
+  s->products = NULL;
+  s->customers = NULL;
+  s->events = NULL;
   s->norders = s->cap = 0;
+  s->nproducts = s->ncustomer_recs = s->nevents = 0;
 }
 
 long sb_shop_find(const struct sb_shop *s, uint64_t id) {
@@ -468,13 +551,45 @@ static void order_advance(struct sb_order *o, struct sb_rng *r) {
     o->closed_at = o->updated_at;
 }
 
-long sb_shop_update_one(struct sb_shop *s, int64_t now) {
-  struct sb_rng r;
+int64_t sb_stamp(int64_t previous, int64_t now) {
+  return now > previous ? now : previous + 1;
+}
+
+void sb_order_change(struct sb_order *o, int64_t now, struct sb_rng *r) {
+  int before = o->financial;
+  o->version++;
+  o->updated_at = sb_stamp(o->updated_at, now);
+  order_advance(o, r);
+  if (o->financial != before &&
+      (o->financial == SB_FIN_PARTIALLY_REFUNDED || o->financial == SB_FIN_REFUNDED) &&
+      o->nrefunds < SB_MAX_REFUNDS)
+    o->refund_after[o->nrefunds++] = (uint32_t)(o->updated_at - o->created_at);
+}
+
+int sb_order_refundable(const struct sb_order *o) {
+  return !o->deleted && !o->cancelled_at && o->nrefunds < SB_MAX_REFUNDS &&
+         (o->financial == SB_FIN_PAID || o->financial == SB_FIN_PARTIALLY_REFUNDED);
+}
+
+int sb_order_add_refund(struct sb_order *o, int64_t now) {
+  if (!sb_order_refundable(o))
+    return MS_EINVAL;
+  o->version++;
+  o->updated_at = sb_stamp(o->updated_at, now);
+  o->refund_after[o->nrefunds++] = (uint32_t)(o->updated_at - o->created_at);
+  if (o->financial == SB_FIN_PAID) {
+    o->financial = SB_FIN_PARTIALLY_REFUNDED;
+  } else {
+    o->financial = SB_FIN_REFUNDED;
+    if (!o->closed_at)
+      o->closed_at = o->updated_at;
+  }
+  return MS_OK;
+}
+
+size_t sb_shop_pick_order(const struct sb_shop *s, struct sb_rng *r) {
   size_t pos;
-  if (!s->norders)
-    return -1;
-  sb_rng_seed(&r, sb_hash4(s->seed, (uint64_t)s->index, s->mutations++, SALT_MUTATE));
-  if (sb_rng_pct(&r, 70)) {
+  if (sb_rng_pct(r, 70)) {
     /* Recent orders change more often: pick among the last seven days. */
     int64_t since = s->orders[s->norders - 1].created_at - 7 * (int64_t)DAY;
     size_t a = 0, b = s->norders;
@@ -485,14 +600,24 @@ long sb_shop_update_one(struct sb_shop *s, int64_t now) {
       else
         b = mid;
     }
-    pos = a + (size_t)sb_rng_below(&r, s->norders - a);
+    pos = a + (size_t)sb_rng_below(r, s->norders - a);
   } else {
-    pos = (size_t)sb_rng_below(&r, s->norders);
+    pos = (size_t)sb_rng_below(r, s->norders);
   }
-  struct sb_order *o = &s->orders[pos];
-  o->version++;
-  o->updated_at = now > o->updated_at ? now : o->updated_at + 1;
-  order_advance(o, &r);
+  return pos;
+}
+
+void sb_shop_order_rng(struct sb_shop *s, struct sb_rng *r) {
+  sb_rng_seed(r, sb_hash4(s->seed, (uint64_t)s->index, s->mutations++, SALT_MUTATE));
+}
+
+long sb_shop_update_one(struct sb_shop *s, int64_t now) {
+  struct sb_rng r;
+  if (!s->norders)
+    return -1;
+  sb_shop_order_rng(s, &r);
+  size_t pos = sb_shop_pick_order(s, &r);
+  sb_order_change(&s->orders[pos], now, &r);
   return (long)pos;
 }
 
@@ -601,6 +726,21 @@ static void make_person(const struct sb_shop *s, uint32_t index, struct sb_perso
   p->orders_hint = (int)sb_rng_below(&r, 40);
   make_address(s, &r, p->first, p->last, addr);
   snprintf(p->phone, sizeof(p->phone), "%s", addr->phone);
+}
+
+void sb_person_make(const struct sb_shop *s, uint32_t index, struct sb_person *p,
+                    struct sb_address *addr) {
+  make_person(s, index, p, addr);
+}
+
+uint64_t sb_order_seq(uint64_t order_id) {
+  return (order_id - ORDER_ID_BASE) >> 10;
+}
+
+uint32_t sb_order_customer_index(const struct sb_shop *s, uint64_t order_id) {
+  struct sb_rng r;
+  sb_rng_seed(&r, sb_hash4(s->seed, (uint64_t)s->index, order_id, SALT_CONTENT));
+  return (uint32_t)sb_rng_below(&r, s->ncustomers);
 }
 
 static const struct sb_product *pick_product(const struct sb_shop *s, struct sb_rng *r) {

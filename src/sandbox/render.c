@@ -70,6 +70,11 @@ void sb_fieldset_all(struct sb_fieldset *fs) {
 }
 
 int sb_fieldset_parse(const char *list, struct sb_fieldset *fs) {
+  return sb_fieldset_parse_names(list, field_names, F_COUNT, fs);
+}
+
+int sb_fieldset_parse_names(const char *list, const char *const *names, int count,
+                            struct sb_fieldset *fs) {
   int known = 0;
   size_t budget = 8192;
   memset(fs, 0, sizeof(*fs));
@@ -82,9 +87,8 @@ int sb_fieldset_parse(const char *list, struct sb_fieldset *fs) {
       a++;
     while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
       b--;
-    for (int f = 0; f < F_COUNT; f++) {
-      if (strlen(field_names[f]) == (size_t)(b - a) &&
-          memcmp(field_names[f], a, (size_t)(b - a)) == 0) {
+    for (int f = 0; f < count && f < SB_FIELDS_MAX; f++) {
+      if (strlen(names[f]) == (size_t)(b - a) && memcmp(names[f], a, (size_t)(b - a)) == 0) {
         if (!fs->on[f])
           known++;
         fs->on[f] = 1;
@@ -240,6 +244,135 @@ static void line_item(struct rctx *x, int i) {
   jw_obj_end(w);
 }
 
+/* A money amount as a JSON number with two decimals (199.00), as refund
+ * line items carry them. */
+static void money_number(struct jw *w, const char *key, int64_t minor) {
+  jw_key(w, key);
+  jw_put_money(w, minor);
+}
+
+static void refund_line(struct rctx *x, const struct sb_refund *r, int k) {
+  struct jw *w = x->w;
+  const struct sb_refund_line *rl = &r->lines[k];
+  jw_obj_begin(w);
+  jw_key(w, "id");
+  jw_u64(w, r->id * 10 + 4 + (uint64_t)k);
+  jw_key(w, "line_item_id");
+  jw_u64(w, x->c->lines[rl->line].id);
+  jw_key(w, "location_id");
+  jw_u64(w, x->c->location_id);
+  jw_key(w, "quantity");
+  jw_i64(w, rl->quantity);
+  kstr(w, "restock_type", r->restock_type);
+  money_number(w, "subtotal", rl->subtotal);
+  jw_key(w, "subtotal_set");
+  money_set(x, rl->subtotal);
+  money_number(w, "total_tax", rl->tax);
+  jw_key(w, "total_tax_set");
+  money_set(x, rl->tax);
+  jw_key(w, "line_item");
+  line_item(x, rl->line);
+  jw_obj_end(w);
+}
+
+static void order_adjustment(struct rctx *x, const struct sb_refund *r, uint64_t id, int64_t amount,
+                             int64_t tax, const char *kind, const char *reason) {
+  struct jw *w = x->w;
+  jw_obj_begin(w);
+  jw_key(w, "id");
+  jw_u64(w, id);
+  jw_key(w, "order_id");
+  jw_u64(w, x->o->id);
+  jw_key(w, "refund_id");
+  jw_u64(w, r->id);
+  jw_key(w, "amount");
+  jw_money(w, -amount);
+  jw_key(w, "tax_amount");
+  jw_money(w, -tax);
+  kstr(w, "kind", kind);
+  kstr(w, "reason", reason);
+  jw_obj_end(w);
+}
+
+static void refund_transaction(struct rctx *x, const struct sb_refund *r) {
+  struct jw *w = x->w;
+  char msg[64];
+  jw_obj_begin(w);
+  jw_key(w, "id");
+  jw_u64(w, r->id * 10 + 1);
+  jw_key(w, "order_id");
+  jw_u64(w, x->o->id);
+  kstr(w, "kind", "refund");
+  kstr(w, "gateway", x->c->gateway);
+  kstr(w, "status", "success");
+  snprintf(msg, sizeof(msg), "Refunded %lld.%02lld %s", (long long)(r->amount / 100),
+           (long long)(r->amount % 100), x->cur);
+  kstr(w, "message", msg);
+  jw_key(w, "created_at");
+  jw_time(w, &x->s->zone, r->created_at);
+  jw_key(w, "test");
+  jw_bool(w, 0);
+  jw_key(w, "parent_id");
+  jw_null(w);
+  jw_key(w, "processed_at");
+  jw_time(w, &x->s->zone, r->created_at);
+  kstr(w, "source_name", "web");
+  jw_key(w, "amount");
+  jw_money(w, r->amount);
+  kstr(w, "currency", x->cur);
+  jw_key(w, "admin_graphql_api_id");
+  gid(w, "OrderTransaction", r->id * 10 + 1);
+  jw_obj_end(w);
+}
+
+static void refund(struct rctx *x, const struct sb_refund *r) {
+  struct jw *w = x->w;
+  jw_obj_begin(w);
+  jw_key(w, "id");
+  jw_u64(w, r->id);
+  jw_key(w, "admin_graphql_api_id");
+  gid(w, "Refund", r->id);
+  jw_key(w, "created_at");
+  jw_time(w, &x->s->zone, r->created_at);
+  kstr(w, "note", r->note);
+  jw_key(w, "order_id");
+  jw_u64(w, x->o->id);
+  jw_key(w, "processed_at");
+  jw_time(w, &x->s->zone, r->created_at);
+  jw_key(w, "restock");
+  jw_bool(w, r->nlines > 0);
+  jw_key(w, "user_id");
+  jw_null(w);
+  jw_key(w, "order_adjustments");
+  jw_arr_begin(w);
+  if (r->shipping)
+    order_adjustment(x, r, r->id * 10 + 2, r->shipping, r->shipping_tax, "shipping_refund",
+                     "Shipping refund");
+  if (r->discrepancy)
+    order_adjustment(x, r, r->id * 10 + 3, r->discrepancy, 0, "refund_discrepancy",
+                     "Refund discrepancy");
+  jw_arr_end(w);
+  jw_key(w, "transactions");
+  jw_arr_begin(w);
+  refund_transaction(x, r);
+  jw_arr_end(w);
+  jw_key(w, "refund_line_items");
+  jw_arr_begin(w);
+  for (int k = 0; k < r->nlines; k++)
+    refund_line(x, r, k);
+  jw_arr_end(w);
+  jw_obj_end(w);
+}
+
+static void refunds(struct rctx *x) {
+  struct sb_refund r[SB_MAX_REFUNDS];
+  int n = sb_order_refunds(x->s, x->o, x->c, r);
+  jw_arr_begin(x->w);
+  for (int i = 0; i < n; i++)
+    refund(x, &r[i]);
+  jw_arr_end(x->w);
+}
+
 static void fulfillment(struct rctx *x) {
   struct jw *w = x->w;
   const struct sb_order *o = x->o;
@@ -380,7 +513,7 @@ static void order_field(struct rctx *x, int f) {
     jw_str(w, c->note);
     break;
   case F_refunds:
-    jw_raw(w, "[]");
+    refunds(x);
     break;
   case F_number:
     jw_u64(w, o->number - 1000);
@@ -498,6 +631,16 @@ int sb_order_render(struct sb_shop *s, const struct sb_order *o, const struct sb
   return w.rc;
 }
 
+int sb_order_refunds_render(struct sb_shop *s, const struct sb_order *o, struct buf *out) {
+  struct sb_content c;
+  struct jw w;
+  struct rctx x = {&w, s, o, &c, sb_shop_currency(s)};
+  sb_order_content(s, o, &c);
+  jw_init(&w, out);
+  refunds(&x);
+  return w.rc;
+}
+
 int sb_shop_render(struct sb_shop *s, int64_t now, struct buf *out) {
   const struct sb_region *rg = s->region;
   const struct sb_city *city = &rg->cities[0];
@@ -568,7 +711,7 @@ int sb_shop_render(struct sb_shop *s, int64_t now, struct buf *out) {
   jw_key(&w, "primary_location_id");
   jw_u64(&w, 60000000000ULL + (uint64_t)s->index * 1000 + 1);
   jw_key(&w, "multi_location_enabled");
-  jw_bool(&w, 0);
+  jw_bool(&w, s->nlocations > 1);
   jw_key(&w, "setup_required");
   jw_bool(&w, 0);
   jw_key(&w, "enabled_presentment_currencies");

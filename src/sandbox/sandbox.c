@@ -1,9 +1,12 @@
 #include "sandbox/sandbox.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "util/tz.h"
 
 void sb_config_defaults(struct sb_config *cfg) {
   memset(cfg, 0, sizeof(*cfg));
@@ -159,8 +162,10 @@ int sandbox_new(const struct sb_config *cfg, struct sandbox **out, struct err *e
     sandbox_free(sb);
     return rc;
   }
-  for (int i = 0; i < cfg->nshops; i++)
+  for (int i = 0; i < cfg->nshops; i++) {
     sb_bucket_init(&sb->state[i].bucket, cfg->bucket_size, cfg->leak_rate, cfg->rate_limit);
+    sb->state[i].scopes = SB_SCOPES_ALL & ~cfg->shops[i].denied_scopes;
+  }
   seller_buckets_init(sb);
   faults_init(sb);
   sb_key_derive(cfg->seed, 1, sb->access_key);
@@ -245,7 +250,59 @@ void sb_response_error(struct sb_response *res, int status, const char *message)
   buf_puts(&res->body, "}");
 }
 
+static const char *const scope_names[] = {"read_orders", "read_products", "read_customers",
+                                          "read_inventory", "read_locations"};
+
+const char *sb_scope_name(unsigned scope) {
+  for (unsigned i = 0; i < sizeof(scope_names) / sizeof(scope_names[0]); i++)
+    if (scope == 1u << i)
+      return scope_names[i];
+  return NULL;
+}
+
+int sb_scopes_parse(const char *list, unsigned *out, struct err *err) {
+  *out = 0;
+  while (*list) {
+    size_t n = strcspn(list, ","), i;
+    for (i = 0; i < sizeof(scope_names) / sizeof(scope_names[0]); i++)
+      if (strlen(scope_names[i]) == n && strncmp(list, scope_names[i], n) == 0)
+        break;
+    if (i == sizeof(scope_names) / sizeof(scope_names[0]))
+      return err_set(err, MS_EINVAL,
+                     "unknown scope '%.*s'; the scopes are read_orders, read_products, "
+                     "read_customers, read_inventory and read_locations",
+                     (int)(n < 40 ? n : 40), list);
+    *out |= 1u << i;
+    list += n + (list[n] == ',');
+  }
+  return MS_OK;
+}
+
+int sb_scopes_json(unsigned scopes, struct buf *out) {
+  int rc = buf_putc(out, '['), first = 1;
+  for (unsigned i = 0; !rc && i < sizeof(scope_names) / sizeof(scope_names[0]); i++) {
+    if (!(scopes & (1u << i)))
+      continue;
+    rc = buf_printf(out, "%s\"%s\"", first ? "" : ",", scope_names[i]);
+    first = 0;
+  }
+  return rc ? rc : buf_putc(out, ']');
+}
+
+/* "Fri, 20 Nov 2026 12:00:00 GMT" (RFC 7231's IMF-fixdate) of t. */
+static void imf_date(int64_t t, char *out, size_t len) {
+  static const char days[7][4] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+  static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  int64_t dn = t >= 0 ? t / 86400 : (t - 86399) / 86400, secs = t - dn * 86400;
+  struct civil_date d = date_from_days(dn);
+  snprintf(out, len, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[((dn % 7) + 7) % 7], d.d,
+           months[(d.m - 1) % 12], d.y, (int)(secs / 3600), (int)(secs / 60 % 60),
+           (int)(secs % 60));
+}
+
 void sandbox_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res) {
+  char date[40];
   if (strncmp(req->path, "/_sandbox/", 10) == 0 || strcmp(req->path, "/_sandbox") == 0)
     sb_admin_handle(sb, req, res);
   else if (sb_amazon_path(req->path))
@@ -254,4 +311,6 @@ void sandbox_handle(struct sandbox *sb, const struct sb_request *req, struct sb_
     sb_aff_handle(sb, req, res);
   else
     sb_shopify_handle(sb, req, res);
+  imf_date(sandbox_now(sb), date, sizeof(date));
+  sb_response_header(res, "Date", date);
 }

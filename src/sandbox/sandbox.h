@@ -25,10 +25,20 @@
 #include "util/err.h"
 
 #define SB_TOKEN_MAX 128               /* access token length */
-#define SB_MAX_HEADERS 8               /* response headers besides Content-Type */
+#define SB_MAX_HEADERS 10              /* response headers besides Content-Type */
 #define SB_MUTATE_MAX 1000000          /* update or create per /_sandbox/mutate call */
 #define SB_BODY_KEEP 8192              /* request body bytes kept for the handlers */
 #define SB_TOKEN_LIFETIME_MAX 31536000 /* --token-lifetime, seconds */
+
+/* Access scopes of the Shopify token, one bit each. */
+enum sb_scope {
+  SB_SCOPE_ORDERS = 1,    /* read_orders */
+  SB_SCOPE_PRODUCTS = 2,  /* read_products */
+  SB_SCOPE_CUSTOMERS = 4, /* read_customers */
+  SB_SCOPE_INVENTORY = 8, /* read_inventory */
+  SB_SCOPE_LOCATIONS = 16 /* read_locations */
+};
+#define SB_SCOPES_ALL 31u
 
 struct sb_config {
   char host[64];                                 /* listen address, e.g. 127.0.0.1 */
@@ -60,6 +70,7 @@ struct sb_config {
 
 struct sb_shop_state {
   struct sb_bucket bucket;      /* rate limit */
+  unsigned scopes;              /* enum sb_scope bits the token has */
   uint64_t requests;            /* API requests to this shop */
   uint64_t throttled;           /* of which answered 429 */
   struct sb_fault_state faults; /* injected faults */
@@ -165,7 +176,16 @@ struct sb_shop *sandbox_shop(struct sandbox *sb, const char *name, size_t len);
 /* The seller with this name, or NULL. */
 struct sb_seller *sandbox_seller(struct sandbox *sb, const char *name, size_t len);
 
-/* Answers one request. Thread-safe. */
+/* "read_orders" for SB_SCOPE_ORDERS; NULL for anything else. */
+const char *sb_scope_name(unsigned scope);
+/* Parses "read_orders,read_products" (possibly empty) into scope bits. */
+int sb_scopes_parse(const char *list, unsigned *out, struct err *err);
+/* Appends ["read_orders",...] for the bits. */
+int sb_scopes_json(unsigned scopes, struct buf *out);
+
+/* Answers one request. Thread-safe. Every answer carries a Date header
+ * with the world's clock (sandbox_now), which clients take as the server's
+ * time. */
 void sandbox_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res);
 
 void sb_response_init(struct sb_response *res);

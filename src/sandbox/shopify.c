@@ -1,22 +1,13 @@
-/* The emulated Shopify Admin REST API: /shops/NAME/admin/api/VERSION/... */
+/* The emulated Shopify Admin REST API: /shops/NAME/admin/api/VERSION/...
+ * This part checks and logs every request; shopify_res.c answers it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sandbox/params.h"
-#include "sandbox/query.h"
-#include "sandbox/render.h"
-#include "sandbox/sandbox.h"
+#include "sandbox/shopify.h"
 
 #define SHOPS_PREFIX "/shops/"
 #define LOG_TEXT_MAX 8192 /* bytes of path or query kept in the request log */
-
-struct route {
-  char shop[SB_SHOP_NAME_MAX * 2]; /* the name as given (logged) */
-  const char *rest;                /* path after /shops/NAME, e.g. /admin/api/... */
-  char version[16];                /* "2024-01", "" when not parsed */
-  const char *resource;            /* after /admin/api/VERSION/, or NULL */
-};
 
 static const char MSG_BAD_TOKEN[] =
     "[API] Invalid API key or access token (unrecognized login or wrong password)";
@@ -37,7 +28,7 @@ static int valid_version(const char *v, size_t n) {
 
 /* Splits /shops/NAME/admin/api/VERSION/RESOURCE; returns 0 when the path is
  * not under /shops/. */
-static int route_parse(const char *path, struct route *r) {
+static int route_parse(const char *path, struct sb_route *r) {
   memset(r, 0, sizeof(*r));
   r->rest = path;
   if (strncmp(path, SHOPS_PREFIX, sizeof(SHOPS_PREFIX) - 1) != 0)
@@ -74,265 +65,8 @@ static void log_text(const char *s, char *out, size_t len) {
   out[n] = '\0';
 }
 
-static int valid_host(const char *h) {
-  size_t n = h ? strlen(h) : 0;
-  if (n == 0 || n > 255)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = h[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-          c == '-' || c == ':' || c == '[' || c == ']'))
-      return 0;
-  }
-  return 1;
-}
-
-/* ---- orders.json ---- */
-
-static int is_page_param(const char *k) {
-  return strcmp(k, "limit") == 0 || strcmp(k, "fields") == 0 || strcmp(k, "page_info") == 0;
-}
-
-static int link_url(struct sandbox *sb, const struct sb_request *req, const struct route *r,
-                    int limit, const char *fields, const struct sb_cursor *c, struct buf *out) {
-  int rc;
-  if (valid_host(req->host))
-    rc = buf_printf(out, "<http://%s", req->host);
-  else
-    rc = buf_printf(out, "<%s", sb->base_url);
-  if (!rc)
-    rc = buf_printf(out, "/shops/%s/admin/api/%s/orders.json?limit=%d", r->shop, r->version, limit);
-  if (!rc && fields) {
-    rc = buf_puts(out, "&fields=");
-    if (!rc)
-      rc = buf_url_encode(out, fields);
-  }
-  if (!rc)
-    rc = buf_puts(out, "&page_info=");
-  if (!rc)
-    rc = sb_cursor_encode(c, sb->cfg.seed, out);
-  if (!rc)
-    rc = buf_printf(out, ">; rel=\"%s\"", c->dir == SB_DIR_PREV ? "previous" : "next");
-  return rc;
-}
-
-static void orders_list(struct sandbox *sb, struct sb_shop *shop, const struct sb_request *req,
-                        const struct route *r, const struct sb_params *p, struct sb_response *res) {
-  struct sb_cursor cur, *curp = NULL;
-  struct sb_filter *f;
-  struct sb_fieldset fs;
-  struct sb_page_result page;
-  struct sb_order *items;
-  int limit;
-  const char *fields = sb_params_get(p, "fields");
-  const char *page_info = sb_params_get(p, "page_info");
-  memset(&cur, 0, sizeof(cur));
-  if (sb_limit_parse(p, &limit, &res->body)) {
-    res->status = 400;
-    return;
-  }
-  if (page_info) {
-    for (int i = 0; i < p->n; i++) {
-      if (!is_page_param(p->items[i].key)) {
-        char msg[160];
-        snprintf(msg, sizeof(msg), "%.100s cannot be passed when page_info is present.",
-                 p->items[i].key);
-        res->status = 400;
-        buf_puts(&res->body, "{\"errors\":{\"page_info\":[");
-        buf_json_str(&res->body, msg);
-        buf_puts(&res->body, "]}}");
-        return;
-      }
-    }
-    if (sb_cursor_decode(page_info, sb->cfg.seed, &cur)) {
-      res->status = 400;
-      buf_puts(&res->body, "{\"errors\":{\"page_info\":[\"Invalid value.\"]}}");
-      return;
-    }
-    curp = &cur;
-    f = &cur.f;
-  } else {
-    if (sb_filter_parse(p, &cur.f, &res->body)) {
-      res->status = 400;
-      return;
-    }
-    f = &cur.f;
-  }
-  if (fields)
-    sb_fieldset_parse(fields, &fs);
-  else
-    sb_fieldset_all(&fs);
-  items = malloc((size_t)limit * sizeof(*items));
-  if (!items) {
-    sb_response_error(res, 500, "out of memory");
-    return;
-  }
-  pthread_mutex_lock(&sb->lock);
-  sb_query_page(shop->orders, shop->norders, f, curp, (size_t)limit, items, &page);
-  pthread_mutex_unlock(&sb->lock);
-
-  /* Rendering happens outside the lock, from the copied index entries. */
-  int rc = buf_reserve(&res->body, page.n * 3600 + 16);
-  if (!rc)
-    rc = buf_puts(&res->body, "{\"orders\":[");
-  for (size_t i = 0; !rc && i < page.n; i++) {
-    if (i)
-      rc = buf_putc(&res->body, ',');
-    if (!rc)
-      rc = sb_order_render(shop, &items[i], &fs, &res->body);
-  }
-  if (!rc)
-    rc = buf_puts(&res->body, "]}");
-  if (!rc && (page.has_prev || page.has_next)) {
-    struct buf link;
-    struct sb_cursor lc = cur;
-    buf_init(&link, 0);
-    if (page.has_prev) {
-      lc.dir = SB_DIR_PREV;
-      lc.key_id = items[0].id;
-      lc.key_created = items[0].created_at;
-      rc = link_url(sb, req, r, limit, fields, &lc, &link);
-    }
-    if (!rc && page.has_next) {
-      lc.dir = SB_DIR_NEXT;
-      lc.key_id = items[page.n - 1].id;
-      lc.key_created = items[page.n - 1].created_at;
-      if (page.has_prev)
-        rc = buf_puts(&link, ", ");
-      if (!rc)
-        rc = link_url(sb, req, r, limit, fields, &lc, &link);
-    }
-    if (!rc)
-      rc = sb_response_header(res, "Link", link.data);
-    buf_release(&link);
-  }
-  free(items);
-  if (rc)
-    sb_response_error(res, 500, "the sandbox could not build the response");
-}
-
-static void orders_count(struct sandbox *sb, struct sb_shop *shop, const struct sb_params *p,
-                         struct sb_response *res) {
-  struct sb_filter *f = malloc(sizeof(*f));
-  size_t n;
-  if (!f) {
-    sb_response_error(res, 500, "out of memory");
-    return;
-  }
-  if (sb_filter_parse(p, f, &res->body)) {
-    res->status = 400;
-    free(f);
-    return;
-  }
-  pthread_mutex_lock(&sb->lock);
-  n = sb_query_count(shop->orders, shop->norders, f);
-  pthread_mutex_unlock(&sb->lock);
-  free(f);
-  buf_printf(&res->body, "{\"count\":%zu}", n);
-}
-
-static void order_one(struct sandbox *sb, struct sb_shop *shop, const char *idtext, size_t idlen,
-                      const struct sb_params *p, struct sb_response *res) {
-  struct sb_order o;
-  struct sb_fieldset fs;
-  uint64_t id = 0;
-  long pos = -1;
-  const char *fields = sb_params_get(p, "fields");
-  if (idlen == 0 || idlen > 19) {
-    sb_response_error(res, 404, "Not Found");
-    return;
-  }
-  for (size_t i = 0; i < idlen; i++) {
-    if (idtext[i] < '0' || idtext[i] > '9') {
-      sb_response_error(res, 404, "Not Found");
-      return;
-    }
-    id = id * 10 + (uint64_t)(idtext[i] - '0');
-  }
-  pthread_mutex_lock(&sb->lock);
-  pos = sb_shop_find(shop, id);
-  if (pos >= 0)
-    o = shop->orders[pos];
-  pthread_mutex_unlock(&sb->lock);
-  if (pos < 0) {
-    sb_response_error(res, 404, "Not Found");
-    return;
-  }
-  if (fields)
-    sb_fieldset_parse(fields, &fs);
-  else
-    sb_fieldset_all(&fs);
-  int rc = buf_puts(&res->body, "{\"order\":");
-  if (!rc)
-    rc = sb_order_render(shop, &o, &fs, &res->body);
-  if (!rc)
-    rc = buf_puts(&res->body, "}");
-  if (rc)
-    sb_response_error(res, 500, "the sandbox could not build the response");
-}
-
-static void shop_one(struct sandbox *sb, struct sb_shop *shop, struct sb_response *res) {
-  int rc = buf_puts(&res->body, "{\"shop\":");
-  if (!rc)
-    rc = sb_shop_render(shop, sandbox_now(sb), &res->body);
-  if (!rc)
-    rc = buf_puts(&res->body, "}");
-  if (rc)
-    sb_response_error(res, 500, "the sandbox could not build the response");
-}
-
-/* Dispatches on the resource after /admin/api/VERSION/. */
-static void api_route(struct sandbox *sb, struct sb_shop *shop, const struct sb_request *req,
-                      const struct route *r, const struct sb_params *p, struct sb_response *res) {
-  const char *rs = r->resource;
-  int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
-  enum { R_NONE, R_SHOP, R_LIST, R_COUNT, R_ONE } kind = R_NONE;
-  const char *idtext = NULL;
-  size_t idlen = 0;
-  if (!rs) {
-    kind = R_NONE;
-  } else if (strcmp(rs, "shop.json") == 0) {
-    kind = R_SHOP;
-  } else if (strcmp(rs, "orders.json") == 0) {
-    kind = R_LIST;
-  } else if (strcmp(rs, "orders/count.json") == 0) {
-    kind = R_COUNT;
-  } else if (strncmp(rs, "orders/", 7) == 0) {
-    size_t n = strlen(rs);
-    if (n > 12 && strcmp(rs + n - 5, ".json") == 0 && !memchr(rs + 7, '/', n - 12)) {
-      kind = R_ONE;
-      idtext = rs + 7;
-      idlen = n - 12;
-    }
-  }
-  if (kind == R_NONE) {
-    sb_response_error(res, 404, "Not Found");
-    return;
-  }
-  if (!get) {
-    sb_response_header(res, "Allow", "GET, HEAD");
-    sb_response_error(res, 405,
-                      "Method Not Allowed: the sandbox serves this resource to GET only.");
-    return;
-  }
-  switch (kind) {
-  case R_SHOP:
-    shop_one(sb, shop, res);
-    break;
-  case R_LIST:
-    orders_list(sb, shop, req, r, p, res);
-    break;
-  case R_COUNT:
-    orders_count(sb, shop, p, res);
-    break;
-  default:
-    order_one(sb, shop, idtext, idlen, p, res);
-    break;
-  }
-}
-
 void sb_shopify_handle(struct sandbox *sb, const struct sb_request *req, struct sb_response *res) {
-  struct route r;
+  struct sb_route r;
   struct sb_params *p = malloc(sizeof(*p));
   struct sb_shop *shop = NULL;
   char limit_hdr[48], retry[16], *lpath = NULL, *lquery = NULL;
@@ -395,7 +129,7 @@ void sb_shopify_handle(struct sandbox *sb, const struct sb_request *req, struct 
       goto done;
     }
     if (fault) {
-      api_route(sb, shop, req, &r, p, res);
+      sb_shopify_resource(sb, shop, req, &r, p, res);
       sb_fault_corrupt(fault, res);
       goto done;
     }
@@ -410,7 +144,7 @@ void sb_shopify_handle(struct sandbox *sb, const struct sb_request *req, struct 
     sb_response_error(res, 413, "Request body too large.");
     goto done;
   }
-  api_route(sb, shop, req, &r, p, res);
+  sb_shopify_resource(sb, shop, req, &r, p, res);
 
 done:
   sb_response_header(res, "X-Shopify-Shop-Api-Call-Limit", limit_hdr);

@@ -152,15 +152,23 @@ test_expect_success 'repair zero-prices: prices the API now has are fixed, other
   [ "$est" -eq "$(sqlite3 "$DB" "select count(*) from order_items where price_estimated = 1")" ]
 '
 
-test_expect_success 'a wrong refresh token gives a clear message and exit 1' '
+test_expect_success 'a wrong refresh token fails the check and saves nothing; unchecked, sync says why and exits 1' '
   export REFRESH_BAD="Atzr|not-a-real-token"
+  set +e
   ms source add amazon bad --region na --marketplace ATVPDKIKX0DER --client-id "$LWA_CLIENT" \
     --client-secret-env LWA_SECRET --refresh-token-env REFRESH_BAD --api-base "$SANDBOX_URL/sp-api" \
-    --token-url "$SANDBOX_URL/auth/o2/token" >"$WORK/bad-add.out" 2>&1 &&
-  grep -q "connection check failed" "$WORK/bad-add.out" &&
-  set +e; ms sync bad --yesterday >"$WORK/bad.out" 2>&1; rc=$?; set -e
-  cat "$WORK/bad.out"
-  [ "$rc" -eq 1 ] && grep -q "invalid_grant" "$WORK/bad.out" && ! grep -q "not-a-real-token" "$WORK/bad.out"
+    --token-url "$SANDBOX_URL/auth/o2/token" >"$WORK/bad-add.out" 2>&1; add_rc=$?
+  ms source add amazon bad --region na --marketplace ATVPDKIKX0DER --client-id "$LWA_CLIENT" \
+    --client-secret-env LWA_SECRET --refresh-token-env REFRESH_BAD --api-base "$SANDBOX_URL/sp-api" \
+    --token-url "$SANDBOX_URL/auth/o2/token" --no-check >/dev/null 2>&1; unchecked_rc=$?
+  ms sync bad --yesterday >"$WORK/bad.out" 2>&1; rc=$?
+  set -e
+  cat "$WORK/bad-add.out" "$WORK/bad.out"
+  [ "$add_rc" -eq 1 ] && grep -q "connection check failed" "$WORK/bad-add.out" &&
+  grep -q "invalid_grant" "$WORK/bad-add.out" && grep -q "Nothing was saved" "$WORK/bad-add.out" &&
+  [ "$unchecked_rc" -eq 0 ] &&
+  [ "$rc" -eq 1 ] && grep -q "invalid_grant" "$WORK/bad.out" &&
+  ! grep -q "not-a-real-token" "$WORK/bad-add.out" "$WORK/bad.out"
 '
 
 test_done
