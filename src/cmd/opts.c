@@ -29,7 +29,7 @@ int cmd_parse(const char *cmd, const char *help, int argc, char **argv,
   memset(&table[n + 1], 0, sizeof(table[0]));
   optind = 1;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "+h", table, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "h", table, NULL)) != -1) {
     int rc;
     if (c == 'h') {
       fputs(help, stdout);
@@ -46,7 +46,7 @@ int cmd_parse(const char *cmd, const char *help, int argc, char **argv,
     if (rc)
       return rc;
   }
-  /* Options may follow the operands: read those that come after them too. */
+  /* getopt_long moved the operands after the options. */
   if (operand)
     *operand = optind;
   return 0;

@@ -48,17 +48,23 @@ static void print_help(FILE *out) {
     const struct stream_def *const *streams = all[i]->streams;
     fprintf(out, "\n  %s: %s\n", all[i]->name, all[i]->title ? all[i]->title : "");
     for (const struct setting_def *d = all[i]->settings; d && d->key; d++) {
-      char flag[96];
+      char flag[160];
       if (d->kind == SETTING_SECRET)
-        snprintf(flag, sizeof(flag), "--%s-env VAR | --%s-file F", d->flag, d->flag);
+        snprintf(flag, sizeof(flag), "--%s-env VAR | --%s-file FILE", d->flag, d->flag);
+      else if (d->kind == SETTING_CHOICE && d->choices)
+        snprintf(flag, sizeof(flag), "--%s %s", d->flag, d->choices);
       else
         snprintf(flag, sizeof(flag), "--%s %s", d->flag,
                  d->kind == SETTING_URL    ? "URL"
                  : d->kind == SETTING_ZONE ? "TZ"
                  : d->kind == SETTING_LIST ? "A[,B...]"
+                 : d->kind == SETTING_INT  ? "N"
                                            : "VALUE");
-      fprintf(out, "    %-44s %s%s\n", flag, d->flags & SETTING_REQUIRED ? "(required) " : "",
-              d->help);
+      for (char *p = flag; *p; p++)
+        if (*p == ',' && d->kind == SETTING_CHOICE)
+          *p = '|';
+      fprintf(out, "    %s%s\n        %s\n", flag,
+              d->flags & SETTING_REQUIRED ? "  (required)" : "", d->help);
     }
     fprintf(out, "    streams:");
     for (size_t k = 0; streams && streams[k]; k++)
@@ -288,10 +294,11 @@ static int source_add(int argc, char **argv) {
   const char *name;
   int first, rc;
   memset(&a, 0, sizeof(a));
-  if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-    print_help(stdout);
-    return EXIT_OK;
-  }
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      print_help(stdout);
+      return EXIT_OK;
+    }
   if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-')
     return cmd_usage_error("source add", "give the connector and a name first: source add "
                                          "shopify NAME --shop ...");

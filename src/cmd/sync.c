@@ -228,9 +228,6 @@ static int parse_args(int argc, char **argv, struct sync_args *a) {
   struct day_range *d = &a->rq.days;
   if (rc)
     return rc;
-  for (int i = first; i < argc; i++)
-    if (argv[i][0] == '-')
-      return cmd_usage_error("sync", "options come before the source names: '%s'", argv[i]);
   if (d->preset == RANGE_CUSTOM && !a->resync_one) {
     if (!a->have_from || !a->have_to)
       return cmd_usage_error("sync", "--from and --to go together");

@@ -83,7 +83,7 @@ test_expect_success 'adding a source with an unknown time zone exits 2' '
 '
 
 test_expect_success 'adding a source with both token options exits 2' '
-  expect_usage_error "exactly one" source add shopify s1 --shop s1 --token-env SHOP_TOKEN \
+  expect_usage_error "not both" source add shopify s1 --shop s1 --token-env SHOP_TOKEN \
     --token-file /etc/hostname --no-check
 '
 

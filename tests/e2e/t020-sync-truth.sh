@@ -61,7 +61,7 @@ test_expect_success 'the sync log has both runs' '
 
 test_expect_success 'a CSV export has a header and one row per order' '
   ms export orders --source berlin --format csv >"$WORK/b.csv" &&
-  head -1 "$WORK/b.csv" | grep -q "^id,source,name,created_at" &&
+  head -1 "$WORK/b.csv" | grep -q "^id,source,created_at,updated_at,deleted_at,name,status" &&
   rows=$(python3 -c "import csv,sys; print(sum(1 for _ in csv.reader(open(sys.argv[1]))) - 1)" "$WORK/b.csv") &&
   json=$(ms export orders --source berlin | wc -l) &&
   [ "$rows" -eq "$json" ] && [ "$rows" -gt 0 ]

@@ -24,7 +24,7 @@ o[\"name\"] = \"#crafted\"
 print(json.dumps(o), end=\"\")
 " "$WORK/order.json" >"$WORK/good.json" &&
   printf "{\"id\": 990000002, \"created_at\": " >"$WORK/broken.json" &&
-  sqlite3 "$DB" "INSERT INTO failed_records (source_id, stream, day, external_id, raw, error,
+  sqlite3 "$DB" "INSERT INTO failed_records (source_id, stream, slice_key, external_id, raw, error,
       first_failed_at, last_failed_at, attempts) VALUES
       ((SELECT id FROM sources WHERE name = '"'"'shop'"'"'), '"'"'orders'"'"', '"'"'2025-01-02'"'"',
        '"'"'990000001'"'"', CAST(readfile('"'"'$WORK/good.json'"'"') AS TEXT),
