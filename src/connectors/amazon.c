@@ -643,6 +643,15 @@ static int orders_parse(void *state, const struct stream_def *def, const struct 
   }
   if (!rc && set_next(jstr(payload, "NextToken"), &out->next_cursor))
     rc = err_set(err, MS_ENOMEM, "out of memory");
+  /* A window lists changes up to the LastUpdatedBefore we sent (echoed
+   * back): the next pass starts there, not at the answer's clock, which is
+   * minutes later. */
+  if (!rc && sl->kind == SLICE_WINDOW) {
+    const char *before = jstr(payload, "LastUpdatedBefore");
+    int64_t t;
+    if (before && time_parse(before, &t) == MS_OK)
+      out->server_time = t;
+  }
   cJSON_Delete(root);
   return rc;
 }

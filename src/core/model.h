@@ -64,7 +64,9 @@ struct page {
   size_t bytes;        /* size of the body the page came from */
   char *children_of;   /* follow-up page: the parent's external id; else NULL */
   int children_first;  /* follow-up page: the first of them, replacing stored ones */
-  int64_t server_time; /* the API's clock (its Date header) when it answered; 0 unknown */
+  int64_t server_time; /* how far the pass reaches: the connector's own bound (an
+                          API that lists up to a time it chose), else the API's
+                          clock (its Date header) when it answered; 0 unknown */
 };
 
 void page_init(struct page *pg, const struct stream_def *def);

@@ -165,13 +165,22 @@ static int open_pass(struct store *st, struct session *s, const struct stream_de
 
 struct first_pass {
   int64_t earliest; /* the API's time at the first page of the earliest completed day */
+  int64_t legacy;   /* our time at the first claim of the earliest day without one */
 };
+
+/* Days completed before the store kept a pass's start (version 0.1) have
+ * only our own clock: their window starts this much earlier, in case the
+ * API's clock ran behind ours. */
+#define CLOCK_SLACK_SECONDS 3600
 
 static int earliest_day(void *ctx, const struct slice *sl) {
   struct first_pass *fp = ctx;
-  if (sl->status == SLICE_COMPLETED && sl->pass_start > 0 &&
-      (!fp->earliest || sl->pass_start < fp->earliest))
+  if (sl->status != SLICE_COMPLETED)
+    return MS_OK;
+  if (sl->pass_start > 0 && (!fp->earliest || sl->pass_start < fp->earliest))
     fp->earliest = sl->pass_start;
+  if (!sl->pass_start && sl->started_at > 0 && (!fp->legacy || sl->started_at < fp->legacy))
+    fp->legacy = sl->started_at;
   return MS_OK;
 }
 
@@ -203,6 +212,8 @@ static int plan_window(struct store *st, struct plan *p, struct session *s,
     f.stream = def->name;
     f.kind = SLICE_DAY;
     rc = st->ops->slice_list(st, &f, earliest_day, &fp, err);
+    if (fp.legacy && (!fp.earliest || fp.legacy - CLOCK_SLACK_SECONDS < fp.earliest))
+      fp.earliest = fp.legacy - CLOCK_SLACK_SECONDS;
     it->window_start = fp.earliest;
     if (!rc && !fp.earliest) {
       p->n--; /* no day fetched yet: nothing has changed since */

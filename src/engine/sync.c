@@ -494,7 +494,8 @@ static void on_ok(struct engine *e, struct work *w, const struct http_response *
     act_on(e, w, &d, err.msg, mono_now());
     return;
   }
-  pg.server_time = server_time(res);
+  if (!pg.server_time)
+    pg.server_time = server_time(res);
   commit(e, w, &pg);
 }
 

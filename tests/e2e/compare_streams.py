@@ -35,16 +35,25 @@ def main():
     ap.add_argument("--shop")
     ap.add_argument("--stream", required=True)
     ap.add_argument("--deleted", action="store_true", help="also check deletions are marked")
+    ap.add_argument("--from", dest="day_from", help="orders: only those created on or after this local day")
+    ap.add_argument("--to", dest="day_to", help="orders: only those created on or before this local day")
     a = ap.parse_args()
     shop = a.shop or a.source
     resource, key = RESOURCES[a.stream]
     truth = {key(r): r for r in fetch(f"{a.sandbox}/_sandbox/truth?shop={shop}&resource={resource}")}
+    if a.day_from or a.day_to:
+        # created_at is written in the shop's zone: its date is the local day.
+        lo, hi = a.day_from or "0000-00-00", a.day_to or "9999-99-99"
+        truth = {k: r for k, r in truth.items() if lo <= r["created_at"][:10] <= hi}
     out = subprocess.run([a.bin, "--db", a.db, "export", a.stream, "--source", a.source,
                           "--with-deleted"], check=True, capture_output=True, text=True)
     live, gone = {}, {}
     for line in out.stdout.splitlines():
         row = json.loads(line)
         (gone if row["deleted_at"] else live)[row["id"]] = row
+    if a.day_from or a.day_to:
+        live = {k: r for k, r in live.items() if lo <= r["raw"]["created_at"][:10] <= hi}
+        gone = {k: r for k, r in gone.items() if lo <= r["raw"]["created_at"][:10] <= hi}
     problems = []
     missing = sorted(set(truth) - set(live))
     extra = sorted(set(live) - set(truth))

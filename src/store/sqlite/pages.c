@@ -200,7 +200,9 @@ static int commit_in(struct commit *cm, const struct page *pg, struct slice *sto
       rc = records_sweep(&cm->u, cm->top, cm->sl->started_at, err);
   }
   if (!rc) {
-    a.has_updated = cm->u.has_updated;
+    /* Midway, only a listing in update order bounds what it has not shown
+     * yet by what it has. */
+    a.has_updated = cm->u.has_updated && !(cm->t->def->flags & STREAM_UNORDERED);
     a.max_updated = cm->u.max_updated;
     /* The first page of a pass starts it at the API's clock, or failing
      * that at the newest record the page held. */

@@ -425,30 +425,34 @@ int slice_advance(struct sqlite_store *s, const struct slice *sl, const struct s
   struct slice_name n;
   int found, rc;
   slice_name_set(&n, sl->source_id, sl->stream, sl->key);
-  /* In SET, columns name their old values: the pass starts at ?17 on its
-   * first page, and the watermark moves to the page's largest update time,
-   * never past the pass's start. */
-  rc = slice_query(
-      s,
-      "UPDATE slices SET cursor = ?5, pages = pages + 1, records = records + ?6, "
-      "inserted = inserted + ?7, updated = updated + ?8, unchanged = unchanged + ?9, "
-      "updated_at = ?10, failed = failed + ?11, listed = ?12, follow = ?13, "
-      "follow_cursor = ?14, "
-      "status = CASE WHEN ?15 THEN 'completed' ELSE 'in_progress' END, "
-      "completed_at = CASE WHEN ?15 THEN ?10 ELSE completed_at END, "
-      "lease_owner = CASE WHEN ?15 THEN '' ELSE lease_owner END, "
-      "lease_expires = CASE WHEN ?15 THEN 0 ELSE lease_expires END, "
-      "deleted = deleted + ?16, retries = 0, last_error = NULL, "
-      "pass_start = CASE WHEN kind = 'window' AND pass_start = 0 THEN ?17 ELSE pass_start END, "
-      "watermark = CASE WHEN kind = 'window' AND ?18 IS NOT NULL THEN max(watermark, min(?18, "
-      "CASE WHEN pass_start = 0 THEN ?17 ELSE pass_start END)) ELSE watermark END "
-      "WHERE " SLICE_FENCE " RETURNING " SLICE_COLS,
-      ARGS(A_INT(sl->source_id), A_TEXT(sl->stream), A_TEXT(sl->key), A_INT(sl->lease_token),
-           A_TEXT(a->cursor), A_INT(a->records), A_INT(c->inserted), A_INT(c->updated),
-           A_INT(c->unchanged), A_INT(now), A_INT(c->failed), A_INT(a->listed), A_TEXT(a->follow),
-           A_TEXT(a->follow_cursor), A_INT(a->done), A_INT(c->deleted), A_INT(a->pass_start),
-           a->has_updated ? A_INT(a->max_updated) : A_NULL),
-      stored, &found, &n, err, "saving the slice cursor");
+  /* In SET, columns name their old values: a pass (of a day or a window)
+   * starts at ?17 on its first page. A completed window has seen every
+   * change before its start, so its watermark moves there; midway it moves to the page's largest
+   * update time, never past the pass's start. */
+  rc = slice_query(s,
+                   "UPDATE slices SET cursor = ?5, pages = pages + 1, records = records + ?6, "
+                   "inserted = inserted + ?7, updated = updated + ?8, unchanged = unchanged + ?9, "
+                   "updated_at = ?10, failed = failed + ?11, listed = ?12, follow = ?13, "
+                   "follow_cursor = ?14, "
+                   "status = CASE WHEN ?15 THEN 'completed' ELSE 'in_progress' END, "
+                   "completed_at = CASE WHEN ?15 THEN ?10 ELSE completed_at END, "
+                   "lease_owner = CASE WHEN ?15 THEN '' ELSE lease_owner END, "
+                   "lease_expires = CASE WHEN ?15 THEN 0 ELSE lease_expires END, "
+                   "deleted = deleted + ?16, retries = 0, last_error = NULL, "
+                   "pass_start = CASE WHEN pass_start = 0 THEN ?17 ELSE pass_start END, "
+                   "watermark = CASE WHEN kind <> 'window' THEN watermark "
+                   "WHEN ?15 AND (pass_start > 0 OR ?17 > 0) THEN max(watermark, "
+                   "CASE WHEN pass_start = 0 THEN ?17 ELSE pass_start END) "
+                   "WHEN ?18 IS NOT NULL THEN max(watermark, min(?18, "
+                   "CASE WHEN pass_start = 0 THEN ?17 ELSE pass_start END)) ELSE watermark END "
+                   "WHERE " SLICE_FENCE " RETURNING " SLICE_COLS,
+                   ARGS(A_INT(sl->source_id), A_TEXT(sl->stream), A_TEXT(sl->key),
+                        A_INT(sl->lease_token), A_TEXT(a->cursor), A_INT(a->records),
+                        A_INT(c->inserted), A_INT(c->updated), A_INT(c->unchanged), A_INT(now),
+                        A_INT(c->failed), A_INT(a->listed), A_TEXT(a->follow),
+                        A_TEXT(a->follow_cursor), A_INT(a->done), A_INT(c->deleted),
+                        A_INT(a->pass_start), a->has_updated ? A_INT(a->max_updated) : A_NULL),
+                   stored, &found, &n, err, "saving the slice cursor");
   return rc ? rc : found ? MS_OK : MS_ELEASE;
 }
 
