@@ -45,7 +45,7 @@ test_expect_success 'then left alone, the sync finishes every day' '
 test_expect_success 'the database equals the truth: nothing missing, nothing duplicated, nothing stale' '
   # The faults were for the syncs; the comparison asks the API too (shop.json).
   curl -s -X POST "$SANDBOX_URL/_sandbox/faults?clear=1" >/dev/null &&
-  # The sync took the same dates in each source's own calendar.
+  # The sync took the same dates in the calendar of each source.
   compare_truth ny "$FROM" "$TO" &&
   compare_truth de "$FROM" "$TO" &&
   compare_truth in "$FROM" "$TO" &&
