@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "engine/failed.h"
 #include "util/json.h"
 #include "core/source.h"
@@ -68,20 +69,12 @@ static int print_failed(void *ctx, const struct failed_row *f) {
   return MS_OK;
 }
 
-static int failed_list(struct store *st, int argc, char **argv) {
-  struct list_ctx c = {0, 0};
+/* name: NULL for every source. */
+static int failed_list(struct store *st, const char *name, int json) {
+  struct list_ctx c = {json, 0};
   struct source_row src = {0};
-  const char *name = NULL;
   struct err err = {0};
   int rc;
-  for (int i = 2; i < argc; i++) {
-    if (strcmp(argv[i], "--json") == 0)
-      c.json = 1;
-    else if (argv[i][0] == '-' || name)
-      return cmd_usage_error("failed", "unexpected argument '%s'", argv[i]);
-    else
-      name = argv[i];
-  }
   if (name) {
     rc = st->ops->source_get(st, name, &src, &err);
     if (rc == MS_ENOTFOUND)
@@ -111,18 +104,15 @@ static int parse_id(const char *s, int64_t *out) {
   return MS_OK;
 }
 
-static int failed_retry_cmd(struct store *st, int argc, char **argv) {
+/* argv: the ids. */
+static int failed_retry_cmd(struct store *st, int all, int argc, char **argv) {
   struct failed_report rep;
   struct err err = {0};
   int64_t *ids = NULL;
   size_t n = 0;
-  int all = 0, rc;
-  for (int i = 2; i < argc; i++) {
+  int rc;
+  for (int i = 0; i < argc; i++) {
     int64_t id;
-    if (strcmp(argv[i], "--all") == 0) {
-      all = 1;
-      continue;
-    }
     if (parse_id(argv[i], &id) || n >= FAILED_RETRY_MAX) {
       free(ids);
       return cmd_usage_error("failed", "'%s' is not the id of a failed record", argv[i]);
@@ -170,9 +160,29 @@ static int failed_retry_cmd(struct store *st, int argc, char **argv) {
   return !rc && !rep.failing && !rep.skipped ? EXIT_OK : EXIT_PARTIAL;
 }
 
+enum { O_JSON = 1, O_ALL };
+static const struct cmd_option failed_options[] = {
+    {"json", no_argument, O_JSON}, {"all", no_argument, O_ALL}, {NULL}};
+
+struct failed_args {
+  int json; /* list --json */
+  int all;  /* retry --all */
+};
+
+static int on_option(void *ctx, int key, const char *v) {
+  struct failed_args *a = ctx;
+  (void)v;
+  if (key == O_JSON)
+    a->json = 1;
+  else
+    a->all = 1;
+  return 0;
+}
+
 int cmd_failed(int argc, char **argv) {
+  struct failed_args a = {0, 0};
   struct store *st = NULL;
-  int rc;
+  int list, first, rc;
   if (argc < 2)
     return cmd_usage_error("failed", "say 'list' or 'retry'");
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -181,16 +191,23 @@ int cmd_failed(int argc, char **argv) {
   }
   if (strcmp(argv[1], "list") != 0 && strcmp(argv[1], "retry") != 0)
     return cmd_usage_error("failed", "unknown subcommand '%s'; say 'list' or 'retry'", argv[1]);
-  for (int i = 2; i < argc; i++)
-    if (strcmp(argv[i], "--help") == 0) {
-      fputs(failed_help, stdout);
-      return EXIT_OK;
-    }
+  list = strcmp(argv[1], "list") == 0;
+  /* argv[1] stands for the command's name from here. */
+  rc = cmd_parse("failed", failed_help, argc - 1, argv + 1, failed_options, on_option, &a, &first);
+  if (rc)
+    return rc == CMD_HELP ? EXIT_OK : rc;
+  first++; /* an index into argv again */
+  if (list && a.all)
+    return cmd_usage_error("failed", "--all belongs to 'failed retry'");
+  if (!list && a.json)
+    return cmd_usage_error("failed", "--json belongs to 'failed list'");
+  if (list && argc - first > 1)
+    return cmd_usage_error("failed", "list takes at most one source name");
   rc = cmd_open_store(&st);
   if (rc)
     return rc;
-  rc =
-      strcmp(argv[1], "list") == 0 ? failed_list(st, argc, argv) : failed_retry_cmd(st, argc, argv);
+  rc = list ? failed_list(st, first < argc ? argv[first] : NULL, a.json)
+            : failed_retry_cmd(st, a.all, argc - first, argv + first);
   store_close(st);
   return rc;
 }

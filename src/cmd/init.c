@@ -1,20 +1,22 @@
 #include <stdio.h>
-#include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "store/store.h"
+
+static const char init_help[] =
+    "usage: marketsync [--db PATH] init\n\n"
+    "Creates the database, or upgrades it to this version's schema. Every other\n"
+    "command does this too when needed; init does nothing else.\n";
 
 int cmd_init(int argc, char **argv) {
   struct store *st = NULL;
-  int version = 0, rc;
-  if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-    printf("usage: marketsync [--db PATH] init\n\n"
-           "Creates the database, or upgrades it to this version's schema. Every other\n"
-           "command does this too when needed; init does nothing else.\n");
-    return EXIT_OK;
-  }
-  if (argc > 1)
-    return cmd_usage_error("init", "unexpected argument '%s'", argv[1]);
+  int version = 0, first, rc;
+  rc = cmd_parse("init", init_help, argc, argv, NULL, NULL, NULL, &first);
+  if (rc)
+    return rc == CMD_HELP ? EXIT_OK : rc;
+  if (first < argc)
+    return cmd_usage_error("init", "unexpected argument '%s'", argv[first]);
   rc = cmd_open_store(&st);
   if (rc)
     return rc;

@@ -45,11 +45,12 @@ static void draw(struct progress *p, const struct sync_stats *s) {
   p->line_shown = 1;
 }
 
-/* Where an event happened: "KEY" for orders, whose slices are days and
- * which every connector has, "STREAM KEY" for the others. */
+/* Where an event happened: "DAY" for a day of orders, which every
+ * connector has, "STREAM KEY" for the rest. */
 static void where(const struct sync_event *ev, char *out, size_t n) {
   const char *key = ev->slice ? ev->slice->key : "";
-  if (ev->stream && strcmp(ev->stream, "orders") != 0)
+  int order_day = ev->slice && ev->slice->kind == SLICE_DAY;
+  if (ev->stream && (strcmp(ev->stream, "orders") != 0 || !order_day))
     snprintf(out, n, "%s%s%s", ev->stream, *key ? " " : "", key);
   else
     snprintf(out, n, "%s", key);

@@ -405,7 +405,8 @@ static int print_source(void *ctx, const struct source_row *s) {
   cJSON *creds = cJSON_Parse(s->credentials ? s->credentials : "{}");
   const char *zone = jstr(settings, "timezone");
   const cJSON *c;
-  char last[TIME_STR_LEN] = "never", where[300] = "", base[URL_MAX + 1];
+  const cJSON *chosen = cJSON_GetObjectItemCaseSensitive(settings, "streams");
+  char last[TIME_STR_LEN] = "never", where[300] = "", base[URL_MAX + 1], streams[300] = "";
   /* A URL stored by an older version may hold a password: never shown. */
   url_redact(jstr(settings, "api_base"), base, sizeof(base));
   size_t used = 0;
@@ -420,24 +421,43 @@ static int print_source(void *ctx, const struct source_row *s) {
     used += (size_t)snprintf(where + used, sizeof(where) - used, "%s%s %s", used ? ", " : "",
                              env ? "env" : "file", c->valuestring);
   }
+  /* The streams a plain sync fetches: the ones chosen, else all. */
+  used = 0;
+  cJSON_ArrayForEach(c, chosen) {
+    if (cJSON_IsString(c) && used < sizeof(streams))
+      used += (size_t)snprintf(streams + used, sizeof(streams) - used, "%s%s", used ? "," : "",
+                               c->valuestring);
+  }
+  if (!used)
+    snprintf(streams, sizeof(streams), "all");
   if (lc->json) {
     cJSON *o = cJSON_CreateObject();
+    const struct connector *conn = connector_find(s->connector);
+    cJSON *list;
     cJSON_AddStringToObject(o, "name", s->name);
     cJSON_AddStringToObject(o, "connector", s->connector);
     cJSON_AddStringToObject(o, "api_base", base);
     cJSON_AddStringToObject(o, "timezone", zone ? zone : "");
     cJSON_AddStringToObject(o, "token_from", where);
     cJSON_AddStringToObject(o, "last_sync_at", s->last_sync_at ? last : "");
+    list = cJSON_AddArrayToObject(o, "streams");
+    cJSON_ArrayForEach(c, chosen) {
+      if (cJSON_IsString(c))
+        cJSON_AddItemToArray(list, cJSON_CreateString(c->valuestring));
+    }
+    if (cJSON_GetArraySize(list) == 0) /* none chosen: every stream the connector offers */
+      for (size_t k = 0; conn && conn->streams && conn->streams[k]; k++)
+        cJSON_AddItemToArray(list, cJSON_CreateString(conn->streams[k]->name));
     char *text = cJSON_PrintUnformatted(o);
     printf("%s\n", text ? text : "{}");
     free(text);
     cJSON_Delete(o);
   } else {
     if (lc->count == 0)
-      printf("%-16s %-9s %-22s %-42s %-22s %s\n", "NAME", "CONNECTOR", "TIME ZONE", "API BASE",
-             "LAST SYNC", "SECRETS FROM");
-    printf("%-16s %-9s %-22s %-42s %-22s %s\n", s->name, s->connector, zone ? zone : "(unknown)",
-           *base ? base : "-", last, where);
+      printf("%-16s %-9s %-22s %-42s %-22s %-24s %s\n", "NAME", "CONNECTOR", "TIME ZONE",
+             "API BASE", "LAST SYNC", "STREAMS", "SECRETS FROM");
+    printf("%-16s %-9s %-22s %-42s %-22s %-24s %s\n", s->name, s->connector,
+           zone ? zone : "(unknown)", *base ? base : "-", last, streams, where);
   }
   lc->count++;
   cJSON_Delete(settings);
@@ -445,20 +465,43 @@ static int print_source(void *ctx, const struct source_row *s) {
   return MS_OK;
 }
 
+enum { O_JSON = 1 };
+static const struct cmd_option list_options[] = {{"json", no_argument, O_JSON}, {NULL}};
+
+static int on_list_option(void *ctx, int key, const char *v) {
+  (void)key; /* only --json */
+  (void)v;
+  ((struct list_ctx *)ctx)->json = 1;
+  return 0;
+}
+
+/* Parses a subcommand's arguments: its options, and (name != NULL) one
+ * source name. The help is generated, so print_help prints it. */
+static int sub_args(const char *cmd, int argc, char **argv, const struct cmd_option *opts,
+                    int (*on)(void *, int, const char *), void *ctx, const char **name) {
+  int first, rc = cmd_parse(cmd, "", argc, argv, opts, on, ctx, &first);
+  if (rc == CMD_HELP) {
+    print_help(stdout);
+    return CMD_HELP;
+  }
+  if (rc)
+    return rc;
+  if (name && argc - first != 1)
+    return cmd_usage_error(cmd, "give one source name");
+  if (!name && argc - first != 0)
+    return cmd_usage_error(cmd, "unexpected argument '%s'", argv[first]);
+  if (name)
+    *name = argv[first];
+  return 0;
+}
+
 static int source_list(int argc, char **argv) {
   struct list_ctx lc = {0, 0};
   struct store *st = NULL;
   struct err err = {0};
-  int rc;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--json") == 0)
-      lc.json = 1;
-    else if (strcmp(argv[i], "--help") == 0) {
-      print_help(stdout);
-      return EXIT_OK;
-    } else
-      return cmd_usage_error("source list", "unexpected argument '%s'", argv[i]);
-  }
+  int rc = sub_args("source list", argc, argv, list_options, on_list_option, &lc, NULL);
+  if (rc)
+    return rc == CMD_HELP ? EXIT_OK : rc;
   rc = cmd_open_store(&st);
   if (rc)
     return rc;
@@ -473,18 +516,15 @@ static int source_test(int argc, char **argv) {
   struct store *st = NULL;
   struct session sess = {0};
   struct err err = {0};
+  const char *name;
   double t0;
-  int rc;
-  if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-    print_help(stdout);
-    return EXIT_OK;
-  }
-  if (argc != 2)
-    return cmd_usage_error("source test", "give one source name");
+  int rc = sub_args("source test", argc, argv, NULL, NULL, NULL, &name);
+  if (rc)
+    return rc == CMD_HELP ? EXIT_OK : rc;
   rc = cmd_open_store(&st);
   if (rc)
     return rc;
-  rc = session_open(st, argv[1], 0, &sess, &err);
+  rc = session_open(st, name, 0, &sess, &err);
   if (rc == MS_ENOTFOUND) {
     store_close(st);
     return cmd_usage_error("source test", "%s", err.msg);
@@ -493,10 +533,10 @@ static int source_test(int argc, char **argv) {
   if (!rc)
     rc = session_probe(st, &sess, &err);
   if (rc) {
-    printf("FAILED  %s: %s\n", argv[1], err.msg);
+    printf("FAILED  %s: %s\n", name, err.msg);
     rc = EXIT_PARTIAL;
   } else {
-    printf("OK      %s answered in %.0f ms; days are counted in %s\n", argv[1],
+    printf("OK      %s answered in %.0f ms; days are counted in %s\n", name,
            (mono_now() - t0) * 1000, sess.src.timezone ? sess.src.timezone : "(unknown)");
   }
   session_close(&sess);
@@ -507,22 +547,19 @@ static int source_test(int argc, char **argv) {
 static int source_remove(int argc, char **argv) {
   struct store *st = NULL;
   struct err err = {0};
-  int rc;
-  if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-    print_help(stdout);
-    return EXIT_OK;
-  }
-  if (argc != 2)
-    return cmd_usage_error("source remove", "give one source name");
+  const char *name;
+  int rc = sub_args("source remove", argc, argv, NULL, NULL, NULL, &name);
+  if (rc)
+    return rc == CMD_HELP ? EXIT_OK : rc;
   rc = cmd_open_store(&st);
   if (rc)
     return rc;
-  rc = st->ops->source_remove(st, argv[1], &err);
+  rc = st->ops->source_remove(st, name, &err);
   store_close(st);
   if (rc)
     return cmd_usage_error("source remove", "%s", err.msg);
   if (!g_opts.quiet)
-    printf("removed source %s with its days and records\n", argv[1]);
+    printf("removed source %s with its days and records\n", name);
   return EXIT_OK;
 }
 

@@ -1,11 +1,11 @@
 /* marketsync status: one row per day, with totals. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "util/json.h"
 #include "core/source.h"
 #include "net/http.h"
@@ -152,60 +152,65 @@ static int collect_src(void *ctx, const struct source_row *s) {
   return MS_OK;
 }
 
-int cmd_status(int argc, char **argv) {
-  static const struct option opts[] = {{"from", required_argument, 0, 'f'},
-                                       {"to", required_argument, 0, 't'},
-                                       {"failed", no_argument, 0, 'x'},
-                                       {"json", no_argument, 0, 'j'},
-                                       {"stream", required_argument, 0, 's'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
-  struct status_ctx c = {0};
-  struct slice_filter f = {0};
+enum { O_FROM = 1, O_TO, O_FAILED, O_JSON, O_STREAM };
+static const struct cmd_option status_options[] = {
+    {"from", required_argument, O_FROM},     {"to", required_argument, O_TO},
+    {"failed", no_argument, O_FAILED},       {"json", no_argument, O_JSON},
+    {"stream", required_argument, O_STREAM}, {NULL}};
+
+struct status_args {
+  struct slice_filter f;
   struct civil_date from, to;
+  char from_s[DATE_STR_LEN], to_s[DATE_STR_LEN];
+  int json;
+};
+
+static int on_option(void *ctx, int key, const char *v) {
+  struct status_args *a = ctx;
+  int rc;
+  switch (key) {
+  case O_FROM:
+    rc = cmd_date("status", "--from", v, &a->from);
+    date_format(a->from, a->from_s);
+    a->f.from = a->from_s;
+    return rc;
+  case O_TO:
+    rc = cmd_date("status", "--to", v, &a->to);
+    date_format(a->to, a->to_s);
+    a->f.to = a->to_s;
+    return rc;
+  case O_FAILED:
+    a->f.only_failed = 1;
+    return 0;
+  case O_JSON:
+    a->json = 1;
+    return 0;
+  case O_STREAM:
+    if (strlen(v) >= MS_STREAM_MAX)
+      return cmd_usage_error("status", "--stream names a stream such as orders");
+    a->f.stream = v;
+    return 0;
+  }
+  return EXIT_USAGE;
+}
+
+int cmd_status(int argc, char **argv) {
+  struct status_ctx c = {0};
+  struct status_args a = {0};
   struct store *st = NULL;
   struct err err = {0};
   const char *name = NULL;
-  char from_s[DATE_STR_LEN], to_s[DATE_STR_LEN];
-  int opt, rc;
-  optind = 1;
-  opterr = 0;
-  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (opt) {
-    case 'f':
-    case 't':
-      if (date_parse(optarg, opt == 'f' ? &from : &to, &err))
-        return cmd_usage_error("status", "--%s: %s", opt == 'f' ? "from" : "to", err.msg);
-      date_format(opt == 'f' ? from : to, opt == 'f' ? from_s : to_s);
-      if (opt == 'f')
-        f.from = from_s;
-      else
-        f.to = to_s;
-      break;
-    case 'x':
-      f.only_failed = 1;
-      break;
-    case 's':
-      if (strlen(optarg) >= MS_STREAM_MAX)
-        return cmd_usage_error("status", "--stream names a stream such as orders");
-      f.stream = optarg;
-      break;
-    case 'j':
-      c.json = 1;
-      break;
-    case 'h':
-      fputs(status_help, stdout);
-      return EXIT_OK;
-    default:
-      return cmd_usage_error("status", "unknown option or missing value");
-    }
-  }
-  if (f.from && f.to && date_cmp(from, to) > 0)
+  int first, rc;
+  rc = cmd_parse("status", status_help, argc, argv, status_options, on_option, &a, &first);
+  if (rc)
+    return rc == CMD_HELP ? EXIT_OK : rc;
+  c.json = a.json;
+  if (a.f.from && a.f.to && date_cmp(a.from, a.to) > 0)
     return cmd_usage_error("status", "--from is after --to");
-  if (argc - optind > 1)
+  if (argc - first > 1)
     return cmd_usage_error("status", "give at most one source name");
-  if (argc - optind == 1)
-    name = argv[optind];
+  if (argc - first == 1)
+    name = argv[first];
   rc = cmd_open_store(&st);
   if (rc)
     return rc;
@@ -217,20 +222,21 @@ int cmd_status(int argc, char **argv) {
       rc = cmd_usage_error("status", "%s", err.msg);
       goto out;
     }
-    f.source_id = row.id;
+    a.f.source_id = row.id;
     source_row_release(&row);
   }
 
   c.emoji = !c.json && utf8_terminal();
   if (!rc)
-    rc = st->ops->slice_list(st, &f, print_slice, &c, &err);
+    rc = st->ops->slice_list(st, &a.f, print_slice, &c, &err);
   if (rc) {
     rc = log_error(EXIT_PARTIAL, "%s", err.msg);
     goto out;
   }
   if (!c.json) {
     if (c.rows + c.passes == 0)
-      printf("nothing recorded yet%s; run 'marketsync sync'\n", f.only_failed ? " as failed" : "");
+      printf("nothing recorded yet%s; run 'marketsync sync'\n",
+             a.f.only_failed ? " as failed" : "");
     else if (c.rows)
       printf("\n%lld days: %lld completed, %lld failed, %lld in progress, %lld pending; "
              "%lld records in %lld pages (%lld new, %lld updated)\n",

@@ -970,18 +970,22 @@ static void config(struct sandbox *sb, const struct sb_params *p, struct sb_resp
       continue;
     sb_tbucket_refill(&st->orders, now);
     sb_tbucket_refill(&st->items, now);
+    sb_tbucket_refill(&st->order, now);
     if (vp) {
       st->orders.rate = SB_SP_ORDERS_RATE * speed;
       st->items.rate = SB_SP_ITEMS_RATE * speed;
+      st->order.rate = SB_SP_ORDER_RATE * speed;
     }
     if (vr)
-      st->orders.enabled = st->items.enabled = (int)on;
+      st->orders.enabled = st->items.enabled = st->order.enabled = (int)on;
     buf_printf(&res->body, "%s\"%s\":{\"sp_speed\":%g,\"rate_limit\":%s,", first ? "" : ",",
                sb->sellers[i].name, st->orders.rate / SB_SP_ORDERS_RATE,
                st->orders.enabled ? "true" : "false");
     seller_bucket_json(&res->body, "getOrders", &st->orders);
     buf_putc(&res->body, ',');
     seller_bucket_json(&res->body, "getOrderItems", &st->items);
+    buf_putc(&res->body, ',');
+    seller_bucket_json(&res->body, "getOrder", &st->order);
     buf_putc(&res->body, '}');
     first = 0;
   }

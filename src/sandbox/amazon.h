@@ -31,6 +31,8 @@
 #define SB_SP_ORDERS_BURST 20
 #define SB_SP_ITEMS_RATE 0.5 /* getOrderItems */
 #define SB_SP_ITEMS_BURST 30
+#define SB_SP_ORDER_RATE 0.5 /* getOrder */
+#define SB_SP_ORDER_BURST 30
 
 enum sb_amz_status {
   SB_AMZ_PENDING,

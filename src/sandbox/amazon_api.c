@@ -616,6 +616,48 @@ static void get_orders(struct sandbox *sb, int seller, uint32_t epoch, const str
     sp_error(res, 500, "InternalFailure", "the sandbox could not build the response", "");
 }
 
+/* ---- getOrder ---- */
+
+/* The order with that id: looked up as getOrderItems does, rendered as in a
+ * getOrders page, alone in the payload. */
+static void get_order(struct sandbox *sb, int seller, const struct sb_params *p, const char *idtext,
+                      struct sb_response *res) {
+  struct sb_seller *s = &sb->sellers[seller];
+  struct sb_amz_order o;
+  char msg[160];
+  uint64_t idnum;
+  long pos;
+  int rc;
+  if (p->n > 0) {
+    snprintf(msg, sizeof(msg), "getOrder takes no query parameters, not %.60s.", p->items[0].key);
+    invalid_input(res, msg);
+    return;
+  }
+  if (sb_amz_id_parse(idtext, &idnum)) {
+    snprintf(msg, sizeof(msg),
+             "'%.40s' is not an AmazonOrderId; they look like 113-1234567-1234567.", idtext);
+    invalid_input(res, msg);
+    return;
+  }
+  pthread_mutex_lock(&sb->lock);
+  pos = sb_seller_find(s, idnum);
+  if (pos >= 0)
+    o = s->orders[pos];
+  pthread_mutex_unlock(&sb->lock);
+  if (pos < 0) {
+    snprintf(msg, sizeof(msg), "Order %s was not found for this seller.", idtext);
+    sp_error(res, 404, "NotFound", msg, "");
+    return;
+  }
+  rc = buf_puts(&res->body, "{\"payload\":");
+  if (!rc)
+    rc = sb_amz_order_render(s, &o, NULL, 0, &res->body);
+  if (!rc)
+    rc = buf_puts(&res->body, "}");
+  if (rc)
+    sp_error(res, 500, "InternalFailure", "the sandbox could not build the response", "");
+}
+
 /* ---- getOrderItems ---- */
 
 static int items_token_encode(struct sandbox *sb, int seller, uint32_t epoch, uint64_t idnum,
@@ -707,9 +749,10 @@ static void get_items(struct sandbox *sb, int seller, uint32_t epoch, const char
 
 /* ---- the SP-API dispatcher ---- */
 
-enum op { OP_NONE, OP_ORDERS, OP_ITEMS };
+enum op { OP_NONE, OP_ORDERS, OP_ORDER, OP_ITEMS };
 
-/* Splits /orders/v0/orders and /orders/v0/orders/{id}/orderItems. */
+/* Splits /orders/v0/orders, /orders/v0/orders/{id} and
+ * /orders/v0/orders/{id}/orderItems. */
 static enum op route(const char *path, char *id, size_t idlen) {
   static const char items[] = "/orderItems";
   size_t plen = sizeof(ORDERS_PATH) - 1;
@@ -718,6 +761,10 @@ static enum op route(const char *path, char *id, size_t idlen) {
   if (strncmp(path, ORDERS_PATH "/", plen + 1) != 0)
     return OP_NONE;
   const char *s = path + plen + 1, *slash = strchr(s, '/');
+  if (!slash && *s && strlen(s) < idlen) {
+    memcpy(id, s, strlen(s) + 1);
+    return OP_ORDER;
+  }
   if (!slash || slash == s || strcmp(slash, items) != 0 || (size_t)(slash - s) >= idlen)
     return OP_NONE;
   memcpy(id, s, (size_t)(slash - s));
@@ -739,7 +786,8 @@ static void sp_api(struct sandbox *sb, const struct sb_request *req, struct sb_r
   op = route(path, id, sizeof(id));
   if (op == OP_NONE) {
     sp_error(res, 404, "NotFound",
-             "Resource not found: the sandbox serves GET /sp-api/orders/v0/orders and GET "
+             "Resource not found: the sandbox serves GET /sp-api/orders/v0/orders, GET "
+             "/sp-api/orders/v0/orders/{orderId} and GET "
              "/sp-api/orders/v0/orders/{orderId}/orderItems.",
              "");
     return;
@@ -747,8 +795,9 @@ static void sp_api(struct sandbox *sb, const struct sb_request *req, struct sb_r
   if (strcmp(req->method, "GET") != 0) {
     sb_response_header(res, "Allow", "GET");
     sp_error(res, 405, "InvalidInput",
-             op == OP_ORDERS ? "getOrders is served to GET only."
-                             : "getOrderItems is served to GET only.",
+             op == OP_ORDERS  ? "getOrders is served to GET only."
+             : op == OP_ORDER ? "getOrder is served to GET only."
+                              : "getOrderItems is served to GET only.",
              "");
     return;
   }
@@ -758,7 +807,7 @@ static void sp_api(struct sandbox *sb, const struct sb_request *req, struct sb_r
   fault = sb_fault_decide(sb, -1, *seller, SB_API_SP, req->path, req->query);
   {
     struct sb_seller_state *st = &sb->sstate[*seller];
-    struct sb_tbucket *b = op == OP_ORDERS ? &st->orders : &st->items;
+    struct sb_tbucket *b = op == OP_ORDERS ? &st->orders : op == OP_ORDER ? &st->order : &st->items;
     pthread_mutex_lock(&sb->lock);
     if (!fault || sb_fault_counted(fault))
       admitted = sb_tbucket_take(b, sandbox_mono(), NULL);
@@ -789,6 +838,8 @@ static void sp_api(struct sandbox *sb, const struct sb_request *req, struct sb_r
   case SB_PARAMS_OK:
     if (op == OP_ORDERS)
       get_orders(sb, *seller, epoch, p, res);
+    else if (op == OP_ORDER)
+      get_order(sb, *seller, p, id, res);
     else
       get_items(sb, *seller, epoch, id, p, res);
     break;

@@ -100,6 +100,8 @@ static void seller_buckets_init(struct sandbox *sb) {
                     sb->cfg.rate_limit);
     sb_tbucket_init(&sb->sstate[i].items, SB_SP_ITEMS_RATE * speed, SB_SP_ITEMS_BURST,
                     sb->cfg.rate_limit);
+    sb_tbucket_init(&sb->sstate[i].order, SB_SP_ORDER_RATE * speed, SB_SP_ORDER_BURST,
+                    sb->cfg.rate_limit);
   }
 }
 

@@ -79,6 +79,7 @@ struct sb_shop_state {
 struct sb_seller_state {
   struct sb_tbucket orders;     /* getOrders rate limit */
   struct sb_tbucket items;      /* getOrderItems rate limit */
+  struct sb_tbucket order;      /* getOrder rate limit */
   uint64_t requests;            /* SP-API and token requests of this seller */
   uint64_t throttled;           /* of which answered 429 */
   uint32_t epoch;               /* NextTokens of older epochs are invalid */

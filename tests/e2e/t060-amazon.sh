@@ -152,6 +152,20 @@ test_expect_success 'repair zero-prices: prices the API now has are fixed, other
   [ "$est" -eq "$(sqlite3 "$DB" "select count(*) from order_items where price_estimated = 1")" ]
 '
 
+test_expect_success 'sync --mode incomplete fetches orders stored unpriced again (getOrder) with their items' '
+  unpriced="select count(*) from orders where source_id = (select id from sources where name = \"s1\") and total_minor is null" &&
+  before=$(sqlite3 "$DB" "$unpriced") &&
+  echo "orders stored without a total: $before" && [ "$before" -gt 0 ] &&
+  curl -s -X POST "$SANDBOX_URL/_sandbox/mutate?seller=s1&update=400" >/dev/null &&
+  seq=$(request_seq) &&
+  ms sync s1 --mode incomplete >"$WORK/inc.out" 2>&1 && tail -n 4 "$WORK/inc.out" &&
+  got=$(requests_since "$seq" s1 | grep -c "\"path\":\"/orders/v0/orders/[0-9-]*\"") &&
+  echo "getOrder requests: $got" && [ "$got" -gt 0 ] && [ "$got" -le "$before" ] &&
+  after=$(sqlite3 "$DB" "$unpriced") &&
+  echo "still without a total: $after" && [ "$after" -lt "$before" ] &&
+  sqlite3 "$DB" "select count(*) from orders where source_id = (select id from sources where name = \"s1\") and total_minor is null and status not in (\"Pending\", \"PendingAvailability\", \"Canceled\")" | grep -qx 0
+'
+
 test_expect_success 'a wrong refresh token fails the check and saves nothing; unchecked, sync says why and exits 1' '
   export REFRESH_BAD="Atzr|not-a-real-token"
   set +e
