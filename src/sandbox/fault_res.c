@@ -40,7 +40,7 @@ int sb_fault_replaces(int kind) {
 }
 
 int sb_fault_log_status(const struct sb_response *res) {
-  return res->wire == SB_WIRE_NORMAL ? res->status : 0;
+  return res->wire == SRV_WIRE_NORMAL ? res->status : 0;
 }
 
 static void error_body(struct sb_response *res, enum sb_fault_api api, int status, const char *code,
@@ -233,7 +233,7 @@ void sb_fault_answer(struct sandbox *sb, int kind, enum sb_fault_api api, const 
     break;
   case SB_FAULT_HANG:
     res->status = 200;
-    res->wire = SB_WIRE_HANG;
+    res->wire = SRV_WIRE_HANG;
     pthread_mutex_lock(&sb->lock);
     res->hang_ms = sb->fault_hang_ms;
     pthread_mutex_unlock(&sb->lock);
@@ -298,11 +298,11 @@ void sb_fault_corrupt(int kind, struct sb_response *res) {
     return; /* API answers are never streamed; nothing to damage */
   switch (kind) {
   case SB_FAULT_RESET:
-    res->wire = SB_WIRE_CUT_RST;
+    res->wire = SRV_WIRE_CUT_RST;
     res->cut = half;
     break;
   case SB_FAULT_TRUNCATED:
-    res->wire = SB_WIRE_CUT_FIN;
+    res->wire = SRV_WIRE_CUT_FIN;
     res->cut = half;
     break;
   case SB_FAULT_MALFORMED:

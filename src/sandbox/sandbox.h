@@ -21,6 +21,7 @@
 #include "sandbox/reqlog.h"
 #include "sandbox/sptoken.h"
 #include "sandbox/tbucket.h"
+#include "net/server.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -131,17 +132,8 @@ struct sb_header {
   char *value;   /* owned */
 };
 
-/* How the server sends an answer (faults only, see fault.h). */
-enum sb_wire {
-  SB_WIRE_NORMAL = 0, /* the whole answer */
-  SB_WIRE_HANG,       /* nothing for hang_ms, then close */
-  SB_WIRE_CUT_FIN,    /* the headers and cut bytes of the body, then close */
-  SB_WIRE_CUT_RST     /* the headers and cut bytes of the body, then a TCP reset */
-};
-
-/* A body producer for long answers (JSONL): fills out with up to max bytes;
- * returns the bytes written, 0 at the end, or -1 on failure. */
-typedef ssize_t (*sb_stream_fn)(void *ctx, char *out, size_t max);
+/* A body producer for long answers (JSONL): see srv_stream_fn. */
+typedef srv_stream_fn sb_stream_fn;
 
 struct sb_response {
   int status;                               /* HTTP status */
@@ -153,9 +145,9 @@ struct sb_response {
   void (*stream_free)(void *ctx);           /* frees stream_ctx; MAY be NULL */
   void *stream_ctx;                         /* for stream */
   int fault;                                /* enum sb_fault_kind injected, 0: none */
-  int wire;                                 /* enum sb_wire */
-  unsigned hang_ms;                         /* SB_WIRE_HANG: how long */
-  size_t cut;                               /* SB_WIRE_CUT_*: body bytes sent, < body.len */
+  int wire;                                 /* enum srv_wire: how it goes on the wire */
+  unsigned hang_ms;                         /* SRV_WIRE_HANG: how long */
+  size_t cut;                               /* SRV_WIRE_CUT_*: body bytes sent, < body.len */
 };
 
 void sb_config_defaults(struct sb_config *cfg);
