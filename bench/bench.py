@@ -5,6 +5,14 @@ ingest: rate limits off, >= 200,000 orders synced into a fresh SQLite file.
         from the sandbox's truth endpoint (what receiving the bytes costs).
 pacing: bucket 40, leak 40/s, >= 1,000 pages. Baseline: the theoretical
         minimum (pages - 40) / 40 seconds.
+amazon: the same for SP-API's token buckets.
+modified: 100,000 orders synced, 1% of them changed across all their days,
+        then one `sync --mode modified` next to a full re-download of the
+        same days (requests and time, from the sandbox's request log).
+
+With --baseline-bin (bench/run.sh builds the version named by
+BENCH_BASELINE), ingest and pacing run with that binary too, in the same
+run, so that the figures of this version stand next to the earlier one's.
 """
 import argparse
 import datetime as dt
@@ -66,12 +74,13 @@ def run_measured(cmd, env=None):
 
 
 def counts(stdout):
-    """Reads the sync summary: orders, pages, requests, 429s."""
+    """Reads the sync summary: records, pages, requests, 429s (an earlier
+    version said "orders in" where this one says "records in")."""
     orders = pages = requests = limited = 0
     mb = 0.0
     for line in stdout.splitlines():
         w = line.split()
-        if "records in" in line and "pages" in line:
+        if ("records in" in line or "orders in" in line) and "pages" in line:
             orders, pages = int(w[0]), int(w[3])
         if "requests," in line:
             requests = int(w[0])
@@ -81,11 +90,17 @@ def counts(stdout):
     return orders, pages, requests, limited, mb
 
 
-def add_source(binary, db, url, shop):
+def knows_streams(binary):
+    """Whether this binary has streams (an earlier one fetched orders only)."""
+    out = subprocess.run([binary, "source", "add", "--help"], capture_output=True, text=True)
+    return "--streams" in out.stdout + out.stderr
+
+
+def add_source(binary, db, url, shop, streams="orders"):
     env = dict(os.environ, BENCH_TOKEN="shpat_sandbox_token")
+    extra = ["--streams", streams] if knows_streams(binary) else []
     subprocess.run([binary, "--db", db, "source", "add", "shopify", shop, "--shop", shop,
-                    "--token-env", "BENCH_TOKEN", "--api-base", f"{url}/shops/{shop}",
-                    "--streams", "orders"],
+                    "--token-env", "BENCH_TOKEN", "--api-base", f"{url}/shops/{shop}"] + extra,
                    env=env, check=True, capture_output=True)
     return env
 
@@ -173,6 +188,49 @@ def bench_amazon(binary, tmp, per_day, days, speed):
                 limited=limited, requests=len(log), speed=speed)
 
 
+def request_log(url, shop, after=0):
+    return [json.loads(l) for l in get(f"{url}/_sandbox/requests?shop={shop}").splitlines()
+            if l.strip() and json.loads(l)["seq"] > after]
+
+
+def bench_modified(binary, tmp, per_day, days, share):
+    """After `share` of the orders of `days` completed days changed: one
+    modified pass, then (the baseline) all those days fetched again."""
+    sb, url = start_sandbox(binary, ["--bucket-size", "40", "--leak-rate", "40", "--days",
+                                     str(days + 2), "--shop", f"chg:UTC:{per_day}"])
+    try:
+        db = os.path.join(tmp, "modified.db")
+        env = add_source(binary, db, url, "chg")
+        first = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=days)).isoformat()
+        last = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
+        _, _, _, out = run_measured([binary, "--db", db, "sync", "chg", "--from", first, "--to",
+                                     last, "--concurrency", "2"], env)
+        stored = counts(out)[0]
+        changed = int(stored * share)
+        mutated = json.loads(urllib.request.urlopen(urllib.request.Request(
+            f"{url}/_sandbox/mutate?shop=chg&update={changed}&from={first}&to={last}",
+            method="POST"), timeout=600).read())
+        time.sleep(1.1)  # past the second the changes were stamped in
+        seq = max([l["seq"] for l in request_log(url, "chg")] or [0])
+        mod_wall, _, _, mod_out = run_measured([binary, "--db", db, "sync", "chg", "--mode",
+                                                "modified", "--stream", "orders"], env)
+        mod_log = request_log(url, "chg", seq)
+        seq = max([l["seq"] for l in request_log(url, "chg")] or [0])
+        full_wall, _, _, full_out = run_measured([binary, "--db", db, "sync", "chg", "--mode",
+                                                  "full", "--from", first, "--to", last,
+                                                  "--concurrency", "2"], env)
+        full_log = request_log(url, "chg", seq)
+    finally:
+        sb.terminate()
+        sb.wait()
+    mod = counts(mod_out)
+    full = counts(full_out)
+    return dict(stored=stored, changed=mutated["updated"], days=days,
+                mod_requests=len(mod_log), mod_wall=mod_wall, mod_records=mod[0], mod_mb=mod[4],
+                full_requests=len(full_log), full_wall=full_wall, full_records=full[0],
+                full_mb=full[4])
+
+
 def cpu_model():
     try:
         for line in open("/proc/cpuinfo"):
@@ -188,12 +246,22 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--small", action="store_true", help="a quick run with small figures")
+    ap.add_argument("--baseline-bin", help="an earlier build: ingest and pacing run with it too")
+    ap.add_argument("--baseline-name", default="baseline", help="what to call it")
     a = ap.parse_args()
     small = a.small
+    base_ing = base_pac = None
     with tempfile.TemporaryDirectory() as tmp:
         ing = bench_ingest(a.bin, tmp, 700 if small else 7000, 30)
         pac = bench_pacing(a.bin, tmp, 1000 if small else 8200, 30 if small else 31, 40, 40)
         amz = bench_amazon(a.bin, tmp, 20 if small else 60, 10 if small else 30, 200)
+        mod = bench_modified(a.bin, tmp, 330 if small else 3334, 30, 0.01)
+        if a.baseline_bin:
+            os.makedirs(os.path.join(tmp, "base"))
+            base_ing = bench_ingest(a.baseline_bin, os.path.join(tmp, "base"),
+                                    700 if small else 7000, 30)
+            base_pac = bench_pacing(a.baseline_bin, os.path.join(tmp, "base"),
+                                    1000 if small else 8200, 30 if small else 31, 40, 40)
     rate = ing["orders"] / ing["wall"]
     lines = [
         "# Benchmarks",
@@ -238,7 +306,41 @@ def main():
         f"| ratio (aim: <= 1.05) | {amz['ratio']:.3f} |",
         f"| 429 answers (aim: <= 1 per 1,000 requests) | {amz['limited']} of {amz['requests']:,} |",
         "",
+        f"## Changes: one `modified` pass against a full re-download (bucket 40, leak 40/s)",
+        "",
+        f"{mod['stored']:,} orders over {mod['days']} completed days; {mod['changed']:,} of them "
+        f"({mod['changed'] / max(1, mod['stored']):.0%}) changed, spread over every day.",
+        "",
+        "| figure | `sync --mode modified` | `sync --mode full` of the same days | ratio |",
+        "|---|---|---|---|",
+        f"| requests | {mod['mod_requests']:,} (aim: changed/250 + 2 = "
+        f"{mod['changed'] // 250 + 2}) | {mod['full_requests']:,} | "
+        f"{mod['full_requests'] / max(1, mod['mod_requests']):.0f}x fewer |",
+        f"| records received | {mod['mod_records']:,} | {mod['full_records']:,} | |",
+        f"| JSON received | {mod['mod_mb']:.1f} MB | {mod['full_mb']:.1f} MB | |",
+        f"| wall time | {mod['mod_wall']:.1f} s | {mod['full_wall']:.1f} s | "
+        f"{mod['full_wall'] / max(0.001, mod['mod_wall']):.0f}x faster |",
+        "",
     ]
+    if base_ing:
+        b_rate = base_ing["orders"] / base_ing["wall"]
+        lines += [
+            f"## This version next to {a.baseline_name} (same run, same machine)",
+            "",
+            f"| figure | {a.baseline_name} | this version | ratio (this / {a.baseline_name}) |",
+            "|---|---|---|---|",
+            f"| ingest: orders/s end to end | {b_rate:,.0f} | {rate:,.0f} | {rate / b_rate:.2f} |",
+            f"| ingest: CPU seconds | {base_ing['cpu']:.1f} | {ing['cpu']:.1f} | "
+            f"{ing['cpu'] / max(0.01, base_ing['cpu']):.2f} |",
+            f"| ingest: peak RSS | {base_ing['rss']:.1f} MiB | {ing['rss']:.1f} MiB | "
+            f"{ing['rss'] / max(0.01, base_ing['rss']):.2f} |",
+            f"| ingest: database size | {base_ing['db_mb']:,.0f} MB | {ing['db_mb']:,.0f} MB | "
+            f"{ing['db_mb'] / max(0.01, base_ing['db_mb']):.2f} |",
+            f"| pacing: time / theoretical minimum | {base_pac['ratio']:.3f} | {pac['ratio']:.3f} | "
+            f"{pac['ratio'] / base_pac['ratio']:.2f} |",
+            f"| pacing: 429 answers | {base_pac['limited']} | {pac['limited']} | |",
+            "",
+        ]
     if small:
         lines.insert(2, "(a small run: `bench.py --small`; figures are indicative only)")
     text = "\n".join(lines)

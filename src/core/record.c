@@ -34,7 +34,7 @@ static int number_text(double d, char *out, size_t n) {
   if (!isfinite(d))
     return MS_EPROTO;
   if (d == floor(d) && fabs(d) < EXACT_INT_MAX)
-    snprintf(out, n, "%.0f", d);
+    snprintf(out, n, "%lld", (long long)d); /* ids mostly: the integer path is faster */
   else
     snprintf(out, n, "%.15g", d);
   return MS_OK;

@@ -255,10 +255,6 @@ static uint64_t order_id(const struct sb_shop *s, uint64_t seq) {
   return ORDER_ID_BASE + ((seq * SB_MAX_SHOPS + (uint64_t)s->index) << 10) + jitter;
 }
 
-static int64_t min64(int64_t a, int64_t b) {
-  return a < b ? a : b;
-}
-
 /* The refunds behind a generated partially_refunded or refunded status: the
  * last one at updated_at; 30 % of refunded orders (not cancelled ones) were
  * refunded in two steps, the first halfway. Drawn from their own stream, so
@@ -296,9 +292,12 @@ static void order_initial_status(const struct sb_shop *s, struct sb_order *o, in
     delay = sb_rng_below(&r, 3 * DAY);
   else
     delay = sb_rng_below(&r, 20 * DAY);
-  o->updated_at = min64(o->created_at + (int64_t)delay, now);
-  if (o->updated_at < o->created_at)
-    o->updated_at = o->created_at;
+  /* An update that would fall after now lands somewhere between the
+   * order's creation and now instead: recent orders are touched at times
+   * spread like real ones, not all in the second the sandbox started. */
+  if (o->created_at + (int64_t)delay > now)
+    delay = now > o->created_at ? delay % (uint64_t)(now - o->created_at + 1) : 0;
+  o->updated_at = o->created_at + (int64_t)delay;
   if (sb_rng_pct(&r, 3)) {
     o->cancelled_at = o->updated_at;
     o->closed_at = o->updated_at;

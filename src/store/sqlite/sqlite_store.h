@@ -95,11 +95,21 @@ struct stmt_slot {
   int busy;        /* a query is stepping it now: a nested use prepares its own */
 };
 
-/* Open addressing over slot pointers, so a slot stays put while the table grows. */
+#define STMT_BY_TEXT_AT 256 /* entries of the cache's memo by address */
+
+/* Open addressing over slot pointers, so a slot stays put while the table
+ * grows. In front of it, a memo by the address of the SQL text: the hot
+ * queries pass the same long text every time, and comparing it is far
+ * cheaper than hashing it (the text is still compared, never trusted by
+ * its address alone). */
 struct stmt_cache {
   struct stmt_slot **slots; /* cap entries, NULL where free */
   size_t cap;               /* a power of two, 0 before the first */
   size_t n;                 /* slots in use */
+  struct {
+    const char *sql;        /* the caller's text */
+    struct stmt_slot *slot; /* its statement */
+  } by_text_at[STMT_BY_TEXT_AT];
 };
 
 struct stable;
