@@ -205,3 +205,8 @@ int plan_cost(struct store *st, struct session *s, const struct stream_def *def,
   }
   return MS_OK;
 }
+
+int64_t plan_window_from(int64_t watermark, int64_t first_start, int from_start, int overlap) {
+  int64_t from = from_start ? 0 : watermark > 0 ? watermark : first_start;
+  return from > overlap ? from - overlap : 0;
+}

@@ -48,6 +48,12 @@ int plan_range_days(struct session *s, const struct day_range *r, struct civil_d
 int plan_days(struct store *st, struct session *s, const struct stream_def *def,
               const struct day_range *r, struct key_list *out, size_t *skipped, struct err *err);
 
+/* Where a window's pass asks from (UTC seconds; 0: from the beginning):
+ * the watermark less the overlap, or, before the first pass, the stream's
+ * first start (first_start: when its earliest day was fetched; 0 none);
+ * from_start (a full pass) ignores both. Never below 0. */
+int64_t plan_window_from(int64_t watermark, int64_t first_start, int from_start, int overlap);
+
 /* Records the last `days` days of the stream as pending, nothing fetched. */
 int plan_initialize(struct store *st, struct session *s, const struct stream_def *def, int days,
                     int *made, struct err *err);

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "engine/limiter.h"
+#include "engine/plan.h"
 #include "engine/policy.h"
 #include "net/headers.h"
 #include "util/clock.h"
@@ -294,8 +295,8 @@ static int slice_bounds(struct engine *e, struct lane *l, struct slice *sl) {
   case SLICE_REFETCH:
     return tz_day_bounds(t->sess->src.tz, sl->day, &sl->range_start, &sl->range_end);
   case SLICE_WINDOW: {
-    int64_t from = sl->watermark > 0 && !t->from_start ? sl->watermark : t->window_start;
-    sl->range_start = from > e->o->overlap_secs ? from - e->o->overlap_secs : 0;
+    sl->range_start =
+        plan_window_from(sl->watermark, t->window_start, t->from_start, e->o->overlap_secs);
     sl->range_end = 0;
     return MS_OK;
   }

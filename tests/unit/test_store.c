@@ -1527,6 +1527,85 @@ static void test_window_watermark_moves_page_by_page(void **state) {
   store_close(st);
 }
 
+/* A completed pass has seen every change before it began: its watermark
+ * moves to its start, however old the records it found. */
+static void test_completed_window_moves_to_its_start(void **state) {
+  struct err err = {0};
+  struct page pg;
+  (void)state;
+  struct store *st = ts_store("window_done");
+  int64_t src = ts_source(st, "s");
+  struct slice sl = ts_claim(st, src, "customers", "modified", "w", 900, 600);
+  page_init(&pg, &customers_def);
+  customers(&pg, "1", 200);
+  pg.server_time = 1000;
+  ts_commit(st, &sl, &pg, 901, NULL);
+  page_release(&pg);
+  assert_int_equal(sl.status, SLICE_COMPLETED);
+  assert_int_equal(sl.watermark, 1000);
+  /* A later pass without news still moves it on to its own start. */
+  slice_release(&sl);
+  assert_int_equal(st->ops->slice_reset(st, src, "customers", "modified", &err), MS_OK);
+  sl = ts_claim(st, src, "customers", "modified", "w", 1500, 600);
+  page_init(&pg, &customers_def);
+  pg.server_time = 1600;
+  ts_commit(st, &sl, &pg, 1501, NULL);
+  page_release(&pg);
+  assert_int_equal(sl.watermark, 1600);
+  slice_release(&sl);
+  store_close(st);
+}
+
+/* Pages out of update order say nothing about the records still to come:
+ * the watermark moves only when the pass completes. */
+static void test_unordered_window_moves_only_when_complete(void **state) {
+  struct page pg;
+  (void)state;
+  struct store *st = ts_store("window_unordered");
+  int64_t src = ts_source(st, "s");
+  struct slice sl = ts_claim(st, src, "ucustomers", "modified", "w", 900, 600);
+  page_init(&pg, &ucustomers_def);
+  ts_rec(&pg, "1", 1, 700, "1");
+  pg.server_time = 1000;
+  ts_cursor(&pg, "p2");
+  ts_commit(st, &sl, &pg, 901, NULL);
+  page_release(&pg);
+  assert_int_equal(sl.pass_start, 1000);
+  assert_int_equal(sl.watermark, 0);
+  page_init(&pg, &ucustomers_def);
+  ts_rec(&pg, "2", 1, 300, "2");
+  ts_commit(st, &sl, &pg, 902, NULL);
+  page_release(&pg);
+  assert_int_equal(sl.status, SLICE_COMPLETED);
+  assert_int_equal(sl.watermark, 1000);
+  slice_release(&sl);
+  store_close(st);
+}
+
+/* A day keeps when its pass began by the API's clock: the first window of
+ * its stream starts there. */
+static void test_a_day_keeps_its_pass_start(void **state) {
+  struct page pg;
+  (void)state;
+  struct store *st = ts_store("day_start");
+  int64_t src = ts_source(st, "s");
+  struct slice sl = ts_claim(st, src, "orders", "2025-03-01", "w", 900, 600);
+  page_init(&pg, &orders_def);
+  pg.server_time = 777;
+  ts_cursor(&pg, "p2");
+  ts_commit(st, &sl, &pg, 901, NULL);
+  page_release(&pg);
+  page_init(&pg, &orders_def);
+  pg.server_time = 790;
+  ts_commit(st, &sl, &pg, 902, NULL);
+  page_release(&pg);
+  assert_int_equal(sl.status, SLICE_COMPLETED);
+  assert_int_equal(sl.pass_start, 777);
+  assert_int_equal(sl.watermark, 0); /* days have no watermark */
+  slice_release(&sl);
+  store_close(st);
+}
+
 /* ---- record queries ------------------------------------------------------------ */
 
 struct seen_orders {
@@ -1902,6 +1981,9 @@ int main(void) {
       cmocka_unit_test(test_deletions_take_children_and_cascades),
       cmocka_unit_test(test_snapshot_marks_what_it_did_not_see),
       cmocka_unit_test(test_window_watermark_moves_page_by_page),
+      cmocka_unit_test(test_completed_window_moves_to_its_start),
+      cmocka_unit_test(test_unordered_window_moves_only_when_complete),
+      cmocka_unit_test(test_a_day_keeps_its_pass_start),
       cmocka_unit_test(test_records_each_and_children_json),
       cmocka_unit_test(test_records_incomplete),
       cmocka_unit_test(test_unpriced_children_and_estimates),

@@ -229,6 +229,18 @@ static TS_UNUSED const struct stream_def customers_def = {
     .columns = customer_cols,
 };
 
+/* The same, from an API that cannot list them in update order. */
+static TS_UNUSED const struct stream_def ucustomers_def = {
+    .name = "ucustomers",
+    .table = "ucustomers",
+    .slicing = SLICING_BY_UPDATES,
+    .key = "id",
+    .created = "created_at",
+    .updated = "updated_at",
+    .flags = STREAM_UNORDERED,
+    .columns = customer_cols,
+};
+
 /* ---- a store per test ------------------------------------------------------ */
 
 static char ts_tmpdir[512];
@@ -296,9 +308,9 @@ static TS_UNUSED struct store *ts_open(const char *location) {
 
 /* The test's store, every stream of these tests prepared. */
 static TS_UNUSED struct store *ts_store(const char *name) {
-  static const struct stream_def *const all[] = {&orders_def,    &forders_def,
-                                                 &products_def,  &levels_def,
-                                                 &customers_def, &product_deletions_def};
+  static const struct stream_def *const all[] = {
+      &orders_def,    &forders_def,           &products_def,  &levels_def,
+      &customers_def, &product_deletions_def, &ucustomers_def};
   char loc[700];
   struct err err = {0};
   struct store *st;
