@@ -23,6 +23,12 @@ static const struct command commands[] = {
     {"runs", cmd_runs, "show the sync log: one line per run"},
     {"failed", cmd_failed, "list and retry records that could not be stored"},
     {"repair", cmd_repair, "fetch again the items of orders stored without items or prices"},
+    {"schedule", cmd_schedule, "add, list, edit or run schedules: syncs that happen on their own"},
+    {"jobs", cmd_jobs, "list, show, retry or cancel jobs of the queue"},
+    {"serve", cmd_serve, "run the scheduler, the workers and the webhooks as a service"},
+    {"run-due", cmd_run_due, "make jobs of due schedules, run them, deliver events, exit"},
+    {"events", cmd_events, "list or follow the events (new orders, status changes, ...)"},
+    {"webhook", cmd_webhook, "add, list or remove endpoints that receive events"},
     {"sandbox", cmd_sandbox, "serve emulated APIs on loopback for demos and tests"},
     {NULL, NULL, NULL},
 };

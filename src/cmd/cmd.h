@@ -31,6 +31,12 @@ int cmd_runs(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 int cmd_failed(int argc, char **argv);
+int cmd_schedule(int argc, char **argv);
+int cmd_jobs(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_run_due(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);
 
 /* Shared by commands: opens the database named by --db, creating or
  * upgrading it; logs and returns EXIT_USAGE-worthy failures. */

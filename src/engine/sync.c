@@ -252,7 +252,7 @@ int sync_owner_id(char *out, size_t n) {
  * crashed) need not run out: the slice is taken over at once. */
 static int owner_is_dead(const char *owner) {
   char me[MS_NAME_MAX];
-  const char *colon = strrchr(owner, ':');
+  const char *colon = strchr(owner, ':'); /* "host:pid", or "host:pid:worker" in serve */
   char *end;
   long pid;
   sync_owner_id(me, sizeof(me));
@@ -260,7 +260,7 @@ static int owner_is_dead(const char *owner) {
     return 0; /* another host: only the lease expiry can tell */
   errno = 0;
   pid = strtol(colon + 1, &end, 10);
-  if (errno || *end || pid <= 0)
+  if (errno || (*end && *end != ':') || pid <= 0)
     return 0;
   return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
 }

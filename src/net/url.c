@@ -48,7 +48,7 @@ static int has_control(const char *s) {
   return 0;
 }
 
-int url_check_base(const char *url, const char *what, struct err *err) {
+static int check(const char *url, const char *what, int query_ok, struct err *err) {
   CURLUcode why;
   CURLU *u;
   char *scheme = NULL, *host = NULL;
@@ -85,12 +85,40 @@ int url_check_base(const char *url, const char *what, struct err *err) {
                  what);
   else if (port_is_zero(u))
     rc = err_set(err, MS_EINVAL, "%s has a port that is not a number from 1 to 65535", what);
-  else if (has_part(u, CURLUPART_QUERY) || has_part(u, CURLUPART_FRAGMENT))
-    rc = err_set(err, MS_EINVAL, "%s must not have a query (?...) or a fragment (#...)", what);
+  else if (has_part(u, CURLUPART_FRAGMENT) || (!query_ok && has_part(u, CURLUPART_QUERY)))
+    rc = err_set(err, MS_EINVAL,
+                 query_ok ? "%s must not have a fragment (#...)"
+                          : "%s must not have a query (?...) or a fragment (#...)",
+                 what);
   curl_free(scheme);
   curl_free(host);
   curl_url_cleanup(u);
   return rc;
+}
+
+int url_check_base(const char *url, const char *what, struct err *err) {
+  return check(url, what, 0, err);
+}
+
+int url_check_endpoint(const char *url, const char *what, struct err *err) {
+  return check(url, what, 1, err);
+}
+
+void url_no_query(const char *url, char *out, size_t n) {
+  CURLUcode why;
+  CURLU *u = url ? url_parse(url, &why) : NULL;
+  char *text = NULL;
+  int had = u && has_part(u, CURLUPART_QUERY);
+  if (!n)
+    return;
+  snprintf(out, n, "?");
+  if (u && curl_url_set(u, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
+      curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
+      curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_URL, &text, 0) == CURLUE_OK)
+    snprintf(out, n, "%s%s", text, had ? "?..." : "");
+  curl_free(text);
+  curl_url_cleanup(u);
 }
 
 void url_origin(const char *url, char *out, size_t n) {

@@ -17,6 +17,14 @@
  * message never repeats a password the URL held. */
 int url_check_base(const char *url, const char *what, struct err *err);
 
+/* The same for an endpoint we send to (a webhook): a query is allowed, as
+ * some receivers take a token there; it is never shown (url_no_query). */
+int url_check_endpoint(const char *url, const char *what, struct err *err);
+
+/* url without credentials and with its query shown as "?...", for lists
+ * and messages. */
+void url_no_query(const char *url, char *out, size_t n);
+
 /* "scheme://host[:port]" of url, for messages: no user, password, path or
  * query. "?" when it cannot be read. */
 void url_origin(const char *url, char *out, size_t n);

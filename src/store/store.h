@@ -446,6 +446,12 @@ struct store_ops {
    * retryable, completed, failed, cancelled (in that order). */
   int (*job_counts)(struct store *st, int64_t counts[6], struct err *err);
 
+  /* A source's part in a run ended: its count of failed runs in a row goes
+   * up by one (failed) or back to 0, atomically. *before and *after are the
+   * counts around the change. */
+  int (*source_streak)(struct store *st, int64_t source_id, int failed, int64_t now,
+                       int64_t *before, int64_t *after, struct err *err);
+
   /* ---- events ---- */
   /* An event of the run itself (sync.failed, sync.recovered). Record events
    * are written by commit_page. */
