@@ -404,6 +404,65 @@ static void test_migration_0004_keeps_an_old_database(void **state) {
   assert_int_equal(q_int(path, "SELECT count(*) FROM schema_migrations"), known_schema());
 }
 
+/* A database of migration 0004 with a source, a day and an order gains the
+ * service's tables, keeps its rows, and the service works on it. */
+static void test_migration_0005_adds_the_service_to_a_0004_database(void **state) {
+  char path[600], name[64];
+  struct err err = {0};
+  struct schedule_row s = {0};
+  struct job_row j = {0};
+  struct event_row e = {0};
+  struct slice sl;
+  int version = 0;
+  (void)state;
+  ts_path("v4.db", path, sizeof(path));
+  sqlite3 *db = schema_upto(path, 4);
+  assert_int_equal(
+      sqlite3_exec(db,
+                   "INSERT INTO sources (id, name, connector, created_at) VALUES (1, 'old', "
+                   "'shopify', 1);"
+                   "INSERT INTO slices (source_id, stream, slice_key, kind, day, status, pages) "
+                   "VALUES (1, 'orders', '2025-01-02', 'day', '2025-01-02', 'completed', 3);"
+                   "INSERT INTO orders (source_id, external_id, created_at, updated_at, raw, "
+                   "first_seen_at, last_synced_at) VALUES (1, '1001', 100, 200, '{}', 5, 6);",
+                   NULL, NULL, NULL),
+      SQLITE_OK);
+  sqlite3_close(db);
+
+  struct store *st = ts_open(path);
+  assert_int_equal(st->ops->schema_version(st, &version), MS_OK);
+  assert_int_equal(version, known_schema());
+  q_text(path, "SELECT name FROM schema_migrations WHERE version = 5", name, sizeof(name));
+  assert_string_equal(name, "0005_service.sql");
+  sl = ts_get(st, 1, "orders", "2025-01-02");
+  assert_int_equal(sl.pages, 3);
+  slice_release(&sl);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM orders"), 1);
+
+  snprintf(s.name, sizeof(s.name), "nightly");
+  snprintf(s.timezone, sizeof(s.timezone), "UTC");
+  s.spec = "{\"daily_at\":\"02:00\"}";
+  s.enabled = 1;
+  s.created_at = 10;
+  assert_int_equal(st->ops->schedule_add(st, &s, &err), MS_OK);
+  snprintf(j.trigger, sizeof(j.trigger), "schedule");
+  j.request = "{}";
+  j.targets = "[\"old/orders/new\"]";
+  j.created_at = 20;
+  assert_int_equal(st->ops->schedule_fire(st, s.id, 0, 20, 1, 86420, &j, &err), MS_OK);
+  snprintf(e.type, sizeof(e.type), "sync.failed");
+  e.source_id = 1;
+  e.created_at = 30;
+  assert_int_equal(st->ops->event_add(st, &e, &err), MS_OK);
+  /* The old source's removal keeps its event, with its name. */
+  assert_int_equal(st->ops->source_remove(st, "old", &err), MS_OK);
+  store_close(st);
+  q_text(path, "SELECT source_name FROM events", name, sizeof(name));
+  assert_string_equal(name, "old");
+  assert_int_equal(q_int(path, "SELECT count(*) FROM events WHERE source_id IS NULL"), 1);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM job_targets"), 1);
+}
+
 /* The rules of the job queue hold in the database itself: whatever writes
  * the jobs table, two holders of a target are refused. */
 static void test_the_database_keeps_jobs_from_overlapping(void **state) {
@@ -761,6 +820,39 @@ static void test_a_locked_file_is_busy_not_held(void **state) {
   store_close(st);
 }
 
+/* A scheduler that finds the file locked made nothing: unlike an overlap
+ * (MS_EBUSY too), the due run is not counted, and firing again makes it. */
+static void test_a_locked_file_fires_nothing(void **state) {
+  char path[600];
+  struct err err = {0};
+  struct schedule_row s = {0};
+  struct job_row j = {0};
+  sqlite3 *db = NULL;
+  (void)state;
+  ts_path("busy_fire.db", path, sizeof(path));
+  struct store *st = ts_open(path);
+  snprintf(s.name, sizeof(s.name), "nightly");
+  snprintf(s.timezone, sizeof(s.timezone), "UTC");
+  s.spec = "{}";
+  s.created_at = 1;
+  s.enabled = 1;
+  assert_int_equal(st->ops->schedule_add(st, &s, &err), MS_OK);
+  snprintf(j.trigger, sizeof(j.trigger), "schedule");
+  j.request = "{}";
+  j.created_at = 100;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+  assert_int_equal(st->ops->schedule_fire(st, s.id, 0, 100, 1, 200, &j, &err), MS_EBUSY);
+  assert_non_null(strstr(err.msg, "busy"));
+  assert_int_equal(j.id, 0);
+  assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  assert_int_equal(q_int(path, "SELECT last_due FROM schedules"), 0);
+  assert_int_equal(st->ops->schedule_fire(st, s.id, 0, 100, 1, 200, &j, &err), MS_OK);
+  assert_true(j.id > 0);
+  store_close(st);
+}
+
 /* ---- the statement cache -------------------------------------------------------- */
 
 struct nested {
@@ -819,6 +911,7 @@ int main(void) {
       cmocka_unit_test(test_newer_database_is_refused_untouched),
       cmocka_unit_test(test_garbage_and_damaged_files),
       cmocka_unit_test(test_migration_0004_keeps_an_old_database),
+      cmocka_unit_test(test_migration_0005_adds_the_service_to_a_0004_database),
       cmocka_unit_test(test_the_database_keeps_jobs_from_overlapping),
       cmocka_unit_test(test_tables_as_sqlite_holds_them),
       cmocka_unit_test(test_old_defaults_fill_missing_values),
@@ -827,6 +920,7 @@ int main(void) {
       cmocka_unit_test(test_failed_retry_resolves_or_counts),
       cmocka_unit_test(test_watermark_rolls_back_with_its_page),
       cmocka_unit_test(test_a_locked_file_is_busy_not_held),
+      cmocka_unit_test(test_a_locked_file_fires_nothing),
       cmocka_unit_test(test_queries_nest_in_callbacks),
   };
   return cmocka_run_group_tests(tests, ts_make_tmpdir, ts_remove_tmpdir);
