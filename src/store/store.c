@@ -65,3 +65,43 @@ void failed_row_release(struct failed_row *f) {
   f->raw = NULL;
   f->error = NULL;
 }
+
+void schedule_row_release(struct schedule_row *s) {
+  if (!s)
+    return;
+  free(s->spec);
+  s->spec = NULL;
+}
+
+void job_row_release(struct job_row *j) {
+  if (!j)
+    return;
+  free(j->request);
+  free(j->targets);
+  free(j->last_error);
+  j->request = NULL;
+  j->targets = NULL;
+  j->last_error = NULL;
+}
+
+void event_row_release(struct event_row *e) {
+  if (!e)
+    return;
+  free(e->record_id);
+  free(e->data);
+  e->record_id = NULL;
+  e->data = NULL;
+}
+
+void webhook_row_release(struct webhook_row *w) {
+  if (!w)
+    return;
+  free(w->url);
+  free(w->events);
+  free(w->secret);
+  free(w->last_error);
+  w->url = NULL;
+  w->events = NULL;
+  w->secret = NULL;
+  w->last_error = NULL;
+}

@@ -120,23 +120,40 @@ struct unpriced_child {
 
 /* ---- the service: schedules, jobs, events, webhooks ---------------------- */
 
+/* Every time the service ops take is UTC seconds given by the caller: the
+ * store never reads the clock for them. Text over these limits is refused
+ * (MS_EINVAL saying which), never cut; only an error message (last_error)
+ * is put on one line and shortened, as a slice's is. */
+#define SCHEDULE_SPEC_MAX (16 * 1024) /* bytes of a schedule's spec */
+#define JOB_REQUEST_MAX (64 * 1024)   /* bytes of a job's request */
+#define JOB_TARGETS_MAX 1000          /* targets of one job */
+#define JOB_TARGET_MAX 160            /* bytes of one "source/stream/mode" */
+#define JOB_ATTEMPTS_MAX 100          /* max_attempts of a job */
+#define EVENT_DATA_MAX (64 * 1024)    /* bytes of an event's data */
+#define EVENT_TYPE_MAX 40             /* bytes of an event type, with its NUL */
+#define EVENT_TYPES_MAX 32            /* entries of a list of event types */
+#define WEBHOOK_URL_MAX 2048          /* bytes of a webhook's URL */
+#define WEBHOOK_SECRET_MAX 4096       /* bytes of where its secret is */
+#define SERVICE_LIST_MAX 10000        /* rows one job or event list may ask for */
+#define SERVICE_LIST_DEFAULT 100      /* rows a list gives when its limit is 0 */
+
 /* When a schedule makes runs, and of what. */
 struct schedule_row {
   int64_t id;
-  char name[MS_NAME_MAX];  /* unique, chosen by the user */
-  char *spec;              /* JSON: {"sources":[...],"streams":[...],"mode":"new",
-                              "every":7200 | "cron":"0 2 * * *" | "daily_at":"02:00",
-                              "between":"06:00-22:00","max_runs_per_day":N,
-                              "range":"last-7-days" | {"from":"..","to":".."}} */
-  char timezone[64];       /* IANA zone its times are in */
-  int enabled;             /* 0: it makes no runs */
-  int64_t created_at;      /* UTC seconds */
-  int64_t updated_at;      /* last change of its spec */
-  int64_t last_due;        /* the last due time that became a job; 0: never */
-  int64_t day_runs;        /* jobs made on the local day of last_due */
-  int64_t next_due;        /* the next due time, as last computed; 0: none */
-  int64_t last_run_id;     /* the sync log's run of its latest job; 0: none */
-  char last_status[16];    /* that run's outcome, "" when none */
+  char name[MS_NAME_MAX]; /* unique, chosen by the user */
+  char *spec;             /* JSON object: {"sources":[...],"streams":[...],"mode":"new",
+                             "every":7200 | "cron":"0 2 * * *" | "daily_at":"02:00",
+                             "between":"06:00-22:00","max_runs_per_day":N,
+                             "range":"last-7-days" | {"from":"..","to":".."}} */
+  char timezone[64];      /* IANA zone its times are in */
+  int enabled;            /* 0: it makes no runs (schedule_fire refuses it) */
+  int64_t created_at;     /* UTC seconds, > 0 */
+  int64_t updated_at;     /* last change of its spec; 0 on add: created_at */
+  int64_t last_due;       /* the last due time that became a job; 0: never */
+  int64_t day_runs;       /* jobs made on the local day of last_due */
+  int64_t next_due;       /* the next due time, as last computed; 0: none */
+  int64_t last_run_id;    /* the sync log's run of its latest job; 0: none */
+  char last_status[16];   /* that run's outcome, "" when none */
 };
 
 void schedule_row_release(struct schedule_row *s);
@@ -144,64 +161,70 @@ void schedule_row_release(struct schedule_row *s);
 /* A queued part of the work, claimed by a worker under a lease. */
 struct job_row {
   int64_t id;
-  int64_t schedule_id;  /* the schedule that made it; 0: by hand (run now, quick sync) */
-  int64_t due;          /* the schedule's due time it stands for; 0 by hand */
-  char state[16];       /* available, running, retryable, completed, failed, cancelled */
-  char trigger[16];     /* "schedule", "cli", "api", "quick" */
-  char *request;        /* JSON: the sync request (sources, streams, mode, range) */
-  char *targets;        /* JSON list of "source/stream/mode" it covers: no two jobs that
-                           are available or running share one (without overlapping) */
-  int attempts;         /* tries started */
-  int max_attempts;     /* then it fails for good */
-  int64_t run_after;    /* UTC: not claimed before (backoff of a retryable job) */
-  int64_t created_at;
-  int64_t started_at;   /* its latest try */
-  int64_t finished_at;  /* 0 until done */
+  int64_t schedule_id;           /* the schedule that made it; 0: by hand (run now, quick
+                                    sync), or its schedule was removed */
+  int64_t due;                   /* the schedule's due time it stands for; 0 by hand */
+  char state[16];                /* available, running, retryable, completed, failed,
+                                    cancelled */
+  char trigger[16];              /* "schedule", "cli", "api", "quick" */
+  char *request;                 /* JSON object: the sync request (sources, streams, mode,
+                                    range) */
+  char *targets;                 /* JSON array of the "source/stream/mode" it covers: no two
+                                    jobs that are available, running or retryable share one
+                                    (without overlapping); NULL on enqueue: none */
+  int attempts;                  /* tries started (a released try is given back) */
+  int max_attempts;              /* then it fails for good; 0 on enqueue: 3 */
+  int64_t run_after;             /* UTC: not claimed before (backoff of a retryable job); 0
+                                    on enqueue: created_at */
+  int64_t created_at;            /* UTC seconds, > 0 */
+  int64_t started_at;            /* its latest try */
+  int64_t finished_at;           /* 0 until done */
   char lease_owner[MS_NAME_MAX]; /* worker holding it, "" if none */
-  int64_t lease_token;  /* fencing token; bumped by every claim */
-  int64_t lease_expires; /* UTC seconds */
-  int64_t run_id;       /* the sync log's run of its latest try; 0 none */
-  char *last_error;     /* MAY be NULL */
+  int64_t lease_token;           /* fencing token; bumped by every claim, never reset */
+  int64_t lease_expires;         /* UTC seconds */
+  int64_t run_id;                /* the sync log's run of its latest try; 0 none */
+  char *last_error;              /* MAY be NULL */
 };
 
 void job_row_release(struct job_row *j);
 
 struct job_filter {
-  const char *state;    /* MAY be NULL: all */
-  int64_t schedule_id;  /* 0: all */
-  int limit;            /* newest first; 0: 100 */
+  const char *state;   /* MAY be NULL: all */
+  int64_t schedule_id; /* 0: all */
+  int limit;           /* newest first; 0: SERVICE_LIST_DEFAULT, at most SERVICE_LIST_MAX */
 };
 
 /* An outbox row: written in the same transaction as what it tells. */
 struct event_row {
-  int64_t id;           /* ascending: the order of delivery */
-  char type[40];        /* order.created, order.status_changed, order.refunded, order.deleted,
-                           sync.failed, sync.recovered */
-  int64_t source_id;    /* 0: none */
-  char source[MS_NAME_MAX]; /* its name, when listed */
+  int64_t id;                 /* ascending: the order of delivery */
+  char type[EVENT_TYPE_MAX];  /* order.created, order.status_changed, order.refunded,
+                                 order.deleted, sync.failed, sync.recovered */
+  int64_t source_id;          /* 0: none, or the source was removed */
+  char source[MS_NAME_MAX];   /* its name when listed (kept after the source is removed) */
   char stream[MS_STREAM_MAX]; /* "" when none */
-  char *record_id;      /* the record's external id; MAY be NULL */
-  char *data;           /* JSON object with the details */
-  int64_t created_at;   /* UTC seconds */
+  char *record_id;            /* the record's external id; MAY be NULL */
+  char *data;                 /* JSON object with the details; NULL on add: {} */
+  int64_t created_at;         /* UTC seconds, > 0 */
 };
 
 void event_row_release(struct event_row *e);
 
 struct event_filter {
-  int64_t after_id;     /* only events with a larger id */
-  const char *types;    /* comma list of types or prefixes ("order."), MAY be NULL: all */
-  int64_t source_id;    /* 0: all */
-  int limit;            /* oldest first; 0: 100 */
+  int64_t after_id;  /* only events with a larger id */
+  const char *types; /* comma list of types or prefixes ("order."), MAY be NULL or "*": all */
+  int64_t source_id; /* 0: all */
+  int limit;         /* oldest first; 0: SERVICE_LIST_DEFAULT, at most SERVICE_LIST_MAX */
 };
 
 /* Where events are delivered. */
 struct webhook_row {
   int64_t id;
-  char *url;            /* http(s) URL, checked when added */
-  char *events;         /* comma list of types or prefixes; "*" for all */
-  char *secret;         /* JSON: where its signing secret is ({"secret_env":"VAR"}) */
-  int enabled;
-  int64_t created_at;
+  char *url;            /* http(s) URL, unique; its shape is checked when added */
+  char *events;         /* comma list of types or prefixes; "*" (or NULL on add) for all */
+  char *secret;         /* JSON object: where its signing secret is ({"secret_env":"VAR"});
+                           NULL on add: {} */
+  int enabled;          /* 0: nothing is delivered to it */
+  int64_t created_at;   /* UTC seconds, > 0 */
   int64_t delivered_id; /* every event up to this one was delivered (or filtered out) */
   int failures;         /* deliveries failed in a row */
   int64_t retry_at;     /* UTC: not tried again before */
@@ -393,55 +416,77 @@ struct store_ops {
                       struct err *err);
 
   /* ---- schedules ---- */
-  int (*schedule_add)(struct store *st, struct schedule_row *s, struct err *err); /* sets id;
-                                                                                    MS_EEXIST */
+  /* Sets s->id (and updated_at when 0). MS_EEXIST when the name is taken. */
+  int (*schedule_add)(struct store *st, struct schedule_row *s, struct err *err);
+  /* By name; MS_ENOTFOUND when there is none. */
   int (*schedule_get)(struct store *st, const char *name, struct schedule_row *out,
                       struct err *err);
   int (*schedule_get_id)(struct store *st, int64_t id, struct schedule_row *out, struct err *err);
+  /* By name. Read in full before the callbacks run: a callback MAY write. */
   int (*schedule_list)(struct store *st, schedule_cb cb, void *ctx, struct err *err);
-  /* Writes name, spec, timezone, enabled, next_due (and updated_at). */
+  /* Writes name, spec, timezone, enabled, next_due (and updated_at) of the
+   * schedule s->id. MS_EEXIST when the new name is taken. */
   int (*schedule_update)(struct store *st, const struct schedule_row *s, struct err *err);
+  /* Its jobs stay (they are history; queued ones still run) with
+   * schedule_id 0. */
   int (*schedule_remove)(struct store *st, const char *name, struct err *err);
   /* A due run of a schedule becomes exactly one job, even with several
    * schedulers on one database: in one transaction, the schedule's
    * last_due moves from expect_last_due to due (else MS_EEXIST: another
    * scheduler did it) with day_runs and next_due, and the job is enqueued as
-   * job_enqueue does (an overlapping job is not enqueued, and the due run
-   * still counts as made: MS_EBUSY tells it). job->id is set. */
-  int (*schedule_fire)(struct store *st, int64_t schedule_id, int64_t expect_last_due,
-                       int64_t due, int64_t day_runs, int64_t next_due, struct job_row *job,
-                       struct err *err);
-  /* The schedule's latest run, for `schedule list`. */
+   * job_enqueue does, with this schedule_id and due (trigger "schedule" when
+   * empty). An overlapping job is not enqueued and the due run still counts
+   * as made: MS_EBUSY, err naming the job in the way, job->id 0 (a locked
+   * database is MS_EBUSY too, with nothing written: either way, firing again
+   * with the schedule as it now is does the right thing). due MUST come
+   * after expect_last_due; a disabled schedule is refused (MS_EINVAL). */
+  int (*schedule_fire)(struct store *st, int64_t schedule_id, int64_t expect_last_due, int64_t due,
+                       int64_t day_runs, int64_t next_due, struct job_row *job, struct err *err);
+  /* The schedule's latest run, for `schedule list`. A run older than the one
+   * recorded changes nothing. */
   int (*schedule_ran)(struct store *st, int64_t schedule_id, int64_t run_id, const char *status,
                       struct err *err);
 
   /* ---- jobs ---- */
-  /* Enqueues a job (state available, or as given). MS_EBUSY, nothing
-   * written, when one of its targets is in a job that is available or
-   * running (without overlapping); err names that job. Sets job->id. */
+  /* Enqueues a job, available (or retryable, to wait for run_after). A job
+   * that is available, running or retryable holds its targets: a retryable
+   * one will run again, so another job on them would overlap it then.
+   * MS_EBUSY, nothing written, when one of the targets is held by another
+   * job; err names that job and the target. MS_EEXIST when the schedule
+   * already has a job for that due time. Sets job->id. */
   int (*job_enqueue)(struct store *st, struct job_row *job, struct err *err);
-  /* Claims the oldest job that may run now (available, or retryable with
-   * run_after passed, or running with its lease expired: rescued) for owner:
-   * state running, attempts + 1, a new lease_token. MS_ENOTFOUND when none. */
+  /* Claims, for owner, the job that may run now and has waited longest (by
+   * run_after, then id): available or retryable with run_after passed, or
+   * running with its lease expired (rescued: its worker died). state
+   * running, attempts + 1, a new lease_token, the lease to now + lease_secs,
+   * started_at now. A rescued job that used its last attempt fails instead
+   * (its worker may be what kills it). MS_ENOTFOUND when none may run. */
   int (*job_claim)(struct store *st, const char *owner, int64_t now, int lease_secs,
                    struct job_row *out, struct err *err);
-  /* Fenced by the token: the lease runs lease_secs from now. MS_ELEASE when
-   * lost. */
+  /* Fenced by the token: the lease runs lease_secs from now (even if it had
+   * run out, as long as nobody took the job). MS_ELEASE when lost. */
   int (*job_heartbeat)(struct store *st, int64_t id, int64_t token, int64_t now, int lease_secs,
                        struct err *err);
-  /* Fenced: the try ended: state completed, failed, retryable (run_after)
-   * or available (released unfinished); run_id and error recorded. */
-  int (*job_finish)(struct store *st, int64_t id, int64_t token, const char *state,
+  /* Fenced: the try ended at now, with its run_id and error (MAY be NULL):
+   * - completed, failed or cancelled: done (finished_at), its targets free;
+   * - retryable: waits for run_after (0: now), holding its targets;
+   * - available: released unfinished (shutting down): any worker may claim
+   *   it at once, and the try is given back (attempts - 1).
+   * MS_ELEASE, nothing written, when the lease was lost. */
+  int (*job_finish)(struct store *st, int64_t id, int64_t token, const char *state, int64_t now,
                     int64_t run_after, int64_t run_id, const char *error, struct err *err);
   int (*job_get)(struct store *st, int64_t id, struct job_row *out, struct err *err);
+  /* Read in full before the callbacks run: a callback MAY write. */
   int (*job_list)(struct store *st, const struct job_filter *f, job_cb cb, void *ctx,
                   struct err *err);
-  /* A failed (or cancelled) job runs again: available, attempts 0.
-   * MS_EBUSY when it would overlap a job available or running now. */
+  /* A failed or cancelled job runs again: available at now, attempts 0.
+   * MS_EBUSY, nothing written, when another job holds one of its targets;
+   * MS_EINVAL for a job in another state. */
   int (*job_retry)(struct store *st, int64_t id, int64_t now, struct err *err);
-  /* Cancels a job that is available or retryable (a running one is left to
-   * finish: MS_EBUSY). */
-  int (*job_cancel)(struct store *st, int64_t id, struct err *err);
+  /* Cancels a job that is available or retryable, or running with its lease
+   * run out (nobody is running it), at now. A running one is left to finish:
+   * MS_EBUSY. A job already done: MS_EINVAL. */
+  int (*job_cancel)(struct store *st, int64_t id, int64_t now, struct err *err);
   /* Counts of jobs by state, for status and metrics: available, running,
    * retryable, completed, failed, cancelled (in that order). */
   int (*job_counts)(struct store *st, int64_t counts[6], struct err *err);
@@ -453,18 +498,28 @@ struct store_ops {
                        int64_t *before, int64_t *after, struct err *err);
 
   /* ---- events ---- */
-  /* An event of the run itself (sync.failed, sync.recovered). Record events
-   * are written by commit_page. */
+  /* An event of the run itself (sync.failed, sync.recovered): a lowercase
+   * dotted type, its source (0: none; MS_ENOTFOUND when there is no such
+   * source), data a JSON object. Sets e->id. Record events are written by
+   * commit_page. */
   int (*event_add)(struct store *st, struct event_row *e, struct err *err);
+  /* Read in full before the callbacks run: a callback MAY write (deliver,
+   * then webhook_delivered). */
   int (*event_list)(struct store *st, const struct event_filter *f, event_cb cb, void *ctx,
                     struct err *err);
 
   /* ---- webhooks ---- */
-  int (*webhook_add)(struct store *st, struct webhook_row *w, struct err *err); /* sets id */
+  /* Sets w->id. A new webhook is delivered the events written after it:
+   * delivered_id starts at the newest event (set in w). MS_EEXIST when a
+   * webhook has that URL already (one per receiver, with every type it
+   * wants in its list). */
+  int (*webhook_add)(struct store *st, struct webhook_row *w, struct err *err);
+  /* By id. Read in full before the callbacks run: a callback MAY write. */
   int (*webhook_list)(struct store *st, webhook_cb cb, void *ctx, struct err *err);
   int (*webhook_get)(struct store *st, int64_t id, struct webhook_row *out, struct err *err);
   int (*webhook_remove)(struct store *st, int64_t id, struct err *err);
-  /* Delivery moved on: delivered_id, failures 0, no error. */
+  /* Delivery moved on: delivered_id (never back: an older one keeps the
+   * newer), failures 0, no error, no retry_at. */
   int (*webhook_delivered)(struct store *st, int64_t id, int64_t delivered_id, struct err *err);
   /* A delivery failed: failures + 1, retry_at, the error. */
   int (*webhook_failed)(struct store *st, int64_t id, int64_t retry_at, const char *error,

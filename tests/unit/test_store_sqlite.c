@@ -48,6 +48,19 @@ static void q_exec(const char *path, const char *sql) {
   sqlite3_close(db);
 }
 
+/* Runs sql on a connection of its own, foreign keys on, and returns
+ * SQLite's extended result code. */
+static int q_try(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  int rc;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_extended_result_codes(db, 1);
+  assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
+  rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+  sqlite3_close(db);
+  return rc;
+}
+
 static char *read_all(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   assert_non_null(f);
@@ -134,7 +147,8 @@ static void test_migrations_create_schema_once(void **state) {
   store_close(st);
 
   static const char *const tables[] = {
-      "schema_migrations", "sources", "slices", "runs", "orders", "order_items", "failed_records"};
+      "schema_migrations", "sources",   "slices", "runs",        "orders", "order_items",
+      "failed_records",    "schedules", "jobs",   "job_targets", "events", "webhooks"};
   for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
     char sql[200];
     snprintf(sql, sizeof(sql),
@@ -240,10 +254,9 @@ static void test_garbage_and_damaged_files(void **state) {
   assert_int_equal(q_int(path, "SELECT count(*) FROM sqlite_schema"), 1);
 }
 
-/* The schema of migrations 0001 to 0003, with the rows an old marketsync
- * left: a day done, a repair work list of items, an order with two lines
- * (one without a price), failed records of both streams. */
-static void old_database(const char *path) {
+/* A file with the schema of migrations 1 to `last`, as an older marketsync
+ * left it; the connection stays open for its rows. */
+static sqlite3 *schema_upto(const char *path, int last) {
   sqlite3 *db = NULL;
   char *msg = NULL;
   assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -253,7 +266,7 @@ static void old_database(const char *path) {
                                 "INTEGER NOT NULL)",
                                 NULL, NULL, &msg),
                    SQLITE_OK);
-  for (const struct migration *m = ms_migrations_sqlite; m->number && m->number <= 3; m++) {
+  for (const struct migration *m = ms_migrations_sqlite; m->number && m->number <= last; m++) {
     char sql[200];
     if (sqlite3_exec(db, m->sql, NULL, NULL, &msg) != SQLITE_OK)
       fail_msg("%s: %s", m->name, msg);
@@ -261,6 +274,15 @@ static void old_database(const char *path) {
              m->name);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, &msg), SQLITE_OK);
   }
+  return db;
+}
+
+/* The schema of migrations 0001 to 0003, with the rows an old marketsync
+ * left: a day done, a repair work list of items, an order with two lines
+ * (one without a price), failed records of both streams. */
+static void old_database(const char *path) {
+  sqlite3 *db = schema_upto(path, 3);
+  char *msg = NULL;
   static const char rows[] =
       "INSERT INTO sources (id, name, connector, created_at) VALUES (1, 'old', 'shopify', 1);"
       "INSERT INTO slices (source_id, stream, day, status, cursor, pages, records, inserted, "
@@ -380,6 +402,129 @@ static void test_migration_0004_keeps_an_old_database(void **state) {
   store_close(st);
   /* Opening again applies nothing more. */
   assert_int_equal(q_int(path, "SELECT count(*) FROM schema_migrations"), known_schema());
+}
+
+/* A database of migration 0004 with a source, a day and an order gains the
+ * service's tables, keeps its rows, and the service works on it. */
+static void test_migration_0005_adds_the_service_to_a_0004_database(void **state) {
+  char path[600], name[64];
+  struct err err = {0};
+  struct schedule_row s = {0};
+  struct job_row j = {0};
+  struct event_row e = {0};
+  struct slice sl;
+  int version = 0;
+  (void)state;
+  ts_path("v4.db", path, sizeof(path));
+  sqlite3 *db = schema_upto(path, 4);
+  assert_int_equal(
+      sqlite3_exec(db,
+                   "INSERT INTO sources (id, name, connector, created_at) VALUES (1, 'old', "
+                   "'shopify', 1);"
+                   "INSERT INTO slices (source_id, stream, slice_key, kind, day, status, pages) "
+                   "VALUES (1, 'orders', '2025-01-02', 'day', '2025-01-02', 'completed', 3);"
+                   "INSERT INTO orders (source_id, external_id, created_at, updated_at, raw, "
+                   "first_seen_at, last_synced_at) VALUES (1, '1001', 100, 200, '{}', 5, 6);",
+                   NULL, NULL, NULL),
+      SQLITE_OK);
+  sqlite3_close(db);
+
+  struct store *st = ts_open(path);
+  assert_int_equal(st->ops->schema_version(st, &version), MS_OK);
+  assert_int_equal(version, known_schema());
+  q_text(path, "SELECT name FROM schema_migrations WHERE version = 5", name, sizeof(name));
+  assert_string_equal(name, "0005_service.sql");
+  sl = ts_get(st, 1, "orders", "2025-01-02");
+  assert_int_equal(sl.pages, 3);
+  slice_release(&sl);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM orders"), 1);
+
+  snprintf(s.name, sizeof(s.name), "nightly");
+  snprintf(s.timezone, sizeof(s.timezone), "UTC");
+  s.spec = "{\"daily_at\":\"02:00\"}";
+  s.enabled = 1;
+  s.created_at = 10;
+  assert_int_equal(st->ops->schedule_add(st, &s, &err), MS_OK);
+  snprintf(j.trigger, sizeof(j.trigger), "schedule");
+  j.request = "{}";
+  j.targets = "[\"old/orders/new\"]";
+  j.created_at = 20;
+  assert_int_equal(st->ops->schedule_fire(st, s.id, 0, 20, 1, 86420, &j, &err), MS_OK);
+  snprintf(e.type, sizeof(e.type), "sync.failed");
+  e.source_id = 1;
+  e.created_at = 30;
+  assert_int_equal(st->ops->event_add(st, &e, &err), MS_OK);
+  /* The old source's removal keeps its event, with its name. */
+  assert_int_equal(st->ops->source_remove(st, "old", &err), MS_OK);
+  store_close(st);
+  q_text(path, "SELECT source_name FROM events", name, sizeof(name));
+  assert_string_equal(name, "old");
+  assert_int_equal(q_int(path, "SELECT count(*) FROM events WHERE source_id IS NULL"), 1);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM job_targets"), 1);
+}
+
+/* The rules of the job queue hold in the database itself: whatever writes
+ * the jobs table, two holders of a target are refused. */
+static void test_the_database_keeps_jobs_from_overlapping(void **state) {
+  char path[600];
+  struct err err = {0};
+  (void)state;
+  struct store *st = file_store("job_rules.db", path, sizeof(path));
+
+  /* A stream cannot take the service's tables. */
+  struct stream_def jobs_def = customers_def;
+  jobs_def.name = "jobs";
+  jobs_def.table = "jobs";
+  assert_int_equal(st->ops->stream_prepare(st, &jobs_def, &err), MS_EINVAL);
+  assert_non_null(strstr(err.msg, "keeps for itself"));
+  store_close(st);
+
+#define JOB_INSERT "INSERT INTO jobs (id, state, trigger, request, targets, created_at) VALUES "
+  assert_int_equal(q_try(path, JOB_INSERT "(1, 'available', 'api', '{}', '[\"s/o/new\"]', 1)"),
+                   SQLITE_OK);
+  assert_int_equal(q_int(path, "SELECT job_id FROM job_targets WHERE target = 's/o/new'"), 1);
+  assert_int_equal(q_try(path, JOB_INSERT "(2, 'retryable', 'api', '{}', '[\"s/o/new\"]', 1)"),
+                   SQLITE_CONSTRAINT_PRIMARYKEY);
+  /* A job that is done holds nothing, and cannot come back while another
+   * holds its target. */
+  assert_int_equal(q_try(path, JOB_INSERT "(3, 'failed', 'api', '{}', '[\"s/o/new\"]', 1)"),
+                   SQLITE_OK);
+  assert_int_equal(q_try(path, "UPDATE jobs SET state = 'available' WHERE id = 3"),
+                   SQLITE_CONSTRAINT_PRIMARYKEY);
+  assert_int_equal(q_try(path, "UPDATE jobs SET state = 'completed' WHERE id = 1"), SQLITE_OK);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM job_targets"), 0);
+  assert_int_equal(q_try(path, "UPDATE jobs SET state = 'available' WHERE id = 3"), SQLITE_OK);
+  assert_int_equal(q_int(path, "SELECT job_id FROM job_targets WHERE target = 's/o/new'"), 3);
+  /* Running and available hold alike: no change there. */
+  assert_int_equal(q_try(path, "UPDATE jobs SET state = 'running', lease_owner = 'w' WHERE id = 3"),
+                   SQLITE_OK);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM job_targets"), 1);
+
+  /* What a job covers does not change; nor is it anything but a list. */
+  assert_int_equal(q_try(path, "UPDATE jobs SET targets = '[]' WHERE id = 3"),
+                   SQLITE_CONSTRAINT_TRIGGER);
+  assert_int_equal(q_try(path, JOB_INSERT "(4, 'completed', 'api', '{}', 'x', 1)"),
+                   SQLITE_CONSTRAINT_CHECK);
+  assert_int_equal(q_try(path, JOB_INSERT "(5, 'completed', 'api', '{}', '{}', 1)"),
+                   SQLITE_CONSTRAINT_CHECK);
+  /* A running job has an owner. */
+  assert_int_equal(q_try(path, JOB_INSERT "(6, 'running', 'api', '{}', '[]', 1)"),
+                   SQLITE_CONSTRAINT_CHECK);
+  /* One job per due time of a schedule. */
+  assert_int_equal(q_try(path, "INSERT INTO schedules (id, name, spec, timezone, created_at, "
+                               "updated_at) VALUES (1, 'n', '{}', 'UTC', 1, 1)"),
+                   SQLITE_OK);
+  assert_int_equal(q_try(path, "INSERT INTO jobs (schedule_id, due, state, trigger, request, "
+                               "created_at) VALUES (1, 60, 'completed', 's', '{}', 1)"),
+                   SQLITE_OK);
+  assert_int_equal(q_try(path, "INSERT INTO jobs (schedule_id, due, state, trigger, request, "
+                               "created_at) VALUES (1, 60, 'failed', 's', '{}', 1)"),
+                   SQLITE_CONSTRAINT_UNIQUE);
+  /* Removing the schedule keeps its jobs. */
+  assert_int_equal(q_try(path, "DELETE FROM schedules WHERE id = 1"), SQLITE_OK);
+  assert_int_equal(q_int(path, "SELECT count(*) FROM jobs WHERE due = 60 AND schedule_id IS NULL"),
+                   1);
+#undef JOB_INSERT
 }
 
 /* ---- tables made from descriptions ------------------------------------------------ */
@@ -675,6 +820,39 @@ static void test_a_locked_file_is_busy_not_held(void **state) {
   store_close(st);
 }
 
+/* A scheduler that finds the file locked made nothing: unlike an overlap
+ * (MS_EBUSY too), the due run is not counted, and firing again makes it. */
+static void test_a_locked_file_fires_nothing(void **state) {
+  char path[600];
+  struct err err = {0};
+  struct schedule_row s = {0};
+  struct job_row j = {0};
+  sqlite3 *db = NULL;
+  (void)state;
+  ts_path("busy_fire.db", path, sizeof(path));
+  struct store *st = ts_open(path);
+  snprintf(s.name, sizeof(s.name), "nightly");
+  snprintf(s.timezone, sizeof(s.timezone), "UTC");
+  s.spec = "{}";
+  s.created_at = 1;
+  s.enabled = 1;
+  assert_int_equal(st->ops->schedule_add(st, &s, &err), MS_OK);
+  snprintf(j.trigger, sizeof(j.trigger), "schedule");
+  j.request = "{}";
+  j.created_at = 100;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+  assert_int_equal(st->ops->schedule_fire(st, s.id, 0, 100, 1, 200, &j, &err), MS_EBUSY);
+  assert_non_null(strstr(err.msg, "busy"));
+  assert_int_equal(j.id, 0);
+  assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  assert_int_equal(q_int(path, "SELECT last_due FROM schedules"), 0);
+  assert_int_equal(st->ops->schedule_fire(st, s.id, 0, 100, 1, 200, &j, &err), MS_OK);
+  assert_true(j.id > 0);
+  store_close(st);
+}
+
 /* ---- the statement cache -------------------------------------------------------- */
 
 struct nested {
@@ -733,6 +911,8 @@ int main(void) {
       cmocka_unit_test(test_newer_database_is_refused_untouched),
       cmocka_unit_test(test_garbage_and_damaged_files),
       cmocka_unit_test(test_migration_0004_keeps_an_old_database),
+      cmocka_unit_test(test_migration_0005_adds_the_service_to_a_0004_database),
+      cmocka_unit_test(test_the_database_keeps_jobs_from_overlapping),
       cmocka_unit_test(test_tables_as_sqlite_holds_them),
       cmocka_unit_test(test_old_defaults_fill_missing_values),
       cmocka_unit_test(test_local_column_survives_a_newer_copy),
@@ -740,6 +920,7 @@ int main(void) {
       cmocka_unit_test(test_failed_retry_resolves_or_counts),
       cmocka_unit_test(test_watermark_rolls_back_with_its_page),
       cmocka_unit_test(test_a_locked_file_is_busy_not_held),
+      cmocka_unit_test(test_a_locked_file_fires_nothing),
       cmocka_unit_test(test_queries_nest_in_callbacks),
   };
   return cmocka_run_group_tests(tests, ts_make_tmpdir, ts_remove_tmpdir);

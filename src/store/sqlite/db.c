@@ -22,6 +22,7 @@
 
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_store.h"
+#include "util/array.h"
 
 #define BUSY_TIMEOUT_MS 5000
 #define STRINGIFY_(x) #x
@@ -84,6 +85,26 @@ int check_name(const char *what, const char *v, size_t max, struct err *err) {
   if (strlen(v) >= max)
     return err_set(err, MS_EINVAL, "%s \"%.40s...\" is too long (at most %zu characters)", what, v,
                    max - 1);
+  return MS_OK;
+}
+
+int check_json_object(const char *what, const char *v, size_t max, struct err *err) {
+  size_t len = v ? strlen(v) : 0;
+  cJSON *j;
+  int ok;
+  if (!v)
+    return err_set(err, MS_EINVAL, "%s is missing", what);
+  if (len > max)
+    return err_set(err, MS_EINVAL, "%s is too long (%zu bytes, at most %zu)", what, len, max);
+  j = cJSON_ParseWithLength(v, len);
+  ok = cJSON_IsObject(j);
+  cJSON_Delete(j);
+  return ok ? MS_OK : err_set(err, MS_EINVAL, "%s is not a JSON object: \"%.40s\"", what, v);
+}
+
+int check_time(const char *what, int64_t t, struct err *err) {
+  if (t <= 0)
+    return err_set(err, MS_EINVAL, "%s is not set (UTC seconds, above 0)", what);
   return MS_OK;
 }
 
@@ -283,6 +304,52 @@ int col_dup(sqlite3_stmt *q, int col, char **out) {
 void col_copy(sqlite3_stmt *q, int col, char *dst, size_t size) {
   const char *t = col_text(q, col);
   snprintf(dst, size, "%s", t ? t : "");
+}
+
+/* Rows read into an array, for q_collect(). */
+struct row_array {
+  char *v;                    /* elements of `size` bytes */
+  size_t n;                   /* read */
+  size_t cap;                 /* allocated */
+  size_t size;                /* bytes of one */
+  size_t max;                 /* rows allowed */
+  row_read_fn read;           /* fills one element */
+  int bad;                    /* MS_ENOMEM or MS_ETOOBIG when a row could not be kept */
+  void (*release)(void *row); /* undoes read, for the rows kept on failure */
+};
+
+static int row_array_add(void *ctx, sqlite3_stmt *q) {
+  struct row_array *a = ctx;
+  int rc = a->n >= a->max ? MS_ETOOBIG : MS_OK;
+  if (!rc)
+    rc = array_reserve((void **)&a->v, &a->cap, a->n + 1, a->size, 8);
+  if (!rc)
+    rc = a->read(q, a->v + a->n * a->size);
+  if (rc)
+    return a->bad = rc;
+  a->n++;
+  return MS_OK;
+}
+
+int q_collect(struct sqlite_store *s, const char *sql, struct args args, size_t size,
+              row_read_fn read, void (*release)(void *row), size_t max, void **out, size_t *n,
+              struct err *err, const char *what) {
+  struct row_array a = {NULL, 0, 0, size, max, read, 0, release};
+  int rc = q_each(s, sql, args, row_array_add, &a, err, what);
+  if (a.bad == MS_ENOMEM)
+    err_set(err, rc, "%s: out of memory", what);
+  else if (a.bad == MS_ETOOBIG)
+    err_set(err, rc, "%s: more than %zu rows; narrow the request", what, max);
+  if (rc) {
+    for (size_t i = 0; i < a.n; i++)
+      release(a.v + i * size);
+    free(a.v);
+    a.v = NULL;
+    a.n = 0;
+  }
+  *out = a.v;
+  *n = a.n;
+  return rc;
 }
 
 /* ---- transactions -------------------------------------------------------- */
@@ -654,4 +721,29 @@ const struct store_ops sqlite_store_ops = {
     .failed_get = sqlite_failed_get,
     .failed_resolve = sqlite_failed_resolve,
     .failed_again = sqlite_failed_again,
+    .schedule_add = sqlite_schedule_add,
+    .schedule_get = sqlite_schedule_get,
+    .schedule_get_id = sqlite_schedule_get_id,
+    .schedule_list = sqlite_schedule_list,
+    .schedule_update = sqlite_schedule_update,
+    .schedule_remove = sqlite_schedule_remove,
+    .schedule_fire = sqlite_schedule_fire,
+    .schedule_ran = sqlite_schedule_ran,
+    .job_enqueue = sqlite_job_enqueue,
+    .job_claim = sqlite_job_claim,
+    .job_heartbeat = sqlite_job_heartbeat,
+    .job_finish = sqlite_job_finish,
+    .job_get = sqlite_job_get,
+    .job_list = sqlite_job_list,
+    .job_retry = sqlite_job_retry,
+    .job_cancel = sqlite_job_cancel,
+    .job_counts = sqlite_job_counts,
+    .event_add = sqlite_event_add,
+    .event_list = sqlite_event_list,
+    .webhook_add = sqlite_webhook_add,
+    .webhook_list = sqlite_webhook_list,
+    .webhook_get = sqlite_webhook_get,
+    .webhook_remove = sqlite_webhook_remove,
+    .webhook_delivered = sqlite_webhook_delivered,
+    .webhook_failed = sqlite_webhook_failed,
 };

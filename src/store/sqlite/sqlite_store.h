@@ -2,7 +2,7 @@
  *
  *   db.c       the connection: open, pragmas, migrations, schema version, the
  *              checkpointer thread, transactions, error mapping, the statement
- *              cache and q_each(), the ops table
+ *              cache, q_each() and q_collect(), the ops table
  *   sources.c  sources
  *   slices.c   slices: ensure, get, claim, fence, fail, restart, release,
  *              reset, seed, list, keys
@@ -13,6 +13,12 @@
  *   pages.c    commit_page: the transaction that ties a page together
  *   failed.c   failed records
  *   runs.c     runs
+ *   schedules.c
+ *              schedules, and firing one: a due run becomes one job
+ *   jobs.c     the job queue: enqueue without overlaps, claims under leases,
+ *              fenced heartbeats and ends, retry, cancel
+ *   events.c   the outbox: run events, lists filtered by type
+ *   webhooks.c where events are delivered, and each one's cursor
  *
  * One connection per struct store; not safe to share between threads. Every
  * query runs through q_each(), which takes its statement from a cache keyed
@@ -70,6 +76,8 @@ struct args {
 
 /* Called with each row; a non-zero return stops the query and is returned. */
 typedef int (*row_fn)(void *ctx, sqlite3_stmt *q);
+/* Reads one row into *out (a struct of the caller's): MS_OK or MS_ENOMEM. */
+typedef int (*row_read_fn)(sqlite3_stmt *q, void *out);
 
 /* ---- the connection ----------------------------------------------------- */
 
@@ -152,6 +160,14 @@ int q_each(struct sqlite_store *s, const char *sql, struct args a, row_fn row, v
  * (MAY be NULL), *out is left alone when none did. */
 int q_int(struct sqlite_store *s, const char *sql, struct args a, int64_t *out, int *found,
           struct err *err, const char *what);
+/* Reads every row (at most max: MS_ETOOBIG) into *out, an array of *n
+ * elements of `size` bytes filled by read(), so that the caller's callbacks
+ * run after the query is done and MAY write. On failure nothing is left to
+ * free (release() undoes read() on the rows kept). The caller releases each
+ * row, then frees *out. */
+int q_collect(struct sqlite_store *s, const char *sql, struct args a, size_t size, row_read_fn read,
+              void (*release)(void *row), size_t max, void **out, size_t *n, struct err *err,
+              const char *what);
 /* Rows changed by the last write. */
 int64_t q_changes(struct sqlite_store *s);
 int is_constraint(int rc);
@@ -172,6 +188,10 @@ void col_copy(sqlite3_stmt *q, int col, char *dst, size_t size);
 /* Error text as stored: one line, bounded. */
 void one_line(const char *in, char *out, size_t size);
 int check_name(const char *what, const char *v, size_t max, struct err *err);
+/* v is a JSON object of at most max bytes; what names it in the message. */
+int check_json_object(const char *what, const char *v, size_t max, struct err *err);
+/* A time the caller MUST give: above 0. */
+int check_time(const char *what, int64_t t, struct err *err);
 
 int sqlite_open(const char *uri, struct store **out, struct err *err);
 void sqlite_close(struct store *st);
@@ -365,5 +385,70 @@ int sqlite_failed_again(struct store *st, int64_t id, const char *error, int64_t
 int sqlite_run_start(struct store *st, struct run_row *r, struct err *err);
 int sqlite_run_update(struct store *st, const struct run_row *r, struct err *err);
 int sqlite_run_list(struct store *st, int limit, run_cb cb, void *ctx, struct err *err);
+
+/* ---- schedules.c -------------------------------------------------------- */
+
+int sqlite_schedule_add(struct store *st, struct schedule_row *s, struct err *err);
+int sqlite_schedule_get(struct store *st, const char *name, struct schedule_row *out,
+                        struct err *err);
+int sqlite_schedule_get_id(struct store *st, int64_t id, struct schedule_row *out, struct err *err);
+int sqlite_schedule_list(struct store *st, schedule_cb cb, void *ctx, struct err *err);
+int sqlite_schedule_update(struct store *st, const struct schedule_row *s, struct err *err);
+int sqlite_schedule_remove(struct store *st, const char *name, struct err *err);
+int sqlite_schedule_fire(struct store *st, int64_t schedule_id, int64_t expect_last_due,
+                         int64_t due, int64_t day_runs, int64_t next_due, struct job_row *job,
+                         struct err *err);
+int sqlite_schedule_ran(struct store *st, int64_t schedule_id, int64_t run_id, const char *status,
+                        struct err *err);
+
+/* ---- jobs.c ------------------------------------------------------------- */
+
+/* Inside a transaction: checks the job, fills what it leaves to the store
+ * and inserts it (sets j->id). MS_EBUSY with *overlap set, nothing written,
+ * when another job holds one of its targets (err names it). */
+int job_enqueue_in(struct sqlite_store *s, struct job_row *j, int *overlap, struct err *err);
+
+int sqlite_job_enqueue(struct store *st, struct job_row *job, struct err *err);
+int sqlite_job_claim(struct store *st, const char *owner, int64_t now, int lease_secs,
+                     struct job_row *out, struct err *err);
+int sqlite_job_heartbeat(struct store *st, int64_t id, int64_t token, int64_t now, int lease_secs,
+                         struct err *err);
+int sqlite_job_finish(struct store *st, int64_t id, int64_t token, const char *state, int64_t now,
+                      int64_t run_after, int64_t run_id, const char *error, struct err *err);
+int sqlite_job_get(struct store *st, int64_t id, struct job_row *out, struct err *err);
+int sqlite_job_list(struct store *st, const struct job_filter *f, job_cb cb, void *ctx,
+                    struct err *err);
+int sqlite_job_retry(struct store *st, int64_t id, int64_t now, struct err *err);
+int sqlite_job_cancel(struct store *st, int64_t id, int64_t now, struct err *err);
+int sqlite_job_counts(struct store *st, int64_t counts[6], struct err *err);
+
+/* ---- events.c ----------------------------------------------------------- */
+
+/* A list of event types and prefixes, read from its comma text. */
+struct event_types {
+  char *json;                                      /* JSON array of the entries, for
+                                                      json_each; NULL: every event */
+  char text[EVENT_TYPES_MAX * EVENT_TYPE_MAX + 1]; /* the entries joined by commas, or "*" */
+};
+
+/* Reads "order., sync.failed" (NULL, blank or "*": every event); MS_EINVAL
+ * naming `what` for an entry that is neither a type nor a prefix ending
+ * with a dot. */
+int event_types_parse(const char *what, const char *text, struct event_types *out, struct err *err);
+void event_types_release(struct event_types *t);
+
+int sqlite_event_add(struct store *st, struct event_row *e, struct err *err);
+int sqlite_event_list(struct store *st, const struct event_filter *f, event_cb cb, void *ctx,
+                      struct err *err);
+
+/* ---- webhooks.c --------------------------------------------------------- */
+
+int sqlite_webhook_add(struct store *st, struct webhook_row *w, struct err *err);
+int sqlite_webhook_list(struct store *st, webhook_cb cb, void *ctx, struct err *err);
+int sqlite_webhook_get(struct store *st, int64_t id, struct webhook_row *out, struct err *err);
+int sqlite_webhook_remove(struct store *st, int64_t id, struct err *err);
+int sqlite_webhook_delivered(struct store *st, int64_t id, int64_t delivered_id, struct err *err);
+int sqlite_webhook_failed(struct store *st, int64_t id, int64_t retry_at, const char *error,
+                          struct err *err);
 
 #endif
