@@ -231,6 +231,78 @@ def bench_modified(binary, tmp, per_day, days, share):
                 full_mb=full[4])
 
 
+def proc_cpu_seconds(pid):
+    """User + system seconds of a running process, from /proc."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def bench_serve(binary, tmp, shops, days, per_day):
+    """One `serve` with `shops` sandbox shops at Shopify's standard limits
+    (bucket 40, leak 2/s), one schedule of every source run at once. The
+    bound: the slowest shop's requests at its rate after its burst."""
+    per_sandbox = 60
+    sandboxes, urls = [], []
+    db = os.path.join(tmp, "serve.db")
+    env = dict(os.environ, BENCH_TOKEN="shpat_sandbox_token")
+    try:
+        names = [f"s{i:04d}" for i in range(shops)]
+        for k in range(0, shops, per_sandbox):
+            args = ["--days", str(days + 2), "--threads", "4"]
+            for n in names[k:k + per_sandbox]:
+                args += ["--shop", f"{n}:UTC:{per_day}"]
+            p, url = start_sandbox(binary, args)
+            sandboxes.append(p)
+            urls += [url] * len(names[k:k + per_sandbox])
+        for n, url in zip(names, urls):
+            subprocess.run([binary, "--db", db, "source", "add", "shopify", n, "--shop", n,
+                            "--token-env", "BENCH_TOKEN", "--api-base", f"{url}/shops/{n}",
+                            "--streams", "orders", "--no-check", "--timezone", "UTC"],
+                           env=env, check=True, capture_output=True)
+        first = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=days)).isoformat()
+        last = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
+        subprocess.run([binary, "--db", db, "schedule", "add", "everyone", "--every", "24h",
+                        "--from", first, "--to", last, "--mode", "new"],
+                       env=env, check=True, capture_output=True)
+        subprocess.run([binary, "--db", db, "schedule", "run", "everyone"], env=env, check=True,
+                       capture_output=True)
+        t0 = time.monotonic()
+        srv = subprocess.Popen([binary, "--db", db, "--quiet", "serve", "--workers", "1"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        peak = 0.0
+        state = ""
+        while state not in ("completed", "failed", "retryable"):
+            time.sleep(0.2)
+            peak = max(peak, peak_rss_mib(srv.pid))
+            out = subprocess.run([binary, "--db", db, "jobs", "list", "--json", "--limit", "1"],
+                                 capture_output=True, text=True).stdout
+            state = json.loads(out.splitlines()[0])["state"] if out.strip() else ""
+            if time.monotonic() - t0 > 3600:
+                break
+        wall = time.monotonic() - t0
+        cpu = proc_cpu_seconds(srv.pid)
+        srv.terminate()
+        srv.wait()
+        requests = {}
+        for url in sorted(set(urls)):
+            for l in get(f"{url}/_sandbox/requests").splitlines():
+                if l.strip():
+                    shop = json.loads(l)["shop"]
+                    requests[shop] = requests.get(shop, 0) + 1
+    finally:
+        for p in sandboxes:
+            p.terminate()
+            p.wait()
+    slowest = max(requests.values()) if requests else 0
+    bound = max(0.0, (slowest - 40) / 2.0)
+    return dict(shops=shops, days=days, state=state, wall=wall, cpu=cpu, rss=peak,
+                requests=sum(requests.values()), slowest=slowest, bound=bound,
+                ratio=wall / bound if bound else float("nan"))
+
+
 def cpu_model():
     try:
         for line in open("/proc/cpuinfo"):
@@ -256,6 +328,7 @@ def main():
         pac = bench_pacing(a.bin, tmp, 1000 if small else 8200, 30 if small else 31, 40, 40)
         amz = bench_amazon(a.bin, tmp, 20 if small else 60, 10 if small else 30, 200)
         mod = bench_modified(a.bin, tmp, 330 if small else 3334, 30, 0.01)
+        srv = bench_serve(a.bin, tmp, 60 if small else 1000, 50 if small else 60, 3)
         if a.baseline_bin:
             os.makedirs(os.path.join(tmp, "base"))
             base_ing = bench_ingest(a.baseline_bin, os.path.join(tmp, "base"),
@@ -320,6 +393,23 @@ def main():
         f"| JSON received | {mod['mod_mb']:.1f} MB | {mod['full_mb']:.1f} MB | |",
         f"| wall time | {mod['mod_wall']:.1f} s | {mod['full_wall']:.1f} s | "
         f"{mod['full_wall'] / max(0.001, mod['mod_wall']):.0f}x faster |",
+        "",
+    ]
+    lines += [
+        f"## The service: one `serve`, {srv['shops']:,} shops due at once (Shopify standard limits: bucket 40, leak 2/s)",
+        "",
+        f"One schedule of every source, run at once: {srv['days']} days of orders from each shop "
+        "(one page a day), by one worker in one process.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| job | {srv['state']} |",
+        f"| requests | {srv['requests']:,} ({srv['slowest']} from the busiest shop) |",
+        f"| wall time, serve start to job completed | {srv['wall']:.1f} s |",
+        f"| bound: the busiest shop's requests after its burst of 40, at 2/s | {srv['bound']:.1f} s |",
+        f"| ratio (aim: <= 1.1) | {srv['ratio']:.2f} |",
+        f"| CPU seconds (serve) | {srv['cpu']:.1f} |",
+        f"| peak RSS (serve) | {srv['rss']:.1f} MiB (aim: < 256 MiB) |",
         "",
     ]
     if base_ing:

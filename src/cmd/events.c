@@ -261,18 +261,7 @@ static int webhook_add(struct store *st, struct ev_args *a, const char *url) {
   w.secret = cJSON_PrintUnformatted(secret);
   w.enabled = 1;
   w.created_at = wall_now();
-  /* A new endpoint starts with the events written from now on. */
-  {
-    struct event_filter all = {0, NULL, 0, 10000};
-    int64_t last = 0, step;
-    do {
-      step = last;
-      all.after_id = last;
-      if (st->ops->event_list(st, &all, newest_event, &last, &err))
-        break;
-    } while (last != step);
-    w.delivered_id = last;
-  }
+  /* The store starts a new endpoint with the events written from now on. */
   rc = st->ops->webhook_add(st, &w, &err);
   cJSON_Delete(secret);
   free(w.secret);

@@ -198,12 +198,12 @@ static int each_id(struct store *st, int retry, const int64_t *ids, size_t n) {
   for (size_t i = 0; i < n; i++) {
     struct err err = {0};
     int rc = retry ? st->ops->job_retry(st, ids[i], wall_now(), &err)
-                   : st->ops->job_cancel(st, ids[i], &err);
+                   : st->ops->job_cancel(st, ids[i], wall_now(), &err);
     if (rc == MS_ENOTFOUND) {
       log_error(rc, "there is no job %lld", (long long)ids[i]);
       bad = EXIT_USAGE;
     } else if (rc) {
-      log_error(rc, "job %lld: %s", (long long)ids[i], err.msg);
+      log_error(rc, "%s", err.msg);
       if (!bad)
         bad = EXIT_PARTIAL;
     } else if (!g_opts.quiet) {

@@ -685,6 +685,12 @@ static int send_ready(struct engine *e, double now, double *min_wait) {
       }
       continue;
     }
+    if (!http_client_has_room(e->http)) {
+      /* Every transfer slot is busy (many sources at once): this one goes
+       * when an answer frees a slot, which the poll waits for. */
+      *min_wait = 0.001;
+      break;
+    }
     http_request_reset(&w->req);
     w->sent = slice_stream(w->lane->t->def, &w->sl);
     rc = w->sent->page_request(f->sess->cstate, w->sent, &w->sl, &w->req, &err);

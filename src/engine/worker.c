@@ -118,8 +118,12 @@ static void work(struct store *st, const struct worker_opts *o, struct job_row *
   rc = engine_sync(st, &rq, &rep, &err);
   out->run_id = rep.run.id;
   out->stats = rep.stats;
-  for (size_t i = 0; i < rep.nsources; i++)
+  for (size_t i = 0; i < rep.nsources; i++) {
     health_note(&r.health, rep.sources[i].name, rep.sources[i].failed, rep.sources[i].error);
+    if (rep.sources[i].failed)
+      log_error(MS_EINVAL, "job %lld: %s is skipped: %s", (long long)job->id,
+                rep.sources[i].name, rep.sources[i].error);
+  }
   if (r.lost) {
     outcome_set(out, "lost", "another worker took the job over");
   } else if (rc == MS_EINTR) {
@@ -164,8 +168,8 @@ int worker_run_one(struct store *st, const struct worker_opts *o, struct job_out
     struct err ferr = {0};
     if (strcmp(out->state, "retryable") == 0)
       run_after = wall_now() + job_backoff(job.attempts, randombytes_uniform(1000000) / 1e6);
-    rc = st->ops->job_finish(st, job.id, job.lease_token, out->state, run_after, out->run_id,
-                             out->error[0] ? out->error : NULL, &ferr);
+    rc = st->ops->job_finish(st, job.id, job.lease_token, out->state, wall_now(), run_after,
+                             out->run_id, out->error[0] ? out->error : NULL, &ferr);
     if (rc == MS_ELEASE)
       snprintf(out->state, sizeof(out->state), "lost");
     else if (rc)

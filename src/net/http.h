@@ -68,7 +68,10 @@ typedef void (*http_done_fn)(void *tag, struct http_request *req, struct http_re
 
 int http_client_new(const struct http_client_opts *opts, struct http_client **out, struct err *err);
 void http_client_free(struct http_client *c);
-/* Starts a transfer. req MUST stay alive until its done callback runs. */
+/* Whether another transfer can start now (a bounded number run at once). */
+int http_client_has_room(const struct http_client *c);
+/* Starts a transfer. req MUST stay alive until its done callback runs.
+ * MS_EBUSY when there is no room (see http_client_has_room). */
 int http_client_send(struct http_client *c, struct http_request *req, void *tag, struct err *err);
 /* Drives transfers for at most timeout_ms, calling done for each finished
  * one. Returns the number still running. */

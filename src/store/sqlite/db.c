@@ -697,6 +697,7 @@ const struct store_ops sqlite_store_ops = {
     .source_list = sqlite_source_list,
     .source_update = sqlite_source_update,
     .source_remove = sqlite_source_remove,
+    .source_streak = sqlite_source_streak,
     .stream_prepare = sqlite_stream_prepare,
     .slice_ensure = sqlite_slice_ensure,
     .slice_get = sqlite_slice_get,

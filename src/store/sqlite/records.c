@@ -301,8 +301,8 @@ int record_gone(struct upsert *u, const struct stable *gone, const struct record
   if (rc)
     rc = err_set(err, rc, "out of memory writing SQL");
   else
-    rc = q_each(u->s, sql.data, ARGS(A_INT(u->source_id), A_TEXT(id), A_INT(when)), NULL, NULL,
-                err, "marking a record deleted");
+    rc = q_each(u->s, sql.data, ARGS(A_INT(u->source_id), A_TEXT(id), A_INT(when)), NULL, NULL, err,
+                "marking a record deleted");
   buf_release(&sql);
   if (!rc)
     u->c->deleted += q_changes(u->s);

@@ -172,3 +172,26 @@ int sqlite_source_remove(struct store *st, const char *name, struct err *err) {
                    name ? name : "");
   return rc;
 }
+
+int sqlite_source_streak(struct store *st, int64_t source_id, int failed, int64_t now,
+                         int64_t *before, int64_t *after, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  int found = 0, rc = tx_begin(s, err);
+  *before = *after = 0;
+  if (!rc)
+    rc = q_int(s, "SELECT fail_streak FROM source_health WHERE source_id = ?1",
+               ARGS(A_INT(source_id)), before, &found, err, "reading the source's health");
+  *after = failed ? *before + 1 : 0;
+  if (!rc)
+    rc =
+        q_each(s,
+               "INSERT INTO source_health (source_id, fail_streak, updated_at) VALUES (?1, ?2, ?3) "
+               "ON CONFLICT (source_id) DO UPDATE SET fail_streak = ?2, updated_at = ?3",
+               ARGS(A_INT(source_id), A_INT(*after), A_INT(now)), NULL, NULL, err,
+               "keeping the source's health");
+  if (!rc)
+    rc = tx_commit(s, err);
+  else
+    tx_rollback(s);
+  return rc;
+}

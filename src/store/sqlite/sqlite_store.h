@@ -205,6 +205,8 @@ int sqlite_source_get_id(struct store *st, int64_t id, struct source_row *out, s
 int sqlite_source_list(struct store *st, source_cb cb, void *ctx, struct err *err);
 int sqlite_source_update(struct store *st, const struct source_row *s, struct err *err);
 int sqlite_source_remove(struct store *st, const char *name, struct err *err);
+int sqlite_source_streak(struct store *st, int64_t source_id, int failed, int64_t now,
+                         int64_t *before, int64_t *after, struct err *err);
 
 /* ---- slices.c ----------------------------------------------------------- */
 
