@@ -33,7 +33,7 @@ int sync_mode_parse(const char *s, enum sync_mode *out) {
 void sync_report_release(struct sync_report *rep) {
   if (!rep)
     return;
-  free(rep->run.scope);
+  run_row_release(&rep->run);
   free(rep->sources);
   memset(rep, 0, sizeof(*rep));
 }
@@ -400,6 +400,24 @@ static void describe(const struct sync_request *rq, int nsources, char *out, siz
            rq->nstreams ? rq->streams[0] : "");
 }
 
+/* A source that could not take part is kept in the run's slices too, with
+ * why, so that the run is found by that source. */
+static void note_failed_sources(struct store *st, const struct sync_report *rep,
+                                const struct session *sess, int n) {
+  for (int i = 0; i < n; i++) {
+    struct slice sl;
+    struct err ignored = {0};
+    if (!rep->sources[i].failed || !sess[i].src.row.id)
+      continue;
+    memset(&sl, 0, sizeof(sl));
+    sl.source_id = sess[i].src.row.id;
+    snprintf(sl.stream, sizeof(sl.stream), "-");
+    snprintf(sl.key, sizeof(sl.key), "source");
+    sl.last_error = (char *)rep->sources[i].error;
+    st->ops->run_slice_put(st, rep->run.id, &sl, "failed", wall_now(), &ignored);
+  }
+}
+
 int engine_sync(struct store *st, const struct sync_request *rq, struct sync_report *rep,
                 struct err *err) {
   struct names all = {NULL, 0};
@@ -481,9 +499,12 @@ int engine_sync(struct store *st, const struct sync_request *rq, struct sync_rep
   rep->run.scope = strdup(scope);
   rep->run.started_at = wall_now();
   rep->run.pid = getpid();
+  rep->run.schedule_id = rq->schedule_id;
+  rep->run.job_id = rq->job_id;
   rc = st->ops->run_start(st, &rep->run, err);
   if (rc)
     goto out;
+  note_failed_sources(st, rep, sess, n);
   rc = run_phase(st, rq, &plan, 1, rep, err);
   if (!rc)
     rc = run_phase(st, rq, &plan, 2, rep, err);
@@ -499,10 +520,15 @@ int engine_sync(struct store *st, const struct sync_request *rq, struct sync_rep
   }
   rep->run.finished_at = wall_now();
   snprintf(rep->run.status, sizeof(rep->run.status), "%s",
-           rc == MS_EINTR                                  ? "interrupted"
-           : rc                                            ? "failed"
-           : rep->stats.days_failed || rep->failed_sources ? "partial"
-                                                           : "completed");
+           rc == MS_EINTR ? "interrupted"
+           : rc           ? "failed"
+           : rep->stats.days_failed || rep->stats.passes_failed || rep->failed_sources
+               ? "partial"
+               : "completed");
+  if (rc && rc != MS_EINTR)
+    rep->run.error = strdup(err->msg);
+  else if (rep->failed_sources)
+    rep->run.error = strdup("some sources could not take part: see the run's slices");
   {
     struct err uerr = {0};
     if (st->ops->run_update(st, &rep->run, &uerr))

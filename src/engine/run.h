@@ -38,6 +38,7 @@ struct sync_request {
   struct day_range days; /* which days of day-sliced streams */
   const char *trigger;   /* "cli", "schedule", "api", "quick" (the sync log) */
   int64_t schedule_id;   /* the schedule that asked for it; 0: none */
+  int64_t job_id;        /* the job it serves; 0: none */
   struct sync_opts opts; /* the page loop's */
 };
 

@@ -106,6 +106,16 @@ static void emit(struct engine *e, enum sync_event_kind kind, struct feed *f, st
                  const struct slice *sl, const struct page_counts *counts, const char *msg) {
   struct sync_event ev = {
       kind, f ? source_name(f) : NULL, l ? l->t->def->name : NULL, sl, counts, msg, e->stats};
+  if (sl && e->run && e->run->id && (kind == SYNC_EV_DAY_DONE || kind == SYNC_EV_DAY_FAILED)) {
+    /* The run's own record of what it finished (the admin API shows it). */
+    struct err ignored = {0};
+    struct slice told = *sl;
+    if (kind == SYNC_EV_DAY_FAILED && msg)
+      told.last_error = (char *)msg;
+    e->st->ops->run_slice_put(e->st, e->run->id, &told,
+                              kind == SYNC_EV_DAY_DONE ? "completed" : "failed", wall_now(),
+                              &ignored);
+  }
   if (e->o->on_event)
     e->o->on_event(e->o->ctx, &ev);
 }

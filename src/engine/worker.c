@@ -110,6 +110,7 @@ static void work(struct store *st, const struct worker_opts *o, struct job_row *
   schedule_spec_request(&request, &rq);
   rq.trigger = job->trigger[0] ? job->trigger : "schedule";
   rq.schedule_id = job->schedule_id;
+  rq.job_id = job->id;
   rq.opts = o->sync;
   rq.opts.owner = o->owner;
   rq.opts.stop = &r.stop;
@@ -121,8 +122,8 @@ static void work(struct store *st, const struct worker_opts *o, struct job_row *
   for (size_t i = 0; i < rep.nsources; i++) {
     health_note(&r.health, rep.sources[i].name, rep.sources[i].failed, rep.sources[i].error);
     if (rep.sources[i].failed)
-      log_error(MS_EINVAL, "job %lld: %s is skipped: %s", (long long)job->id,
-                rep.sources[i].name, rep.sources[i].error);
+      log_error(MS_EINVAL, "job %lld: %s is skipped: %s", (long long)job->id, rep.sources[i].name,
+                rep.sources[i].error);
   }
   if (r.lost) {
     outcome_set(out, "lost", "another worker took the job over");

@@ -52,7 +52,9 @@ void run_row_release(struct run_row *r) {
   if (!r)
     return;
   free(r->scope);
+  free(r->error);
   r->scope = NULL;
+  r->error = NULL;
 }
 
 void failed_row_release(struct failed_row *f) {

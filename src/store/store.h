@@ -35,9 +35,40 @@ struct run_row {
   int64_t retries;
   int64_t rate_limited; /* 429 answers */
   int64_t pid;          /* process that ran it */
+  int64_t schedule_id;  /* the schedule it served; 0 none */
+  int64_t job_id;       /* the job it served; 0 none */
+  char *error;          /* why it stopped, when it did; MAY be NULL */
 };
 
 void run_row_release(struct run_row *r);
+
+#define RUN_FILTER_SOURCES_MAX 10000 /* source ids a run filter may name */
+
+/* Which runs to list. */
+struct run_filter {
+  int64_t source_id;         /* only runs that worked on this source; 0 all */
+  const int64_t *source_ids; /* or only runs that worked on one of these (a user's); NULL all */
+  size_t nsource_ids;
+  const char *status;  /* MAY be NULL */
+  const char *trigger; /* MAY be NULL */
+  int64_t schedule_id; /* 0 all */
+  int64_t from, to;    /* started_at bounds, UTC seconds; 0 open */
+  int limit;           /* newest first; 0: 50 */
+  int offset;
+};
+
+/* One slice as a run finished it. */
+struct run_slice_row {
+  int64_t run_id;
+  int64_t source_id;
+  char source[MS_NAME_MAX]; /* its name, when listed */
+  char stream[MS_STREAM_MAX];
+  char key[MS_KEY_MAX];
+  char status[16]; /* completed, failed */
+  int64_t pages, records, inserted, updated, retries;
+  char *error; /* MAY be NULL */
+  int64_t finished_at;
+};
 
 /* A stored record, for export. Borrowed, valid during the callback. */
 struct record_view {
@@ -237,6 +268,7 @@ typedef int (*source_cb)(void *ctx, const struct source_row *s);
 typedef int (*slice_cb)(void *ctx, const struct slice *sl);
 typedef int (*record_cb)(void *ctx, const struct record_view *r);
 typedef int (*run_cb)(void *ctx, const struct run_row *r);
+typedef int (*run_slice_cb)(void *ctx, const struct run_slice_row *r);
 typedef int (*failed_cb)(void *ctx, const struct failed_row *f);
 /* A record named by id and creation time, with enum incomplete_flags. */
 typedef int (*incomplete_cb)(void *ctx, const char *external_id, int64_t created_at, int what);
@@ -362,6 +394,16 @@ struct store_ops {
   int (*run_start)(struct store *st, struct run_row *r, struct err *err); /* sets r->id */
   int (*run_update)(struct store *st, const struct run_row *r, struct err *err);
   int (*run_list)(struct store *st, int limit, run_cb cb, void *ctx, struct err *err);
+  /* Runs as the filter says, newest first. */
+  int (*run_find)(struct store *st, const struct run_filter *f, run_cb cb, void *ctx,
+                  struct err *err);
+  int (*run_get)(struct store *st, int64_t id, struct run_row *out, struct err *err);
+  /* The run finished this slice (completed or failed): kept with its
+   * counters and error, once per run (a later report replaces it). */
+  int (*run_slice_put)(struct store *st, int64_t run_id, const struct slice *sl, const char *status,
+                       int64_t now, struct err *err);
+  /* The slices a run finished, by source, stream and key. */
+  int (*run_slices)(struct store *st, int64_t run_id, run_slice_cb cb, void *ctx, struct err *err);
 
   /* Stored records of a top-level stream, by source, then oldest created
    * first, then by id (the order of the table's index: no sort). The

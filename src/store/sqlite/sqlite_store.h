@@ -205,6 +205,13 @@ int sqlite_source_get_id(struct store *st, int64_t id, struct source_row *out, s
 int sqlite_source_list(struct store *st, source_cb cb, void *ctx, struct err *err);
 int sqlite_source_update(struct store *st, const struct source_row *s, struct err *err);
 int sqlite_source_remove(struct store *st, const char *name, struct err *err);
+int sqlite_run_find(struct store *st, const struct run_filter *f, run_cb cb, void *ctx,
+                    struct err *err);
+int sqlite_run_get(struct store *st, int64_t id, struct run_row *out, struct err *err);
+int sqlite_run_slice_put(struct store *st, int64_t run_id, const struct slice *sl,
+                         const char *status, int64_t now, struct err *err);
+int sqlite_run_slices(struct store *st, int64_t run_id, run_slice_cb cb, void *ctx,
+                      struct err *err);
 int sqlite_source_streak(struct store *st, int64_t source_id, int failed, int64_t now,
                          int64_t *before, int64_t *after, struct err *err);
 
