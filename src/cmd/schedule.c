@@ -304,46 +304,14 @@ static void default_zone(char *out, size_t n) {
   snprintf(out, n, "UTC");
 }
 
-/* The next due time after now for the row's spec and zone. */
-static int compute_next(struct schedule_row *row, const struct schedule_spec *s, int64_t now,
-                        struct err *err) {
-  struct tz *zone = NULL;
-  int runs = 0, rc = tz_open(row->timezone, &zone, err);
-  if (!rc)
-    rc = schedule_runs_on_day(zone, row->last_due ? row->last_due : SCHEDULE_NEVER,
-                              (int)row->day_runs, now, &runs, err);
-  if (!rc)
-    rc = schedule_due_after(s, zone, now, runs, &row->next_due, err);
-  tz_free(zone);
-  return rc;
-}
-
-/* Checks the spec and the zone, then writes the spec into the row. */
+/* Checks and writes the spec into the row (engine/schedule.c). */
 static int finish_row(struct store *st, struct schedule_row *row, struct schedule_spec *s,
                       const char *zone) {
   struct err err = {0};
-  struct tz *tz = NULL;
-  char *json = NULL;
-  struct sync_request rq = {0};
-  if (zone) {
-    if (tz_open(zone, &tz, &err))
-      return cmd_usage_error("schedule", "--timezone: %s", err.msg);
-    tz_free(tz);
-    snprintf(row->timezone, sizeof(row->timezone), "%s", zone);
-  }
-  if (schedule_spec_check(s, &err))
-    return cmd_usage_error("schedule", "%s", err.msg);
-  /* The sources must exist now (a schedule of every source needs none). */
-  schedule_spec_request(s, &rq);
-  if (job_targets(st, &rq, &json, &err) == MS_ENOTFOUND)
-    return cmd_usage_error("schedule", "%s", err.msg);
-  free(json);
-  json = NULL;
-  if (schedule_spec_write(s, 1, &json))
+  int rc = schedule_prepare(st, row, s, zone, wall_now(), &err);
+  if (rc == MS_ENOMEM)
     return log_error(EXIT_PARTIAL, "out of memory");
-  free(row->spec);
-  row->spec = json;
-  if (compute_next(row, s, wall_now(), &err))
+  if (rc)
     return cmd_usage_error("schedule", "%s", err.msg);
   return 0;
 }
@@ -458,7 +426,7 @@ static int sub_enable(struct store *st, const char *name, int on) {
     return rc;
   row.enabled = on;
   /* Back on: due from now, not for the runs missed while it was off. */
-  if (on && compute_next(&row, &s, wall_now(), &err))
+  if (on && schedule_next_due(&row, &s, wall_now(), &err))
     rc = log_error(EXIT_PARTIAL, "%s", err.msg);
   if (!rc)
     rc = save(st, &row);

@@ -352,6 +352,52 @@ int job_submit(struct store *st, const struct schedule_spec *request, const char
   return rc ? rc : st->ops->job_enqueue(st, job, err);
 }
 
+/* ---- making and changing schedules --------------------------------------------- */
+
+int schedule_next_due(struct schedule_row *row, const struct schedule_spec *s, int64_t now,
+                      struct err *err) {
+  struct tz *zone = NULL;
+  int runs = 0, rc = tz_open(row->timezone, &zone, err);
+  if (!rc)
+    rc = schedule_runs_on_day(zone, row->last_due ? row->last_due : SCHEDULE_NEVER,
+                              (int)row->day_runs, now, &runs, err);
+  if (!rc)
+    rc = schedule_due_after(s, zone, now, runs, &row->next_due, err);
+  tz_free(zone);
+  return rc;
+}
+
+int schedule_prepare(struct store *st, struct schedule_row *row, const struct schedule_spec *s,
+                     const char *zone, int64_t now, struct err *err) {
+  struct sync_request rq = {0};
+  struct tz *tz = NULL;
+  char *json = NULL;
+  int rc;
+  if (zone) {
+    if (strlen(zone) >= sizeof(row->timezone))
+      return err_set(err, MS_EINVAL, "the time zone name is too long");
+    rc = tz_open(zone, &tz, err);
+    tz_free(tz);
+    if (rc)
+      return err_set(err, MS_EINVAL, "timezone: %s", err->msg);
+    snprintf(row->timezone, sizeof(row->timezone), "%s", zone);
+  }
+  rc = schedule_spec_check(s, err);
+  if (rc)
+    return rc;
+  /* The sources must exist now (a schedule of every source needs none). */
+  schedule_spec_request(s, &rq);
+  rc = job_targets(st, &rq, &json, err);
+  free(json);
+  if (rc)
+    return rc;
+  if (schedule_spec_write(s, 1, &json))
+    return err_set(err, MS_ENOMEM, "out of memory");
+  free(row->spec);
+  row->spec = json;
+  return schedule_next_due(row, s, now, err);
+}
+
 /* ---- the scheduler ------------------------------------------------------------ */
 
 /* The latest due time at or before now, from the stored next due time on;

@@ -64,6 +64,18 @@ void schedule_spec_request(const struct schedule_spec *s, struct sync_request *r
 int schedule_due_after(const struct schedule_spec *s, struct tz *zone, int64_t after,
                        int runs_in_day, int64_t *next, struct err *err);
 
+/* Makes a schedule row ready to save (add or edit): checks the zone (when
+ * zone is given it becomes the row's), that the timing can ever be due and
+ * that the sources named exist, writes the spec into the row and its next
+ * due time after now (counting the runs already made today). MS_EINVAL or
+ * MS_ENOTFOUND with a sentence. */
+int schedule_prepare(struct store *st, struct schedule_row *row, const struct schedule_spec *s,
+                     const char *zone, int64_t now, struct err *err);
+
+/* The next due time after now for a row and its spec. */
+int schedule_next_due(struct schedule_row *row, const struct schedule_spec *s, int64_t now,
+                      struct err *err);
+
 /* What one pass of the scheduler did. */
 struct tick_report {
   int fired;    /* due runs that became jobs */

@@ -329,6 +329,33 @@ def amazon_seeds():
         write("amazon_page", k, v)
 
 
+def api_request_seeds():
+    body = json.dumps({"name": "nightly", "daily_at": "02:00", "sources": ["alpha"]})
+    s = {
+        "list-runs": "GET\n/api/runs\nlimit=20&status=completed\nBearer mst_abc\n",
+        "create-schedule": "POST\n/api/schedules\n\nBearer mst_abc\n" + body,
+        "encoded-path": "GET\n/api/sources/al%70ha/calendar\nmonth=2026-11&stream=orders\nBearer x\n",
+        "bad-escape": "GET\n/api/sources/%zz\n\n\n",
+        "nul-escape": "GET\n/api/sources/a%00b\n\n\n",
+        "plus-space": "GET\n/api/events\ntype=order.+created\n\n",
+        "twice": "GET\n/api/runs\nlimit=1&limit=2\n\n",
+        "no-value": "GET\n/api/runs\nlimit&x=\n\n",
+        "deep-body": "POST\n/api/sync\n\nBearer t\n" + "[" * 40 + "]" * 40,
+        "array-body": "POST\n/api/sync\n\nBearer t\n[1,2]",
+        "bad-json": "POST\n/api/sync\n\nBearer t\n{\"sources\": [",
+        "basic-auth": "GET\n/api/runs\n\nBasic dXNlcjpwYXNz\n",
+        "empty-bearer": "GET\n/api/runs\n\nBearer \n",
+        "many-segments": "GET\n" + "/a" * 20 + "\n\n\n",
+        "empty-segment": "GET\n/api//runs\n\n\n",
+        "trailing-slash": "GET\n/api/runs/\n\n\n",
+        "no-leading-slash": "GET\napi/runs\n\n\n",
+        "long-method": "PROPPATCHX\n/api\n\n\n",
+        "ints": "POST\n/api/schedules\nlimit=99999999999999999999\nBearer t\n{\"every\": 1e300, \"name\": 7}",
+    }
+    for k, v in s.items():
+        write("api_request", k, v)
+
+
 def cli_seeds():
     # First byte: 0 sync, 1 status, 2 export (mod 3); then arguments split on
     # newline or NUL.
@@ -401,3 +428,4 @@ if __name__ == "__main__":
     amazon_seeds()
     cli_seeds()
     schedule_seeds()
+    api_request_seeds()
