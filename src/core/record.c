@@ -295,7 +295,8 @@ static int read_children(const struct stream_def *child, struct reader *rd, stru
       return MS_ENOMEM;
     rc = read_into(child, &sub, k);
     if (rc == MS_EPROTO || k->unreadable) {
-      snprintf(rd->why, sizeof(rd->why), "%s: %s", child->name,
+      /* The child's reason is cut to fit after the child's name. */
+      snprintf(rd->why, sizeof(rd->why), "%s: %.200s", child->name,
                k->unreadable ? k->unreadable : sub.why);
       return MS_EPROTO;
     }
