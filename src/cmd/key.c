@@ -16,6 +16,7 @@ static const char key_help[] =
     "Back it up apart from the database: a stolen database backup is useless\n"
     "without it, and a lost key file makes the sealed secrets useless.\n\n"
     "  show    where the key file is, its key id, and the sealed secrets it opens\n"
+    "          (exit 2 when some were sealed with a key it does not hold)\n"
     "  rotate  makes a new key and seals every secret again with it, in one\n"
     "          transaction, then puts the new key in the key file. Safe to interrupt:\n"
     "          every secret still opens, and running it again finishes the work.\n"

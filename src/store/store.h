@@ -350,8 +350,10 @@ struct store_ops {
   int (*source_get)(struct store *st, const char *name, struct source_row *out, struct err *err);
   int (*source_get_id)(struct store *st, int64_t id, struct source_row *out, struct err *err);
   int (*source_list)(struct store *st, source_cb cb, void *ctx, struct err *err);
-  /* Writes name, connector, settings, credentials, last_sync_at and
-   * last_error; never the account (source_set_account). */
+  /* Writes name, connector, settings, last_sync_at and last_error; never
+   * the account (source_set_account) nor the credentials
+   * (source_credentials_swap): a sync writes back the row it read when it
+   * started, and must not undo a secret entered or re-sealed meanwhile. */
   int (*source_update)(struct store *st, const struct source_row *s, struct err *err);
   /* Removes the source with its slices, records (every stream's table) and
    * failed records. */

@@ -164,12 +164,15 @@ static void test_sources_belong_to_accounts(void **state) {
   assert_int_equal(st->ops->source_set_account(st, none, acme, &err), MS_OK);
   assert_int_equal(st->ops->source_get(st, "a", &got, &err), MS_OK);
   assert_string_equal(got.account, "other");
-  /* source_update leaves the account alone. */
+  /* source_update leaves the account and the credentials alone. */
   got.account_id = 0;
+  free(got.credentials);
+  got.credentials = strdup("{\"token_sealed\":\"stale\"}");
   assert_int_equal(st->ops->source_update(st, &got, &err), MS_OK);
   source_row_release(&got);
   assert_int_equal(st->ops->source_get(st, "a", &got, &err), MS_OK);
   assert_int_equal(got.account_id, other);
+  assert_string_equal(got.credentials, "{\"token_env\":\"T\"}");
   source_row_release(&got);
   assert_int_equal(st->ops->source_set_account(st, a, 4242, &err), MS_ENOTFOUND);
   assert_int_equal(st->ops->source_set_account(st, 4242, acme, &err), MS_ENOTFOUND);

@@ -155,12 +155,14 @@ int sqlite_source_update(struct store *st, const struct source_row *r, struct er
   int rc = check_source(r, err);
   if (rc)
     return rc;
+  /* Not the credentials: a row read before a sync and written back after
+   * it would put back secrets sealed with a key a rotation has retired
+   * meanwhile (source_credentials_swap changes them, compared and set). */
   rc = q_each(s,
-              "UPDATE sources SET name = ?2, connector = ?3, settings = ?4, credentials = ?5, "
-              "last_sync_at = ?6, last_error = ?7 WHERE id = ?1",
+              "UPDATE sources SET name = ?2, connector = ?3, settings = ?4, last_sync_at = ?5, "
+              "last_error = ?6 WHERE id = ?1",
               ARGS(A_INT(r->id), A_TEXT(r->name), A_TEXT(r->connector),
-                   A_TEXT(r->settings ? r->settings : "{}"),
-                   A_TEXT(r->credentials ? r->credentials : "{}"), A_INT(r->last_sync_at),
+                   A_TEXT(r->settings ? r->settings : "{}"), A_INT(r->last_sync_at),
                    A_TEXT(r->last_error)),
               NULL, NULL, err, "updating the source");
   if (rc && is_unique_violation(s->last_rc))
