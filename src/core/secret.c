@@ -314,9 +314,17 @@ int keyring_rotation_end(struct keyring *kr, struct err *err) {
     return rc;
   if (!kr->pending)
     return err_set(err, MS_EINVAL, "no rotation of %s is under way", kr->path);
-  if (rename(next, kr->path) != 0)
-    return err_set(err, MS_EIO, "cannot put %s in place of %s: %s", next, kr->path,
-                   strerror(errno));
+  if (rename(next, kr->path) != 0) {
+    int e = errno;
+    unsigned char now[MASTER_KEY_BYTES];
+    struct err ignored;
+    /* Another rotation with the same new key got there first. */
+    int done = e == ENOENT && key_read(kr->path, now, &ignored) == MS_OK &&
+               sodium_memcmp(now, kr->keys[kr->sealing].key, MASTER_KEY_BYTES) == 0;
+    sodium_memzero(now, sizeof(now));
+    if (!done)
+      return err_set(err, MS_EIO, "cannot put %s in place of %s: %s", next, kr->path, strerror(e));
+  }
   kr->pending = 0;
   return sync_dir_of(kr->path, err);
 }
