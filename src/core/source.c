@@ -63,6 +63,11 @@ static int open_sealed(const char *source, const char *name, const char *sealed,
                        struct keyring **kr, char **out, struct err *err) {
   char id[KEY_ID_LEN + 1];
   int rc;
+  if (!secret_keyfile())
+    return err_set(err, MS_EKEY,
+                   "the secret '%s' of source %s is sealed, but no master key file is "
+                   "configured: set MARKETSYNC_KEY_FILE to the key file it was made with",
+                   name, source);
   for (int attempt = 0; attempt < 2; attempt++) {
     if (!*kr || (attempt > 0 && secret_key_id(sealed, id) == MS_OK && !keyring_find(*kr, id))) {
       struct err why = {0};

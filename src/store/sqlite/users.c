@@ -1,6 +1,7 @@
 /* Users and their memberships of accounts. A user is an admin (sees
  * everything) or a member of accounts (sees their sources). The store keeps
  * a password only as the hash it is given; it never sees the password. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,15 @@ static int ids_parse(const char *text, int64_t **out, size_t *n) {
     return MS_ENOMEM;
   for (const char *p = text; *p && count < cap;) {
     char *end;
-    v[count++] = strtoll(p, &end, 10);
-    p = *end == ',' ? end + 1 : end + (*end != '\0');
+    long long id;
+    errno = 0;
+    id = strtoll(p, &end, 10);
+    if (end == p || errno || (*end && *end != ',')) {
+      free(v);
+      return MS_EDB; /* not what the query makes */
+    }
+    v[count++] = (int64_t)id;
+    p = *end ? end + 1 : end;
   }
   qsort(v, count, sizeof(*v), cmp_id);
   *out = v;
