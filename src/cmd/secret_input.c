@@ -145,9 +145,10 @@ int cmd_read_new_password(const char *cmd, char **out) {
     }
     sodium_memzero(all, sizeof(all));
   }
-  if (!rc && (len < AUTH_PASSWORD_MIN || strlen(first) != len))
-    rc = cmd_usage_error(cmd, "a password has at least %d characters (and no NUL byte)",
-                         AUTH_PASSWORD_MIN);
+  if (!rc && strlen(first) != len)
+    rc = cmd_usage_error(cmd, "a password cannot hold a NUL byte");
+  if (!rc && len < AUTH_PASSWORD_MIN)
+    rc = cmd_usage_error(cmd, "a password has at least %d characters", AUTH_PASSWORD_MIN);
   if (!rc && !(*out = strdup(first)))
     rc = cmd_usage_error(cmd, "out of memory");
   sodium_memzero(first, sizeof(first));
