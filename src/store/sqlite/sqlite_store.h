@@ -19,6 +19,9 @@
  *              fenced heartbeats and ends, retry, cancel
  *   events.c   the outbox: run events, lists filtered by type
  *   webhooks.c where events are delivered, and each one's cursor
+ *   accounts.c accounts: the owners of sources
+ *   users.c    users and their memberships of accounts
+ *   tokens.c   API tokens, kept as hashes
  *
  * One connection per struct store; not safe to share between threads. Every
  * query runs through q_each(), which takes its statement from a cache keyed
@@ -188,6 +191,9 @@ void col_copy(sqlite3_stmt *q, int col, char *dst, size_t size);
 /* Error text as stored: one line, bounded. */
 void one_line(const char *in, char *out, size_t size);
 int check_name(const char *what, const char *v, size_t max, struct err *err);
+/* check_name, and only letters, digits, '-', '_' and '.' (account and user
+ * names, like source names). */
+int check_ident(const char *what, const char *v, size_t max, struct err *err);
 /* v is a JSON object of at most max bytes; what names it in the message. */
 int check_json_object(const char *what, const char *v, size_t max, struct err *err);
 /* A time the caller MUST give: above 0. */
@@ -212,6 +218,10 @@ int sqlite_run_slice_put(struct store *st, int64_t run_id, const struct slice *s
                          const char *status, int64_t now, struct err *err);
 int sqlite_run_slices(struct store *st, int64_t run_id, run_slice_cb cb, void *ctx,
                       struct err *err);
+int sqlite_source_set_account(struct store *st, int64_t source_id, int64_t account_id,
+                              struct err *err);
+int sqlite_source_credentials_swap(struct store *st, const struct credentials_change *v, size_t n,
+                                   struct err *err);
 int sqlite_source_streak(struct store *st, int64_t source_id, int failed, int64_t now,
                          int64_t *before, int64_t *after, struct err *err);
 
@@ -459,5 +469,34 @@ int sqlite_webhook_remove(struct store *st, int64_t id, struct err *err);
 int sqlite_webhook_delivered(struct store *st, int64_t id, int64_t delivered_id, struct err *err);
 int sqlite_webhook_failed(struct store *st, int64_t id, int64_t retry_at, const char *error,
                           struct err *err);
+
+/* ---- accounts.c --------------------------------------------------------- */
+
+int sqlite_account_add(struct store *st, struct account_row *a, struct err *err);
+int sqlite_account_get(struct store *st, const char *name, struct account_row *out,
+                       struct err *err);
+int sqlite_account_get_id(struct store *st, int64_t id, struct account_row *out, struct err *err);
+int sqlite_account_list(struct store *st, account_cb cb, void *ctx, struct err *err);
+int sqlite_account_remove(struct store *st, const char *name, struct err *err);
+
+/* ---- users.c ------------------------------------------------------------ */
+
+int sqlite_user_add(struct store *st, struct user_row *u, struct err *err);
+int sqlite_user_get(struct store *st, const char *name, struct user_row *out, struct err *err);
+int sqlite_user_get_id(struct store *st, int64_t id, struct user_row *out, struct err *err);
+int sqlite_user_list(struct store *st, user_cb cb, void *ctx, struct err *err);
+int sqlite_user_remove(struct store *st, const char *name, struct err *err);
+int sqlite_user_set_password(struct store *st, int64_t user_id, const char *hash, struct err *err);
+int sqlite_user_set_accounts(struct store *st, int64_t user_id, const int64_t *accounts, size_t n,
+                             struct err *err);
+
+/* ---- tokens.c ----------------------------------------------------------- */
+
+int sqlite_token_add(struct store *st, struct token_row *t, struct err *err);
+int sqlite_token_find_by_hash(struct store *st, const char *hash, struct token_row *out,
+                              struct err *err);
+int sqlite_token_list(struct store *st, int64_t user_id, token_cb cb, void *ctx, struct err *err);
+int sqlite_token_revoke(struct store *st, int64_t id, int64_t now, struct err *err);
+int sqlite_token_touch(struct store *st, int64_t id, int64_t now, struct err *err);
 
 #endif

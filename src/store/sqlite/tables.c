@@ -66,9 +66,11 @@ static const struct common_col child_common[] = {
 };
 
 /* Tables of marketsync's own that no stream may take. */
-static const char *const own_tables[] = {
-    "sources", "slices",      "runs",   "failed_records", "schema_migrations", "schedules",
-    "jobs",    "job_targets", "events", "webhooks",       "source_health",     NULL};
+static const char *const own_tables[] = {"sources", "slices", "runs", "failed_records",
+                                         "schema_migrations", "schedules", "jobs", "job_targets",
+                                         "events", "webhooks", "source_health",
+                                         /* who may see what */
+                                         "accounts", "users", "user_accounts", "api_tokens", NULL};
 
 /* ---- fingerprints -------------------------------------------------------- */
 
