@@ -68,7 +68,7 @@ static const struct common_col child_common[] = {
 /* Tables of marketsync's own that no stream may take. */
 static const char *const own_tables[] = {"sources", "slices", "runs", "failed_records",
                                          "schema_migrations", "schedules", "jobs", "job_targets",
-                                         "events", "webhooks", "source_health",
+                                         "events", "webhooks", "source_health", "run_slices",
                                          /* who may see what */
                                          "accounts", "users", "user_accounts", "api_tokens", NULL};
 
