@@ -28,6 +28,8 @@ struct commit {
   const struct stable *top; /* the slice's stream (t's parent on a follow-up page) */
   int careful;              /* each record in a savepoint of its own (the second pass) */
   int refused;              /* a constraint refused a record of the first pass */
+  int failures;             /* the stream may have open failures to close: it had some when
+                               the page began, or the page added one */
 };
 
 /* The entries of the streams the page's deletions name, prepared before the
@@ -100,7 +102,7 @@ static int record_write(struct commit *cm, const struct record *r, struct err *e
     rc = record_put(&cm->u, cm->t, r, err);
   if (!rc && gone)
     rc = record_gone(&cm->u, gone, r, err);
-  if (!rc)
+  if (!rc && cm->failures)
     rc = failed_clear(s, cm->sl->source_id, cm->sl->stream, r->external_id, cm->u.now, err);
   return rc;
 }
@@ -161,6 +163,7 @@ static int page_record(struct commit *cm, const struct record *r, struct err *er
       return rc;
   }
   rc = failed_add(cm->u.s, cm->sl, r, why.msg, cm->u.now, err);
+  cm->failures = 1; /* the same record may come again later in the page, readable */
   /* A snapshot must not take a record it saw for gone: it was only refused. */
   if (!rc && cm->u.snapshot && r->external_id && *r->external_id &&
       strlen(r->external_id) <= STORE_ID_MAX)
@@ -219,6 +222,8 @@ static int commit_in(struct commit *cm, const struct page *pg, struct slice *sto
   struct slice_advance a;
   char *follow_text = NULL;
   int rc = slice_fence(cm->u.s, cm->sl, err);
+  if (!rc)
+    rc = failed_open(cm->u.s, cm->sl->source_id, cm->sl->stream, &cm->failures, err);
   for (size_t i = 0; !rc && !pg->children_of && i < pg->n; i++)
     rc = page_record(cm, &pg->recs[i], err);
   if (!rc && pg->children_of)

@@ -348,6 +348,10 @@ int sqlite_commit_page(struct store *st, struct slice *sl, const struct page *pg
  * failing there counts one more attempt. */
 int failed_add(struct sqlite_store *s, const struct slice *sl, const struct record *r,
                const char *why, int64_t now, struct err *err);
+/* Whether a record of the source's stream has an open failure: *open 1 or
+ * 0. A page of a stream with none need not close any. */
+int failed_open(struct sqlite_store *s, int64_t source_id, const char *stream, int *open,
+                struct err *err);
 /* A record stored: an open failure of the same record is over. */
 int failed_clear(struct sqlite_store *s, int64_t source_id, const char *stream,
                  const char *external_id, int64_t now, struct err *err);
