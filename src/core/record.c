@@ -314,10 +314,11 @@ static int read_id(struct reader *rd, const char *key, char **out) {
   size_t used = 0;
   const char *p = key;
   while (*p) {
-    size_t n = strcspn(p, ","), len;
+    size_t n = strcspn(p, ","), len, cut = n < sizeof(path) ? n : sizeof(path) - 1;
     const char *part;
     const cJSON *v;
-    snprintf(path, sizeof(path), "%.*s", (int)n, p);
+    memcpy(path, p, cut);
+    path[cut] = '\0';
     v = at(rd, path);
     part = cJSON_IsString(v) || cJSON_IsNumber(v) ? scalar_text(v, num) : NULL;
     if (!part || !*part)
@@ -325,13 +326,13 @@ static int read_id(struct reader *rd, const char *key, char **out) {
     if (cJSON_IsNumber(v) &&
         (v->valuedouble != floor(v->valuedouble) || fabs(v->valuedouble) >= EXACT_INT_MAX))
       return unreadable(rd, "the record's id %s is not a whole number below 2^53%s", path, "");
-    len = strlen(part) + (used ? 1 : 0);
-    if (used + len >= sizeof(buf))
+    len = strlen(part);
+    if (used + (used ? 1 : 0) + len >= sizeof(buf))
       return unreadable(rd, "the record's id is longer than %s bytes%s", "255", "");
     if (used)
       buf[used++] = ':';
-    memcpy(buf + used, part, strlen(part) + 1);
-    used = strlen(buf);
+    memcpy(buf + used, part, len + 1);
+    used += len;
     p += n;
     if (*p == ',')
       p++;
