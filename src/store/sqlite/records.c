@@ -508,27 +508,41 @@ static int record_same(struct upsert *u, const struct stable *t, const struct re
   return rc;
 }
 
-int record_put(struct upsert *u, const struct stable *t, const struct record *r, struct err *err) {
-  struct stamp st = {0};
-  struct arg a[VALUE_ARGS];
+/* The arguments of the insert and of the update, in their order. */
+static size_t record_args(const struct upsert *u, const struct stable *t, const struct record *r,
+                          struct arg *a) {
   size_t n = 0;
-  int rc = q_each(u->s, t->sql_find, ARGS(A_INT(u->source_id), A_TEXT(r->external_id)), stamp_row,
-                  &st, err, "storing a record");
-  if (rc)
-    return rc;
-  if (st.found && r->updated_at <= st.updated_at)
-    return record_same(u, t, r, &st, err);
   a[n++] = A_INT(u->source_id);
   a[n++] = A_TEXT(r->external_id);
   a[n++] = A_INT(r->created_at);
   a[n++] = A_INT(r->updated_at);
   a[n++] = raw_arg(r);
   a[n++] = A_INT(u->now);
-  n = values_args(t, r, a, n);
-  rc = q_each(u->s, st.found ? t->sql_update : t->sql_insert, (struct args){a, n}, NULL, NULL, err,
-              "storing a record");
+  return values_args(t, r, a, n);
+}
+
+int record_put(struct upsert *u, const struct stable *t, const struct record *r, struct err *err) {
+  struct stamp st = {0};
+  struct arg a[VALUE_ARGS];
+  size_t n = record_args(u, t, r, a);
+  /* Inserted unless it is stored already: a record new to the store (all
+   * of them in a first sync) takes one statement, not a look and a write. */
+  int rc = q_each(u->s, t->sql_insert, (struct args){a, n}, NULL, NULL, err, "storing a record");
   if (rc)
     return rc;
+  if (q_changes(u->s) == 0) {
+    rc = q_each(u->s, t->sql_find, ARGS(A_INT(u->source_id), A_TEXT(r->external_id)), stamp_row,
+                &st, err, "storing a record");
+    if (!rc && !st.found) /* the insert met it, so it is there: SQLite failed us */
+      rc = err_set(err, MS_EDB, "record %.40s was neither inserted nor found", r->external_id);
+    if (rc)
+      return rc;
+    if (r->updated_at <= st.updated_at)
+      return record_same(u, t, r, &st, err);
+    rc = q_each(u->s, t->sql_update, (struct args){a, n}, NULL, NULL, err, "storing a record");
+    if (rc)
+      return rc;
+  }
   if (st.found)
     u->c->updated++;
   else

@@ -265,7 +265,8 @@ struct stable {
   size_t ncols;                             /* how many */
   size_t nvals;                             /* def's columns (values a record carries) */
   char *sql_find;                           /* top: updated_at, deleted_at of one record */
-  char *sql_insert;                         /* top: a new record; child: one row, upserted */
+  char *sql_insert;                         /* top: a record, unless it is stored already;
+                                               child: one row, upserted */
   char *sql_update;                         /* top: a newer copy, clearing deleted_at */
   char *sql_touch;                          /* top: seen again (last_synced_at), ?4 reviving it */
   char *sql_exists;                         /* child: any row under a parent */
