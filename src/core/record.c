@@ -47,7 +47,7 @@ static int unreadable(struct reader *rd, const char *fmt, const char *a, const c
   return MS_EPROTO;
 }
 
-/* The digits of x; out holds at least 21 bytes. Returns their length.
+/* The digits of x, in at most 21 bytes of out. Returns their length.
  * (snprintf was a tenth of the time a record took to read.) */
 static size_t int_text(long long x, char *out) {
   char rev[20];
@@ -66,13 +66,13 @@ static size_t int_text(long long x, char *out) {
 }
 
 /* A number as exact text: integers without a fraction, others as %.15g. */
-static int number_text(double d, char *out, size_t n) {
+static int number_text(double d, char out[40]) {
   if (!isfinite(d))
     return MS_EPROTO;
-  if (d == floor(d) && fabs(d) < EXACT_INT_MAX && n > 20)
+  if (d == floor(d) && fabs(d) < EXACT_INT_MAX)
     int_text((long long)d, out); /* ids mostly */
   else
-    snprintf(out, n, "%.15g", d);
+    snprintf(out, 40, "%.15g", d);
   return MS_OK;
 }
 
@@ -82,7 +82,7 @@ static const char *scalar_text(const cJSON *v, char num[40]) {
   if (cJSON_IsString(v))
     return v->valuestring;
   if (cJSON_IsNumber(v))
-    return number_text(v->valuedouble, num, 40) ? NULL : num;
+    return number_text(v->valuedouble, num) ? NULL : num;
   if (cJSON_IsBool(v))
     return cJSON_IsTrue(v) ? "true" : "false";
   return NULL;
