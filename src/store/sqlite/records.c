@@ -521,28 +521,49 @@ static size_t record_args(const struct upsert *u, const struct stable *t, const 
   return values_args(t, r, a, n);
 }
 
+/* Inserts r unless it is stored already; *inserted tells which. */
+static int insert_new(struct upsert *u, const struct stable *t, const struct record *r,
+                      const struct args *a, int *inserted, struct err *err) {
+  int rc = q_each(u->s, t->sql_insert, *a, NULL, NULL, err, "storing a record");
+  *inserted = !rc && q_changes(u->s) > 0;
+  return rc;
+}
+
+/* What is stored of r, into st. */
+static int stamp_get(struct upsert *u, const struct stable *t, const struct record *r,
+                     struct stamp *st, struct err *err) {
+  return q_each(u->s, t->sql_find, ARGS(A_INT(u->source_id), A_TEXT(r->external_id)), stamp_row, st,
+                err, "storing a record");
+}
+
 int record_put(struct upsert *u, const struct stable *t, const struct record *r, struct err *err) {
   struct stamp st = {0};
   struct arg a[VALUE_ARGS];
-  size_t n = record_args(u, t, r, a);
-  /* Inserted unless it is stored already: a record new to the store (all
-   * of them in a first sync) takes one statement, not a look and a write. */
-  int rc = q_each(u->s, t->sql_insert, (struct args){a, n}, NULL, NULL, err, "storing a record");
+  struct args args = {a, record_args(u, t, r, a)};
+  int rc = MS_OK, inserted = 0;
+  /* The records of a page are mostly all new (a first sync) or all stored
+   * (days synced again), so each is written the way the one before it
+   * went: a new one is inserted at once, one statement instead of a look
+   * and a write; a stored one is looked at first. */
+  if (u->expect_new)
+    rc = insert_new(u, t, r, &args, &inserted, err);
+  if (!rc && !inserted) {
+    rc = stamp_get(u, t, r, &st, err);
+    if (!rc && !st.found) {
+      rc = insert_new(u, t, r, &args, &inserted, err);
+      if (!rc && !inserted) /* neither there nor new: SQLite failed us */
+        rc = err_set(err, MS_EDB, "record %.40s was neither inserted nor found", r->external_id);
+    }
+  }
   if (rc)
     return rc;
-  if (q_changes(u->s) == 0) {
-    rc = q_each(u->s, t->sql_find, ARGS(A_INT(u->source_id), A_TEXT(r->external_id)), stamp_row,
-                &st, err, "storing a record");
-    if (!rc && !st.found) /* the insert met it, so it is there: SQLite failed us */
-      rc = err_set(err, MS_EDB, "record %.40s was neither inserted nor found", r->external_id);
-    if (rc)
-      return rc;
-    if (r->updated_at <= st.updated_at)
-      return record_same(u, t, r, &st, err);
-    rc = q_each(u->s, t->sql_update, (struct args){a, n}, NULL, NULL, err, "storing a record");
-    if (rc)
-      return rc;
-  }
+  u->expect_new = inserted;
+  if (st.found && r->updated_at <= st.updated_at)
+    return record_same(u, t, r, &st, err);
+  if (st.found)
+    rc = q_each(u->s, t->sql_update, args, NULL, NULL, err, "storing a record");
+  if (rc)
+    return rc;
   if (st.found)
     u->c->updated++;
   else

@@ -295,6 +295,8 @@ struct upsert {
   int snapshot;           /* a snapshot's pass: an unchanged copy of a record marked
                              deleted revives it (the whole list holds it) */
   struct page_counts *c;  /* counts of the page */
+  int expect_new;         /* the last record written was new: the next is inserted before it
+                             is looked for */
   int64_t max_updated;    /* largest updated_at of the records stored */
   int has_updated;        /* max_updated holds a value */
 };
