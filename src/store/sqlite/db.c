@@ -646,7 +646,10 @@ int sqlite_open(const char *uri, struct store **out, struct err *err) {
     rc = err_set(err, MS_ENOMEM, "out of memory opening %s", uri);
     goto fail;
   }
-  rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  /* One thread uses the connection (the checkpointer has its own), so
+   * SQLite need not lock it around every call. */
+  rc = sqlite3_open_v2(uri, &s->db,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc) {
     rc = code_from_sqlite(rc) == MS_ENOMEM
              ? err_set(err, MS_ENOMEM, "out of memory opening %s", uri)

@@ -19,6 +19,7 @@
  * ...)"), with ?1 the source, ?2 the record's id (or a sweep's start), ?3
  * the time of deletion. The statement cache keeps each text prepared.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,13 +39,52 @@ static const struct value *val_at(const struct record *r, size_t i) {
 
 /* ---- checks -------------------------------------------------------------- */
 
-/* The values of r that a stored column cannot hold. `who` names the record
- * for the message ("record 1001", "record 1001: line_items 2"). */
-static int values_check(const struct stable *t, const struct record *r, const char *who,
+/* Who a checked record is, for messages: "record 1001", or one of its
+ * children ("record 1001: line_items 2"). Written out only when a check
+ * fails: a page holds thousands of children, and naming each one as it
+ * was checked took longer than checking it. */
+struct who {
+  const struct who *parent; /* the record holding it; NULL at the top */
+  const char *id;           /* at the top: the record's id */
+  const char *stream;       /* a child: the name of its stream */
+  size_t pos;               /* a child: its position, from 1 */
+};
+
+/* The name, cut to n bytes: a top-level record's (STORE_ID_MAX + 16 bytes)
+ * or a child's (160). */
+static void who_text(const struct who *w, char *out, size_t n) {
+  size_t len;
+  if (!w->parent) {
+    snprintf(out, n, "record %s", w->id);
+    return;
+  }
+  who_text(w->parent, out, n);
+  len = strlen(out);
+  snprintf(out + len, n - len, "%s%s %zu", len ? ": " : "", w->stream, w->pos);
+}
+
+#define WHO_MAX 160 /* bytes of a child's name in messages */
+
+/* Sets err to "<who> <the rest>": fmt and the arguments say the rest. */
+static int who_fail(struct err *err, const struct who *w, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int who_fail(struct err *err, const struct who *w, const char *fmt, ...) {
+  char who[WHO_MAX > STORE_ID_MAX + 16 ? WHO_MAX : STORE_ID_MAX + 16], rest[MS_ERR_MSG_MAX];
+  va_list ap;
+  who_text(w, who, w->parent ? WHO_MAX : STORE_ID_MAX + 16);
+  va_start(ap, fmt);
+  vsnprintf(rest, sizeof(rest), fmt, ap);
+  va_end(ap);
+  return err_set(err, MS_EINVAL, "%s %s", who, rest);
+}
+
+/* The values of r that a stored column cannot hold. */
+static int values_check(const struct stable *t, const struct record *r, const struct who *w,
                         struct err *err) {
   if (r->nvals > t->nvals)
-    return err_set(err, MS_EINVAL, "%s holds %zu values, but stream %s has %zu columns", who,
-                   r->nvals, t->def->name, t->nvals);
+    return who_fail(err, w, "holds %zu values, but stream %s has %zu columns", r->nvals,
+                    t->def->name, t->nvals);
   for (size_t i = 0; i < t->ncols; i++) {
     const struct scol *sc = &t->cols[i];
     const struct value *v = val_at(r, sc->val);
@@ -52,50 +92,47 @@ static int values_check(const struct stable *t, const struct record *r, const ch
     if (sc->integer || sc->def->type == COL_JSON || !v || !v->set || !v->text)
       continue;
     if (strlen(v->text) > STORE_TEXT_MAX)
-      return err_set(err, MS_EINVAL, "%s has a %s longer than %d bytes", who, sc->name,
-                     STORE_TEXT_MAX);
+      return who_fail(err, w, "has a %s longer than %d bytes", sc->name, STORE_TEXT_MAX);
   }
   return MS_OK;
 }
 
-static int kids_check(const struct stable *t, const struct record *r, const char *who,
+static int kids_check(const struct stable *t, const struct record *r, const struct who *w,
                       struct err *err);
 
 /* One child of a set (or of a follow-up page), position j from 0. */
 static int child_check(const struct stable *k, const struct record *c, size_t j,
-                       const char *parent_who, struct err *err) {
-  char who[160];
-  snprintf(who, sizeof(who), "%s%s%s %zu", parent_who, *parent_who ? ": " : "", k->def->name,
-           j + 1);
+                       const struct who *parent, struct err *err) {
+  struct who w = {parent, NULL, k->def->name, j + 1};
   if (c->unreadable)
-    return err_set(err, MS_EINVAL, "%s could not be read: %s", who, c->unreadable);
+    return who_fail(err, &w, "could not be read: %s", c->unreadable);
   if (!c->external_id || !*c->external_id)
-    return err_set(err, MS_EINVAL, "%s has no id", who);
+    return who_fail(err, &w, "has no id");
   if (strlen(c->external_id) > STORE_ID_MAX)
-    return err_set(err, MS_EINVAL, "%s has an id longer than %d bytes", who, STORE_ID_MAX);
+    return who_fail(err, &w, "has an id longer than %d bytes", STORE_ID_MAX);
   if (c->raw && text_len(c->raw, c->raw_len) > STORE_RAW_MAX)
-    return err_set(err, MS_EINVAL, "%s is %zu bytes of JSON, over the limit of %d", who,
-                   text_len(c->raw, c->raw_len), STORE_RAW_MAX);
-  int rc = values_check(k, c, who, err);
-  return rc ? rc : kids_check(k, c, who, err);
+    return who_fail(err, &w, "is %zu bytes of JSON, over the limit of %d",
+                    text_len(c->raw, c->raw_len), STORE_RAW_MAX);
+  int rc = values_check(k, c, &w, err);
+  return rc ? rc : kids_check(k, c, &w, err);
 }
 
-static int kids_check(const struct stable *t, const struct record *r, const char *who,
+static int kids_check(const struct stable *t, const struct record *r, const struct who *w,
                       struct err *err) {
   for (size_t i = 0; i < r->nkids; i++) {
     const struct record_set *set = &r->kids[i];
     const struct stable *k = set->def ? stable_kid(t, set->def) : NULL;
     if (!k)
-      return err_set(err, MS_EINVAL, "%s holds children of %s, which is not a child of %s", who,
-                     set->def && set->def->name ? set->def->name : "an unnamed stream",
-                     t->def->name);
+      return who_fail(err, w, "holds children of %s, which is not a child of %s",
+                      set->def && set->def->name ? set->def->name : "an unnamed stream",
+                      t->def->name);
     if (set->n > STORE_ITEMS_MAX)
-      return err_set(err, MS_EINVAL, "%s has %zu %s, over the limit of %d", who, set->n,
-                     k->def->name, STORE_ITEMS_MAX);
+      return who_fail(err, w, "has %zu %s, over the limit of %d", set->n, k->def->name,
+                      STORE_ITEMS_MAX);
     if (set->n && !set->recs)
-      return err_set(err, MS_EINVAL, "%s lost its %s", who, k->def->name);
+      return who_fail(err, w, "lost its %s", k->def->name);
     for (size_t j = 0; j < set->n; j++) {
-      int rc = child_check(k, &set->recs[j], j, who, err);
+      int rc = child_check(k, &set->recs[j], j, w, err);
       if (rc)
         return rc;
     }
@@ -105,10 +142,9 @@ static int kids_check(const struct stable *t, const struct record *r, const char
 
 int children_check(const struct stable *k, const char *parent_id, const struct record *recs,
                    size_t n, struct err *err) {
-  char who[STORE_ID_MAX + 16];
-  snprintf(who, sizeof(who), "record %s", parent_id);
+  struct who w = {NULL, parent_id, NULL, 0};
   for (size_t j = 0; j < n; j++) {
-    int rc = child_check(k, &recs[j], j, who, err);
+    int rc = child_check(k, &recs[j], j, &w, err);
     if (rc)
       return rc;
   }
@@ -117,7 +153,7 @@ int children_check(const struct stable *k, const char *parent_id, const struct r
 
 int record_check(const struct stable *t, const struct record *r, struct err *err) {
   const char *id = r->external_id;
-  char who[STORE_ID_MAX + 16];
+  struct who w = {NULL, id, NULL, 0};
   size_t raw;
   if (!id || !*id)
     return err_set(err, MS_EINVAL, "the record has no id");
@@ -134,9 +170,8 @@ int record_check(const struct stable *t, const struct record *r, struct err *err
                    STORE_RAW_MAX);
   if (r->created_at < 0 || r->updated_at < 0)
     return err_set(err, MS_EINVAL, "record %s has a time before 1970", id);
-  snprintf(who, sizeof(who), "record %s", id);
-  int rc = values_check(t, r, who, err);
-  return rc ? rc : kids_check(t, r, who, err);
+  int rc = values_check(t, r, &w, err);
+  return rc ? rc : kids_check(t, r, &w, err);
 }
 
 /* ---- binding values ------------------------------------------------------ */
@@ -473,25 +508,60 @@ static int record_same(struct upsert *u, const struct stable *t, const struct re
   return rc;
 }
 
-int record_put(struct upsert *u, const struct stable *t, const struct record *r, struct err *err) {
-  struct stamp st = {0};
-  struct arg a[VALUE_ARGS];
+/* The arguments of the insert and of the update, in their order. */
+static size_t record_args(const struct upsert *u, const struct stable *t, const struct record *r,
+                          struct arg *a) {
   size_t n = 0;
-  int rc = q_each(u->s, t->sql_find, ARGS(A_INT(u->source_id), A_TEXT(r->external_id)), stamp_row,
-                  &st, err, "storing a record");
-  if (rc)
-    return rc;
-  if (st.found && r->updated_at <= st.updated_at)
-    return record_same(u, t, r, &st, err);
   a[n++] = A_INT(u->source_id);
   a[n++] = A_TEXT(r->external_id);
   a[n++] = A_INT(r->created_at);
   a[n++] = A_INT(r->updated_at);
   a[n++] = raw_arg(r);
   a[n++] = A_INT(u->now);
-  n = values_args(t, r, a, n);
-  rc = q_each(u->s, st.found ? t->sql_update : t->sql_insert, (struct args){a, n}, NULL, NULL, err,
-              "storing a record");
+  return values_args(t, r, a, n);
+}
+
+/* Inserts r unless it is stored already; *inserted tells which. */
+static int insert_new(struct upsert *u, const struct stable *t, const struct record *r,
+                      const struct args *a, int *inserted, struct err *err) {
+  int rc = q_each(u->s, t->sql_insert, *a, NULL, NULL, err, "storing a record");
+  *inserted = !rc && q_changes(u->s) > 0;
+  return rc;
+}
+
+/* What is stored of r, into st. */
+static int stamp_get(struct upsert *u, const struct stable *t, const struct record *r,
+                     struct stamp *st, struct err *err) {
+  return q_each(u->s, t->sql_find, ARGS(A_INT(u->source_id), A_TEXT(r->external_id)), stamp_row, st,
+                err, "storing a record");
+}
+
+int record_put(struct upsert *u, const struct stable *t, const struct record *r, struct err *err) {
+  struct stamp st = {0};
+  struct arg a[VALUE_ARGS];
+  struct args args = {a, record_args(u, t, r, a)};
+  int rc = MS_OK, inserted = 0;
+  /* The records of a page are mostly all new (a first sync) or all stored
+   * (days synced again), so each is written the way the one before it
+   * went: a new one is inserted at once, one statement instead of a look
+   * and a write; a stored one is looked at first. */
+  if (u->expect_new)
+    rc = insert_new(u, t, r, &args, &inserted, err);
+  if (!rc && !inserted) {
+    rc = stamp_get(u, t, r, &st, err);
+    if (!rc && !st.found) {
+      rc = insert_new(u, t, r, &args, &inserted, err);
+      if (!rc && !inserted) /* neither there nor new: SQLite failed us */
+        rc = err_set(err, MS_EDB, "record %.40s was neither inserted nor found", r->external_id);
+    }
+  }
+  if (rc)
+    return rc;
+  u->expect_new = inserted;
+  if (st.found && r->updated_at <= st.updated_at)
+    return record_same(u, t, r, &st, err);
+  if (st.found)
+    rc = q_each(u->s, t->sql_update, args, NULL, NULL, err, "storing a record");
   if (rc)
     return rc;
   if (st.found)

@@ -304,7 +304,8 @@ struct stable {
   size_t ncols;                             /* how many */
   size_t nvals;                             /* def's columns (values a record carries) */
   char *sql_find;                           /* top: updated_at, deleted_at of one record */
-  char *sql_insert;                         /* top: a new record; child: one row, upserted */
+  char *sql_insert;                         /* top: a record, unless it is stored already;
+                                               child: one row, upserted */
   char *sql_update;                         /* top: a newer copy, clearing deleted_at */
   char *sql_touch;                          /* top: seen again (last_synced_at), ?4 reviving it */
   char *sql_exists;                         /* child: any row under a parent */
@@ -333,6 +334,8 @@ struct upsert {
   int snapshot;           /* a snapshot's pass: an unchanged copy of a record marked
                              deleted revives it (the whole list holds it) */
   struct page_counts *c;  /* counts of the page */
+  int expect_new;         /* the last record written was new: the next is inserted before it
+                             is looked for */
   int64_t max_updated;    /* largest updated_at of the records stored */
   int has_updated;        /* max_updated holds a value */
 };
@@ -387,6 +390,10 @@ int sqlite_commit_page(struct store *st, struct slice *sl, const struct page *pg
  * failing there counts one more attempt. */
 int failed_add(struct sqlite_store *s, const struct slice *sl, const struct record *r,
                const char *why, int64_t now, struct err *err);
+/* Whether a record of the source's stream has an open failure: *open 1 or
+ * 0. A page of a stream with none need not close any. */
+int failed_open(struct sqlite_store *s, int64_t source_id, const char *stream, int *open,
+                struct err *err);
 /* A record stored: an open failure of the same record is over. */
 int failed_clear(struct sqlite_store *s, int64_t source_id, const char *stream,
                  const char *external_id, int64_t now, struct err *err);

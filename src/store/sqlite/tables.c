@@ -524,7 +524,7 @@ static int top_sql(struct stable *t, const struct have *h) {
       rc = put_param(&ins, h, t->cols[i].name, n++);
   }
   if (!rc)
-    rc = buf_putc(&ins, ')');
+    rc = buf_puts(&ins, ") ON CONFLICT (source_id, external_id) DO NOTHING");
   if (!rc)
     rc = buf_puts(&upd, " WHERE source_id = ?1 AND external_id = ?2");
   t->sql_find = sql_done(&find, rc);
