@@ -448,8 +448,10 @@ struct store_ops {
    *   SLICE_REFETCH slice: PREFIX.created for a record inserted,
    *   PREFIX.status_changed for each COL_STATUS column whose value a newer
    *   copy changed (data: field, old, new), PREFIX.deleted for a record marked
-   *   deleted; a child stream's event (order.refunded) for each child id its
-   *   parent did not have before. A copy that changes nothing makes none;
+   *   deleted; a child stream's event (order.refunded) for each child id a
+   *   stored parent did not have before (a new parent's children are told
+   *   by its .created). A copy that changes nothing makes none. In a
+   *   SLICE_REFETCH slice (a repair) an equal copy rewrites its children;
    * - a record over the STORE_* limits, or refused by a constraint, goes to
    *   failed_records with the reason (counted failed) and the others commit;
    * - the slice's new cursor, counters and status: completed when its

@@ -299,6 +299,7 @@ int sqlite_commit_page(struct store *st, struct slice *sl, const struct page *pg
   cm.u.source_id = sl->source_id;
   cm.u.now = now;
   cm.u.snapshot = sl->kind == SLICE_SNAPSHOT;
+  cm.u.refetch = sl->kind == SLICE_REFETCH;
   rc = commit_pass(&cm, pg, &c, &stored, err);
   if (rc && cm.refused) {
     /* A record was refused: again, each record in its savepoint, so that

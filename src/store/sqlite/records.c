@@ -37,6 +37,10 @@ static const struct value *val_at(const struct record *r, size_t i) {
   return r && i < r->nvals ? &r->vals[i] : NULL;
 }
 
+static int event_of(struct upsert *u, const struct stable *t, const char *prefix, const char *what,
+                    const char *id, const cJSON *data, struct err *err);
+static int makes_events(const struct upsert *u, const struct stable *t);
+
 /* ---- checks -------------------------------------------------------------- */
 
 /* Who a checked record is, for messages: "record 1001", or one of its
@@ -339,8 +343,11 @@ int record_gone(struct upsert *u, const struct stable *gone, const struct record
     rc = q_each(u->s, sql.data, ARGS(A_INT(u->source_id), A_TEXT(id), A_INT(when)), NULL, NULL, err,
                 "marking a record deleted");
   buf_release(&sql);
-  if (!rc)
+  if (!rc && q_changes(u->s) > 0) {
     u->c->deleted += q_changes(u->s);
+    if (makes_events(u, gone))
+      rc = event_of(u, gone, gone->def->event, "deleted", id, NULL, err);
+  }
   for (size_t i = 0; !rc && i < gone->nkids; i++)
     rc = walk_id(u, gone->kids[i], id, WALK_BURY, when, err);
   if (!rc)
@@ -454,19 +461,175 @@ static const struct stable *follow_kid(const struct stable *t) {
   return NULL;
 }
 
+/* A status as text, long enough for any status an API sends. */
+#define STATUS_TEXT 96
+
 /* What is stored of a record. */
 struct stamp {
   int found;          /* it is stored */
   int64_t updated_at; /* its version */
   int deleted;        /* marked deleted */
+  /* its status columns, in the stream's order (NULL: set 0) */
+  struct {
+    int set;
+    char text[STATUS_TEXT];
+  } status[STAMP_STATUS_MAX];
 };
 
 static int stamp_row(void *ctx, sqlite3_stmt *q) {
   struct stamp *st = ctx;
+  int n = sqlite3_column_count(q);
   st->found = 1;
   st->updated_at = sqlite3_column_int64(q, 0);
   st->deleted = sqlite3_column_type(q, 1) != SQLITE_NULL;
+  for (int i = 2; i < n && i - 2 < STAMP_STATUS_MAX; i++) {
+    const unsigned char *v = sqlite3_column_text(q, i);
+    st->status[i - 2].set = v != NULL;
+    snprintf(st->status[i - 2].text, STATUS_TEXT, "%s", v ? (const char *)v : "");
+  }
   return MS_OK;
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+/* One event of a record, in the page's transaction: TYPE is the stream's
+ * prefix and what happened ("order" "created"). data MAY be NULL. */
+static int event_of(struct upsert *u, const struct stable *t, const char *prefix, const char *what,
+                    const char *id, const cJSON *data, struct err *err) {
+  struct event_row e = {0};
+  char *text = data ? cJSON_PrintUnformatted(data) : NULL;
+  int rc;
+  if (data && !text)
+    return err_set(err, MS_ENOMEM, "out of memory writing an event");
+  snprintf(e.type, sizeof(e.type), "%s%s%s", prefix, what ? "." : "", what ? what : "");
+  e.source_id = u->source_id;
+  snprintf(e.stream, sizeof(e.stream), "%s", t->def->name);
+  e.record_id = (char *)id;
+  e.data = text;
+  e.created_at = u->now;
+  rc = event_insert(u->s, &e, err);
+  cJSON_free(text);
+  return rc;
+}
+
+/* Whether t's records make events in this commit. */
+static int makes_events(const struct upsert *u, const struct stable *t) {
+  return !u->refetch && t->def->event && *t->def->event;
+}
+
+/* A value of r as the store keeps it, as text (set 0: NULL). */
+static int value_text(const struct scol *c, const struct record *r, char *out, size_t n) {
+  const struct value *v = val_at(r, c->val);
+  if (!v || !v->set) {
+    *out = '\0';
+    return 0;
+  }
+  if (c->integer)
+    snprintf(out, n, "%lld", (long long)v->i);
+  else
+    snprintf(out, n, "%s", v->text ? v->text : "");
+  return 1;
+}
+
+static cJSON *text_or_null(int set, const char *text) {
+  return set ? cJSON_CreateString(text) : cJSON_CreateNull();
+}
+
+/* PREFIX.status_changed for each status column a newer copy changed, with
+ * the field and its old and new values. */
+static int status_events(struct upsert *u, const struct stable *t, const struct record *r,
+                         const struct stamp *st, struct err *err) {
+  int rc = MS_OK;
+  for (size_t i = 0, k = 0; !rc && i < t->ncols && k < STAMP_STATUS_MAX; i++) {
+    char now[STATUS_TEXT];
+    int set;
+    cJSON *data;
+    if (!status_col(&t->cols[i]))
+      continue;
+    set = value_text(&t->cols[i], r, now, sizeof(now));
+    k++;
+    if (set == st->status[k - 1].set && strcmp(now, st->status[k - 1].text) == 0)
+      continue;
+    data = cJSON_CreateObject();
+    if (!data || !cJSON_AddStringToObject(data, "field", t->cols[i].name) ||
+        !cJSON_AddItemToObject(data, "old",
+                               text_or_null(st->status[k - 1].set, st->status[k - 1].text)) ||
+        !cJSON_AddItemToObject(data, "new", text_or_null(set, now)))
+      rc = err_set(err, MS_ENOMEM, "out of memory writing an event");
+    else
+      rc = event_of(u, t, t->def->event, "status_changed", r->external_id, data, err);
+    cJSON_Delete(data);
+  }
+  return rc;
+}
+
+/* The ids of k's rows under parent_id, as a JSON array (NULL: out of memory
+ * or a failure, err says). */
+static int kid_ids_row(void *ctx, sqlite3_stmt *q) {
+  const unsigned char *id = sqlite3_column_text(q, 0);
+  cJSON *s = cJSON_CreateString(id ? (const char *)id : "");
+  return s && cJSON_AddItemToArray(ctx, s) ? MS_OK : (cJSON_Delete(s), MS_ENOMEM);
+}
+
+static int kid_ids(struct upsert *u, const struct stable *k, const char *parent_id, cJSON **out,
+                   struct err *err) {
+  struct buf sql;
+  int rc;
+  *out = cJSON_CreateArray();
+  if (!*out)
+    return err_set(err, MS_ENOMEM, "out of memory reading children");
+  buf_init(&sql, 0);
+  rc = buf_printf(&sql, "SELECT external_id FROM \"%s\" WHERE source_id = ?1 AND \"%s\" = ?2",
+                  k->def->table, k->def->parent_key);
+  if (rc)
+    rc = err_set(err, rc, "out of memory writing SQL");
+  else
+    rc = q_each(u->s, sql.data, ARGS(A_INT(u->source_id), A_TEXT(parent_id)), kid_ids_row, *out,
+                err, "reading children");
+  buf_release(&sql);
+  return rc;
+}
+
+static int id_listed(const cJSON *ids, const char *id) {
+  const cJSON *e;
+  cJSON_ArrayForEach(e, ids) if (cJSON_IsString(e) && strcmp(e->valuestring, id) == 0) return 1;
+  return 0;
+}
+
+/* The child stream's event (order.refunded) for each child the parent did
+ * not have before (`had`), named by the parent's id. */
+static int kid_events(struct upsert *u, const struct stable *k, const char *parent_id,
+                      const struct record *recs, size_t n, const cJSON *had, struct err *err) {
+  int rc = MS_OK;
+  for (size_t j = 0; !rc && j < n; j++) {
+    cJSON *data;
+    if (id_listed(had, recs[j].external_id))
+      continue;
+    data = cJSON_CreateObject();
+    if (!data || !cJSON_AddStringToObject(data, "stream", k->def->name) ||
+        !cJSON_AddStringToObject(data, "id", recs[j].external_id))
+      rc = err_set(err, MS_ENOMEM, "out of memory writing an event");
+    else
+      rc = event_of(u, k, k->def->event, NULL, parent_id, data, err);
+    cJSON_Delete(data);
+  }
+  return rc;
+}
+
+/* Writes the children of one child stream of r, with their events. */
+static int kids_of(struct upsert *u, const struct stable *k, const struct record *r,
+                   const struct record_set *set, int replace, struct err *err) {
+  cJSON *had = NULL;
+  int events = makes_events(u, k), rc = MS_OK;
+  /* A new record's children are told by its own event (order.created). */
+  if (events && replace)
+    rc = kid_ids(u, k, r->external_id, &had, err);
+  if (!rc)
+    rc = kids_write(u, k, r->external_id, set->recs, set->n, replace, 0, err);
+  if (!rc && events && replace)
+    rc = kid_events(u, k, r->external_id, set->recs, set->n, had, err);
+  cJSON_Delete(had);
+  return rc;
 }
 
 static int touch(struct upsert *u, const struct stable *t, const char *id, int revive,
@@ -558,7 +721,8 @@ int record_put(struct upsert *u, const struct stable *t, const struct record *r,
   if (rc)
     return rc;
   u->expect_new = inserted;
-  if (st.found && r->updated_at <= st.updated_at)
+  if (st.found &&
+      (r->updated_at < st.updated_at || (r->updated_at == st.updated_at && !u->refetch)))
     return record_same(u, t, r, &st, err);
   if (st.found)
     rc = q_each(u->s, t->sql_update, args, NULL, NULL, err, "storing a record");
@@ -569,12 +733,15 @@ int record_put(struct upsert *u, const struct stable *t, const struct record *r,
   else
     u->c->inserted++;
   seen_update(u, r->updated_at);
+  if (makes_events(u, t))
+    rc = st.found ? status_events(u, t, r, &st, err)
+                  : event_of(u, t, t->def->event, "created", r->external_id, NULL, err);
   /* Back from the dead: its children come back with it. */
   for (size_t i = 0; !rc && st.deleted && i < t->nkids; i++)
     rc = walk_id(u, t->kids[i], r->external_id, WALK_UNBURY, 0, err);
   for (size_t i = 0; !rc && i < r->nkids; i++) {
     const struct stable *k = stable_kid(t, r->kids[i].def);
-    rc = k ? kids_write(u, k, r->external_id, r->kids[i].recs, r->kids[i].n, st.found, 0, err)
+    rc = k ? kids_of(u, k, r, &r->kids[i], st.found, err)
            : err_set(err, MS_EINVAL, "%s is not a child of %s", r->kids[i].def->name, t->def->name);
   }
   if (!rc && r->follow)

@@ -291,6 +291,15 @@ struct scol {
   int local;                    /* COL_LOCAL: never written from a record */
 };
 
+/* At most this many status columns of a stream are watched for changes. */
+#define STAMP_STATUS_MAX 4
+
+/* A stored column whose changes are events (COL_STATUS, written from
+ * records). */
+static inline int status_col(const struct scol *c) {
+  return !c->local && c->def && (c->def->flags & COL_STATUS);
+}
+
 /* A stream as prepared on this connection: its table holds every column the
  * description names, and the SQL its records need is generated. */
 struct stable {
@@ -336,6 +345,9 @@ struct upsert {
   struct page_counts *c;  /* counts of the page */
   int expect_new;         /* the last record written was new: the next is inserted before it
                              is looked for */
+  int refetch;            /* a repair fetching again what was stored: an equal copy
+                             rewrites its children (they are what it repairs), and
+                             records make no events (what it finds is no news) */
   int64_t max_updated;    /* largest updated_at of the records stored */
   int has_updated;        /* max_updated holds a value */
 };
@@ -464,6 +476,9 @@ int event_types_parse(const char *what, const char *text, struct event_types *ou
 void event_types_release(struct event_types *t);
 
 int sqlite_event_add(struct store *st, struct event_row *e, struct err *err);
+/* sqlite_event_add on the store's connection, inside the caller's
+ * transaction (commit_page's record events). */
+int event_insert(struct sqlite_store *s, struct event_row *e, struct err *err);
 int sqlite_event_list(struct store *st, const struct event_filter *f, event_cb cb, void *ctx,
                       struct err *err);
 

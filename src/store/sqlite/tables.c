@@ -489,11 +489,15 @@ static int top_sql(struct stable *t, const struct have *h) {
                   "UPDATE \"%s\" SET last_synced_at = ?3, deleted_at = CASE WHEN ?4 THEN NULL "
                   "ELSE deleted_at END WHERE source_id = ?1 AND external_id = ?2",
                   tb);
+  /* The status columns come along: a newer copy that changes one is an
+   * event (records.c). */
   if (!rc)
-    rc = buf_printf(&find,
-                    "SELECT updated_at, deleted_at FROM \"%s\" WHERE source_id = ?1 AND "
-                    "external_id = ?2",
-                    tb);
+    rc = buf_puts(&find, "SELECT updated_at, deleted_at");
+  for (size_t i = 0, k = 0; !rc && i < t->ncols && k < STAMP_STATUS_MAX; i++)
+    if (status_col(&t->cols[i]) && ++k)
+      rc = buf_printf(&find, ", \"%s\"", t->cols[i].name);
+  if (!rc)
+    rc = buf_printf(&find, " FROM \"%s\" WHERE source_id = ?1 AND external_id = ?2", tb);
   if (!rc)
     rc = buf_printf(&ins,
                     "INSERT INTO \"%s\" (source_id, external_id, created_at, updated_at, raw, "
