@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/secret.h"
 #include "util/log.h"
 
 struct global_opts g_opts;
@@ -15,8 +16,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"init", cmd_init, "create or upgrade the database, nothing else"},
-    {"source", cmd_source, "add, list, test or remove sources (shops, sellers)"},
+    {"init", cmd_init, "create or upgrade the database, make its master key"},
+    {"source", cmd_source, "add, edit, list, test or remove sources (shops, sellers)"},
     {"sync", cmd_sync, "fetch days of data from the sources"},
     {"status", cmd_status, "show each day's sync status"},
     {"export", cmd_export, "write stored orders as JSON lines or CSV"},
@@ -29,6 +30,10 @@ static const struct command commands[] = {
     {"run-due", cmd_run_due, "make jobs of due schedules, run them, deliver events, exit"},
     {"events", cmd_events, "list or follow the events (new orders, status changes, ...)"},
     {"webhook", cmd_webhook, "add, list or remove endpoints that receive events"},
+    {"account", cmd_account, "add, list or remove accounts: the owners of sources"},
+    {"user", cmd_user, "add, list or remove users of the admin API, set passwords"},
+    {"token", cmd_token, "create, list or revoke API tokens of users"},
+    {"key", cmd_key, "show or rotate the master key that seals stored secrets"},
     {"sandbox", cmd_sandbox, "serve emulated APIs on loopback for demos and tests"},
     {NULL, NULL, NULL},
 };
@@ -40,7 +45,8 @@ static void usage(FILE *out) {
   for (const struct command *c = commands; c->name; c++)
     fprintf(out, "  %-9s %s\n", c->name, c->summary);
   fprintf(out, "\nglobal options:\n"
-               "  --db PATH   the database (default: $MARKETSYNC_DB or ./marketsync.db)\n"
+               "  --db PATH   the database (default: $MARKETSYNC_DB or ./marketsync.db); its\n"
+               "              master key is PATH.key, or the file $MARKETSYNC_KEY_FILE names\n"
                "  --quiet     only errors\n"
                "  --verbose   debug detail\n"
                "  --version   print the version\n\n"
@@ -87,6 +93,14 @@ int main(int argc, char **argv) {
   if (!g_opts.db || !*g_opts.db)
     g_opts.db = "marketsync.db";
   log_set_level(g_opts.quiet ? LOG_ERROR : g_opts.verbose ? LOG_DEBUG : LOG_INFO);
+  {
+    /* Where sealed secrets are opened and sealed, for this whole process:
+     * set before any thread starts. None for a database that is not a file
+     * without MARKETSYNC_KEY_FILE; the commands that need a key say so. */
+    char keyfile[KEY_PATH_MAX];
+    if (keyfile_for_db(g_opts.db, keyfile, sizeof(keyfile), NULL) == MS_OK)
+      secret_keyfile_set(keyfile);
+  }
   if (argc < 2) {
     usage(stderr);
     return EXIT_USAGE;

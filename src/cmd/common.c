@@ -44,3 +44,20 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...) {
   fprintf(stderr, "\nSee 'marketsync %s --help'.\n", cmd);
   return EXIT_USAGE;
 }
+
+int cmd_exit_for(int code) {
+  switch (code) {
+  case MS_OK:
+    return EXIT_OK;
+  case MS_EINVAL:
+  case MS_ENOTFOUND:
+  case MS_EEXIST:
+  case MS_EKEY:
+  case MS_EPERM:
+  case MS_EVERSION:
+  case MS_ETOOBIG:
+    return EXIT_USAGE;
+  default:
+    return EXIT_PARTIAL;
+  }
+}

@@ -7,6 +7,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/opts.h"
+#include "engine/keys.h"
 #include "engine/session.h"
 #include "net/http.h"
 #include "net/url.h"
@@ -18,15 +19,23 @@
 #define SETTING_TEXT_MAX 512 /* bytes of a text setting */
 
 static const char source_help[] =
-    "usage: marketsync source add CONNECTOR NAME [SETTINGS] [--streams S[,S...]] [--no-check]\n"
+    "usage: marketsync source add CONNECTOR NAME [SETTINGS] [--streams S[,S...]] [--account A]\n"
+    "                             [--no-check]\n"
+    "       marketsync source edit NAME [--account A | --no-account] [SECRETS]\n"
     "       marketsync source list [--json]\n"
     "       marketsync source test NAME\n"
     "       marketsync source remove NAME\n\n"
     "A source is one connection to one API, e.g. one Shopify shop. 'source add' checks\n"
     "the connection (and learns the source's time zone) before it saves anything;\n"
-    "--no-check saves it unchecked. A secret is never stored: give the environment\n"
-    "variable or the file it is read from (--NAME-env VAR or --NAME-file FILE).\n"
-    "--streams sets the streams a plain sync of the source fetches (default: all).\n\n"
+    "--no-check saves it unchecked. A secret comes from an environment variable or a\n"
+    "file, read again at each sync and never stored (--NAME-env VAR, --NAME-file FILE),\n"
+    "or from standard input (--NAME-stdin; typed without echo on a terminal), stored\n"
+    "sealed with the master key (see 'marketsync key --help'); one secret at most\n"
+    "comes from standard input per command.\n"
+    "--streams sets the streams a plain sync of the source fetches (default: all).\n"
+    "--account places the source in an account: its members see it in the admin API;\n"
+    "a source in no account is seen by admins only.\n"
+    "'source edit' moves a source to another account (or none) and replaces secrets.\n\n"
     "SETTINGS of each connector:\n";
 
 static int valid_name(const char *s) {
@@ -50,7 +59,8 @@ static void print_help(FILE *out) {
     for (const struct setting_def *d = all[i]->settings; d && d->key; d++) {
       char flag[160];
       if (d->kind == SETTING_SECRET)
-        snprintf(flag, sizeof(flag), "--%s-env VAR | --%s-file FILE", d->flag, d->flag);
+        snprintf(flag, sizeof(flag), "--%s-env VAR | --%s-file FILE | --%s-stdin", d->flag, d->flag,
+                 d->flag);
       else if (d->kind == SETTING_CHOICE && d->choices)
         snprintf(flag, sizeof(flag), "--%s %s", d->flag, d->choices);
       else
@@ -79,11 +89,24 @@ struct add_state {
   const char *value[SETTINGS_MAX]; /* a setting's value */
   const char *env[SETTINGS_MAX];   /* a secret's --FLAG-env */
   const char *file[SETTINGS_MAX];  /* a secret's --FLAG-file */
+  int stdin_[SETTINGS_MAX];        /* a secret's --FLAG-stdin */
+  char *plain[SETTINGS_MAX];       /* what standard input gave for it; wiped */
   const char *streams;             /* --streams */
+  const char *account;             /* --account */
+  int no_account;                  /* --no-account (edit) */
   int no_check;                    /* --no-check */
 };
 
-enum { KEY_VALUE = 1, KEY_ENV = 1000, KEY_FILE = 2000, KEY_STREAMS = 3000, KEY_NO_CHECK };
+enum {
+  KEY_VALUE = 1,
+  KEY_ENV = 1000,
+  KEY_FILE = 2000,
+  KEY_STDIN = 3000,
+  KEY_STREAMS = 4000,
+  KEY_NO_CHECK,
+  KEY_ACCOUNT,
+  KEY_NO_ACCOUNT
+};
 
 static int on_setting(void *ctx, int key, const char *v) {
   struct add_state *a = ctx;
@@ -91,6 +114,12 @@ static int on_setting(void *ctx, int key, const char *v) {
     a->streams = v;
   else if (key == KEY_NO_CHECK)
     a->no_check = 1;
+  else if (key == KEY_ACCOUNT)
+    a->account = v;
+  else if (key == KEY_NO_ACCOUNT)
+    a->no_account = 1;
+  else if (key >= KEY_STDIN)
+    a->stdin_[key - KEY_STDIN] = 1;
   else if (key >= KEY_FILE)
     a->file[key - KEY_FILE] = v;
   else if (key >= KEY_ENV)
@@ -100,25 +129,41 @@ static int on_setting(void *ctx, int key, const char *v) {
   return 0;
 }
 
-/* The command-line options of a connector's settings. names holds the
- * option names made for secrets ("token-env"). */
-static size_t options_of(const struct connector *c, struct cmd_option *opts, char names[][72]) {
+/* The command-line options of a connector's settings (`edit`: its secrets
+ * and the account only). names holds the option names made for secrets
+ * ("token-env"). */
+static size_t options_of(const struct connector *c, int edit, struct cmd_option *opts,
+                         char names[][72]) {
   size_t n = 0, k = 0;
   for (const struct setting_def *d = c->settings; d && d->key && k < SETTINGS_MAX; d++, k++) {
     if (d->kind == SETTING_SECRET) {
-      snprintf(names[2 * k], 72, "%s-env", d->flag);
-      snprintf(names[2 * k + 1], 72, "%s-file", d->flag);
-      opts[n++] = (struct cmd_option){names[2 * k], required_argument, KEY_ENV + (int)k};
-      opts[n++] = (struct cmd_option){names[2 * k + 1], required_argument, KEY_FILE + (int)k};
-    } else {
+      snprintf(names[3 * k], 72, "%s-env", d->flag);
+      snprintf(names[3 * k + 1], 72, "%s-file", d->flag);
+      snprintf(names[3 * k + 2], 72, "%s-stdin", d->flag);
+      opts[n++] = (struct cmd_option){names[3 * k], required_argument, KEY_ENV + (int)k};
+      opts[n++] = (struct cmd_option){names[3 * k + 1], required_argument, KEY_FILE + (int)k};
+      opts[n++] = (struct cmd_option){names[3 * k + 2], no_argument, KEY_STDIN + (int)k};
+    } else if (!edit) {
       opts[n++] = (struct cmd_option){d->flag, required_argument, KEY_VALUE + (int)k};
     }
   }
-  opts[n++] = (struct cmd_option){"streams", required_argument, KEY_STREAMS};
-  opts[n++] = (struct cmd_option){"stream", required_argument, KEY_STREAMS};
-  opts[n++] = (struct cmd_option){"no-check", no_argument, KEY_NO_CHECK};
+  if (!edit) {
+    opts[n++] = (struct cmd_option){"streams", required_argument, KEY_STREAMS};
+    opts[n++] = (struct cmd_option){"stream", required_argument, KEY_STREAMS};
+    opts[n++] = (struct cmd_option){"no-check", no_argument, KEY_NO_CHECK};
+  } else {
+    opts[n++] = (struct cmd_option){"no-account", no_argument, KEY_NO_ACCOUNT};
+  }
+  opts[n++] = (struct cmd_option){"account", required_argument, KEY_ACCOUNT};
   opts[n] = (struct cmd_option){NULL, 0, 0};
   return n;
+}
+
+static void add_state_release(struct add_state *a) {
+  for (size_t k = 0; k < SETTINGS_MAX; k++) {
+    cmd_secret_free(a->plain[k]);
+    a->plain[k] = NULL;
+  }
 }
 
 /* Checks one value by its kind and puts it in the settings. */
@@ -189,31 +234,95 @@ static int set_value(const struct setting_def *d, const char *v, cJSON *settings
   return 0;
 }
 
-/* A secret: exactly one of --FLAG-env and --FLAG-file, readable now; only
- * where it is goes into the credentials. */
-static int set_secret(const struct setting_def *d, const char *env, const char *file,
-                      cJSON *creds) {
+/* A secret: exactly one of --FLAG-env, --FLAG-file and --FLAG-stdin. From
+ * a variable or a file, it must be readable now and only where it is goes
+ * into the credentials (in place of any other way the source had); from
+ * standard input it is read now into *plain, to be sealed once the master
+ * key is at hand. `required`: say so when none is given. */
+static int set_secret(const char *cmd, const struct setting_def *d, const char *env,
+                      const char *file, int from_stdin, int required, char **plain, cJSON *creds) {
+  static const char *const ways[] = {"env", "file", "sealed"};
   struct err err = {0};
-  char *secret = NULL, key[80];
+  char *secret = NULL, key[80], what[96];
   int rc;
-  if (!env && !file) {
-    if (!(d->flags & SETTING_REQUIRED))
+  if (!env && !file && !from_stdin) {
+    if (!required || !(d->flags & SETTING_REQUIRED))
       return 0;
-    return cmd_usage_error("source add", "give --%s-env VAR or --%s-file FILE (%s)", d->flag,
-                           d->flag, d->help);
+    return cmd_usage_error(cmd, "give --%s-env VAR, --%s-file FILE or --%s-stdin (%s)", d->flag,
+                           d->flag, d->flag, d->help);
   }
-  if (env && file)
-    return cmd_usage_error("source add", "give one of --%s-env and --%s-file, not both", d->flag,
-                           d->flag);
+  if (!!env + !!file + !!from_stdin > 1)
+    return cmd_usage_error(cmd, "give one of --%s-env, --%s-file and --%s-stdin, not %s", d->flag,
+                           d->flag, d->flag, env && file && from_stdin ? "all three" : "both");
+  if (from_stdin) {
+    snprintf(what, sizeof(what), "the %s", d->key);
+    return cmd_read_secret(cmd, what, plain);
+  }
   rc = env ? secret_from_env(env, &secret, &err) : secret_from_file(file, &secret, &err);
-  if (secret) {
-    memset(secret, 0, strlen(secret));
-    free(secret);
-  }
+  cmd_secret_free(secret);
   if (rc)
-    return cmd_usage_error("source add", "%s", err.msg);
+    return cmd_usage_error(cmd, "%s", err.msg);
+  for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++) {
+    snprintf(key, sizeof(key), "%s_%s", d->key, ways[i]);
+    cJSON_DeleteItemFromObjectCaseSensitive(creds, key);
+  }
   snprintf(key, sizeof(key), "%s_%s", d->key, env ? "env" : "file");
   cJSON_AddStringToObject(creds, key, env ? env : file);
+  return 0;
+}
+
+/* At most one secret may come from standard input: it carries one value. */
+static int one_stdin(const char *cmd, const struct add_state *a) {
+  int n = 0;
+  for (size_t k = 0; k < SETTINGS_MAX; k++)
+    n += a->stdin_[k];
+  if (n > 1)
+    return cmd_usage_error(cmd, "only one secret can come from standard input; give the others "
+                                "with --NAME-env or --NAME-file");
+  return 0;
+}
+
+/* Seals what standard input gave into the credentials, with the master
+ * key (made now when there is none and nothing is sealed yet). */
+static int seal_plain(const char *cmd, struct store *st, struct add_state *a, const char *source,
+                      cJSON *creds) {
+  struct keyring *kr = NULL;
+  struct err err = {0};
+  size_t k = 0;
+  int created = 0, rc = 0, any = 0;
+  for (k = 0; k < SETTINGS_MAX; k++)
+    any |= a->plain[k] != NULL;
+  if (!any)
+    return 0;
+  if (!secret_keyfile())
+    return cmd_usage_error(cmd, "a secret from standard input is sealed with the master key, but "
+                                "the database is not a file: set MARKETSYNC_KEY_FILE");
+  if (key_ready(st, secret_keyfile(), &kr, &created, &err))
+    return log_error(cmd_exit_for(err.code), "%s", err.msg);
+  if (created)
+    fprintf(stderr,
+            "made the master key %s (key id %s) to seal the secret: back it up apart from "
+            "the database\n",
+            secret_keyfile(), keyring_id(kr));
+  k = 0;
+  for (const struct setting_def *d = a->conn->settings; d && d->key && !rc; d++, k++)
+    if (a->plain[k] && credentials_seal(kr, source, d->key, a->plain[k], creds, &err))
+      rc = log_error(cmd_exit_for(err.code), "%s", err.msg);
+  keyring_free(kr);
+  add_state_release(a);
+  return rc;
+}
+
+/* The id of the account --account names; 0 without it. */
+static int account_of(const char *cmd, struct store *st, const char *name, int64_t *id) {
+  struct account_row row;
+  struct err err = {0};
+  *id = 0;
+  if (!name)
+    return 0;
+  if (st->ops->account_get(st, name, &row, &err))
+    return cmd_usage_error(cmd, "%s", err.msg);
+  *id = row.id;
   return 0;
 }
 
@@ -252,14 +361,15 @@ static int settings_set_zone(struct source_row *row, const char *zone, const cha
   return MS_OK;
 }
 
-/* Builds the settings and credentials from what was given. */
-static int build(const struct add_state *a, cJSON *settings, cJSON *creds) {
+/* Builds the settings and credentials from what was given (a secret from
+ * standard input is read into a->plain, not yet sealed). */
+static int build(struct add_state *a, cJSON *settings, cJSON *creds) {
   struct err err = {0};
   size_t k = 0;
   int rc;
   for (const struct setting_def *d = a->conn->settings; d && d->key; d++, k++) {
     if (d->kind == SETTING_SECRET) {
-      rc = set_secret(d, a->env[k], a->file[k], creds);
+      rc = set_secret("source add", d, a->env[k], a->file[k], a->stdin_[k], 1, &a->plain[k], creds);
     } else if (a->value[k]) {
       rc = set_value(d, a->value[k], settings);
       if (!rc && d->kind == SETTING_ZONE)
@@ -283,8 +393,8 @@ static int build(const struct add_state *a, cJSON *settings, cJSON *creds) {
 }
 
 static int source_add(int argc, char **argv) {
-  struct cmd_option opts[3 * SETTINGS_MAX + 4];
-  char secret_names[2 * SETTINGS_MAX][72];
+  struct cmd_option opts[3 * SETTINGS_MAX + 8];
+  char secret_names[3 * SETTINGS_MAX][72];
   struct add_state a;
   struct store *st = NULL;
   struct session sess = {0};
@@ -316,7 +426,7 @@ static int source_add(int argc, char **argv) {
   if (!valid_name(name))
     return cmd_usage_error(
         "source add", "'%s' is not a usable name: use 1-63 letters, digits, '-', '_' or '.'", name);
-  options_of(a.conn, opts, secret_names);
+  options_of(a.conn, 0, opts, secret_names);
   rc = cmd_parse("source add", source_help, argc - 2, argv + 2, opts, on_setting, &a, &first);
   if (rc == CMD_HELP)
     return EXIT_OK;
@@ -324,6 +434,8 @@ static int source_add(int argc, char **argv) {
     return rc;
   if (first < argc - 2)
     return cmd_usage_error("source add", "unexpected argument '%s'", argv[2 + first]);
+  if ((rc = one_stdin("source add", &a)) != 0)
+    return rc;
   settings = cJSON_CreateObject();
   creds = cJSON_CreateObject();
   if (!settings || !creds) {
@@ -354,10 +466,26 @@ static int source_add(int argc, char **argv) {
       goto out;
     }
   }
+  rc = account_of("source add", st, a.account, &row.account_id);
+  if (!rc)
+    rc = seal_plain("source add", st, &a, name, creds);
+  if (rc)
+    goto out;
+  free(row.credentials);
+  row.credentials = cJSON_PrintUnformatted(creds);
+  if (!row.credentials) {
+    rc = log_error(EXIT_USAGE, "out of memory");
+    goto out;
+  }
   /* The check comes first: a source that cannot be reached, or whose time
    * zone stays unknown, is not saved (unless --no-check). */
   if (!a.no_check) {
-    if (session_from_row(NULL, &row, 0, &sess, &err) || session_probe(NULL, &sess, &err)) {
+    int open_rc = session_from_row(NULL, &row, 0, &sess, &err);
+    if (open_rc == MS_EKEY) {
+      rc = log_error(EXIT_USAGE, "%s; nothing was saved", err.msg);
+      goto out;
+    }
+    if (open_rc || session_probe(NULL, &sess, &err)) {
       fprintf(stderr,
               "marketsync source add: the connection check failed: %s\n"
               "Nothing was saved. Fix it and add the source again, or give --no-check to save "
@@ -379,16 +507,133 @@ static int source_add(int argc, char **argv) {
   if (!g_opts.quiet) {
     char shown[URL_MAX + 1];
     url_redact(jstr(settings, "api_base"), shown, sizeof(shown));
-    printf("added source %s (%s, %s)\n", name, a.conn->name, shown);
+    printf("added source %s (%s, %s%s%s)\n", name, a.conn->name, shown,
+           a.account ? ", account " : "", a.account ? a.account : "");
     if (a.no_check)
       printf("not checked; 'marketsync source test %s' checks it\n", name);
     else
       printf("connection ok; the source's days are counted in %s\n", sess.src.timezone);
   }
 out:
+  add_state_release(&a);
   cJSON_Delete(settings);
   cJSON_Delete(creds);
   session_close(&sess);
+  source_row_release(&row);
+  store_close(st);
+  return rc;
+}
+
+/* What `source edit` changes, in words. */
+static void describe_edit(const struct add_state *a, char *out, size_t size) {
+  size_t used = 0, k = 0;
+  out[0] = '\0';
+  for (const struct setting_def *d = a->conn->settings; d && d->key && used < size; d++, k++)
+    if (d->kind == SETTING_SECRET && (a->env[k] || a->file[k] || a->stdin_[k]))
+      used += (size_t)snprintf(out + used, size - used, "%s%s %s", used ? ", " : "", d->key,
+                               a->env[k]    ? "from the environment"
+                               : a->file[k] ? "from a file"
+                                            : "sealed");
+  if (used < size && (a->account || a->no_account))
+    snprintf(out + used, size - used, "%saccount %s", used ? ", " : "",
+             a->account ? a->account : "none");
+}
+
+static int source_edit(int argc, char **argv) {
+  struct cmd_option opts[3 * SETTINGS_MAX + 8];
+  char secret_names[3 * SETTINGS_MAX][72], what[400];
+  struct add_state a;
+  struct store *st = NULL;
+  struct source_row row = {0};
+  struct err err = {0};
+  cJSON *creds = NULL;
+  char *text = NULL;
+  int64_t account = 0;
+  int first, rc, secrets = 0;
+  size_t k = 0;
+  memset(&a, 0, sizeof(a));
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      print_help(stdout);
+      return EXIT_OK;
+    }
+  if (argc < 2 || argv[1][0] == '-')
+    return cmd_usage_error("source edit",
+                           "give the source's name first: source edit NAME --account A");
+  rc = cmd_open_store(&st);
+  if (rc)
+    return rc;
+  if (st->ops->source_get(st, argv[1], &row, &err)) {
+    rc = cmd_usage_error("source edit", "%s", err.msg);
+    goto out;
+  }
+  a.conn = connector_find(row.connector);
+  if (!a.conn) {
+    rc = cmd_usage_error("source edit", "source %s uses connector '%s', unknown to this build",
+                         row.name, row.connector);
+    goto out;
+  }
+  options_of(a.conn, 1, opts, secret_names);
+  rc = cmd_parse("source edit", source_help, argc - 1, argv + 1, opts, on_setting, &a, &first);
+  if (rc == CMD_HELP)
+    rc = EXIT_OK;
+  if (!rc && first < argc - 1)
+    rc = cmd_usage_error("source edit", "unexpected argument '%s'", argv[1 + first]);
+  if (!rc)
+    rc = one_stdin("source edit", &a);
+  if (!rc && a.account && a.no_account)
+    rc = cmd_usage_error("source edit", "give one of --account and --no-account");
+  for (const struct setting_def *d = a.conn->settings; !rc && d && d->key; d++, k++)
+    secrets += d->kind == SETTING_SECRET && (a.env[k] || a.file[k] || a.stdin_[k]);
+  if (!rc && !secrets && !a.account && !a.no_account)
+    rc = cmd_usage_error("source edit", "say what to change: --account A, --no-account, or a "
+                                        "secret (see 'marketsync source --help')");
+  if (rc)
+    goto out;
+  /* Everything is read and checked before anything is written. */
+  creds = cJSON_Parse(row.credentials ? row.credentials : "{}");
+  if (!cJSON_IsObject(creds)) {
+    rc = log_error(EXIT_USAGE, "the stored credentials of %s are damaged", row.name);
+    goto out;
+  }
+  k = 0;
+  for (const struct setting_def *d = a.conn->settings; !rc && d && d->key; d++, k++)
+    if (d->kind == SETTING_SECRET)
+      rc = set_secret("source edit", d, a.env[k], a.file[k], a.stdin_[k], 0, &a.plain[k], creds);
+  if (!rc)
+    rc = account_of("source edit", st, a.account, &account);
+  if (!rc)
+    rc = seal_plain("source edit", st, &a, row.name, creds);
+  if (rc)
+    goto out;
+  if (secrets) {
+    struct credentials_change change;
+    text = cJSON_PrintUnformatted(creds);
+    if (!text) {
+      rc = log_error(EXIT_USAGE, "out of memory");
+      goto out;
+    }
+    change = (struct credentials_change){row.id, row.credentials, text};
+    if (st->ops->source_credentials_swap(st, &change, 1, &err)) {
+      rc = log_error(cmd_exit_for(err.code), "%s; nothing was changed", err.msg);
+      goto out;
+    }
+  }
+  if ((a.account || a.no_account) && st->ops->source_set_account(st, row.id, account, &err)) {
+    rc = log_error(cmd_exit_for(err.code), "%s%s", err.msg,
+                   secrets ? " (its secrets were changed, its account was not)" : "");
+    goto out;
+  }
+  describe_edit(&a, what, sizeof(what));
+  if (!g_opts.quiet)
+    printf("changed source %s: %s\n", row.name, what);
+  if (!g_opts.quiet && secrets)
+    printf("'marketsync source test %s' checks the connection\n", row.name);
+  rc = EXIT_OK;
+out:
+  add_state_release(&a);
+  free(text);
+  cJSON_Delete(creds);
   source_row_release(&row);
   store_close(st);
   return rc;
@@ -412,14 +657,22 @@ static int print_source(void *ctx, const struct source_row *s) {
   size_t used = 0;
   if (s->last_sync_at)
     time_format(s->last_sync_at, 0, 1, last);
-  /* Where each secret is read from: "env VAR" or "file PATH", never the value. */
+  /* Where each secret is read from: "env VAR", "file PATH" or "sealed (key
+   * ID)", never the value. */
   cJSON_ArrayForEach(c, creds) {
     size_t n = c->string ? strlen(c->string) : 0;
     int env = n > 4 && strcmp(c->string + n - 4, "_env") == 0;
+    int sealed = n > 7 && strcmp(c->string + n - 7, "_sealed") == 0;
+    char id[KEY_ID_LEN + 1];
     if (!cJSON_IsString(c) || used >= sizeof(where))
       continue;
-    used += (size_t)snprintf(where + used, sizeof(where) - used, "%s%s %s", used ? ", " : "",
-                             env ? "env" : "file", c->valuestring);
+    if (sealed)
+      used += (size_t)snprintf(where + used, sizeof(where) - used, "%s%.*s sealed (key %s)",
+                               used ? ", " : "", (int)(n - 7), c->string,
+                               secret_key_id(c->valuestring, id) == MS_OK ? id : "?");
+    else
+      used += (size_t)snprintf(where + used, sizeof(where) - used, "%s%s %s", used ? ", " : "",
+                               env ? "env" : "file", c->valuestring);
   }
   /* The streams a plain sync fetches: the ones chosen, else all. */
   used = 0;
@@ -436,6 +689,7 @@ static int print_source(void *ctx, const struct source_row *s) {
     cJSON *list;
     cJSON_AddStringToObject(o, "name", s->name);
     cJSON_AddStringToObject(o, "connector", s->connector);
+    cJSON_AddStringToObject(o, "account", s->account);
     cJSON_AddStringToObject(o, "api_base", base);
     cJSON_AddStringToObject(o, "timezone", zone ? zone : "");
     cJSON_AddStringToObject(o, "token_from", where);
@@ -454,10 +708,11 @@ static int print_source(void *ctx, const struct source_row *s) {
     cJSON_Delete(o);
   } else {
     if (lc->count == 0)
-      printf("%-16s %-9s %-22s %-42s %-22s %-24s %s\n", "NAME", "CONNECTOR", "TIME ZONE",
-             "API BASE", "LAST SYNC", "STREAMS", "SECRETS FROM");
-    printf("%-16s %-9s %-22s %-42s %-22s %-24s %s\n", s->name, s->connector,
-           zone ? zone : "(unknown)", *base ? base : "-", last, streams, where);
+      printf("%-16s %-9s %-16s %-22s %-42s %-22s %-24s %s\n", "NAME", "CONNECTOR", "ACCOUNT",
+             "TIME ZONE", "API BASE", "LAST SYNC", "STREAMS", "SECRETS FROM");
+    printf("%-16s %-9s %-16s %-22s %-42s %-22s %-24s %s\n", s->name, s->connector,
+           s->account[0] ? s->account : "-", zone ? zone : "(unknown)", *base ? base : "-", last,
+           streams, where);
   }
   lc->count++;
   cJSON_Delete(settings);
@@ -532,7 +787,9 @@ static int source_test(int argc, char **argv) {
   t0 = mono_now();
   if (!rc)
     rc = session_probe(st, &sess, &err);
-  if (rc) {
+  if (rc == MS_EKEY) {
+    rc = log_error(EXIT_USAGE, "%s", err.msg);
+  } else if (rc) {
     printf("FAILED  %s: %s\n", name, err.msg);
     rc = EXIT_PARTIAL;
   } else {
@@ -570,12 +827,14 @@ int cmd_source(int argc, char **argv) {
   }
   if (strcmp(argv[1], "add") == 0)
     return source_add(argc - 1, argv + 1);
+  if (strcmp(argv[1], "edit") == 0)
+    return source_edit(argc - 1, argv + 1);
   if (strcmp(argv[1], "list") == 0)
     return source_list(argc - 1, argv + 1);
   if (strcmp(argv[1], "test") == 0)
     return source_test(argc - 1, argv + 1);
   if (strcmp(argv[1], "remove") == 0 || strcmp(argv[1], "rm") == 0)
     return source_remove(argc - 1, argv + 1);
-  return cmd_usage_error("source", "'%s' is not a source subcommand (add, list, test, remove)",
-                         argv[1]);
+  return cmd_usage_error(
+      "source", "'%s' is not a source subcommand (add, edit, list, test, remove)", argv[1]);
 }

@@ -65,7 +65,8 @@ static const char sync_help[] =
     "  --orders-per-day N    with --plan: assume N orders a day (default: the average of\n"
     "                        the days already synced, else 100)\n\n"
     "Exit status: 0 all done, 1 some days or sources failed or the run was interrupted,\n"
-    "2 bad arguments or configuration.\n";
+    "2 bad arguments or configuration (a source's sealed secret that the master key\n"
+    "cannot open counts as configuration).\n";
 
 enum {
   O_TODAY = 1,
@@ -266,7 +267,7 @@ static void fmt_hours(double s, char *out, size_t n) {
 
 /* --plan and --initialize-days: per source and day-sliced stream, no run. */
 static int each_day_stream(struct store *st, struct sync_args *a) {
-  int unplanned = 0, printed = 0, names_n = a->rq.nsources, all_n = 0;
+  int unplanned = 0, printed = 0, names_n = a->rq.nsources, all_n = 0, key_trouble = 0;
   char **names = a->rq.sources, **all = NULL;
   struct err err = {0};
   if (names_n == 0) {
@@ -287,6 +288,7 @@ static int each_day_stream(struct store *st, struct sync_args *a) {
     if (rc) {
       log_error(rc, "%s is skipped: %s", names[i], err.msg);
       unplanned++;
+      key_trouble |= rc == MS_EKEY;
       continue;
     }
     if (a->rq.nstreams) {
@@ -353,7 +355,7 @@ static int each_day_stream(struct store *st, struct sync_args *a) {
     session_close(&s);
   }
   source_names_free(all, all_n);
-  return unplanned ? EXIT_PARTIAL : EXIT_OK;
+  return key_trouble ? EXIT_USAGE : unplanned ? EXIT_PARTIAL : EXIT_OK;
 }
 
 static void print_summary(const struct sync_report *r, double secs, int rc) {
@@ -416,7 +418,7 @@ int cmd_run_sync(struct store *st, struct sync_request *rq) {
   struct err err = {0};
   char owner[MS_NAME_MAX];
   double t0 = mono_now();
-  int rc, exit_code = EXIT_OK;
+  int rc, exit_code = EXIT_OK, key_trouble = 0;
   sync_owner_id(owner, sizeof(owner));
   rq->opts.owner = owner;
   rq->opts.stop = cmd_catch_stop_signals();
@@ -433,6 +435,11 @@ int cmd_run_sync(struct store *st, struct sync_request *rq) {
   for (size_t i = 0; i < rep.nsources; i++)
     if (rep.sources[i].failed)
       log_error(MS_EINVAL, "%s is skipped: %s", rep.sources[i].name, rep.sources[i].error);
+  /* A secret that no retry will open (another master key, an altered or
+   * moved text) needs a person: a configuration error, whatever else ran. */
+  for (size_t i = 0; i < rep.nsources; i++)
+    if (rep.sources[i].failed && rep.sources[i].code == MS_EKEY)
+      key_trouble = 1;
   if (!g_opts.quiet && rep.run.id) {
     print_summary(&rep, mono_now() - t0, rc);
     if (rq->mode >= SYNC_INCOMPLETE)
@@ -451,7 +458,7 @@ int cmd_run_sync(struct store *st, struct sync_request *rq) {
   }
   progress_release(&prog);
   sync_report_release(&rep);
-  return exit_code;
+  return key_trouble ? EXIT_USAGE : exit_code;
 }
 
 int cmd_sync(int argc, char **argv) {

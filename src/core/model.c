@@ -26,9 +26,10 @@ static void set_release(struct record_set *set) {
 }
 
 void record_release(struct record *r) {
-  for (size_t i = 0; i < r->nvals; i++)
+  for (size_t i = 0; !r->texts && i < r->nvals; i++)
     value_release(&r->vals[i]);
   free(r->vals);
+  free(r->texts);
   for (size_t i = 0; i < r->nkids; i++)
     set_release(&r->kids[i]);
   free(r->kids);
@@ -84,6 +85,18 @@ struct record *page_add(struct page *pg) {
 
 struct record *record_set_add(struct record_set *set) {
   return grow(&set->recs, &set->n, &set->cap);
+}
+
+int record_set_reserve(struct record_set *set, size_t n) {
+  struct record *p;
+  if (n <= set->cap - set->n)
+    return MS_OK;
+  p = realloc(set->recs, (set->n + n) * sizeof(*p));
+  if (!p)
+    return MS_ENOMEM;
+  set->recs = p;
+  set->cap = set->n + n;
+  return MS_OK;
 }
 
 struct record_set *record_kids(struct record *r, const struct stream_def *child) {
@@ -262,18 +275,21 @@ void money_format(int64_t minor, const char *currency, char *out, size_t n) {
              (unsigned long long)(mag % scale));
 }
 
+static int code_cmp(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int currency_exponent(const char *c) {
+  /* Sorted, for bsearch: money is read for every line of every order. */
   static const char *zero[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
                                "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"};
   static const char *three[] = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"};
   if (!c)
     return 2;
-  for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
-    if (strcmp(c, zero[i]) == 0)
-      return 0;
-  for (size_t i = 0; i < sizeof(three) / sizeof(three[0]); i++)
-    if (strcmp(c, three[i]) == 0)
-      return 3;
+  if (bsearch(&c, zero, sizeof(zero) / sizeof(zero[0]), sizeof(zero[0]), code_cmp))
+    return 0;
+  if (bsearch(&c, three, sizeof(three) / sizeof(three[0]), sizeof(three[0]), code_cmp))
+    return 3;
   return 2;
 }
 
@@ -287,7 +303,8 @@ int money_set(struct money *m, const char *amount, const char *currency) {
     memcpy(m->currency, currency, 4);
   if (!amount || !*amount)
     return MS_OK;
-  if (strlen(amount) >= sizeof(m->amount))
+  size_t len = strlen(amount);
+  if (len >= sizeof(m->amount))
     return MS_EINVAL;
   if (*p == '-' || *p == '+')
     neg = *p++ == '-';
@@ -317,6 +334,6 @@ int money_set(struct money *m, const char *amount, const char *currency) {
   for (int i = 0; i < exp; i++)
     scale *= 10;
   m->minor = (whole * scale + frac) * (neg ? -1 : 1);
-  snprintf(m->amount, sizeof(m->amount), "%s", amount);
+  memcpy(m->amount, amount, len + 1);
   return MS_OK;
 }

@@ -38,6 +38,8 @@ struct record {
   size_t raw_len;
   struct value *vals; /* one per column of the stream, in its order; MAY be NULL */
   size_t nvals;
+  char *texts; /* the values' texts in one block, as record_read() keeps them: vals[].text
+                  point into it and are not freed one by one; NULL: each text is owned */
   struct record_set *kids; /* one per child stream read with it; owned */
   size_t nkids;
   int follow; /* its children come by follow-up requests: queue it, unless it
@@ -79,6 +81,8 @@ void record_release(struct record *r);
 struct record_set *record_kids(struct record *r, const struct stream_def *child);
 /* Appends a zeroed record to the set, or NULL when out of memory. */
 struct record *record_set_add(struct record_set *set);
+/* Makes room for n more records in one allocation (a list of known size). */
+int record_set_reserve(struct record_set *set, size_t n);
 /* Marks a record that could not be read: keeps its bytes and the reason (and
  * its id, when known) so the store can set it aside. */
 int record_set_unreadable(struct record *r, const char *raw, size_t len, const char *why);

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "core/secret.h"
 #include "util/json.h"
 
 static char *trimmed_copy(const char *s, size_t n) {
@@ -53,37 +54,82 @@ int secret_from_file(const char *path, char **out, struct err *err) {
   return MS_OK;
 }
 
-/* Every "NAME_env" or "NAME_file" member of the credentials names where the
- * secret NAME is: an environment variable or a file. */
+/* Opens a sealed secret with this process's master key (secret_keyfile),
+ * read from its file now: the key is in memory only while it is used, and
+ * a key rotated by another process since is seen at once. A text sealed
+ * with a key the ring does not hold is tried once more with the files read
+ * again: a rotation may have replaced the key file between our two reads. */
+static int open_sealed(const char *source, const char *name, const char *sealed,
+                       struct keyring **kr, char **out, struct err *err) {
+  char id[KEY_ID_LEN + 1];
+  int rc;
+  if (!secret_keyfile())
+    return err_set(err, MS_EKEY,
+                   "the secret '%s' of source %s is sealed, but no master key file is "
+                   "configured: set MARKETSYNC_KEY_FILE to the key file it was made with",
+                   name, source);
+  for (int attempt = 0; attempt < 2; attempt++) {
+    if (!*kr || (attempt > 0 && secret_key_id(sealed, id) == MS_OK && !keyring_find(*kr, id))) {
+      struct err why = {0};
+      keyring_free(*kr);
+      *kr = NULL;
+      rc = keyring_load(secret_keyfile(), kr, &why);
+      if (rc == MS_ENOTFOUND)
+        return err_set(err, MS_EKEY,
+                       "the secret '%s' of source %s is sealed, but there is no master key file "
+                       "at %s: set MARKETSYNC_KEY_FILE to the key file it was made with (key id "
+                       "%s), or restore that file from your backup",
+                       name, source, secret_keyfile(),
+                       secret_key_id(sealed, id) == MS_OK ? id : "unknown");
+      if (rc)
+        return err_set(err, rc, "%s", why.msg);
+    }
+    rc = secret_open(*kr, source, name, sealed, out, err);
+    if (rc != MS_EKEY || secret_key_id(sealed, id) != MS_OK || keyring_find(*kr, id))
+      return rc;
+  }
+  return rc;
+}
+
+/* Every "NAME_env", "NAME_file" or "NAME_sealed" member of the credentials
+ * names where the secret NAME is: an environment variable, a file, or the
+ * member itself, sealed with the master key. */
 static int resolve_secrets(const cJSON *creds, struct source *out, struct err *err) {
+  struct keyring *kr = NULL;
   const cJSON *c;
+  int rc = MS_OK;
   cJSON_ArrayForEach(c, creds) {
     const char *key = c->string, *suffix;
     size_t n = key ? strlen(key) : 0;
-    int from_env;
+    int from; /* 0 env, 1 file, 2 sealed */
     struct secret *sec;
-    int rc;
     if (!cJSON_IsString(c))
       continue;
     if (n > 4 && strcmp(key + n - 4, "_env") == 0)
-      from_env = 1, suffix = key + n - 4;
+      from = 0, suffix = key + n - 4;
     else if (n > 5 && strcmp(key + n - 5, "_file") == 0)
-      from_env = 0, suffix = key + n - 5;
+      from = 1, suffix = key + n - 5;
+    else if (n > 7 && strcmp(key + n - 7, "_sealed") == 0)
+      from = 2, suffix = key + n - 7;
     else
       continue;
-    if (out->nsecrets >= SOURCE_MAX_SECRETS || (size_t)(suffix - key) >= sizeof(sec->name))
-      return err_set(err, MS_EINVAL, "too many or too long credential names");
+    if (out->nsecrets >= SOURCE_MAX_SECRETS || (size_t)(suffix - key) >= sizeof(sec->name)) {
+      rc = err_set(err, MS_EINVAL, "too many or too long credential names");
+      break;
+    }
     sec = &out->secrets[out->nsecrets];
     snprintf(sec->name, sizeof(sec->name), "%.*s", (int)(suffix - key), key);
-    rc = from_env ? secret_from_env(c->valuestring, &sec->value, err)
-                  : secret_from_file(c->valuestring, &sec->value, err);
+    rc = from == 0   ? secret_from_env(c->valuestring, &sec->value, err)
+         : from == 1 ? secret_from_file(c->valuestring, &sec->value, err)
+                     : open_sealed(out->row.name, sec->name, c->valuestring, &kr, &sec->value, err);
     if (rc)
-      return rc;
+      break;
     out->nsecrets++;
   }
-  if (out->nsecrets == 0)
-    return err_set(err, MS_EINVAL, "no credentials are configured");
-  return MS_OK;
+  keyring_free(kr);
+  if (!rc && out->nsecrets == 0)
+    rc = err_set(err, MS_EINVAL, "no credentials are configured");
+  return rc;
 }
 
 int source_row_zone(const struct source_row *row, struct tz **out, struct err *err) {
@@ -135,7 +181,8 @@ int source_from_row(const struct source_row *row, struct source *out, struct err
       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(settings, "timezone_override"));
   rc = resolve_secrets(creds, out, err);
   if (rc) {
-    err_prefix(err, "source %s", row->name);
+    if (rc != MS_EKEY) /* those sentences name the source already */
+      err_prefix(err, "source %s", row->name);
     goto done;
   }
   out->secret = (char *)source_secret(out, "token");

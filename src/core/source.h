@@ -21,8 +21,10 @@ struct source_row {
   char *settings;              /* JSON object: shop, api_base, timezone, ... */
   char *credentials;           /* JSON object: {"token_env":"VAR"} etc. */
   int64_t created_at;
-  int64_t last_sync_at; /* 0 if never */
-  char *last_error;     /* MAY be NULL */
+  int64_t last_sync_at;      /* 0 if never */
+  char *last_error;          /* MAY be NULL */
+  int64_t account_id;        /* the account that owns it; 0: none (admins only see it) */
+  char account[MS_NAME_MAX]; /* that account's name when read; "" when none */
 };
 
 void source_row_release(struct source_row *s);

@@ -52,7 +52,8 @@ enum col_flags {
 struct value {
   int set;    /* 0: NULL */
   int64_t i;  /* INT, BOOL, TIME; MONEY: the minor units */
-  char *text; /* TEXT, DATE, DECIMAL, JSON; MONEY: the amount as sent; owned */
+  char *text; /* TEXT, DATE, DECIMAL, JSON; MONEY: the amount as sent; owned, unless
+                 its record keeps its texts in one block (record.texts) */
 };
 
 /* A column of a stream's table.
@@ -136,11 +137,11 @@ struct stream_def {
   const struct cascade_def *cascades;       /* terminated by {NULL}; MAY be NULL */
   const char *endpoint; /* the rate class of its requests (connector endpoints[]) */
   const char *scope;    /* what the credentials must allow, for messages */
-  const char *event; /* events its records make, in the store's commit: at the top, a prefix
-                       ("order": order.created, order.status_changed with each COL_STATUS
-                       change, order.deleted); for a child, the event its new records make
-                       for their parent ("order.refunded"). NULL: none. Never from refetch
-                       slices. */
+  const char *event;    /* events its records make, in the store's commit: at the top, a prefix
+                          ("order": order.created, order.status_changed with each COL_STATUS
+                          change, order.deleted); for a child, the event its new records make
+                          for their parent ("order.refunded"). NULL: none. Never from refetch
+                          slices. */
   int flags;            /* enum stream_flags */
 
   /* Builds the request for the slice at its cursor (see connector.h for the

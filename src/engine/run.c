@@ -459,6 +459,7 @@ int engine_sync(struct store *st, const struct sync_request *rq, struct sync_rep
     }
     if (rc) {
       o->failed = 1;
+      o->code = rc;
       snprintf(o->error, sizeof(o->error), "%s", why.msg);
       rep->failed_sources++;
       rc = MS_OK;

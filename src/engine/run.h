@@ -46,6 +46,7 @@ struct sync_request {
 struct source_outcome {
   char name[MS_NAME_MAX];     /* the source */
   int failed;                 /* it could not be opened or planned */
+  int code;                   /* why, as a code (MS_EKEY: its sealed secret cannot be opened) */
   char error[MS_ERR_MSG_MAX]; /* why, when failed */
   size_t skipped_complete;    /* days already complete, not fetched again */
 };

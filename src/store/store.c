@@ -107,3 +107,13 @@ void webhook_row_release(struct webhook_row *w) {
   w->secret = NULL;
   w->last_error = NULL;
 }
+
+void user_row_release(struct user_row *u) {
+  if (!u)
+    return;
+  free(u->password_hash);
+  free(u->accounts);
+  u->password_hash = NULL;
+  u->accounts = NULL;
+  u->naccounts = 0;
+}

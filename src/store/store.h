@@ -264,6 +264,60 @@ struct webhook_row {
 
 void webhook_row_release(struct webhook_row *w);
 
+/* ---- accounts, users and API tokens -------------------------------------- */
+
+/* Account and user names follow the rule of source names: 1 to 63 letters,
+ * digits, '-', '_' or '.'; another name is refused (MS_EINVAL saying so).
+ * Times are UTC seconds given by the caller, as for the service's ops. */
+#define ACCOUNTS_MAX 1000     /* accounts one user may be a member of */
+#define TOKEN_LABEL_MAX 101   /* bytes of a token's label, with its NUL */
+#define TOKEN_HASH_MAX 129    /* bytes of a token's hash as text, with its NUL */
+#define TOKEN_PREFIX_MAX 17   /* bytes of the part of a token shown to people, with its NUL */
+#define PASSWORD_HASH_MAX 256 /* bytes of a stored password hash (a crypt-style string) */
+#define SOURCE_CREDENTIALS_MAX (64 * 1024) /* bytes of a source's credentials JSON */
+
+/* An owner of sources: a client, a tenant. */
+struct account_row {
+  int64_t id;
+  char name[MS_NAME_MAX]; /* unique */
+  int64_t created_at;     /* UTC seconds, > 0 */
+};
+
+/* A person (or a program) that uses the admin API. */
+struct user_row {
+  int64_t id;
+  char name[MS_NAME_MAX]; /* unique */
+  int admin;              /* 1: sees and steers everything, every account */
+  char *password_hash;    /* an Argon2id string (crypto_pwhash_str); NULL: no password
+                             (API tokens only) */
+  int64_t created_at;     /* UTC seconds, > 0 */
+  int64_t *accounts;      /* ids of the accounts it is a member of, ascending; owned */
+  size_t naccounts;       /* how many (at most ACCOUNTS_MAX) */
+};
+
+void user_row_release(struct user_row *u);
+
+/* An API token as stored: never the token itself. */
+struct token_row {
+  int64_t id;
+  int64_t user_id;               /* whose it is */
+  char user[MS_NAME_MAX];        /* that user's name when read */
+  char label[TOKEN_LABEL_MAX];   /* what it is for, "" when none */
+  char hash[TOKEN_HASH_MAX];     /* the hash of the token, as text; unique */
+  char prefix[TOKEN_PREFIX_MAX]; /* its first characters, to tell tokens apart in lists */
+  int64_t created_at;            /* UTC seconds, > 0 */
+  int64_t last_used_at;          /* 0: never */
+  int64_t revoked_at;            /* 0: valid */
+};
+
+/* A source's credentials to replace, compared and set (see
+ * source_credentials_swap). Borrowed. */
+struct credentials_change {
+  int64_t source_id; /* the source */
+  const char *from;  /* its credentials as read: nothing is written unless they still are */
+  const char *to;    /* the new ones, a JSON object */
+};
+
 typedef int (*source_cb)(void *ctx, const struct source_row *s);
 typedef int (*slice_cb)(void *ctx, const struct slice *sl);
 typedef int (*record_cb)(void *ctx, const struct record_view *r);
@@ -277,6 +331,9 @@ typedef int (*schedule_cb)(void *ctx, const struct schedule_row *s);
 typedef int (*job_cb)(void *ctx, const struct job_row *j);
 typedef int (*event_cb)(void *ctx, const struct event_row *e);
 typedef int (*webhook_cb)(void *ctx, const struct webhook_row *w);
+typedef int (*account_cb)(void *ctx, const struct account_row *a);
+typedef int (*user_cb)(void *ctx, const struct user_row *u);
+typedef int (*token_cb)(void *ctx, const struct token_row *t);
 
 struct store;
 
@@ -287,14 +344,31 @@ struct store_ops {
   void (*close)(struct store *st);
   int (*schema_version)(struct store *st, int *version);
 
-  int (*source_add)(struct store *st, struct source_row *s, struct err *err); /* sets s->id */
+  /* Sets s->id. s->account_id (0: none) MUST name an account that exists
+   * (MS_ENOTFOUND, nothing written). */
+  int (*source_add)(struct store *st, struct source_row *s, struct err *err);
   int (*source_get)(struct store *st, const char *name, struct source_row *out, struct err *err);
   int (*source_get_id)(struct store *st, int64_t id, struct source_row *out, struct err *err);
   int (*source_list)(struct store *st, source_cb cb, void *ctx, struct err *err);
+  /* Writes name, connector, settings, last_sync_at and last_error; never
+   * the account (source_set_account) nor the credentials
+   * (source_credentials_swap): a sync writes back the row it read when it
+   * started, and must not undo a secret entered or re-sealed meanwhile. */
   int (*source_update)(struct store *st, const struct source_row *s, struct err *err);
   /* Removes the source with its slices, records (every stream's table) and
    * failed records. */
   int (*source_remove)(struct store *st, const char *name, struct err *err);
+  /* Moves the source into the account (0: into none, admins only see it).
+   * MS_ENOTFOUND when either does not exist. */
+  int (*source_set_account)(struct store *st, int64_t source_id, int64_t account_id,
+                            struct err *err);
+  /* Replaces the credentials of several sources in one transaction (a
+   * master key rotation re-seals every secret at once): each only if they
+   * still read `from`. When one was changed or removed meanwhile, nothing
+   * is written: MS_EBUSY, err naming the source (read them again and
+   * retry). */
+  int (*source_credentials_swap)(struct store *st, const struct credentials_change *v, size_t n,
+                                 struct err *err);
 
   /* Makes the tables of a stream and of its children (and of its cascades'
    * targets) exist with every column the description names: creates them,
@@ -374,8 +448,10 @@ struct store_ops {
    *   SLICE_REFETCH slice: PREFIX.created for a record inserted,
    *   PREFIX.status_changed for each COL_STATUS column whose value a newer
    *   copy changed (data: field, old, new), PREFIX.deleted for a record marked
-   *   deleted; a child stream's event (order.refunded) for each child id its
-   *   parent did not have before. A copy that changes nothing makes none;
+   *   deleted; a child stream's event (order.refunded) for each child id a
+   *   stored parent did not have before (a new parent's children are told
+   *   by its .created). A copy that changes nothing makes none. In a
+   *   SLICE_REFETCH slice (a repair) an equal copy rewrites its children;
    * - a record over the STORE_* limits, or refused by a constraint, goes to
    *   failed_records with the reason (counted failed) and the others commit;
    * - the slice's new cursor, counters and status: completed when its
@@ -566,6 +642,56 @@ struct store_ops {
   /* A delivery failed: failures + 1, retry_at, the error. */
   int (*webhook_failed)(struct store *st, int64_t id, int64_t retry_at, const char *error,
                         struct err *err);
+
+  /* ---- accounts ---- */
+  /* Sets a->id. MS_EEXIST when the name is taken. */
+  int (*account_add)(struct store *st, struct account_row *a, struct err *err);
+  /* MS_ENOTFOUND when there is none. */
+  int (*account_get)(struct store *st, const char *name, struct account_row *out, struct err *err);
+  int (*account_get_id)(struct store *st, int64_t id, struct account_row *out, struct err *err);
+  /* By name. Read in full before the callbacks run: a callback MAY write. */
+  int (*account_list)(struct store *st, account_cb cb, void *ctx, struct err *err);
+  /* Its memberships go with it. An account that still owns sources is
+   * refused, nothing written: MS_EEXIST with a sentence naming them (move
+   * or remove them first). */
+  int (*account_remove)(struct store *st, const char *name, struct err *err);
+
+  /* ---- users ---- */
+  /* Adds the user with its memberships (u->accounts) in one transaction;
+   * sets u->id. MS_EEXIST when the name is taken, MS_ENOTFOUND when one of
+   * the accounts does not exist (nothing written either way). */
+  int (*user_add)(struct store *st, struct user_row *u, struct err *err);
+  /* With its memberships. MS_ENOTFOUND when there is none. */
+  int (*user_get)(struct store *st, const char *name, struct user_row *out, struct err *err);
+  int (*user_get_id)(struct store *st, int64_t id, struct user_row *out, struct err *err);
+  /* By name, with their memberships. Read in full before the callbacks run. */
+  int (*user_list)(struct store *st, user_cb cb, void *ctx, struct err *err);
+  /* Its memberships and API tokens go with it. */
+  int (*user_remove)(struct store *st, const char *name, struct err *err);
+  /* hash NULL: the user has no password any more. */
+  int (*user_set_password)(struct store *st, int64_t user_id, const char *hash, struct err *err);
+  /* Its memberships become exactly these accounts, in one transaction.
+   * MS_ENOTFOUND (nothing written) when the user or an account does not
+   * exist. */
+  int (*user_set_accounts)(struct store *st, int64_t user_id, const int64_t *accounts, size_t n,
+                           struct err *err);
+
+  /* ---- API tokens ---- */
+  /* Sets t->id. t->hash and t->prefix MUST be set; MS_ENOTFOUND when the
+   * user does not exist, MS_EEXIST when the hash is stored already. */
+  int (*token_add)(struct store *st, struct token_row *t, struct err *err);
+  /* The token with that hash, revoked or not (revoked_at tells).
+   * MS_ENOTFOUND when none has it. */
+  int (*token_find_by_hash)(struct store *st, const char *hash, struct token_row *out,
+                            struct err *err);
+  /* The tokens of one user (0: of everyone), oldest first. Read in full
+   * before the callbacks run. */
+  int (*token_list)(struct store *st, int64_t user_id, token_cb cb, void *ctx, struct err *err);
+  /* The token stops working at now. Revoking a revoked token keeps its
+   * first revocation time (MS_OK). MS_ENOTFOUND when there is none. */
+  int (*token_revoke)(struct store *st, int64_t id, int64_t now, struct err *err);
+  /* The token was used at now: last_used_at moves forward, never back. */
+  int (*token_touch)(struct store *st, int64_t id, int64_t now, struct err *err);
 };
 
 struct store {

@@ -94,6 +94,10 @@ const char *ms_strerror(int code) {
     return "cannot reach the host";
   case MS_ESCOPE:
     return "not allowed by the credentials";
+  case MS_EPERM:
+    return "not allowed";
+  case MS_EKEY:
+    return "master key problem";
   }
   return "unknown error";
 }

@@ -32,6 +32,9 @@ enum ms_code {
   MS_EUNREACH = -19,  /* the host cannot be reached (refused, unknown name): retryable */
   MS_ESCOPE = -20,    /* the credentials may not read this (a missing scope): that stream
                          fails, the source's others go on */
+  MS_EPERM = -21,     /* not allowed: an unknown or revoked API token, a wrong password */
+  MS_EKEY = -22,      /* a sealed secret cannot be opened: no master key, another master key,
+                         or a ciphertext that was altered or moved; a person must act */
 };
 
 #define MS_ERR_MSG_MAX 512

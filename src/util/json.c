@@ -52,28 +52,114 @@ int64_t jint(const cJSON *obj, const char *key, int64_t def) {
   return def;
 }
 
-const cJSON *json_path(const cJSON *root, const char *path) {
+/* One step of a path: a member of an object, or an element of a list by
+ * its position. */
+static const cJSON *path_step(const cJSON *v, const char *step) {
+  char *end;
+  if (cJSON_IsArray(v) && step[0] >= '0' && step[0] <= '9') {
+    long i = strtol(step, &end, 10);
+    return *end ? NULL : cJSON_GetArrayItem(v, (int)i);
+  }
+  return cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, step) : NULL;
+}
+
+/* Follows the steps of path from v. */
+static const cJSON *path_walk(const cJSON *v, const char *path) {
   char step[257];
-  const cJSON *v = root;
   const char *p = path;
-  if (!path || strlen(path) >= sizeof(step))
+  if (strlen(path) >= sizeof(step))
     return NULL;
   while (v && *p) {
     size_t n = strcspn(p, ".");
-    char *end;
     memcpy(step, p, n);
     step[n] = '\0';
-    if (cJSON_IsArray(v) && n && step[0] >= '0' && step[0] <= '9') {
-      long i = strtol(step, &end, 10);
-      v = *end ? NULL : cJSON_GetArrayItem(v, (int)i);
-    } else {
-      v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, step) : NULL;
-    }
+    v = path_step(v, step);
     p += n;
     if (*p == '.')
       p++;
   }
   return v;
+}
+
+const cJSON *json_path(const cJSON *root, const char *path) {
+  return path ? path_walk(root, path) : NULL;
+}
+
+/* A member name's hash from its length, its first eight bytes and its last
+ * one: the same cost for any name, where hashing every byte was most of
+ * what building an index took. Names alike in all of that only cost one
+ * comparison more. */
+static uint32_t name_hash(const char *s, size_t len) {
+  uint64_t w = 0;
+  memcpy(&w, s, len < 8 ? len : 8);
+  w ^= (uint64_t)len * 0xff51afd7ed558ccdULL;
+  w ^= (uint64_t)(unsigned char)(len ? s[len - 1] : 0) << 29;
+  w *= 0x9e3779b97f4a7c15ULL;
+  return (uint32_t)(w >> 32);
+}
+
+static int name_is(const cJSON *item, const char *name, size_t len) {
+  return strncmp(item->string, name, len) == 0 && item->string[len] == '\0';
+}
+
+void json_index_build(struct json_index *ix, const cJSON *obj) {
+  size_t n = 0, slots = 16;
+  const cJSON *e;
+  ix->obj = obj;
+  ix->mask = 0;
+  if (!cJSON_IsObject(obj))
+    return;
+  cJSON_ArrayForEach(e, obj) {
+    if (!e->string || ++n > JSON_INDEX_MEMBERS)
+      return; /* searched member by member */
+  }
+  while (slots < 2 * n)
+    slots *= 2;
+  ix->mask = slots - 1;
+  memset(ix->slot, 0, slots * sizeof(ix->slot[0]));
+  cJSON_ArrayForEach(e, obj) {
+    size_t len = strlen(e->string);
+    uint32_t h = name_hash(e->string, len);
+    size_t i = h & ix->mask;
+    /* A name seen before keeps its first member. */
+    while (ix->slot[i].item &&
+           !(ix->slot[i].hash == h && strcmp(ix->slot[i].item->string, e->string) == 0))
+      i = (i + 1) & ix->mask;
+    if (!ix->slot[i].item) {
+      ix->slot[i].hash = h;
+      ix->slot[i].item = e;
+    }
+  }
+}
+
+const cJSON *json_index_get(const struct json_index *ix, const char *name, size_t len) {
+  uint32_t h;
+  size_t i;
+  if (!ix->mask) {
+    char key[257];
+    if (len >= sizeof(key))
+      return NULL;
+    memcpy(key, name, len);
+    key[len] = '\0';
+    return cJSON_IsObject(ix->obj) ? cJSON_GetObjectItemCaseSensitive(ix->obj, key) : NULL;
+  }
+  h = name_hash(name, len);
+  for (i = h & ix->mask; ix->slot[i].item; i = (i + 1) & ix->mask)
+    if (ix->slot[i].hash == h && name_is(ix->slot[i].item, name, len))
+      return ix->slot[i].item;
+  return NULL;
+}
+
+const cJSON *json_index_path(const struct json_index *ix, const char *path) {
+  size_t n;
+  const cJSON *v;
+  if (!path || !cJSON_IsObject(ix->obj) || strlen(path) > 256)
+    return json_path(ix->obj, path);
+  if (!*path)
+    return ix->obj;
+  n = strcspn(path, ".");
+  v = json_index_get(ix, path, n);
+  return path[n] == '.' ? path_walk(v, path + n + 1) : v;
 }
 
 char *jdump(const cJSON *v, size_t *len) {

@@ -27,6 +27,31 @@ int64_t jint(const cJSON *obj, const char *key, int64_t def);
  * missing or the path is longer than 256 bytes. */
 const cJSON *json_path(const cJSON *root, const char *path);
 
+/* An index of one object's members by name, for reading many of them (a
+ * record read column by column): a lookup hashes the name instead of
+ * comparing it with every member before the one it names. Like
+ * cJSON_GetObjectItemCaseSensitive, it finds the first of members named
+ * alike. An object of more than JSON_INDEX_MEMBERS members is searched
+ * member by member. */
+#define JSON_INDEX_MEMBERS 128
+#define JSON_INDEX_SLOTS (2 * JSON_INDEX_MEMBERS) /* half empty at most: probes stay short */
+
+struct json_index {
+  const cJSON *obj; /* the object; borrowed */
+  size_t mask;      /* slots in use - 1 (a power of two less one); 0: search obj instead */
+  struct {
+    uint32_t hash;     /* of the member's name */
+    const cJSON *item; /* the member; NULL: a free slot */
+  } slot[JSON_INDEX_SLOTS];
+};
+
+/* Indexes obj's members; obj MAY be NULL or not an object (nothing found). */
+void json_index_build(struct json_index *ix, const cJSON *obj);
+/* The member named by the `len` bytes of name, or NULL. */
+const cJSON *json_index_get(const struct json_index *ix, const char *name, size_t len);
+/* json_path() from the indexed object: its first step through the index. */
+const cJSON *json_index_path(const struct json_index *ix, const char *path);
+
 /* Compact JSON text of v (caller frees), with its length. */
 char *jdump(const cJSON *v, size_t *len);
 /* What a body that should be JSON is instead, in words for a message: "an

@@ -1,6 +1,22 @@
 #include "util/utf8.h"
 
 #include <stdint.h>
+#include <string.h>
+
+/* The end of the run of ASCII bytes from i, eight at a time: API answers
+ * are nearly all ASCII, and a whole page is checked before it is read. */
+static size_t ascii_run(const unsigned char *s, size_t i, size_t len) {
+  uint64_t w;
+  while (len - i >= 8) {
+    memcpy(&w, s + i, 8);
+    if (w & 0x8080808080808080ULL)
+      break;
+    i += 8;
+  }
+  while (i < len && s[i] < 0x80)
+    i++;
+  return i;
+}
 
 size_t utf8_check(const char *str, size_t len) {
   const unsigned char *s = (const unsigned char *)str;
@@ -10,7 +26,7 @@ size_t utf8_check(const char *str, size_t len) {
     size_t n;
     uint32_t cp, min;
     if (c < 0x80) {
-      i++;
+      i = ascii_run(s, i, len);
       continue;
     }
     if (c >= 0xc2 && c <= 0xdf)

@@ -28,4 +28,18 @@ test_expect_success 'status and export are clean under memcheck too' '
   memcheck status >/dev/null 2>"$WORK/st.err" && memcheck export orders --format csv >/dev/null 2>"$WORK/ex.err"
 '
 
+test_expect_success 'accounts, users, tokens, sealed secrets and a key rotation are clean under memcheck' '
+  if ! command -v valgrind >/dev/null; then echo "skipped: valgrind is not installed"; exit 0; fi
+  memcheck init >/dev/null && memcheck account add acme >/dev/null &&
+  memcheck user add ann --account acme >/dev/null && memcheck account list >/dev/null &&
+  printf "a long enough password\n" | memcheck user passwd ann >/dev/null &&
+  memcheck token create --user ann >/dev/null 2>&1 && memcheck token list >/dev/null &&
+  memcheck user list >/dev/null && memcheck token revoke 1 >/dev/null &&
+  printf "%s\n" "$SHOP_TOKEN" | memcheck source add shopify sealed --shop vg --token-stdin \
+    --api-base "$SANDBOX_URL/shops/vg" --streams orders --account acme >/dev/null &&
+  memcheck key rotate >/dev/null && memcheck source test sealed >/dev/null &&
+  memcheck source list >/dev/null && memcheck key show >/dev/null &&
+  memcheck source edit sealed --no-account >/dev/null
+'
+
 test_done

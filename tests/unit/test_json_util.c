@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,17 @@ static void test_utf8(void **state) {
   assert_int_equal(utf8_check("xyz\xe2\x82", 5), 3);      /* cut short */
   assert_int_equal(utf8_check("\x80", 1), 0);             /* stray continuation */
   assert_int_equal(utf8_check("\xe0\x80\xaf", 3), 0);     /* overlong slash */
+  /* Long ASCII runs are skipped eight bytes at a time: what follows them,
+   * at any offset, is still checked. */
+  for (size_t at = 0; at < 24; at++) {
+    char s[40];
+    memset(s, 'a', sizeof(s));
+    s[at] = '\xc3';
+    s[at + 1] = '\xa9';
+    assert_int_equal(utf8_check(s, sizeof(s)), sizeof(s));
+    s[at + 1] = 'b';
+    assert_int_equal(utf8_check(s, sizeof(s)), at);
+  }
 }
 
 struct seen {
@@ -117,6 +129,45 @@ static void test_ids_are_exact_or_refused(void **state) {
   cJSON_Delete(o);
 }
 
+/* The index finds what json_path finds, path by path. */
+static void same_as_path(const cJSON *o, const char *path) {
+  struct json_index ix;
+  json_index_build(&ix, o);
+  if (json_index_path(&ix, path) != json_path(o, path))
+    fail_msg("%s: the index and json_path disagree", path);
+}
+
+static void test_index_finds_what_paths_find(void **state) {
+  cJSON *o = cJSON_Parse("{\"id\":1,\"total\":\"2.00\",\"id\":2,\"customer\":{\"id\":7},"
+                         "\"lines\":[{\"sku\":\"A\"},{\"sku\":\"B\"}],\"\":3,\"to\":4}");
+  static const char *const paths[] = {
+      "id", "total", "customer.id", "customer.x", "lines.1.sku", "lines.9", "lines.x",     "",
+      ".",  "id.",   "tot",         "totals",     "to",          "missing", "customer..id"};
+  struct json_index ix;
+  cJSON *big = cJSON_CreateObject(), *list = cJSON_Parse("[1,2]");
+  char name[16];
+  (void)state;
+  for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+    same_as_path(o, paths[i]);
+  json_index_build(&ix, o);
+  assert_int_equal(json_index_path(&ix, "id")->valueint, 1); /* the first of two */
+  assert_int_equal(json_index_get(&ix, "totals", 5), cJSON_GetObjectItem(o, "total"));
+  /* More members than the index holds: searched one by one, same answers. */
+  for (int i = 0; i < JSON_INDEX_MEMBERS + 5; i++) {
+    snprintf(name, sizeof(name), "m%d", i);
+    cJSON_AddNumberToObject(big, name, i);
+  }
+  same_as_path(big, "m0");
+  same_as_path(big, "m132");
+  same_as_path(big, "m133");
+  /* Not an object: json_path's answers. */
+  same_as_path(list, "1");
+  same_as_path(list, "x");
+  cJSON_Delete(list);
+  cJSON_Delete(big);
+  cJSON_Delete(o);
+}
+
 static void kind_is(const char *body, const char *want) {
   const char *got = json_body_kind(body, strlen(body));
   if (!want) {
@@ -162,6 +213,7 @@ int main(void) {
       cmocka_unit_test(test_each_in_refuses_invalid_utf8),
       cmocka_unit_test(test_deep_nesting_is_refused_without_a_crash),
       cmocka_unit_test(test_ids_are_exact_or_refused),
+      cmocka_unit_test(test_index_finds_what_paths_find),
       cmocka_unit_test(test_body_kinds_are_named_for_messages),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -144,6 +144,42 @@ static void test_every_column_type_is_read(void **state) {
   record_release(&r);
 }
 
+/* Numbers, booleans and objects as text, exact; a record's texts are one
+ * block it owns. */
+static void test_values_as_text(void **state) {
+  static const struct column_def columns[] = {
+      COLUMN("a", COL_TEXT, "a"), COLUMN("b", COL_TEXT, "b"), COLUMN("c", COL_TEXT, "c"),
+      COLUMN("d", COL_TEXT, "d"), COLUMN("e", COL_TEXT, "e"), COLUMN("f", COL_TEXT, "f"),
+      COLUMN("g", COL_TEXT, "g"), COLUMN("h", COL_TEXT, "h"), {0},
+  };
+  static const struct stream_def values = {
+      .name = "values",
+      .table = "values",
+      .slicing = SLICING_SNAPSHOT,
+      .key = "id",
+      .columns = columns,
+  };
+  static const char *const want[] = {"-42",  "0",     "9007199254740991", "1.5",
+                                     "true", "false", "{\"x\":[1]}",      NULL};
+  struct record r;
+  (void)state;
+  read_ok(&values,
+          "{\"id\":-7,\"a\":-42,\"b\":0,\"c\":9007199254740991,\"d\":1.5,\"e\":true,"
+          "\"f\":false,\"g\":{\"x\":[1]},\"h\":null}",
+          NULL, &r);
+  assert_string_equal(r.external_id, "-7");
+  for (size_t i = 0; i < 8; i++) {
+    if (!want[i]) {
+      assert_int_equal(r.vals[i].set, 0);
+      assert_null(r.vals[i].text);
+      continue;
+    }
+    assert_string_equal(r.vals[i].text, want[i]);
+    assert_true(r.vals[i].text >= r.texts && r.vals[i].text < r.texts + 64);
+  }
+  record_release(&r);
+}
+
 static void test_zone_less_times_and_composite_keys(void **state) {
   struct tz *moscow = NULL, *berlin = NULL;
   struct record r;
@@ -267,6 +303,7 @@ static void test_money_is_written_in_each_currency(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_column_type_is_read),
+      cmocka_unit_test(test_values_as_text),
       cmocka_unit_test(test_zone_less_times_and_composite_keys),
       cmocka_unit_test(test_records_that_cannot_be_read_come_back_marked),
       cmocka_unit_test(test_rereading_kept_bytes),

@@ -557,6 +557,35 @@ static void test_upsert_counts_and_monotonic_updates(void **state) {
   store_close(st);
 }
 
+/* Copies of one record in one page: the first is inserted, a newer one
+ * after it updates it, an older one after that changes nothing. */
+static void test_copies_in_one_page_count_once_each(void **state) {
+  struct page_counts c;
+  struct page pg;
+  struct ts_row r;
+  (void)state;
+  struct store *st = ts_store("copies");
+  int64_t src = ts_source(st, "s");
+  struct slice sl = ts_claim(st, src, "orders", "2025-02-01", "w1", 1000, 600);
+  page_init(&pg, &orders_def);
+  ts_order(&pg, "A", 50, 100, "a1", 3);
+  ts_order(&pg, "A", 50, 200, "a2", 2);
+  ts_order(&pg, "A", 50, 150, "a-old", 4);
+  ts_commit(st, &sl, &pg, 1001, &c);
+  page_release(&pg);
+  assert_int_equal(c.inserted, 1);
+  assert_int_equal(c.updated, 1);
+  assert_int_equal(c.unchanged, 1);
+  assert_int_equal(c.children, 5);
+  r = ts_one(st, &orders_def, src, "A");
+  assert_non_null(strstr(r.raw, "\"a2\""));
+  assert_int_equal(r.updated_at, 200);
+  assert_int_equal(r.first_seen_at, 1001);
+  assert_int_equal(r.nkids[0], 2);
+  slice_release(&sl);
+  store_close(st);
+}
+
 static void test_children_at_every_depth_are_replaced(void **state) {
   struct page_counts c;
   struct page pg;
@@ -1968,6 +1997,7 @@ int main(void) {
       cmocka_unit_test(test_slice_list_filters),
       cmocka_unit_test(test_seed_makes_a_work_list),
       cmocka_unit_test(test_upsert_counts_and_monotonic_updates),
+      cmocka_unit_test(test_copies_in_one_page_count_once_each),
       cmocka_unit_test(test_children_at_every_depth_are_replaced),
       cmocka_unit_test(test_stale_lease_writes_nothing),
       cmocka_unit_test(test_last_page_completes_slice),

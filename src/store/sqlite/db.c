@@ -88,6 +88,17 @@ int check_name(const char *what, const char *v, size_t max, struct err *err) {
   return MS_OK;
 }
 
+int check_ident(const char *what, const char *v, size_t max, struct err *err) {
+  int rc = check_name(what, v, max, err);
+  for (const char *p = v; !rc && *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '-' || *p == '_' || *p == '.'))
+      rc =
+          err_set(err, MS_EINVAL,
+                  "%s \"%.40s\" is not usable: use letters, digits, '-', '_' or '.' only", what, v);
+  return rc;
+}
+
 int check_json_object(const char *what, const char *v, size_t max, struct err *err) {
   size_t len = v ? strlen(v) : 0;
   cJSON *j;
@@ -635,7 +646,10 @@ int sqlite_open(const char *uri, struct store **out, struct err *err) {
     rc = err_set(err, MS_ENOMEM, "out of memory opening %s", uri);
     goto fail;
   }
-  rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  /* One thread uses the connection (the checkpointer has its own), so
+   * SQLite need not lock it around every call. */
+  rc = sqlite3_open_v2(uri, &s->db,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc) {
     rc = code_from_sqlite(rc) == MS_ENOMEM
              ? err_set(err, MS_ENOMEM, "out of memory opening %s", uri)
@@ -697,6 +711,8 @@ const struct store_ops sqlite_store_ops = {
     .source_list = sqlite_source_list,
     .source_update = sqlite_source_update,
     .source_remove = sqlite_source_remove,
+    .source_set_account = sqlite_source_set_account,
+    .source_credentials_swap = sqlite_source_credentials_swap,
     .source_streak = sqlite_source_streak,
     .run_find = sqlite_run_find,
     .run_get = sqlite_run_get,
@@ -751,4 +767,21 @@ const struct store_ops sqlite_store_ops = {
     .webhook_remove = sqlite_webhook_remove,
     .webhook_delivered = sqlite_webhook_delivered,
     .webhook_failed = sqlite_webhook_failed,
+    .account_add = sqlite_account_add,
+    .account_get = sqlite_account_get,
+    .account_get_id = sqlite_account_get_id,
+    .account_list = sqlite_account_list,
+    .account_remove = sqlite_account_remove,
+    .user_add = sqlite_user_add,
+    .user_get = sqlite_user_get,
+    .user_get_id = sqlite_user_get_id,
+    .user_list = sqlite_user_list,
+    .user_remove = sqlite_user_remove,
+    .user_set_password = sqlite_user_set_password,
+    .user_set_accounts = sqlite_user_set_accounts,
+    .token_add = sqlite_token_add,
+    .token_find_by_hash = sqlite_token_find_by_hash,
+    .token_list = sqlite_token_list,
+    .token_revoke = sqlite_token_revoke,
+    .token_touch = sqlite_token_touch,
 };

@@ -161,7 +161,10 @@ static int id_row(void *ctx, sqlite3_stmt *q) {
 }
 
 int sqlite_event_add(struct store *st, struct event_row *e, struct err *err) {
-  struct sqlite_store *s = backend(st);
+  return event_insert(backend(st), e, err);
+}
+
+int event_insert(struct sqlite_store *s, struct event_row *e, struct err *err) {
   int rc = event_check(e, err);
   e->id = 0;
   if (rc)

@@ -32,6 +32,16 @@ int failed_add(struct sqlite_store *s, const struct slice *sl, const struct reco
   return rc ? slice_write_fail(s, rc, sl->source_id, err) : MS_OK;
 }
 
+int failed_open(struct sqlite_store *s, int64_t source_id, const char *stream, int *open,
+                struct err *err) {
+  int64_t one = 0;
+  return q_int(s,
+               "SELECT 1 FROM failed_records WHERE source_id = ?1 AND stream = ?2 AND "
+               "resolved_at IS NULL LIMIT 1",
+               ARGS(A_INT(source_id), A_TEXT(stream)), &one, open, err,
+               "looking for failed records");
+}
+
 int failed_clear(struct sqlite_store *s, int64_t source_id, const char *stream,
                  const char *external_id, int64_t now, struct err *err) {
   return q_each(s,

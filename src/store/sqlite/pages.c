@@ -1,11 +1,18 @@
 /* commit_page: one page of one slice, in one transaction.
  *
- * Fenced by the slice's lease token, the page's records are upserted (each
- * in a savepoint of its own, so that a record the checks or a constraint
- * refuse goes to failed_records alone), deletions are applied, a follow-up
- * page stores its parent's children, a completed snapshot sweeps what it did
- * not see, and the slice takes its new cursor, counters and watermark. Any
- * other failure, or a lease that moved, writes nothing.
+ * Fenced by the slice's lease token, the page's records are upserted,
+ * deletions are applied, a follow-up page stores its parent's children, a
+ * completed snapshot sweeps what it did not see, and the slice takes its new
+ * cursor, counters and watermark. A record the checks or a constraint refuse
+ * goes to failed_records alone; any other failure, or a lease that moved,
+ * writes nothing.
+ *
+ * A savepoint per record would undo a refused record alone, but SQLite then
+ * copies every page a record touches into its sub-journal: with 16 KiB pages
+ * that copying was most of the time a page took. So a page is first written
+ * without savepoints; only when a constraint refuses one of its records is
+ * the transaction rolled back and the page written again, each record in a
+ * savepoint of its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +26,10 @@ struct commit {
   const struct slice *sl;   /* the slice, as claimed */
   const struct stable *t;   /* the page's stream */
   const struct stable *top; /* the slice's stream (t's parent on a follow-up page) */
+  int careful;              /* each record in a savepoint of its own (the second pass) */
+  int refused;              /* a constraint refused a record of the first pass */
+  int failures;             /* the stream may have open failures to close: it had some when
+                               the page began, or the page added one */
 };
 
 /* The entries of the streams the page's deletions name, prepared before the
@@ -77,18 +88,12 @@ static void follow_trim(cJSON *follow, int before) {
     cJSON_DeleteItemFromArray(follow, cJSON_GetArraySize(follow) - 1);
 }
 
-/* Writes one record inside its savepoint. A constraint's refusal comes
- * back as MS_EINVAL in why, with everything it wrote undone. */
-static int record_try(struct commit *cm, const struct record *r, struct err *why, struct err *err) {
+/* Writes one record: its row and children, what a deletion names, and the
+ * end of an open failure of it. */
+static int record_write(struct commit *cm, const struct record *r, struct err *err) {
   struct sqlite_store *s = cm->u.s;
-  struct upsert saved = cm->u;
-  struct page_counts before = *cm->u.c;
-  int queued = cm->u.follow ? cJSON_GetArraySize(cm->u.follow) : 0;
   const struct stable *gone = NULL;
-  int rc = savepoint(s, err);
-  if (rc)
-    return rc;
-  s->last_rc = SQLITE_OK;
+  int rc = MS_OK;
   if (r->gone_from)
     rc = stable_get(s, r->gone_from, &gone, err);
   /* A deletion is kept like any record of its stream, and marks what it
@@ -97,8 +102,23 @@ static int record_try(struct commit *cm, const struct record *r, struct err *why
     rc = record_put(&cm->u, cm->t, r, err);
   if (!rc && gone)
     rc = record_gone(&cm->u, gone, r, err);
-  if (!rc)
+  if (!rc && cm->failures)
     rc = failed_clear(s, cm->sl->source_id, cm->sl->stream, r->external_id, cm->u.now, err);
+  return rc;
+}
+
+/* Writes one record inside its savepoint. A constraint's refusal comes
+ * back as MS_EINVAL in why, with everything it wrote undone. */
+static int record_try(struct commit *cm, const struct record *r, struct err *why, struct err *err) {
+  struct sqlite_store *s = cm->u.s;
+  struct upsert saved = cm->u;
+  struct page_counts before = *cm->u.c;
+  int queued = cm->u.follow ? cJSON_GetArraySize(cm->u.follow) : 0;
+  int rc = savepoint(s, err);
+  if (rc)
+    return rc;
+  s->last_rc = SQLITE_OK;
+  rc = record_write(cm, r, err);
   if (!rc)
     return savepoint_release(s, err);
   if (!is_constraint(s->last_rc)) {
@@ -114,6 +134,21 @@ static int record_try(struct commit *cm, const struct record *r, struct err *why
   return savepoint_undo(s, err);
 }
 
+/* Writes one record without a savepoint (the first pass). A constraint's
+ * refusal marks the pass refused: what the record wrote cannot be undone
+ * alone, so the page is written again with savepoints. */
+static int record_try_fast(struct commit *cm, const struct record *r, struct err *err) {
+  struct sqlite_store *s = cm->u.s;
+  int rc;
+  s->last_rc = SQLITE_OK;
+  rc = record_write(cm, r, err);
+  if (rc && is_constraint(s->last_rc))
+    cm->refused = 1;
+  else if (rc)
+    err_prefix(err, "record %.40s", r->external_id);
+  return rc;
+}
+
 /* One record of a listing page. A record the checks or a constraint refuse
  * goes to failed_records and the page goes on; any other failure fails the
  * page. */
@@ -123,11 +158,12 @@ static int page_record(struct commit *cm, const struct record *r, struct err *er
   if (r->unreadable) /* the connector could not read it: set it aside as it came */
     err_set(&why, MS_EINVAL, "%s", r->unreadable);
   else if (record_check(cm->t, r, &why) == MS_OK) {
-    rc = record_try(cm, r, &why, err);
+    rc = cm->careful ? record_try(cm, r, &why, err) : record_try_fast(cm, r, err);
     if (rc || why.code == MS_OK)
       return rc;
   }
   rc = failed_add(cm->u.s, cm->sl, r, why.msg, cm->u.now, err);
+  cm->failures = 1; /* the same record may come again later in the page, readable */
   /* A snapshot must not take a record it saw for gone: it was only refused. */
   if (!rc && cm->u.snapshot && r->external_id && *r->external_id &&
       strlen(r->external_id) <= STORE_ID_MAX)
@@ -186,6 +222,8 @@ static int commit_in(struct commit *cm, const struct page *pg, struct slice *sto
   struct slice_advance a;
   char *follow_text = NULL;
   int rc = slice_fence(cm->u.s, cm->sl, err);
+  if (!rc)
+    rc = failed_open(cm->u.s, cm->sl->source_id, cm->sl->stream, &cm->failures, err);
   for (size_t i = 0; !rc && !pg->children_of && i < pg->n; i++)
     rc = page_record(cm, &pg->recs[i], err);
   if (!rc && pg->children_of)
@@ -213,10 +251,39 @@ static int commit_in(struct commit *cm, const struct page *pg, struct slice *sto
   return rc;
 }
 
+/* One pass over the page in its transaction: nothing of it stays unless
+ * it returns MS_OK. */
+static int commit_pass(struct commit *cm, const struct page *pg, struct page_counts *c,
+                       struct slice *stored, struct err *err) {
+  struct sqlite_store *s = cm->u.s;
+  int rc;
+  memset(c, 0, sizeof(*c));
+  cm->u.c = c;
+  cm->u.max_updated = 0;
+  cm->u.has_updated = 0;
+  cm->u.follow = cm->sl->follow ? cJSON_Parse(cm->sl->follow) : cJSON_CreateArray();
+  if (!cJSON_IsArray(cm->u.follow)) {
+    cJSON_Delete(cm->u.follow);
+    cm->u.follow = NULL;
+    return err_set(err, MS_EINVAL, "the slice's list of records waiting for children is damaged");
+  }
+  rc = tx_begin(s, err);
+  if (!rc) {
+    rc = commit_in(cm, pg, stored, err);
+    if (!rc && (rc = tx_commit(s, err)) != MS_OK)
+      slice_release(stored);
+    if (rc)
+      tx_rollback(s);
+  }
+  cJSON_Delete(cm->u.follow);
+  cm->u.follow = NULL;
+  return rc;
+}
+
 int sqlite_commit_page(struct store *st, struct slice *sl, const struct page *pg, int64_t now,
                        struct page_counts *counts, struct err *err) {
   struct sqlite_store *s = backend(st);
-  struct page_counts c = {0};
+  struct page_counts c;
   struct commit cm = {0};
   struct slice stored;
   int rc = page_check(sl, pg, err);
@@ -232,21 +299,15 @@ int sqlite_commit_page(struct store *st, struct slice *sl, const struct page *pg
   cm.u.source_id = sl->source_id;
   cm.u.now = now;
   cm.u.snapshot = sl->kind == SLICE_SNAPSHOT;
-  cm.u.c = &c;
-  cm.u.follow = sl->follow ? cJSON_Parse(sl->follow) : cJSON_CreateArray();
-  if (!cJSON_IsArray(cm.u.follow)) {
-    cJSON_Delete(cm.u.follow);
-    return err_set(err, MS_EINVAL, "the slice's list of records waiting for children is damaged");
+  cm.u.refetch = sl->kind == SLICE_REFETCH;
+  rc = commit_pass(&cm, pg, &c, &stored, err);
+  if (rc && cm.refused) {
+    /* A record was refused: again, each record in its savepoint, so that
+     * it alone goes to failed_records. */
+    cm.careful = 1;
+    err_clear(err);
+    rc = commit_pass(&cm, pg, &c, &stored, err);
   }
-  rc = tx_begin(s, err);
-  if (!rc) {
-    rc = commit_in(&cm, pg, &stored, err);
-    if (!rc && (rc = tx_commit(s, err)) != MS_OK)
-      slice_release(&stored);
-    if (rc)
-      tx_rollback(s);
-  }
-  cJSON_Delete(cm.u.follow);
   if (rc)
     return rc == MS_ELEASE ? lease_lost(s, sl, err) : rc;
   stored.range_start = sl->range_start;

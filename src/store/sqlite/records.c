@@ -19,6 +19,7 @@
  * ...)"), with ?1 the source, ?2 the record's id (or a sweep's start), ?3
  * the time of deletion. The statement cache keeps each text prepared.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +37,58 @@ static const struct value *val_at(const struct record *r, size_t i) {
   return r && i < r->nvals ? &r->vals[i] : NULL;
 }
 
+static int event_of(struct upsert *u, const struct stable *t, const char *prefix, const char *what,
+                    const char *id, const cJSON *data, struct err *err);
+static int makes_events(const struct upsert *u, const struct stable *t);
+
 /* ---- checks -------------------------------------------------------------- */
 
-/* The values of r that a stored column cannot hold. `who` names the record
- * for the message ("record 1001", "record 1001: line_items 2"). */
-static int values_check(const struct stable *t, const struct record *r, const char *who,
+/* Who a checked record is, for messages: "record 1001", or one of its
+ * children ("record 1001: line_items 2"). Written out only when a check
+ * fails: a page holds thousands of children, and naming each one as it
+ * was checked took longer than checking it. */
+struct who {
+  const struct who *parent; /* the record holding it; NULL at the top */
+  const char *id;           /* at the top: the record's id */
+  const char *stream;       /* a child: the name of its stream */
+  size_t pos;               /* a child: its position, from 1 */
+};
+
+/* The name, cut to n bytes: a top-level record's (STORE_ID_MAX + 16 bytes)
+ * or a child's (160). */
+static void who_text(const struct who *w, char *out, size_t n) {
+  size_t len;
+  if (!w->parent) {
+    snprintf(out, n, "record %s", w->id);
+    return;
+  }
+  who_text(w->parent, out, n);
+  len = strlen(out);
+  snprintf(out + len, n - len, "%s%s %zu", len ? ": " : "", w->stream, w->pos);
+}
+
+#define WHO_MAX 160 /* bytes of a child's name in messages */
+
+/* Sets err to "<who> <the rest>": fmt and the arguments say the rest. */
+static int who_fail(struct err *err, const struct who *w, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int who_fail(struct err *err, const struct who *w, const char *fmt, ...) {
+  char who[WHO_MAX > STORE_ID_MAX + 16 ? WHO_MAX : STORE_ID_MAX + 16], rest[MS_ERR_MSG_MAX];
+  va_list ap;
+  who_text(w, who, w->parent ? WHO_MAX : STORE_ID_MAX + 16);
+  va_start(ap, fmt);
+  vsnprintf(rest, sizeof(rest), fmt, ap);
+  va_end(ap);
+  return err_set(err, MS_EINVAL, "%s %s", who, rest);
+}
+
+/* The values of r that a stored column cannot hold. */
+static int values_check(const struct stable *t, const struct record *r, const struct who *w,
                         struct err *err) {
   if (r->nvals > t->nvals)
-    return err_set(err, MS_EINVAL, "%s holds %zu values, but stream %s has %zu columns", who,
-                   r->nvals, t->def->name, t->nvals);
+    return who_fail(err, w, "holds %zu values, but stream %s has %zu columns", r->nvals,
+                    t->def->name, t->nvals);
   for (size_t i = 0; i < t->ncols; i++) {
     const struct scol *sc = &t->cols[i];
     const struct value *v = val_at(r, sc->val);
@@ -52,50 +96,47 @@ static int values_check(const struct stable *t, const struct record *r, const ch
     if (sc->integer || sc->def->type == COL_JSON || !v || !v->set || !v->text)
       continue;
     if (strlen(v->text) > STORE_TEXT_MAX)
-      return err_set(err, MS_EINVAL, "%s has a %s longer than %d bytes", who, sc->name,
-                     STORE_TEXT_MAX);
+      return who_fail(err, w, "has a %s longer than %d bytes", sc->name, STORE_TEXT_MAX);
   }
   return MS_OK;
 }
 
-static int kids_check(const struct stable *t, const struct record *r, const char *who,
+static int kids_check(const struct stable *t, const struct record *r, const struct who *w,
                       struct err *err);
 
 /* One child of a set (or of a follow-up page), position j from 0. */
 static int child_check(const struct stable *k, const struct record *c, size_t j,
-                       const char *parent_who, struct err *err) {
-  char who[160];
-  snprintf(who, sizeof(who), "%s%s%s %zu", parent_who, *parent_who ? ": " : "", k->def->name,
-           j + 1);
+                       const struct who *parent, struct err *err) {
+  struct who w = {parent, NULL, k->def->name, j + 1};
   if (c->unreadable)
-    return err_set(err, MS_EINVAL, "%s could not be read: %s", who, c->unreadable);
+    return who_fail(err, &w, "could not be read: %s", c->unreadable);
   if (!c->external_id || !*c->external_id)
-    return err_set(err, MS_EINVAL, "%s has no id", who);
+    return who_fail(err, &w, "has no id");
   if (strlen(c->external_id) > STORE_ID_MAX)
-    return err_set(err, MS_EINVAL, "%s has an id longer than %d bytes", who, STORE_ID_MAX);
+    return who_fail(err, &w, "has an id longer than %d bytes", STORE_ID_MAX);
   if (c->raw && text_len(c->raw, c->raw_len) > STORE_RAW_MAX)
-    return err_set(err, MS_EINVAL, "%s is %zu bytes of JSON, over the limit of %d", who,
-                   text_len(c->raw, c->raw_len), STORE_RAW_MAX);
-  int rc = values_check(k, c, who, err);
-  return rc ? rc : kids_check(k, c, who, err);
+    return who_fail(err, &w, "is %zu bytes of JSON, over the limit of %d",
+                    text_len(c->raw, c->raw_len), STORE_RAW_MAX);
+  int rc = values_check(k, c, &w, err);
+  return rc ? rc : kids_check(k, c, &w, err);
 }
 
-static int kids_check(const struct stable *t, const struct record *r, const char *who,
+static int kids_check(const struct stable *t, const struct record *r, const struct who *w,
                       struct err *err) {
   for (size_t i = 0; i < r->nkids; i++) {
     const struct record_set *set = &r->kids[i];
     const struct stable *k = set->def ? stable_kid(t, set->def) : NULL;
     if (!k)
-      return err_set(err, MS_EINVAL, "%s holds children of %s, which is not a child of %s", who,
-                     set->def && set->def->name ? set->def->name : "an unnamed stream",
-                     t->def->name);
+      return who_fail(err, w, "holds children of %s, which is not a child of %s",
+                      set->def && set->def->name ? set->def->name : "an unnamed stream",
+                      t->def->name);
     if (set->n > STORE_ITEMS_MAX)
-      return err_set(err, MS_EINVAL, "%s has %zu %s, over the limit of %d", who, set->n,
-                     k->def->name, STORE_ITEMS_MAX);
+      return who_fail(err, w, "has %zu %s, over the limit of %d", set->n, k->def->name,
+                      STORE_ITEMS_MAX);
     if (set->n && !set->recs)
-      return err_set(err, MS_EINVAL, "%s lost its %s", who, k->def->name);
+      return who_fail(err, w, "lost its %s", k->def->name);
     for (size_t j = 0; j < set->n; j++) {
-      int rc = child_check(k, &set->recs[j], j, who, err);
+      int rc = child_check(k, &set->recs[j], j, w, err);
       if (rc)
         return rc;
     }
@@ -105,10 +146,9 @@ static int kids_check(const struct stable *t, const struct record *r, const char
 
 int children_check(const struct stable *k, const char *parent_id, const struct record *recs,
                    size_t n, struct err *err) {
-  char who[STORE_ID_MAX + 16];
-  snprintf(who, sizeof(who), "record %s", parent_id);
+  struct who w = {NULL, parent_id, NULL, 0};
   for (size_t j = 0; j < n; j++) {
-    int rc = child_check(k, &recs[j], j, who, err);
+    int rc = child_check(k, &recs[j], j, &w, err);
     if (rc)
       return rc;
   }
@@ -117,7 +157,7 @@ int children_check(const struct stable *k, const char *parent_id, const struct r
 
 int record_check(const struct stable *t, const struct record *r, struct err *err) {
   const char *id = r->external_id;
-  char who[STORE_ID_MAX + 16];
+  struct who w = {NULL, id, NULL, 0};
   size_t raw;
   if (!id || !*id)
     return err_set(err, MS_EINVAL, "the record has no id");
@@ -134,9 +174,8 @@ int record_check(const struct stable *t, const struct record *r, struct err *err
                    STORE_RAW_MAX);
   if (r->created_at < 0 || r->updated_at < 0)
     return err_set(err, MS_EINVAL, "record %s has a time before 1970", id);
-  snprintf(who, sizeof(who), "record %s", id);
-  int rc = values_check(t, r, who, err);
-  return rc ? rc : kids_check(t, r, who, err);
+  int rc = values_check(t, r, &w, err);
+  return rc ? rc : kids_check(t, r, &w, err);
 }
 
 /* ---- binding values ------------------------------------------------------ */
@@ -304,8 +343,11 @@ int record_gone(struct upsert *u, const struct stable *gone, const struct record
     rc = q_each(u->s, sql.data, ARGS(A_INT(u->source_id), A_TEXT(id), A_INT(when)), NULL, NULL, err,
                 "marking a record deleted");
   buf_release(&sql);
-  if (!rc)
+  if (!rc && q_changes(u->s) > 0) {
     u->c->deleted += q_changes(u->s);
+    if (makes_events(u, gone))
+      rc = event_of(u, gone, gone->def->event, "deleted", id, NULL, err);
+  }
   for (size_t i = 0; !rc && i < gone->nkids; i++)
     rc = walk_id(u, gone->kids[i], id, WALK_BURY, when, err);
   if (!rc)
@@ -419,19 +461,175 @@ static const struct stable *follow_kid(const struct stable *t) {
   return NULL;
 }
 
+/* A status as text, long enough for any status an API sends. */
+#define STATUS_TEXT 96
+
 /* What is stored of a record. */
 struct stamp {
   int found;          /* it is stored */
   int64_t updated_at; /* its version */
   int deleted;        /* marked deleted */
+  /* its status columns, in the stream's order (NULL: set 0) */
+  struct {
+    int set;
+    char text[STATUS_TEXT];
+  } status[STAMP_STATUS_MAX];
 };
 
 static int stamp_row(void *ctx, sqlite3_stmt *q) {
   struct stamp *st = ctx;
+  int n = sqlite3_column_count(q);
   st->found = 1;
   st->updated_at = sqlite3_column_int64(q, 0);
   st->deleted = sqlite3_column_type(q, 1) != SQLITE_NULL;
+  for (int i = 2; i < n && i - 2 < STAMP_STATUS_MAX; i++) {
+    const unsigned char *v = sqlite3_column_text(q, i);
+    st->status[i - 2].set = v != NULL;
+    snprintf(st->status[i - 2].text, STATUS_TEXT, "%s", v ? (const char *)v : "");
+  }
   return MS_OK;
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+/* One event of a record, in the page's transaction: TYPE is the stream's
+ * prefix and what happened ("order" "created"). data MAY be NULL. */
+static int event_of(struct upsert *u, const struct stable *t, const char *prefix, const char *what,
+                    const char *id, const cJSON *data, struct err *err) {
+  struct event_row e = {0};
+  char *text = data ? cJSON_PrintUnformatted(data) : NULL;
+  int rc;
+  if (data && !text)
+    return err_set(err, MS_ENOMEM, "out of memory writing an event");
+  snprintf(e.type, sizeof(e.type), "%s%s%s", prefix, what ? "." : "", what ? what : "");
+  e.source_id = u->source_id;
+  snprintf(e.stream, sizeof(e.stream), "%s", t->def->name);
+  e.record_id = (char *)id;
+  e.data = text;
+  e.created_at = u->now;
+  rc = event_insert(u->s, &e, err);
+  cJSON_free(text);
+  return rc;
+}
+
+/* Whether t's records make events in this commit. */
+static int makes_events(const struct upsert *u, const struct stable *t) {
+  return !u->refetch && t->def->event && *t->def->event;
+}
+
+/* A value of r as the store keeps it, as text (set 0: NULL). */
+static int value_text(const struct scol *c, const struct record *r, char *out, size_t n) {
+  const struct value *v = val_at(r, c->val);
+  if (!v || !v->set) {
+    *out = '\0';
+    return 0;
+  }
+  if (c->integer)
+    snprintf(out, n, "%lld", (long long)v->i);
+  else
+    snprintf(out, n, "%s", v->text ? v->text : "");
+  return 1;
+}
+
+static cJSON *text_or_null(int set, const char *text) {
+  return set ? cJSON_CreateString(text) : cJSON_CreateNull();
+}
+
+/* PREFIX.status_changed for each status column a newer copy changed, with
+ * the field and its old and new values. */
+static int status_events(struct upsert *u, const struct stable *t, const struct record *r,
+                         const struct stamp *st, struct err *err) {
+  int rc = MS_OK;
+  for (size_t i = 0, k = 0; !rc && i < t->ncols && k < STAMP_STATUS_MAX; i++) {
+    char now[STATUS_TEXT];
+    int set;
+    cJSON *data;
+    if (!status_col(&t->cols[i]))
+      continue;
+    set = value_text(&t->cols[i], r, now, sizeof(now));
+    k++;
+    if (set == st->status[k - 1].set && strcmp(now, st->status[k - 1].text) == 0)
+      continue;
+    data = cJSON_CreateObject();
+    if (!data || !cJSON_AddStringToObject(data, "field", t->cols[i].name) ||
+        !cJSON_AddItemToObject(data, "old",
+                               text_or_null(st->status[k - 1].set, st->status[k - 1].text)) ||
+        !cJSON_AddItemToObject(data, "new", text_or_null(set, now)))
+      rc = err_set(err, MS_ENOMEM, "out of memory writing an event");
+    else
+      rc = event_of(u, t, t->def->event, "status_changed", r->external_id, data, err);
+    cJSON_Delete(data);
+  }
+  return rc;
+}
+
+/* The ids of k's rows under parent_id, as a JSON array (NULL: out of memory
+ * or a failure, err says). */
+static int kid_ids_row(void *ctx, sqlite3_stmt *q) {
+  const unsigned char *id = sqlite3_column_text(q, 0);
+  cJSON *s = cJSON_CreateString(id ? (const char *)id : "");
+  return s && cJSON_AddItemToArray(ctx, s) ? MS_OK : (cJSON_Delete(s), MS_ENOMEM);
+}
+
+static int kid_ids(struct upsert *u, const struct stable *k, const char *parent_id, cJSON **out,
+                   struct err *err) {
+  struct buf sql;
+  int rc;
+  *out = cJSON_CreateArray();
+  if (!*out)
+    return err_set(err, MS_ENOMEM, "out of memory reading children");
+  buf_init(&sql, 0);
+  rc = buf_printf(&sql, "SELECT external_id FROM \"%s\" WHERE source_id = ?1 AND \"%s\" = ?2",
+                  k->def->table, k->def->parent_key);
+  if (rc)
+    rc = err_set(err, rc, "out of memory writing SQL");
+  else
+    rc = q_each(u->s, sql.data, ARGS(A_INT(u->source_id), A_TEXT(parent_id)), kid_ids_row, *out,
+                err, "reading children");
+  buf_release(&sql);
+  return rc;
+}
+
+static int id_listed(const cJSON *ids, const char *id) {
+  const cJSON *e;
+  cJSON_ArrayForEach(e, ids) if (cJSON_IsString(e) && strcmp(e->valuestring, id) == 0) return 1;
+  return 0;
+}
+
+/* The child stream's event (order.refunded) for each child the parent did
+ * not have before (`had`), named by the parent's id. */
+static int kid_events(struct upsert *u, const struct stable *k, const char *parent_id,
+                      const struct record *recs, size_t n, const cJSON *had, struct err *err) {
+  int rc = MS_OK;
+  for (size_t j = 0; !rc && j < n; j++) {
+    cJSON *data;
+    if (id_listed(had, recs[j].external_id))
+      continue;
+    data = cJSON_CreateObject();
+    if (!data || !cJSON_AddStringToObject(data, "stream", k->def->name) ||
+        !cJSON_AddStringToObject(data, "id", recs[j].external_id))
+      rc = err_set(err, MS_ENOMEM, "out of memory writing an event");
+    else
+      rc = event_of(u, k, k->def->event, NULL, parent_id, data, err);
+    cJSON_Delete(data);
+  }
+  return rc;
+}
+
+/* Writes the children of one child stream of r, with their events. */
+static int kids_of(struct upsert *u, const struct stable *k, const struct record *r,
+                   const struct record_set *set, int replace, struct err *err) {
+  cJSON *had = NULL;
+  int events = makes_events(u, k), rc = MS_OK;
+  /* A new record's children are told by its own event (order.created). */
+  if (events && replace)
+    rc = kid_ids(u, k, r->external_id, &had, err);
+  if (!rc)
+    rc = kids_write(u, k, r->external_id, set->recs, set->n, replace, 0, err);
+  if (!rc && events && replace)
+    rc = kid_events(u, k, r->external_id, set->recs, set->n, had, err);
+  cJSON_Delete(had);
+  return rc;
 }
 
 static int touch(struct upsert *u, const struct stable *t, const char *id, int revive,
@@ -473,25 +671,61 @@ static int record_same(struct upsert *u, const struct stable *t, const struct re
   return rc;
 }
 
-int record_put(struct upsert *u, const struct stable *t, const struct record *r, struct err *err) {
-  struct stamp st = {0};
-  struct arg a[VALUE_ARGS];
+/* The arguments of the insert and of the update, in their order. */
+static size_t record_args(const struct upsert *u, const struct stable *t, const struct record *r,
+                          struct arg *a) {
   size_t n = 0;
-  int rc = q_each(u->s, t->sql_find, ARGS(A_INT(u->source_id), A_TEXT(r->external_id)), stamp_row,
-                  &st, err, "storing a record");
-  if (rc)
-    return rc;
-  if (st.found && r->updated_at <= st.updated_at)
-    return record_same(u, t, r, &st, err);
   a[n++] = A_INT(u->source_id);
   a[n++] = A_TEXT(r->external_id);
   a[n++] = A_INT(r->created_at);
   a[n++] = A_INT(r->updated_at);
   a[n++] = raw_arg(r);
   a[n++] = A_INT(u->now);
-  n = values_args(t, r, a, n);
-  rc = q_each(u->s, st.found ? t->sql_update : t->sql_insert, (struct args){a, n}, NULL, NULL, err,
-              "storing a record");
+  return values_args(t, r, a, n);
+}
+
+/* Inserts r unless it is stored already; *inserted tells which. */
+static int insert_new(struct upsert *u, const struct stable *t, const struct record *r,
+                      const struct args *a, int *inserted, struct err *err) {
+  int rc = q_each(u->s, t->sql_insert, *a, NULL, NULL, err, "storing a record");
+  *inserted = !rc && q_changes(u->s) > 0;
+  return rc;
+}
+
+/* What is stored of r, into st. */
+static int stamp_get(struct upsert *u, const struct stable *t, const struct record *r,
+                     struct stamp *st, struct err *err) {
+  return q_each(u->s, t->sql_find, ARGS(A_INT(u->source_id), A_TEXT(r->external_id)), stamp_row, st,
+                err, "storing a record");
+}
+
+int record_put(struct upsert *u, const struct stable *t, const struct record *r, struct err *err) {
+  struct stamp st = {0};
+  struct arg a[VALUE_ARGS];
+  struct args args = {a, record_args(u, t, r, a)};
+  int rc = MS_OK, inserted = 0;
+  /* The records of a page are mostly all new (a first sync) or all stored
+   * (days synced again), so each is written the way the one before it
+   * went: a new one is inserted at once, one statement instead of a look
+   * and a write; a stored one is looked at first. */
+  if (u->expect_new)
+    rc = insert_new(u, t, r, &args, &inserted, err);
+  if (!rc && !inserted) {
+    rc = stamp_get(u, t, r, &st, err);
+    if (!rc && !st.found) {
+      rc = insert_new(u, t, r, &args, &inserted, err);
+      if (!rc && !inserted) /* neither there nor new: SQLite failed us */
+        rc = err_set(err, MS_EDB, "record %.40s was neither inserted nor found", r->external_id);
+    }
+  }
+  if (rc)
+    return rc;
+  u->expect_new = inserted;
+  if (st.found &&
+      (r->updated_at < st.updated_at || (r->updated_at == st.updated_at && !u->refetch)))
+    return record_same(u, t, r, &st, err);
+  if (st.found)
+    rc = q_each(u->s, t->sql_update, args, NULL, NULL, err, "storing a record");
   if (rc)
     return rc;
   if (st.found)
@@ -499,12 +733,15 @@ int record_put(struct upsert *u, const struct stable *t, const struct record *r,
   else
     u->c->inserted++;
   seen_update(u, r->updated_at);
+  if (makes_events(u, t))
+    rc = st.found ? status_events(u, t, r, &st, err)
+                  : event_of(u, t, t->def->event, "created", r->external_id, NULL, err);
   /* Back from the dead: its children come back with it. */
   for (size_t i = 0; !rc && st.deleted && i < t->nkids; i++)
     rc = walk_id(u, t->kids[i], r->external_id, WALK_UNBURY, 0, err);
   for (size_t i = 0; !rc && i < r->nkids; i++) {
     const struct stable *k = stable_kid(t, r->kids[i].def);
-    rc = k ? kids_write(u, k, r->external_id, r->kids[i].recs, r->kids[i].n, st.found, 0, err)
+    rc = k ? kids_of(u, k, r, &r->kids[i], st.found, err)
            : err_set(err, MS_EINVAL, "%s is not a child of %s", r->kids[i].def->name, t->def->name);
   }
   if (!rc && r->follow)

@@ -6,8 +6,11 @@
 #include "store/sqlite/sqlite_store.h"
 #include "util/array.h"
 
+/* A source with its account's name: FROM SOURCE_FROM. */
 #define SOURCE_COLS                                                                                \
-  "id, name, connector, settings, credentials, created_at, last_sync_at, last_error"
+  "s.id, s.name, s.connector, s.settings, s.credentials, s.created_at, s.last_sync_at, "           \
+  "s.last_error, s.account_id, a.name"
+#define SOURCE_FROM "sources s LEFT JOIN accounts a ON a.id = s.account_id"
 
 static int check_source(const struct source_row *r, struct err *err) {
   int rc = check_name("the source name", r->name, sizeof(r->name), err);
@@ -34,6 +37,8 @@ static int row_to_source(sqlite3_stmt *q, struct source_row *out) {
   out->last_sync_at = sqlite3_column_int64(q, 6);
   if (!rc)
     rc = col_dup(q, 7, &out->last_error);
+  out->account_id = sqlite3_column_int64(q, 8);
+  col_copy(q, 9, out->account, sizeof(out->account));
   if (rc)
     source_row_release(out);
   return rc;
@@ -53,15 +58,21 @@ int sqlite_source_add(struct store *st, struct source_row *r, struct err *err) {
     r->created_at = now_utc();
   rc = q_each(s,
               "INSERT INTO sources (name, connector, settings, credentials, created_at, "
-              "last_sync_at, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+              "last_sync_at, last_error, account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+              "RETURNING id",
               ARGS(A_TEXT(r->name), A_TEXT(r->connector), A_TEXT(r->settings ? r->settings : "{}"),
                    A_TEXT(r->credentials ? r->credentials : "{}"), A_INT(r->created_at),
-                   A_INT(r->last_sync_at), A_TEXT(r->last_error)),
+                   A_INT(r->last_sync_at), A_TEXT(r->last_error),
+                   r->account_id ? A_INT(r->account_id) : A_NULL),
               id_row, &r->id, err, "adding the source");
   if (rc && is_unique_violation(s->last_rc))
     return err_set(err, MS_EEXIST,
                    "a source named \"%s\" already exists; pick another name or remove it first",
                    r->name);
+  if (rc && s->last_rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+    return err_set(err, MS_ENOTFOUND,
+                   "there is no account with id %lld (was it removed?); the source was not added",
+                   (long long)r->account_id);
   return rc;
 }
 
@@ -96,14 +107,14 @@ int sqlite_source_get(struct store *st, const char *name, struct source_row *out
   snprintf(missing, sizeof(missing),
            "no source named \"%s\"; `marketsync source list` shows the configured ones",
            name ? name : "");
-  return source_fetch(backend(st), "SELECT " SOURCE_COLS " FROM sources WHERE name = ?1",
+  return source_fetch(backend(st), "SELECT " SOURCE_COLS " FROM " SOURCE_FROM " WHERE s.name = ?1",
                       ARGS(A_TEXT(name ? name : "")), out, err, missing);
 }
 
 int sqlite_source_get_id(struct store *st, int64_t id, struct source_row *out, struct err *err) {
   char missing[64];
   snprintf(missing, sizeof(missing), "no source with id %lld", (long long)id);
-  return source_fetch(backend(st), "SELECT " SOURCE_COLS " FROM sources WHERE id = ?1",
+  return source_fetch(backend(st), "SELECT " SOURCE_COLS " FROM " SOURCE_FROM " WHERE s.id = ?1",
                       ARGS(A_INT(id)), out, err, missing);
 }
 
@@ -127,8 +138,8 @@ static int source_set_row(void *ctx, sqlite3_stmt *q) {
 /* Sources are read in full before the callback runs, so it may write. */
 int sqlite_source_list(struct store *st, source_cb cb, void *ctx, struct err *err) {
   struct source_set set = {0};
-  int rc = q_each(backend(st), "SELECT " SOURCE_COLS " FROM sources ORDER BY name", NO_ARGS,
-                  source_set_row, &set, err, "listing sources");
+  int rc = q_each(backend(st), "SELECT " SOURCE_COLS " FROM " SOURCE_FROM " ORDER BY s.name",
+                  NO_ARGS, source_set_row, &set, err, "listing sources");
   if (rc == MS_ENOMEM)
     err_set(err, rc, "out of memory listing sources");
   for (size_t i = 0; i < set.n && !rc; i++)
@@ -144,12 +155,14 @@ int sqlite_source_update(struct store *st, const struct source_row *r, struct er
   int rc = check_source(r, err);
   if (rc)
     return rc;
+  /* Not the credentials: a row read before a sync and written back after
+   * it would put back secrets sealed with a key a rotation has retired
+   * meanwhile (source_credentials_swap changes them, compared and set). */
   rc = q_each(s,
-              "UPDATE sources SET name = ?2, connector = ?3, settings = ?4, credentials = ?5, "
-              "last_sync_at = ?6, last_error = ?7 WHERE id = ?1",
+              "UPDATE sources SET name = ?2, connector = ?3, settings = ?4, last_sync_at = ?5, "
+              "last_error = ?6 WHERE id = ?1",
               ARGS(A_INT(r->id), A_TEXT(r->name), A_TEXT(r->connector),
-                   A_TEXT(r->settings ? r->settings : "{}"),
-                   A_TEXT(r->credentials ? r->credentials : "{}"), A_INT(r->last_sync_at),
+                   A_TEXT(r->settings ? r->settings : "{}"), A_INT(r->last_sync_at),
                    A_TEXT(r->last_error)),
               NULL, NULL, err, "updating the source");
   if (rc && is_unique_violation(s->last_rc))
@@ -170,6 +183,47 @@ int sqlite_source_remove(struct store *st, const char *name, struct err *err) {
     return err_set(err, MS_ENOTFOUND,
                    "no source named \"%s\"; `marketsync source list` shows the configured ones",
                    name ? name : "");
+  return rc;
+}
+
+int sqlite_source_set_account(struct store *st, int64_t source_id, int64_t account_id,
+                              struct err *err) {
+  struct sqlite_store *s = backend(st);
+  int rc = q_each(s, "UPDATE sources SET account_id = ?2 WHERE id = ?1",
+                  ARGS(A_INT(source_id), account_id ? A_INT(account_id) : A_NULL), NULL, NULL, err,
+                  "moving the source to another account");
+  if (rc && s->last_rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+    return err_set(err, MS_ENOTFOUND, "there is no account with id %lld (was it removed?)",
+                   (long long)account_id);
+  if (!rc && q_changes(s) == 0)
+    return err_set(err, MS_ENOTFOUND, "no source with id %lld (was it removed?)",
+                   (long long)source_id);
+  return rc;
+}
+
+/* Compare and set, all or nothing: a rotation that read the credentials
+ * before another process changed them must not write its stale copy. */
+int sqlite_source_credentials_swap(struct store *st, const struct credentials_change *v, size_t n,
+                                   struct err *err) {
+  struct sqlite_store *s = backend(st);
+  int rc = MS_OK;
+  for (size_t i = 0; i < n && !rc; i++)
+    rc = check_json_object("the new credentials", v[i].to, SOURCE_CREDENTIALS_MAX, err);
+  if (!rc)
+    rc = tx_begin(s, err);
+  for (size_t i = 0; i < n && !rc; i++) {
+    rc = q_each(s, "UPDATE sources SET credentials = ?3 WHERE id = ?1 AND credentials = ?2",
+                ARGS(A_INT(v[i].source_id), A_TEXT(v[i].from ? v[i].from : "{}"), A_TEXT(v[i].to)),
+                NULL, NULL, err, "replacing the credentials of sources");
+    if (!rc && q_changes(s) == 0)
+      rc = err_set(err, MS_EBUSY,
+                   "the credentials of source id %lld were changed or removed meanwhile; nothing "
+                   "was written, try again",
+                   (long long)v[i].source_id);
+  }
+  if (!rc)
+    return tx_commit(s, err);
+  tx_rollback(s);
   return rc;
 }
 

@@ -19,6 +19,9 @@
  *              fenced heartbeats and ends, retry, cancel
  *   events.c   the outbox: run events, lists filtered by type
  *   webhooks.c where events are delivered, and each one's cursor
+ *   accounts.c accounts: the owners of sources
+ *   users.c    users and their memberships of accounts
+ *   tokens.c   API tokens, kept as hashes
  *
  * One connection per struct store; not safe to share between threads. Every
  * query runs through q_each(), which takes its statement from a cache keyed
@@ -188,6 +191,9 @@ void col_copy(sqlite3_stmt *q, int col, char *dst, size_t size);
 /* Error text as stored: one line, bounded. */
 void one_line(const char *in, char *out, size_t size);
 int check_name(const char *what, const char *v, size_t max, struct err *err);
+/* check_name, and only letters, digits, '-', '_' and '.' (account and user
+ * names, like source names). */
+int check_ident(const char *what, const char *v, size_t max, struct err *err);
 /* v is a JSON object of at most max bytes; what names it in the message. */
 int check_json_object(const char *what, const char *v, size_t max, struct err *err);
 /* A time the caller MUST give: above 0. */
@@ -212,6 +218,10 @@ int sqlite_run_slice_put(struct store *st, int64_t run_id, const struct slice *s
                          const char *status, int64_t now, struct err *err);
 int sqlite_run_slices(struct store *st, int64_t run_id, run_slice_cb cb, void *ctx,
                       struct err *err);
+int sqlite_source_set_account(struct store *st, int64_t source_id, int64_t account_id,
+                              struct err *err);
+int sqlite_source_credentials_swap(struct store *st, const struct credentials_change *v, size_t n,
+                                   struct err *err);
 int sqlite_source_streak(struct store *st, int64_t source_id, int failed, int64_t now,
                          int64_t *before, int64_t *after, struct err *err);
 
@@ -281,6 +291,15 @@ struct scol {
   int local;                    /* COL_LOCAL: never written from a record */
 };
 
+/* At most this many status columns of a stream are watched for changes. */
+#define STAMP_STATUS_MAX 4
+
+/* A stored column whose changes are events (COL_STATUS, written from
+ * records). */
+static inline int status_col(const struct scol *c) {
+  return !c->local && c->def && (c->def->flags & COL_STATUS);
+}
+
 /* A stream as prepared on this connection: its table holds every column the
  * description names, and the SQL its records need is generated. */
 struct stable {
@@ -294,7 +313,8 @@ struct stable {
   size_t ncols;                             /* how many */
   size_t nvals;                             /* def's columns (values a record carries) */
   char *sql_find;                           /* top: updated_at, deleted_at of one record */
-  char *sql_insert;                         /* top: a new record; child: one row, upserted */
+  char *sql_insert;                         /* top: a record, unless it is stored already;
+                                               child: one row, upserted */
   char *sql_update;                         /* top: a newer copy, clearing deleted_at */
   char *sql_touch;                          /* top: seen again (last_synced_at), ?4 reviving it */
   char *sql_exists;                         /* child: any row under a parent */
@@ -323,6 +343,11 @@ struct upsert {
   int snapshot;           /* a snapshot's pass: an unchanged copy of a record marked
                              deleted revives it (the whole list holds it) */
   struct page_counts *c;  /* counts of the page */
+  int expect_new;         /* the last record written was new: the next is inserted before it
+                             is looked for */
+  int refetch;            /* a repair fetching again what was stored: an equal copy
+                             rewrites its children (they are what it repairs), and
+                             records make no events (what it finds is no news) */
   int64_t max_updated;    /* largest updated_at of the records stored */
   int has_updated;        /* max_updated holds a value */
 };
@@ -377,6 +402,10 @@ int sqlite_commit_page(struct store *st, struct slice *sl, const struct page *pg
  * failing there counts one more attempt. */
 int failed_add(struct sqlite_store *s, const struct slice *sl, const struct record *r,
                const char *why, int64_t now, struct err *err);
+/* Whether a record of the source's stream has an open failure: *open 1 or
+ * 0. A page of a stream with none need not close any. */
+int failed_open(struct sqlite_store *s, int64_t source_id, const char *stream, int *open,
+                struct err *err);
 /* A record stored: an open failure of the same record is over. */
 int failed_clear(struct sqlite_store *s, int64_t source_id, const char *stream,
                  const char *external_id, int64_t now, struct err *err);
@@ -447,6 +476,9 @@ int event_types_parse(const char *what, const char *text, struct event_types *ou
 void event_types_release(struct event_types *t);
 
 int sqlite_event_add(struct store *st, struct event_row *e, struct err *err);
+/* sqlite_event_add on the store's connection, inside the caller's
+ * transaction (commit_page's record events). */
+int event_insert(struct sqlite_store *s, struct event_row *e, struct err *err);
 int sqlite_event_list(struct store *st, const struct event_filter *f, event_cb cb, void *ctx,
                       struct err *err);
 
@@ -459,5 +491,34 @@ int sqlite_webhook_remove(struct store *st, int64_t id, struct err *err);
 int sqlite_webhook_delivered(struct store *st, int64_t id, int64_t delivered_id, struct err *err);
 int sqlite_webhook_failed(struct store *st, int64_t id, int64_t retry_at, const char *error,
                           struct err *err);
+
+/* ---- accounts.c --------------------------------------------------------- */
+
+int sqlite_account_add(struct store *st, struct account_row *a, struct err *err);
+int sqlite_account_get(struct store *st, const char *name, struct account_row *out,
+                       struct err *err);
+int sqlite_account_get_id(struct store *st, int64_t id, struct account_row *out, struct err *err);
+int sqlite_account_list(struct store *st, account_cb cb, void *ctx, struct err *err);
+int sqlite_account_remove(struct store *st, const char *name, struct err *err);
+
+/* ---- users.c ------------------------------------------------------------ */
+
+int sqlite_user_add(struct store *st, struct user_row *u, struct err *err);
+int sqlite_user_get(struct store *st, const char *name, struct user_row *out, struct err *err);
+int sqlite_user_get_id(struct store *st, int64_t id, struct user_row *out, struct err *err);
+int sqlite_user_list(struct store *st, user_cb cb, void *ctx, struct err *err);
+int sqlite_user_remove(struct store *st, const char *name, struct err *err);
+int sqlite_user_set_password(struct store *st, int64_t user_id, const char *hash, struct err *err);
+int sqlite_user_set_accounts(struct store *st, int64_t user_id, const int64_t *accounts, size_t n,
+                             struct err *err);
+
+/* ---- tokens.c ----------------------------------------------------------- */
+
+int sqlite_token_add(struct store *st, struct token_row *t, struct err *err);
+int sqlite_token_find_by_hash(struct store *st, const char *hash, struct token_row *out,
+                              struct err *err);
+int sqlite_token_list(struct store *st, int64_t user_id, token_cb cb, void *ctx, struct err *err);
+int sqlite_token_revoke(struct store *st, int64_t id, int64_t now, struct err *err);
+int sqlite_token_touch(struct store *st, int64_t id, int64_t now, struct err *err);
 
 #endif

@@ -66,9 +66,11 @@ static const struct common_col child_common[] = {
 };
 
 /* Tables of marketsync's own that no stream may take. */
-static const char *const own_tables[] = {
-    "sources", "slices",      "runs",   "failed_records", "schema_migrations", "schedules",
-    "jobs",    "job_targets", "events", "webhooks",       "source_health",     NULL};
+static const char *const own_tables[] = {"sources", "slices", "runs", "failed_records",
+                                         "schema_migrations", "schedules", "jobs", "job_targets",
+                                         "events", "webhooks", "source_health", "run_slices",
+                                         /* who may see what */
+                                         "accounts", "users", "user_accounts", "api_tokens", NULL};
 
 /* ---- fingerprints -------------------------------------------------------- */
 
@@ -487,11 +489,15 @@ static int top_sql(struct stable *t, const struct have *h) {
                   "UPDATE \"%s\" SET last_synced_at = ?3, deleted_at = CASE WHEN ?4 THEN NULL "
                   "ELSE deleted_at END WHERE source_id = ?1 AND external_id = ?2",
                   tb);
+  /* The status columns come along: a newer copy that changes one is an
+   * event (records.c). */
   if (!rc)
-    rc = buf_printf(&find,
-                    "SELECT updated_at, deleted_at FROM \"%s\" WHERE source_id = ?1 AND "
-                    "external_id = ?2",
-                    tb);
+    rc = buf_puts(&find, "SELECT updated_at, deleted_at");
+  for (size_t i = 0, k = 0; !rc && i < t->ncols && k < STAMP_STATUS_MAX; i++)
+    if (status_col(&t->cols[i]) && ++k)
+      rc = buf_printf(&find, ", \"%s\"", t->cols[i].name);
+  if (!rc)
+    rc = buf_printf(&find, " FROM \"%s\" WHERE source_id = ?1 AND external_id = ?2", tb);
   if (!rc)
     rc = buf_printf(&ins,
                     "INSERT INTO \"%s\" (source_id, external_id, created_at, updated_at, raw, "
@@ -522,7 +528,7 @@ static int top_sql(struct stable *t, const struct have *h) {
       rc = put_param(&ins, h, t->cols[i].name, n++);
   }
   if (!rc)
-    rc = buf_putc(&ins, ')');
+    rc = buf_puts(&ins, ") ON CONFLICT (source_id, external_id) DO NOTHING");
   if (!rc)
     rc = buf_puts(&upd, " WHERE source_id = ?1 AND external_id = ?2");
   t->sql_find = sql_done(&find, rc);
