@@ -6,6 +6,7 @@
 #include "cmd/cmd.h"
 #include "core/secret.h"
 #include "util/log.h"
+#include "web/api.h"
 
 struct global_opts g_opts;
 
@@ -101,6 +102,7 @@ int main(int argc, char **argv) {
     if (keyfile_for_db(g_opts.db, keyfile, sizeof(keyfile), NULL) == MS_OK)
       secret_keyfile_set(keyfile);
   }
+  cmd_serve_listener_set(&api_listener);
   if (argc < 2) {
     usage(stderr);
     return EXIT_USAGE;

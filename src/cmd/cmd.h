@@ -12,6 +12,7 @@
 #define EXIT_USAGE 2
 
 struct err;
+struct listener_ops;
 
 /* Options every command understands, parsed by main.c before dispatch. */
 struct global_opts {
@@ -35,6 +36,9 @@ int cmd_schedule(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_run_due(int argc, char **argv);
+/* The admin API that `serve --listen` starts: given by main.c (the
+ * commands do not include the web layer, which sits beside them). */
+void cmd_serve_listener_set(const struct listener_ops *ops);
 int cmd_events(int argc, char **argv);
 int cmd_webhook(int argc, char **argv);
 int cmd_account(int argc, char **argv);

@@ -10,7 +10,6 @@
 #include "cmd/cmd.h"
 #include "cmd/opts.h"
 #include "engine/service.h"
-#include "net/server.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -22,7 +21,9 @@ static const char serve_help[] =
     "processes may share one database: each due run becomes one job, and a job runs\n"
     "on one worker. SIGTERM or SIGINT finishes the pages in flight, hands the jobs\n"
     "back to the queue and exits.\n\n"
-    "  --listen HOST:PORT    answer GET /health there (default: no listener)\n"
+    "  --listen HOST:PORT    serve the admin API there (docs/http-api.md): JSON under\n"
+    "                        /api/ for bearer tokens ('marketsync token create'),\n"
+    "                        /metrics and /healthz (default: no listener)\n"
     "  --workers N           jobs run at once by this process (default 2)\n"
     "  --no-webhooks         do not deliver events from this process\n"
     "  --lease-seconds N     a job's lease, renewed while it runs (default 60); a job\n"
@@ -91,40 +92,12 @@ static int on_option(void *ctx, int key, const char *v) {
   return EXIT_USAGE;
 }
 
-/* ---- GET /health ------------------------------------------------------------ */
+/* ---- the admin API ----------------------------------------------------------- */
 
-struct health_srv {
-  pthread_mutex_t lock;
-  struct store *st; /* its own connection, used under lock */
-  double started;   /* monotonic */
-};
+static const struct listener_ops *g_listener; /* set by main before any command runs */
 
-static void health_answer(void *ctx, const struct srv_request *req, struct srv_response *res) {
-  struct health_srv *h = ctx;
-  struct err err = {0};
-  int64_t c[6] = {0};
-  int rc;
-  if (strcmp(req->path, "/health") != 0) {
-    res->status = 404;
-    buf_puts(&res->body, "{\"error\":\"not found: this listener answers GET /health\"}");
-    return;
-  }
-  if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-    res->status = 405;
-    srv_response_header(res, "Allow", "GET, HEAD");
-    buf_puts(&res->body, "{\"error\":\"GET only\"}");
-    return;
-  }
-  pthread_mutex_lock(&h->lock);
-  rc = h->st->ops->job_counts(h->st, c, &err);
-  pthread_mutex_unlock(&h->lock);
-  res->status = rc ? 503 : 200;
-  buf_printf(&res->body,
-             "{\"status\":\"%s\",\"uptime_seconds\":%.0f,\"jobs\":{\"available\":%lld,"
-             "\"running\":%lld,\"retryable\":%lld,\"completed\":%lld,\"failed\":%lld,"
-             "\"cancelled\":%lld}}",
-             rc ? "database unavailable" : "ok", mono_now() - h->started, (long long)c[0],
-             (long long)c[1], (long long)c[2], (long long)c[3], (long long)c[4], (long long)c[5]);
+void cmd_serve_listener_set(const struct listener_ops *ops) {
+  g_listener = ops;
 }
 
 /* "127.0.0.1:8080" or "[::1]:8080" into host and port. */
@@ -151,32 +124,24 @@ static int split_listen(const char *s, char *host, size_t n, int *port) {
   return MS_OK;
 }
 
-static int start_listener(const char *listen, struct health_srv *h, struct http_server **srv) {
-  struct srv_config cfg = {0};
+static int start_listener(const char *listen, struct service_state *state, void **out) {
+  struct listener_config cfg = {0};
   struct err err = {0};
   char host[64];
   int port;
   if (split_listen(listen, host, sizeof(host), &port))
     return cmd_usage_error("serve", "--listen takes HOST:PORT, such as 127.0.0.1:8080");
-  if (store_open(g_opts.db, &h->st, &err))
-    return log_error(EXIT_USAGE, "%s", err.msg);
-  pthread_mutex_init(&h->lock, NULL);
-  h->started = mono_now();
+  if (!g_listener)
+    return log_error(EXIT_USAGE, "--listen: this build has no admin API");
+  cfg.db = g_opts.db;
   cfg.host = host;
   cfg.port = port;
-  cfg.threads = 2;
-  cfg.body_keep = 4096;
-  cfg.body_max = 65536;
-  cfg.uri_max = 4096;
-  cfg.timeout_s = 30;
-  cfg.handler = health_answer;
-  cfg.ctx = h;
-  if (srv_start(&cfg, srv, &err)) {
-    store_close(h->st);
+  cfg.threads = 4;
+  cfg.state = state;
+  if (g_listener->start(&cfg, out, &err))
     return log_error(EXIT_USAGE, "--listen: %s", err.msg);
-  }
   /* The first line says where: a test or an operator reads the port from it. */
-  printf("listening on %s\n", srv_base_url(*srv));
+  printf("listening on %s\n", g_listener->base_url(*out));
   fflush(stdout);
   return 0;
 }
@@ -196,22 +161,23 @@ static int parse(const char *cmd, const char *help, int argc, char **argv, struc
 
 int cmd_serve(int argc, char **argv) {
   struct serve_args a;
-  struct health_srv h;
-  struct http_server *srv = NULL;
+  struct service_state state;
+  void *listener = NULL;
   struct err err = {0};
   int rc = parse("serve", serve_help, argc, argv, &a);
   if (rc)
     return rc == CMD_HELP ? EXIT_OK : rc;
-  memset(&h, 0, sizeof(h));
   a.so.stop = cmd_catch_stop_signals();
-  if (a.listen && (rc = start_listener(a.listen, &h, &srv)) != 0)
+  service_state_init(&state);
+  a.so.state = &state;
+  if (a.listen && (rc = start_listener(a.listen, &state, &listener)) != 0) {
+    service_state_destroy(&state);
     return rc;
-  rc = service_serve(&a.so, &err);
-  if (srv) {
-    srv_stop(srv);
-    store_close(h.st);
-    pthread_mutex_destroy(&h.lock);
   }
+  rc = service_serve(&a.so, &err);
+  if (listener)
+    g_listener->stop(listener);
+  service_state_destroy(&state);
   if (rc)
     return log_error(EXIT_PARTIAL, "%s", err.msg);
   return EXIT_OK;

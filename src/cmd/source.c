@@ -9,14 +9,14 @@
 #include "cmd/opts.h"
 #include "engine/keys.h"
 #include "engine/session.h"
+#include "engine/sources.h"
 #include "net/http.h"
 #include "net/url.h"
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/log.h"
 
-#define SETTINGS_MAX 32      /* settings of one connector */
-#define SETTING_TEXT_MAX 512 /* bytes of a text setting */
+#define SETTINGS_MAX SOURCE_SETTINGS_MAX
 
 static const char source_help[] =
     "usage: marketsync source add CONNECTOR NAME [SETTINGS] [--streams S[,S...]] [--account A]\n"
@@ -37,17 +37,6 @@ static const char source_help[] =
     "a source in no account is seen by admins only.\n"
     "'source edit' moves a source to another account (or none) and replaces secrets.\n\n"
     "SETTINGS of each connector:\n";
-
-static int valid_name(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n >= MS_NAME_MAX)
-    return 0;
-  for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-          *s == '-' || *s == '_' || *s == '.'))
-      return 0;
-  return 1;
-}
 
 /* The settings of every connector, from their tables. */
 static void print_help(FILE *out) {
@@ -166,74 +155,6 @@ static void add_state_release(struct add_state *a) {
   }
 }
 
-/* Checks one value by its kind and puts it in the settings. */
-static int set_value(const struct setting_def *d, const char *v, cJSON *settings) {
-  struct err err = {0};
-  char opt[80];
-  snprintf(opt, sizeof(opt), "--%s", d->flag);
-  switch (d->kind) {
-  case SETTING_URL: {
-    char trimmed[URL_MAX + 1];
-    size_t n = strlen(v);
-    if (url_check_base(v, opt, &err))
-      return cmd_usage_error("source add", "%s", err.msg);
-    /* One trailing '/' is dropped: paths are appended to it. */
-    snprintf(trimmed, sizeof(trimmed), "%s", v);
-    if (n > 1 && trimmed[n - 1] == '/' && trimmed[n - 2] != '/')
-      trimmed[n - 1] = '\0';
-    cJSON_AddStringToObject(settings, d->key, trimmed);
-    return 0;
-  }
-  case SETTING_ZONE: {
-    struct tz *tz = NULL;
-    if (tz_open(v, &tz, &err))
-      return cmd_usage_error("source add", "%s: %s", opt, err.msg);
-    tz_free(tz);
-    break;
-  }
-  case SETTING_CHOICE: {
-    const char *p = d->choices;
-    size_t n = strlen(v);
-    int ok = 0;
-    while (p && *p && !ok) {
-      size_t len = strcspn(p, ",");
-      ok = len == n && strncmp(p, v, n) == 0;
-      p += len + (p[len] == ',');
-    }
-    if (!ok)
-      return cmd_usage_error("source add", "%s is one of %s, not '%s'", opt, d->choices, v);
-    break;
-  }
-  case SETTING_LIST: {
-    cJSON *list = cJSON_AddArrayToObject(settings, d->key);
-    const char *p = v;
-    while (*p) {
-      size_t len = strcspn(p, ",");
-      char item[129];
-      if (len == 0 || len >= sizeof(item))
-        return cmd_usage_error("source add", "%s takes values separated by commas", opt);
-      snprintf(item, sizeof(item), "%.*s", (int)len, p);
-      cJSON_AddItemToArray(list, cJSON_CreateString(item));
-      p += len + (p[len] == ',');
-    }
-    return 0;
-  }
-  case SETTING_INT: {
-    long n;
-    if (cmd_int("source add", opt, v, 0, 1000000000, &n))
-      return EXIT_USAGE;
-    cJSON_AddNumberToObject(settings, d->key, (double)n);
-    return 0;
-  }
-  default:
-    if (!*v || strlen(v) > SETTING_TEXT_MAX || strpbrk(v, "\r\n\t"))
-      return cmd_usage_error("source add", "%s takes text of 1 to %d characters on one line", opt,
-                             SETTING_TEXT_MAX);
-  }
-  cJSON_AddStringToObject(settings, d->key, v);
-  return 0;
-}
-
 /* A secret: exactly one of --FLAG-env, --FLAG-file and --FLAG-stdin. From
  * a variable or a file, it must be readable now and only where it is goes
  * into the credentials (in place of any other way the source had); from
@@ -326,81 +247,97 @@ static int account_of(const char *cmd, struct store *st, const char *name, int64
   return 0;
 }
 
-/* --streams: names the connector offers, kept in the settings. */
-static int set_streams(const struct connector *c, const char *v, cJSON *settings) {
-  cJSON *list = cJSON_AddArrayToObject(settings, "streams");
-  const char *p = v;
-  while (*p) {
-    size_t len = strcspn(p, ",");
-    char name[STREAM_NAME_MAX];
-    snprintf(name, sizeof(name), "%.*s", (int)(len < sizeof(name) ? len : sizeof(name) - 1), p);
-    if (!stream_find(c->streams, name))
-      return cmd_usage_error("source add", "the %s connector has no stream '%s'", c->name, name);
-    cJSON_AddItemToArray(list, cJSON_CreateString(name));
-    p += len + (p[len] == ',');
-  }
-  return 0;
-}
-
-/* Puts a learned time zone into a row's settings (in memory). */
-static int settings_set_zone(struct source_row *row, const char *zone, const char *currency) {
-  cJSON *settings = cJSON_Parse(row->settings ? row->settings : "{}");
-  char *text;
-  if (!settings)
-    return MS_OK;
-  if (zone && !jstr(settings, "timezone"))
-    cJSON_AddStringToObject(settings, "timezone", zone);
-  if (currency && !jstr(settings, "currency"))
-    cJSON_AddStringToObject(settings, "currency", currency);
-  text = cJSON_PrintUnformatted(settings);
-  cJSON_Delete(settings);
-  if (!text)
-    return MS_ENOMEM;
-  free(row->settings);
-  row->settings = text;
-  return MS_OK;
-}
-
-/* Builds the settings and credentials from what was given (a secret from
- * standard input is read into a->plain, not yet sealed). */
-static int build(struct add_state *a, cJSON *settings, cJSON *creds) {
-  struct err err = {0};
+/* What the command line gave, as the engine takes a new source; secrets
+ * from standard input are read now. */
+static int source_new_of(struct add_state *a, const char *name, struct source_new *in) {
   size_t k = 0;
-  int rc;
-  for (const struct setting_def *d = a->conn->settings; d && d->key; d++, k++) {
-    if (d->kind == SETTING_SECRET) {
-      rc = set_secret("source add", d, a->env[k], a->file[k], a->stdin_[k], 1, &a->plain[k], creds);
-    } else if (a->value[k]) {
-      rc = set_value(d, a->value[k], settings);
-      if (!rc && d->kind == SETTING_ZONE)
-        cJSON_AddTrueToObject(settings, "timezone_override");
-    } else {
-      rc = 0;
+  memset(in, 0, sizeof(*in));
+  in->name = name;
+  in->conn = a->conn;
+  in->streams = a->streams;
+  in->account = a->account;
+  in->no_check = a->no_check;
+  in->flag_names = 1;
+  for (const struct setting_def *d = a->conn->settings; d && d->key && k < SETTINGS_MAX; d++, k++) {
+    in->values[k] = a->value[k];
+    in->secrets[k].env = a->env[k];
+    in->secrets[k].file = a->file[k];
+    if (a->stdin_[k] && d->kind == SETTING_SECRET) {
+      char what[96];
+      snprintf(what, sizeof(what), "the %s", d->key);
+      if (cmd_read_secret("source add", what, &a->plain[k]))
+        return EXIT_USAGE;
+      in->secrets[k].plain = a->plain[k];
     }
-    if (rc)
-      return rc;
   }
-  if (a->streams && (rc = set_streams(a->conn, a->streams, settings)))
-    return rc;
-  if (a->conn->configure && a->conn->configure(settings, &err))
-    return cmd_usage_error("source add", "%s", err.msg);
-  k = 0;
-  for (const struct setting_def *d = a->conn->settings; d && d->key; d++, k++)
-    if ((d->flags & SETTING_REQUIRED) && d->kind != SETTING_SECRET && !a->value[k] &&
-        !cJSON_GetObjectItemCaseSensitive(settings, d->key))
-      return cmd_usage_error("source add", "--%s is required (%s)", d->flag, d->help);
   return 0;
+}
+
+/* Says why nothing was saved, with the exit code. */
+static int add_failed(const struct source_made *made, int rc, const struct err *err) {
+  if (made->check_failed) {
+    fprintf(stderr,
+            "marketsync source add: the connection check failed: %s\n"
+            "Nothing was saved. Fix it and add the source again, or give --no-check to save "
+            "it without a check.\n",
+            err->msg);
+    return EXIT_PARTIAL;
+  }
+  if (rc == MS_EKEY)
+    return log_error(EXIT_USAGE, "%s; nothing was saved", err->msg);
+  if (cmd_exit_for(rc) == EXIT_USAGE)
+    return cmd_usage_error("source add", "%s", err->msg);
+  return log_error(EXIT_PARTIAL, "%s", err->msg);
+}
+
+static void print_added(struct store *st, const struct add_state *a, const char *name,
+                        const struct source_made *made) {
+  struct source_row row = {0};
+  struct err err = {0};
+  char shown[URL_MAX + 1] = "";
+  if (made->key_created)
+    fprintf(stderr,
+            "made the master key %s (key id %s) to seal the secret: back it up apart from "
+            "the database\n",
+            secret_keyfile(), made->key_id);
+  if (g_opts.quiet)
+    return;
+  if (st->ops->source_get(st, name, &row, &err) == MS_OK) {
+    cJSON *settings = cJSON_Parse(row.settings ? row.settings : "{}");
+    url_redact(jstr(settings, "api_base"), shown, sizeof(shown));
+    cJSON_Delete(settings);
+  }
+  source_row_release(&row);
+  printf("added source %s (%s, %s%s%s)\n", name, a->conn->name, shown,
+         a->account ? ", account " : "", a->account ? a->account : "");
+  if (a->no_check)
+    printf("not checked; 'marketsync source test %s' checks it\n", name);
+  else
+    printf("connection ok; the source's days are counted in %s\n", made->timezone);
+}
+
+/* Finds the connector argv[1] names; says which there are when none. */
+static int connector_arg(const char *name, const struct connector **out) {
+  char known[256] = "";
+  size_t used = 0;
+  *out = connector_find(name);
+  if (*out)
+    return 0;
+  for (const struct connector *const *c = connector_all(); *c && used < sizeof(known); c++)
+    used +=
+        (size_t)snprintf(known + used, sizeof(known) - used, "%s%s", used ? ", " : "", (*c)->name);
+  return cmd_usage_error("source add", "'%s' is not a connector this build knows (%s)", name,
+                         known);
 }
 
 static int source_add(int argc, char **argv) {
   struct cmd_option opts[3 * SETTINGS_MAX + 8];
   char secret_names[3 * SETTINGS_MAX][72];
   struct add_state a;
+  struct source_new in;
+  struct source_made made;
   struct store *st = NULL;
-  struct session sess = {0};
-  struct source_row row = {0};
   struct err err = {0};
-  cJSON *settings = NULL, *creds = NULL;
   const char *name;
   int first, rc;
   memset(&a, 0, sizeof(a));
@@ -412,18 +349,10 @@ static int source_add(int argc, char **argv) {
   if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-')
     return cmd_usage_error("source add", "give the connector and a name first: source add "
                                          "shopify NAME --shop ...");
-  a.conn = connector_find(argv[1]);
-  if (!a.conn) {
-    char known[256] = "";
-    size_t used = 0;
-    for (const struct connector *const *c = connector_all(); *c && used < sizeof(known); c++)
-      used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s", used ? ", " : "",
-                               (*c)->name);
-    return cmd_usage_error("source add", "'%s' is not a connector this build knows (%s)", argv[1],
-                           known);
-  }
+  if ((rc = connector_arg(argv[1], &a.conn)) != 0)
+    return rc;
   name = argv[2];
-  if (!valid_name(name))
+  if (!source_name_ok(name))
     return cmd_usage_error(
         "source add", "'%s' is not a usable name: use 1-63 letters, digits, '-', '_' or '.'", name);
   options_of(a.conn, 0, opts, secret_names);
@@ -434,92 +363,17 @@ static int source_add(int argc, char **argv) {
     return rc;
   if (first < argc - 2)
     return cmd_usage_error("source add", "unexpected argument '%s'", argv[2 + first]);
-  if ((rc = one_stdin("source add", &a)) != 0)
+  if ((rc = one_stdin("source add", &a)) != 0 || (rc = source_new_of(&a, name, &in)) != 0 ||
+      (rc = cmd_open_store(&st)) != 0) {
+    add_state_release(&a);
     return rc;
-  settings = cJSON_CreateObject();
-  creds = cJSON_CreateObject();
-  if (!settings || !creds) {
-    rc = log_error(EXIT_USAGE, "out of memory");
-    goto out;
   }
-  rc = build(&a, settings, creds);
-  if (rc)
-    goto out;
-  snprintf(row.name, sizeof(row.name), "%s", name);
-  snprintf(row.connector, sizeof(row.connector), "%s", a.conn->name);
-  row.settings = cJSON_PrintUnformatted(settings);
-  row.credentials = cJSON_PrintUnformatted(creds);
-  row.created_at = wall_now();
-  if (!row.settings || !row.credentials) {
-    rc = log_error(EXIT_USAGE, "out of memory");
-    goto out;
-  }
-  rc = cmd_open_store(&st);
-  if (rc)
-    goto out;
-  {
-    struct source_row old = {0};
-    int exists = st->ops->source_get(st, name, &old, &err) == MS_OK;
-    source_row_release(&old);
-    if (exists) {
-      rc = cmd_usage_error("source add", "there is already a source named %s", name);
-      goto out;
-    }
-  }
-  rc = account_of("source add", st, a.account, &row.account_id);
-  if (!rc)
-    rc = seal_plain("source add", st, &a, name, creds);
-  if (rc)
-    goto out;
-  free(row.credentials);
-  row.credentials = cJSON_PrintUnformatted(creds);
-  if (!row.credentials) {
-    rc = log_error(EXIT_USAGE, "out of memory");
-    goto out;
-  }
-  /* The check comes first: a source that cannot be reached, or whose time
-   * zone stays unknown, is not saved (unless --no-check). */
-  if (!a.no_check) {
-    int open_rc = session_from_row(NULL, &row, 0, &sess, &err);
-    if (open_rc == MS_EKEY) {
-      rc = log_error(EXIT_USAGE, "%s; nothing was saved", err.msg);
-      goto out;
-    }
-    if (open_rc || session_probe(NULL, &sess, &err)) {
-      fprintf(stderr,
-              "marketsync source add: the connection check failed: %s\n"
-              "Nothing was saved. Fix it and add the source again, or give --no-check to save "
-              "it without a check.\n",
-              err.msg);
-      rc = EXIT_PARTIAL;
-      goto out;
-    }
-    if (settings_set_zone(&row, sess.src.timezone, sess.src.currency)) {
-      rc = log_error(EXIT_USAGE, "out of memory");
-      goto out;
-    }
-  }
-  if (st->ops->source_add(st, &row, &err)) {
-    rc = cmd_usage_error("source add", "%s", err.msg);
-    goto out;
-  }
-  rc = EXIT_OK;
-  if (!g_opts.quiet) {
-    char shown[URL_MAX + 1];
-    url_redact(jstr(settings, "api_base"), shown, sizeof(shown));
-    printf("added source %s (%s, %s%s%s)\n", name, a.conn->name, shown,
-           a.account ? ", account " : "", a.account ? a.account : "");
-    if (a.no_check)
-      printf("not checked; 'marketsync source test %s' checks it\n", name);
-    else
-      printf("connection ok; the source's days are counted in %s\n", sess.src.timezone);
-  }
-out:
+  rc = source_create(st, secret_keyfile(), &in, &made, &err);
   add_state_release(&a);
-  cJSON_Delete(settings);
-  cJSON_Delete(creds);
-  session_close(&sess);
-  source_row_release(&row);
+  if (rc)
+    rc = add_failed(&made, rc, &err);
+  else
+    print_added(st, &a, name, &made);
   store_close(st);
   return rc;
 }

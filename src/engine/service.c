@@ -46,6 +46,53 @@ static void wake_all(struct shared *sh) {
   pthread_mutex_unlock(&sh->lock);
 }
 
+static void wake_cb(void *ctx) {
+  wake_all(ctx);
+}
+
+void service_state_init(struct service_state *s) {
+  memset(s, 0, sizeof(*s));
+  pthread_mutex_init(&s->lock, NULL);
+  s->started_at = wall_now();
+}
+
+void service_state_destroy(struct service_state *s) {
+  pthread_mutex_destroy(&s->lock);
+}
+
+void service_state_wake(struct service_state *s) {
+  void (*wake)(void *) = NULL;
+  void *ctx = NULL;
+  if (!s)
+    return;
+  pthread_mutex_lock(&s->lock);
+  wake = s->wake;
+  ctx = s->wake_ctx;
+  pthread_mutex_unlock(&s->lock);
+  if (wake)
+    wake(ctx);
+}
+
+/* Counts a job a worker ran, for the state. */
+static void state_job_ran(struct shared *sh, const struct job_outcome *out) {
+  struct service_state *s = sh->o->state;
+  if (!s)
+    return;
+  pthread_mutex_lock(&s->lock);
+  s->jobs_run++;
+  s->jobs_completed += strcmp(out->state, "completed") == 0;
+  pthread_mutex_unlock(&s->lock);
+}
+
+static void state_ticked(struct shared *sh, int64_t now) {
+  struct service_state *s = sh->o->state;
+  if (!s)
+    return;
+  pthread_mutex_lock(&s->lock);
+  s->scheduler_tick_at = now;
+  pthread_mutex_unlock(&s->lock);
+}
+
 static struct store *open_store(struct shared *sh, const char *who) {
   struct store *st = NULL;
   struct err err = {0};
@@ -82,6 +129,8 @@ static void *worker_main(void *arg) {
     struct job_outcome out;
     struct err err = {0};
     int rc = worker_run_one(st, &wo, &out, &err);
+    if (rc == MS_OK)
+      state_job_ran(sh, &out);
     if (rc == MS_ENOTFOUND)
       nap(sh, SERVICE_POLL_SECS);
     else if (rc) {
@@ -101,10 +150,13 @@ static void *scheduler_main(void *arg) {
     struct tick_report rep;
     struct err err = {0};
     int64_t now = wall_now();
-    if (schedule_tick(st, now, &rep, &err))
+    if (schedule_tick(st, now, &rep, &err)) {
       log_warn("scheduler: %s", err.msg);
-    else if (rep.fired)
-      wake_all(sh);
+    } else {
+      state_ticked(sh, now);
+      if (rep.fired)
+        wake_all(sh);
+    }
     if (sh->o->dispatch && mono_now() - last_dispatch >= 1) {
       struct dispatch_report dr;
       last_dispatch = mono_now();
@@ -117,6 +169,19 @@ static void *scheduler_main(void *arg) {
   }
   store_close(st);
   return NULL;
+}
+
+/* Lets the state wake the workers while the service runs, and no longer
+ * once it stops (the shared part is gone then). */
+static void state_attach(struct shared *sh, int workers, int on) {
+  struct service_state *s = sh->o->state;
+  if (!s)
+    return;
+  pthread_mutex_lock(&s->lock);
+  s->workers = workers;
+  s->wake = on ? wake_cb : NULL;
+  s->wake_ctx = on ? sh : NULL;
+  pthread_mutex_unlock(&s->lock);
 }
 
 int service_serve(const struct service_opts *o, struct err *err) {
@@ -152,6 +217,7 @@ int service_serve(const struct service_opts *o, struct err *err) {
     else
       workers[i].index = 0;
   }
+  state_attach(&sh, started, 1);
   rc = pthread_create(&scheduler, NULL, scheduler_main, &sh);
   log_info("serving: scheduler, %d workers%s", started, o->dispatch ? ", webhooks" : "");
   if (!rc)
@@ -163,6 +229,7 @@ int service_serve(const struct service_opts *o, struct err *err) {
     if (workers[i].index)
       pthread_join(workers[i].id, NULL);
   free(workers);
+  state_attach(&sh, 0, 0);
   pthread_cond_destroy(&sh.wake);
   pthread_mutex_destroy(&sh.lock);
   if (sh.fatal)

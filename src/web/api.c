@@ -24,7 +24,7 @@ struct rate_slot {
 };
 
 struct api {
-  struct api_config cfg;
+  struct listener_config cfg;
   char db[1024];
   struct http_server *srv;
   pthread_key_t store_key; /* each server thread's store connection */
@@ -41,8 +41,7 @@ struct service_state *api_state(struct api *a) {
 }
 
 void api_wake_workers(struct api *a) {
-  if (a->cfg.wake)
-    a->cfg.wake(a->cfg.wake_ctx);
+  service_state_wake(a->cfg.state);
 }
 
 const char *api_db(struct api *a) {
@@ -330,7 +329,7 @@ static int authenticate(struct api_ctx *c) {
       reply_fail(c, 401, "unauthorized", "Authorization", "the token is unknown or revoked");
     return 1;
   }
-  c->who.user_id = u.user_id;
+  c->who.user_id = u.id;
   c->who.token_id = u.token_id;
   c->who.admin = u.admin;
   snprintf(c->who.name, sizeof(c->who.name), "%s", u.name);
@@ -440,7 +439,7 @@ static void handle(void *ctx, const struct srv_request *raw, struct srv_response
   api_request_release(&rq);
 }
 
-int api_start(const struct api_config *cfg, struct api **out, struct err *err) {
+int api_start(const struct listener_config *cfg, struct api **out, struct err *err) {
   struct api *a = calloc(1, sizeof(*a));
   struct srv_config sc = {0};
   int rc;
@@ -482,3 +481,20 @@ void api_stop(struct api *a) {
   pthread_mutex_destroy(&a->rate_lock);
   free(a);
 }
+
+static int listener_start(const struct listener_config *cfg, void **out, struct err *err) {
+  struct api *a = NULL;
+  int rc = api_start(cfg, &a, err);
+  *out = a;
+  return rc;
+}
+
+static const char *listener_url(void *l) {
+  return api_base_url(l);
+}
+
+static void listener_stop(void *l) {
+  api_stop(l);
+}
+
+const struct listener_ops api_listener = {listener_start, listener_url, listener_stop};

@@ -7,40 +7,20 @@
 #ifndef MS_WEB_API_H
 #define MS_WEB_API_H
 
-#include <pthread.h>
-#include <stdint.h>
-
+#include "engine/service.h"
 #include "util/err.h"
 
-/* What the service tells the API about itself (for /api/system and
- * /metrics). Written by the service's threads under lock. */
-struct service_state {
-  pthread_mutex_t lock;
-  int64_t started_at;        /* UTC */
-  int64_t scheduler_tick_at; /* the scheduler's last pass, UTC; 0 never */
-  int workers;               /* worker threads */
-  int workers_busy;          /* running a job now */
-  int64_t jobs_run;          /* since start */
-  int64_t jobs_completed;
-  int64_t webhook_deliveries;
-  int64_t webhook_failures;
-};
-
-struct api_config {
-  const char *db;              /* the store's location: each server thread opens it */
-  const char *host;            /* an IP address */
-  int port;                    /* 0: a free one */
-  int threads;                 /* 0: 4 */
-  struct service_state *state; /* MAY be NULL (then /api/system says less) */
-  void (*wake)(void *ctx);     /* jobs were queued: wake the workers; MAY be NULL */
-  void *wake_ctx;
-};
-
+/* The API's configuration is the service's listener configuration
+ * (engine/service.h): where the store is, the address, the threads, and
+ * the service's state for /api/system and /metrics. */
 struct api;
 
-int api_start(const struct api_config *cfg, struct api **out, struct err *err);
+int api_start(const struct listener_config *cfg, struct api **out, struct err *err);
 /* "http://127.0.0.1:PORT" */
 const char *api_base_url(const struct api *a);
 void api_stop(struct api *a);
+
+/* The same as a listener, for `serve --listen` (handed over by main.c). */
+extern const struct listener_ops api_listener;
 
 #endif

@@ -37,8 +37,7 @@ static void me(struct api_ctx *c) {
   cJSON_AddNumberToObject(o, "id", (double)c->who.user_id);
   cJSON_AddStringToObject(o, "name", c->who.name);
   cJSON_AddBoolToObject(o, "admin", c->who.admin);
-  cJSON_AddItemToObject(o, "accounts",
-                        account_names(c, c->who.accounts, (size_t)c->who.naccounts));
+  cJSON_AddItemToObject(o, "accounts", account_names(c, c->who.accounts, (size_t)c->who.naccounts));
   reply(c, 200, o);
 }
 

@@ -3,13 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/secret.h"
+#include "core/source.h"
 #include "engine/dispatch.h"
-#include "engine/secrets.h"
 #include "net/url.h"
 #include "util/clock.h"
 #include "web/routes.h"
 
-#define WEBHOOK_SECRET_MAX 256
+#define WHERE_MAX 1024 /* bytes of a variable name or a file path */
 
 struct event_list {
   struct api_ctx *c;
@@ -128,19 +129,61 @@ static void webhooks_list(struct api_ctx *c) {
   reply(c, 200, o);
 }
 
-/* POST /api/webhooks {url, events, secret}: the secret is sealed with the
- * master key and never shown again. */
+/* Where the signing secret is read from at each delivery, given as
+ * "secret_env" or "secret_file" (as `webhook add` takes it): it must be
+ * readable now. A secret in the body itself is refused: it would have to
+ * be stored, and only source secrets are sealed (and rotated). */
+static int webhook_secret_where(struct api_ctx *c, cJSON **where) {
+  const char *env, *file;
+  struct api_error e;
+  struct err err = {0};
+  char *probe = NULL;
+  int rc;
+  if (cJSON_GetObjectItemCaseSensitive(c->rq->body, "secret")) {
+    reply_fail(c, 400, "invalid", "secret",
+               "give where the signing secret is (secret_env or secret_file), not the secret");
+    return 1;
+  }
+  if (api_body_string(c->rq, "secret_env", WHERE_MAX, 0, &env, &e) ||
+      api_body_string(c->rq, "secret_file", WHERE_MAX, 0, &file, &e)) {
+    reply_error(c, &e);
+    return 1;
+  }
+  if (!env == !file) {
+    reply_fail(c, 400, "required", "secret_env", "give one of secret_env and secret_file");
+    return 1;
+  }
+  rc = env ? secret_from_env(env, &probe, &err) : secret_from_file(file, &probe, &err);
+  secret_free(probe);
+  if (rc) {
+    reply_fail(c, 400, "invalid", env ? "secret_env" : "secret_file", "%s", err.msg);
+    return 1;
+  }
+  *where = cJSON_CreateObject();
+  cJSON_AddStringToObject(*where, env ? "secret_env" : "secret_file", env ? env : file);
+  return 0;
+}
+
+static void webhook_answer(struct api_ctx *c, int64_t id) {
+  struct webhook_row got = {0};
+  struct err err = {0};
+  if (c->st->ops->webhook_get(c->st, id, &got, &err) == MS_OK)
+    reply(c, 201, json_webhook(&got));
+  else
+    reply_code(c, MS_EDB, NULL, &err);
+  webhook_row_release(&got);
+}
+
+/* POST /api/webhooks {url, events, secret_env | secret_file} */
 static void webhook_create(struct api_ctx *c) {
-  const char *url, *events, *secret;
+  const char *url, *events;
   struct api_error e;
   struct webhook_row w;
   struct err err = {0};
-  char *sealed = NULL;
-  cJSON *where;
+  cJSON *where = NULL;
   int rc;
-  if (api_body_string(c->rq, "url", URL_MAX, 1, &url, &e) ||
-      api_body_string(c->rq, "events", 512, 0, &events, &e) ||
-      api_body_string(c->rq, "secret", WEBHOOK_SECRET_MAX, 1, &secret, &e)) {
+  if (api_body_string(c->rq, "url", WEBHOOK_URL_MAX - 1, 1, &url, &e) ||
+      api_body_string(c->rq, "events", 512, 0, &events, &e)) {
     reply_error(c, &e);
     return;
   }
@@ -153,18 +196,8 @@ static void webhook_create(struct api_ctx *c) {
                "events takes types such as order.created or prefixes such as order.");
     return;
   }
-  if (strlen(secret) < 16) {
-    reply_fail(c, 400, "invalid", "secret", "the signing secret needs at least 16 characters");
+  if (webhook_secret_where(c, &where))
     return;
-  }
-  rc = secret_seal_webhook(api_db(c->api), url, secret, &sealed, &err);
-  if (rc) {
-    reply_code(c, rc, "secret", &err);
-    return;
-  }
-  where = cJSON_CreateObject();
-  cJSON_AddStringToObject(where, "secret_sealed", sealed);
-  free(sealed);
   memset(&w, 0, sizeof(w));
   w.url = (char *)url;
   w.events = (char *)(events ? events : "*");
@@ -174,19 +207,10 @@ static void webhook_create(struct api_ctx *c) {
   w.created_at = wall_now();
   rc = c->st->ops->webhook_add(c->st, &w, &err);
   free(w.secret);
-  w.secret = NULL;
-  if (rc) {
+  if (rc)
     reply_code(c, rc, "url", &err);
-    return;
-  }
-  {
-    struct webhook_row got = {0};
-    if (c->st->ops->webhook_get(c->st, w.id, &got, &err) == MS_OK)
-      reply(c, 201, json_webhook(&got));
-    else
-      reply_code(c, MS_EDB, NULL, &err);
-    webhook_row_release(&got);
-  }
+  else
+    webhook_answer(c, w.id);
 }
 
 /* DELETE /api/webhooks/:id */

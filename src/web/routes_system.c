@@ -64,7 +64,7 @@ static void system_status(struct api_ctx *c) {
   json_time(sched, "last_pass_at", s.s.scheduler_tick_at);
   w = cJSON_AddObjectToObject(o, "workers");
   cJSON_AddNumberToObject(w, "threads", s.s.workers);
-  cJSON_AddNumberToObject(w, "busy", s.s.workers_busy);
+  cJSON_AddNumberToObject(w, "busy", (double)counts[1]);
   cJSON_AddNumberToObject(w, "jobs_run", (double)s.s.jobs_run);
   cJSON_AddNumberToObject(w, "jobs_completed", (double)s.s.jobs_completed);
   q = cJSON_AddObjectToObject(o, "queue");
@@ -121,21 +121,20 @@ static void metrics(struct api_ctx *c) {
   metric(b, "marketsync_up", "gauge", "1 while the scheduler made a pass in the last minute.",
          scheduler_alive(&s));
   metric(b, "marketsync_workers", "gauge", "Worker threads.", s.s.workers);
-  metric(b, "marketsync_workers_busy", "gauge", "Workers running a job now.", s.s.workers_busy);
+  metric(b, "marketsync_jobs_running", "gauge", "Jobs running now (any process).",
+         (double)counts[1]);
   metric(b, "marketsync_jobs_run_total", "counter", "Jobs run since start.", (double)s.s.jobs_run);
   metric(b, "marketsync_jobs_completed_total", "counter", "Jobs completed since start.",
          (double)s.s.jobs_completed);
-  metric(b, "marketsync_webhook_deliveries_total", "counter",
-         "Webhook deliveries accepted since start.", (double)s.s.webhook_deliveries);
-  metric(b, "marketsync_webhook_failures_total", "counter", "Webhook deliveries that failed.",
-         (double)s.s.webhook_failures);
   metric(b, "marketsync_start_time_seconds", "gauge", "When the service started (Unix time).",
          (double)s.s.started_at);
 }
 
-const struct route routes_system[] = {
-    {"GET", "/healthz", healthz, ROUTE_PUBLIC},
-    {"GET", "/api/system", system_status, 0},
-    {"GET", "/metrics", metrics, ROUTE_ADMIN},
-    {NULL},
+const struct route routes_system[] =
+    {
+        {"GET", "/healthz", healthz, ROUTE_PUBLIC},
+        {"GET", "/health", healthz, ROUTE_PUBLIC}, /* what --listen answered before the API */
+        {"GET", "/api/system", system_status, 0},
+        {"GET", "/metrics", metrics, ROUTE_ADMIN},
+        {NULL},
 };
