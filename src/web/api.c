@@ -115,6 +115,26 @@ void reply_code(struct api_ctx *c, int rc, const char *field, const struct err *
   }
 }
 
+const char *spec_field(const char *msg) {
+  static const char *const names[][2] = {
+      {"mode", "mode"},          {"date range", "range"},
+      {"range", "range"},        {"every", "every"},
+      {"cron", "cron"},          {"daily_at", "daily_at"},
+      {"between", "between"},    {"max_runs", "max_runs_per_day"},
+      {"sources", "sources"},    {"streams", "streams"},
+      {"time zone", "timezone"}, {"timezone", "timezone"},
+      {"from", "range"},         {"to", "range"}};
+  const char *best = "body", *at = NULL;
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    const char *p = strstr(msg, names[i][0]);
+    if (p && (!at || p < at)) {
+      at = p;
+      best = names[i][1];
+    }
+  }
+  return best;
+}
+
 /* ---- JSON helpers ------------------------------------------------------------- */
 
 void json_time(cJSON *o, const char *name, int64_t t) {

@@ -73,6 +73,10 @@ void reply_fail(struct api_ctx *c, int status, const char *code, const char *fie
  * database; the sentence is err's. */
 void reply_code(struct api_ctx *c, int rc, const char *field, const struct err *err);
 
+/* The spec field a sentence of engine/schedule.c is about (for the
+ * "field" of an error), "body" when it names none. */
+const char *spec_field(const char *msg);
+
 /* ---- who may see what ---- */
 
 int caller_in_account(const struct api_ctx *c, int64_t account_id);
@@ -85,6 +89,9 @@ int visible_source(struct api_ctx *c, const char *name, struct source_row *out);
 /* The ids of the sources the caller may see (for filters), in *ids (caller
  * frees); *all set for admins (no filter needed). */
 int visible_source_ids(struct api_ctx *c, int64_t **ids, size_t *n, int *all);
+
+/* Whether every source a job covers is the caller's. */
+int job_is_mine(struct api_ctx *c, const struct job_row *j);
 
 /* ---- JSON helpers ---- */
 

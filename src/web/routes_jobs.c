@@ -12,7 +12,7 @@
 
 /* Whether every source a job covers is the caller's ("source/stream/mode"
  * targets). */
-static int job_is_mine(struct api_ctx *c, const struct job_row *j) {
+int job_is_mine(struct api_ctx *c, const struct job_row *j) {
   cJSON *targets;
   const cJSON *t;
   int mine = 1;

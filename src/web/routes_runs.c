@@ -306,7 +306,7 @@ static void quick_sync(struct api_ctx *c) {
   int rc = schedule_spec_read(text, 0, &s, &err);
   free(text);
   if (rc) {
-    reply_fail(c, 400, "invalid", "body", "%s", err.msg);
+    reply_fail(c, 400, "invalid", spec_field(err.msg), "%s", err.msg);
     return;
   }
   if (scope_request(c, &s)) {
@@ -486,9 +486,12 @@ static void progress(struct api_ctx *c) {
   if (id_arg(c, "job", &id))
     return;
   rc = c->st->ops->job_get(c->st, id, &j, &err);
+  if (rc == MS_OK && !job_is_mine(c, &j))
+    rc = MS_ENOTFOUND;
   job_row_release(&j);
   if (rc) {
-    reply_code(c, rc, "job", &err);
+    reply_fail(c, rc == MS_ENOTFOUND ? 404 : 503, rc == MS_ENOTFOUND ? "not_found" : "unavailable",
+               "job", "there is no job %lld", (long long)id);
     return;
   }
   p = calloc(1, sizeof(*p));

@@ -137,7 +137,7 @@ static int spec_from_body(struct api_ctx *c, const char *stored, struct schedule
   rc = schedule_spec_read(text, 1, out, &err);
   free(text);
   if (rc) {
-    reply_fail(c, 400, "invalid", "spec", "%s", err.msg);
+    reply_fail(c, 400, "invalid", spec_field(err.msg), "%s", err.msg);
     return 1;
   }
   return 0;
@@ -163,7 +163,8 @@ static void save_and_answer(struct api_ctx *c, struct schedule_row *row, struct 
   struct err err = {0};
   int rc = schedule_prepare(c->st, row, s, zone, wall_now(), &err);
   if (rc) {
-    reply_code(c, rc, rc == MS_ENOTFOUND ? "sources" : "spec", &err);
+    reply_code(c, rc == MS_ENOTFOUND ? MS_EINVAL : rc,
+               rc == MS_ENOTFOUND ? "sources" : spec_field(err.msg), &err);
     return;
   }
   row->updated_at = wall_now();

@@ -9,9 +9,11 @@
 /* The scheduler is alive when it made a pass in the last minute. */
 #define SCHEDULER_ALIVE_SECS 60
 
+/* The service's state as read at one moment (without its lock). */
 struct state_copy {
   int known;
-  struct service_state s;
+  int64_t started_at, scheduler_tick_at, jobs_run, jobs_completed;
+  int workers;
 };
 
 static void copy_state(struct api_ctx *c, struct state_copy *out) {
@@ -20,14 +22,18 @@ static void copy_state(struct api_ctx *c, struct state_copy *out) {
   if (!s)
     return;
   pthread_mutex_lock(&s->lock);
-  out->s = *s;
+  out->started_at = s->started_at;
+  out->scheduler_tick_at = s->scheduler_tick_at;
+  out->jobs_run = s->jobs_run;
+  out->jobs_completed = s->jobs_completed;
+  out->workers = s->workers;
   pthread_mutex_unlock(&s->lock);
   out->known = 1;
 }
 
 static int scheduler_alive(const struct state_copy *s) {
-  return s->known && s->s.scheduler_tick_at &&
-         wall_now() - s->s.scheduler_tick_at < SCHEDULER_ALIVE_SECS;
+  return s->known && s->scheduler_tick_at &&
+         wall_now() - s->scheduler_tick_at < SCHEDULER_ALIVE_SECS;
 }
 
 /* GET /healthz: 200 when the database answers, 503 otherwise. Public. */
@@ -61,17 +67,17 @@ static void system_status(struct api_ctx *c) {
   }
   sched = cJSON_AddObjectToObject(o, "scheduler");
   cJSON_AddBoolToObject(sched, "alive", scheduler_alive(&s));
-  json_time(sched, "last_pass_at", s.s.scheduler_tick_at);
+  json_time(sched, "last_pass_at", s.scheduler_tick_at);
   w = cJSON_AddObjectToObject(o, "workers");
-  cJSON_AddNumberToObject(w, "threads", s.s.workers);
+  cJSON_AddNumberToObject(w, "threads", s.workers);
   cJSON_AddNumberToObject(w, "busy", (double)counts[1]);
-  cJSON_AddNumberToObject(w, "jobs_run", (double)s.s.jobs_run);
-  cJSON_AddNumberToObject(w, "jobs_completed", (double)s.s.jobs_completed);
+  cJSON_AddNumberToObject(w, "jobs_run", (double)s.jobs_run);
+  cJSON_AddNumberToObject(w, "jobs_completed", (double)s.jobs_completed);
   q = cJSON_AddObjectToObject(o, "queue");
   for (int i = 0; i < 6; i++)
     cJSON_AddNumberToObject(q, names[i], (double)counts[i]);
   cJSON_AddNumberToObject(q, "depth", (double)(counts[0] + counts[2]));
-  json_time(o, "started_at", s.s.started_at);
+  json_time(o, "started_at", s.started_at);
   json_time(o, "now", wall_now());
   reply(c, 200, o);
 }
@@ -120,14 +126,14 @@ static void metrics(struct api_ctx *c) {
   metric(b, "marketsync_sources", "gauge", "Sources configured.", (double)sc.sources);
   metric(b, "marketsync_up", "gauge", "1 while the scheduler made a pass in the last minute.",
          scheduler_alive(&s));
-  metric(b, "marketsync_workers", "gauge", "Worker threads.", s.s.workers);
+  metric(b, "marketsync_workers", "gauge", "Worker threads.", s.workers);
   metric(b, "marketsync_jobs_running", "gauge", "Jobs running now (any process).",
          (double)counts[1]);
-  metric(b, "marketsync_jobs_run_total", "counter", "Jobs run since start.", (double)s.s.jobs_run);
+  metric(b, "marketsync_jobs_run_total", "counter", "Jobs run since start.", (double)s.jobs_run);
   metric(b, "marketsync_jobs_completed_total", "counter", "Jobs completed since start.",
-         (double)s.s.jobs_completed);
+         (double)s.jobs_completed);
   metric(b, "marketsync_start_time_seconds", "gauge", "When the service started (Unix time).",
-         (double)s.s.started_at);
+         (double)s.started_at);
 }
 
 const struct route routes_system[] =
