@@ -32,9 +32,9 @@ struct api {
   struct rate_slot rates[RATE_TOKENS_MAX];
 };
 
-static const struct route *const all_routes[] = {
-    routes_sources, routes_schedules, routes_runs,  routes_jobs,
-    routes_events,  routes_system,    routes_admin, NULL};
+static const struct route *const all_routes[] = {routes_sources, routes_schedules, routes_runs,
+                                                 routes_jobs,    routes_events,    routes_system,
+                                                 routes_admin,   routes_reports,   NULL};
 
 struct service_state *api_state(struct api *a) {
   return a->cfg.state;

@@ -59,6 +59,7 @@ extern const struct route routes_jobs[];
 extern const struct route routes_events[];
 extern const struct route routes_system[];
 extern const struct route routes_admin[];
+extern const struct route routes_reports[]; /* routes_reports.c: /api/reports/... */
 
 /* ---- answers ---- */
 
