@@ -136,7 +136,7 @@ static int start_listener(const char *listen, struct service_state *state, void 
   cfg.db = g_opts.db;
   cfg.host = host;
   cfg.port = port;
-  cfg.threads = 4;
+  cfg.threads = 8; /* a live progress stream holds one while it lasts */
   cfg.state = state;
   if (g_listener->start(&cfg, out, &err))
     return log_error(EXIT_USAGE, "--listen: %s", err.msg);

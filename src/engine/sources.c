@@ -157,7 +157,8 @@ static int set_secret(const struct source_new *in, const struct setting_def *d,
   int rc;
   setting_name(in, d, opt, sizeof(opt));
   if (!!s->env + !!s->file + !!s->plain > 1)
-    return fail(out, d->key, MS_EINVAL, err, "%s is given more than one way: give one", opt);
+    return fail(out, d->key, MS_EINVAL, err, "give one of %s-env, %s-file and %s-stdin, not %s",
+                opt, opt, opt, s->env && s->file && s->plain ? "all three" : "both");
   if (!s->env && !s->file && !s->plain) {
     if (!(d->flags & SETTING_REQUIRED))
       return MS_OK;
