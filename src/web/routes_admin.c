@@ -254,7 +254,9 @@ static void user_patch(struct api_ctx *c) {
     return;
   if (cJSON_GetObjectItemCaseSensitive(c->rq->body, "name") ||
       cJSON_GetObjectItemCaseSensitive(c->rq->body, "admin")) {
-    reply_fail(c, 400, "invalid", "admin", "a user keeps its name and role: make another user");
+    reply_fail(c, 400, "invalid",
+               cJSON_GetObjectItemCaseSensitive(c->rq->body, "name") ? "name" : "admin",
+               "a user keeps its name and role: make another user");
   } else if (!body_accounts(c, &ids, &n, &accounts_given) &&
              !body_password(c, hash, &password_given)) {
     if (accounts_given)

@@ -137,6 +137,19 @@ test_expect_success 'bad input on each route: 4xx with a JSON error naming the f
   bad_input POST /api/tokens "$ADMIN" "{}" user &&
   bad_input POST /api/accounts "$ADMIN" "{\"name\":\"a/b\"}" name &&
   bad_input GET "/api/sources?limit=1&limit=2" "$MEMBER" "" limit &&
+  bad_input POST /api/schedules/nope/toggle "$MEMBER" "{\"enabled\":\"x\"}" schedule &&
+  bad_input POST /api/jobs/abc/retry "$MEMBER" "" job &&
+  bad_input POST /api/jobs/abc/cancel "$MEMBER" "" job &&
+  bad_input GET /api/jobs/abc/progress "$MEMBER" "" job &&
+  bad_input DELETE /api/tokens/abc "$ADMIN" "" token &&
+  bad_input DELETE /api/webhooks/abc "$ADMIN" "" webhook &&
+  bad_input DELETE /api/accounts/nope "$ADMIN" "" account &&
+  bad_input PATCH /api/users/ann "$ADMIN" "{\"name\":\"bob\"}" name &&
+  bad_input GET /api/users/nope "$ADMIN" "" user &&
+  bad_input GET "/api/failed?source=beta" "$MEMBER" "" source &&
+  bad_input GET "/api/events?source=beta" "$MEMBER" "" source &&
+  bad_input POST /api/sources/nope/test "$MEMBER" "" source &&
+  bad_input GET /api/sources/nope/streams "$MEMBER" "" source &&
   bad_input POST /api/sources "$MEMBER" "{not json" body &&
   bad_input POST /api/sources "$MEMBER" "[1,2]" body &&
   bad_input POST /api/sources "$MEMBER" "{\"name\":\"$(head -c 300 /dev/zero | tr "\0" a)\",\"connector\":\"shopify\"}" name &&
