@@ -272,7 +272,7 @@ static int build(const struct add_state *a, cJSON *settings, cJSON *creds) {
   }
   if (a->streams && (rc = set_streams(a->conn, a->streams, settings)))
     return rc;
-  if (a->conn->configure && a->conn->configure(settings, &err))
+  if (a->conn->configure && a->conn->configure(a->conn, settings, &err))
     return cmd_usage_error("source add", "%s", err.msg);
   k = 0;
   for (const struct setting_def *d = a->conn->settings; d && d->key; d++, k++)

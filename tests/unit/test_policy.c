@@ -10,7 +10,7 @@
 #include "engine/policy.h"
 
 static struct verdict verdict(int rc, double retry_after, int refresh) {
-  struct verdict v = {rc, retry_after, refresh, 0};
+  struct verdict v = {rc, retry_after, refresh, 0, 0};
   return v;
 }
 

@@ -301,8 +301,8 @@ int record_gone(struct upsert *u, const struct stable *gone, const struct record
   if (rc)
     rc = err_set(err, rc, "out of memory writing SQL");
   else
-    rc = q_each(u->s, sql.data, ARGS(A_INT(u->source_id), A_TEXT(id), A_INT(when)), NULL, NULL,
-                err, "marking a record deleted");
+    rc = q_each(u->s, sql.data, ARGS(A_INT(u->source_id), A_TEXT(id), A_INT(when)), NULL, NULL, err,
+                "marking a record deleted");
   buf_release(&sql);
   if (!rc)
     u->c->deleted += q_changes(u->s);
@@ -424,6 +424,7 @@ struct stamp {
   int found;          /* it is stored */
   int64_t updated_at; /* its version */
   int deleted;        /* marked deleted */
+  int same;           /* a stream without an update time: the stored raw is this copy's */
 };
 
 static int stamp_row(void *ctx, sqlite3_stmt *q) {
@@ -431,6 +432,7 @@ static int stamp_row(void *ctx, sqlite3_stmt *q) {
   st->found = 1;
   st->updated_at = sqlite3_column_int64(q, 0);
   st->deleted = sqlite3_column_type(q, 1) != SQLITE_NULL;
+  st->same = sqlite3_column_count(q) > 2 && sqlite3_column_int(q, 2);
   return MS_OK;
 }
 
@@ -477,11 +479,19 @@ int record_put(struct upsert *u, const struct stable *t, const struct record *r,
   struct stamp st = {0};
   struct arg a[VALUE_ARGS];
   size_t n = 0;
-  int rc = q_each(u->s, t->sql_find, ARGS(A_INT(u->source_id), A_TEXT(r->external_id)), stamp_row,
-                  &st, err, "storing a record");
+  /* A stream without an update time has no versions to order: a copy
+   * that differs from the stored one is the newer. */
+  int unversioned = !t->def->updated;
+  int rc =
+      unversioned
+          ? q_each(u->s, t->sql_find, ARGS(A_INT(u->source_id), A_TEXT(r->external_id), raw_arg(r)),
+                   stamp_row, &st, err, "storing a record")
+          : q_each(u->s, t->sql_find, ARGS(A_INT(u->source_id), A_TEXT(r->external_id)), stamp_row,
+                   &st, err, "storing a record");
   if (rc)
     return rc;
-  if (st.found && r->updated_at <= st.updated_at)
+  if (st.found && (r->updated_at < st.updated_at ||
+                   (r->updated_at == st.updated_at && (!unversioned || st.same))))
     return record_same(u, t, r, &st, err);
   a[n++] = A_INT(u->source_id);
   a[n++] = A_TEXT(r->external_id);

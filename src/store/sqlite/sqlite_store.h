@@ -264,7 +264,9 @@ struct stable {
   struct scol *cols;                        /* stored columns, in the description's order */
   size_t ncols;                             /* how many */
   size_t nvals;                             /* def's columns (values a record carries) */
-  char *sql_find;                           /* top: updated_at, deleted_at of one record */
+  char *sql_find;                           /* top: updated_at, deleted_at of one record (and
+                                               whether its raw is the same, for a stream
+                                               without an update time) */
   char *sql_insert;                         /* top: a new record; child: one row, upserted */
   char *sql_update;                         /* top: a newer copy, clearing deleted_at */
   char *sql_touch;                          /* top: seen again (last_synced_at), ?4 reviving it */

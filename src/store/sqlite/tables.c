@@ -487,10 +487,11 @@ static int top_sql(struct stable *t, const struct have *h) {
                   "ELSE deleted_at END WHERE source_id = ?1 AND external_id = ?2",
                   tb);
   if (!rc)
+    /* Without an update time, a copy is newer when it differs (?3: its raw). */
     rc = buf_printf(&find,
-                    "SELECT updated_at, deleted_at FROM \"%s\" WHERE source_id = ?1 AND "
+                    "SELECT updated_at, deleted_at%s FROM \"%s\" WHERE source_id = ?1 AND "
                     "external_id = ?2",
-                    tb);
+                    t->def->updated ? "" : ", raw IS ?3", tb);
   if (!rc)
     rc = buf_printf(&ins,
                     "INSERT INTO \"%s\" (source_id, external_id, created_at, updated_at, raw, "
