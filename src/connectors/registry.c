@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "connectors/connector.h"
+#include "connectors/rest.h"
 #include "util/json.h"
 #include "net/headers.h"
 #include "util/clock.h"
@@ -15,7 +16,8 @@ extern const struct connector amazon_connector;
 
 #define CONNECTORS_MAX 16
 
-/* The connectors, made once, on first use (some are made of data). */
+/* The connectors in C, then those the rest connector makes of the specs
+ * built into the binary, then `rest` itself; made once, on first use. */
 static const struct connector *all[CONNECTORS_MAX + 1];
 static pthread_once_t all_once = PTHREAD_ONCE_INIT;
 
@@ -23,6 +25,7 @@ static void all_make(void) {
   size_t n = 0;
   all[n++] = &shopify_connector;
   all[n++] = &amazon_connector;
+  n += rest_connectors(all + n, CONNECTORS_MAX - n);
   all[n] = NULL;
 }
 
