@@ -16,13 +16,14 @@ struct command {
 
 static const struct command commands[] = {
     {"init", cmd_init, "create or upgrade the database, nothing else"},
-    {"source", cmd_source, "add, list, test or remove sources (shops, sellers)"},
+    {"source", cmd_source, "add, list, test or remove sources (shops, sellers, networks)"},
     {"sync", cmd_sync, "fetch days of data from the sources"},
     {"status", cmd_status, "show each day's sync status"},
     {"export", cmd_export, "write stored orders as JSON lines or CSV"},
     {"runs", cmd_runs, "show the sync log: one line per run"},
     {"failed", cmd_failed, "list and retry records that could not be stored"},
     {"repair", cmd_repair, "fetch again the items of orders stored without items or prices"},
+    {"spec", cmd_spec, "check a spec of the rest connector, or show a built-in one"},
     {"sandbox", cmd_sandbox, "serve emulated APIs on loopback for demos and tests"},
     {NULL, NULL, NULL},
 };

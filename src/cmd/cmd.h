@@ -31,6 +31,7 @@ int cmd_runs(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 int cmd_failed(int argc, char **argv);
+int cmd_spec(int argc, char **argv);
 
 /* Shared by commands: opens the database named by --db, creating or
  * upgrading it; logs and returns EXIT_USAGE-worthy failures. */
