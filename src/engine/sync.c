@@ -34,6 +34,8 @@ struct feed {
   struct session *sess;                /* borrowed */
   struct limiter *lims[MAX_ENDPOINTS]; /* one per endpoint class */
   int dead;                            /* the source refused us */
+  int answered;                        /* a page request of the source got an answer */
+  int inflight;                        /* page requests of the source in flight */
   int locked;                          /* ...by locking its credentials out: fail, never send */
   char why[MS_ERR_MSG_MAX + 256];      /* why it is dead */
   struct work *auth;                   /* token request in flight, or NULL */
@@ -212,7 +214,8 @@ static void work_fail(struct engine *e, struct work *w, const char *why) {
 }
 
 /* A slice of the lane not yet started fails with `why` (a lockout: the
- * status says when to try again); one another worker holds is left alone. */
+ * status says when to try again); one another worker holds is left alone.
+ * One SYNC_EV_SOURCE_LOCKED tells of them all. */
 static void fail_unstarted(struct engine *e, struct lane *l, const char *key, const char *why) {
   struct sync_target *t = l->t;
   struct slice sl = {0};
@@ -225,7 +228,6 @@ static void fail_unstarted(struct engine *e, struct lane *l, const char *key, co
       store_failed(e, rc, &err);
     count(e, key, &e->stats->days_failed, &e->stats->passes_failed);
     e->run->slices_failed++;
-    emit(e, SYNC_EV_DAY_FAILED, l->feed, l, &sl, NULL, why);
   } else if (rc == MS_EHELD) {
     count(e, key, &e->stats->days_skipped, &e->stats->passes_skipped);
   } else {
@@ -270,7 +272,7 @@ static void feed_kill(struct engine *e, struct feed *f, const char *why, int loc
   for (size_t i = 0; i < e->nlanes; i++)
     if (e->lanes[i].feed == f)
       lane_stop(e, &e->lanes[i], why, locked);
-  emit(e, SYNC_EV_SOURCE_DEAD, f, NULL, NULL, NULL, why);
+  emit(e, locked ? SYNC_EV_SOURCE_LOCKED : SYNC_EV_SOURCE_DEAD, f, NULL, NULL, NULL, why);
 }
 
 int sync_owner_id(char *out, size_t n) {
@@ -699,6 +701,8 @@ static void on_done(void *tag, struct http_request *req, struct http_response *r
     return;
   }
   limiter_on_done(w->lim, now);
+  f->inflight--;
+  f->answered = 1;
   if (conn->observe && res->status) {
     struct rate_hint hint = {0};
     conn->observe(f->sess->cstate, res, &hint);
@@ -741,6 +745,10 @@ static int send_ready(struct engine *e, double now, double *min_wait) {
         *min_wait = wait;
       continue;
     }
+    /* The first request to a source goes alone: one that refuses us, or
+     * has locked us out, gets one request, not a burst. */
+    if (!f->answered && f->inflight > 0)
+      continue;
     wait = limiter_delay(w->lim, now);
     if (w->not_before - now > wait)
       wait = w->not_before - now;
@@ -777,6 +785,7 @@ static int send_ready(struct engine *e, double now, double *min_wait) {
       continue;
     }
     limiter_on_send(w->lim, now);
+    f->inflight++;
     w->sent_at = now;
     w->state = W_INFLIGHT;
     e->stats->requests++;
