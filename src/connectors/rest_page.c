@@ -358,7 +358,7 @@ static int next_cursor(struct rest_state *rs, const struct rest_stream *st, cons
       snprintf(url, sizeof(url), "%s", u->valuestring);
     else if (!pg->next_url && link && link_find(link, "next", url, sizeof(url)) != MS_OK)
       url[0] = '\0';
-    done = !*url;
+    done = n == 0 || !*url;
     if (!done && !same_origin(rs->api_base, url))
       rc = err_set(err, MS_EPROTO, "%s's next page points outside the API base", rs->spec->title);
     else if (!done && pos.url && strcmp(pos.url, url) == 0)
@@ -407,12 +407,11 @@ int rest_parse_page(void *state, const struct stream_def *def, const struct slic
   date_format(sl->day, t.day);
   rc = json_each_at(res->body.data, res->body.len, st->records, take_record, &t, err);
   if (rc == MS_ENOTFOUND) {
-    /* An empty answer where a list was expected: some APIs send null or
-     * leave the member out when there is nothing. */
+    /* null where the list should be: some APIs say "nothing" that way. */
     const cJSON *v = *st->records ? json_path(root, st->records) : root;
-    rc = v && !cJSON_IsNull(v) ? err_set(err, MS_EPROTO, "%s answer has no list at '%s'",
-                                         rs->spec->title, st->records)
-                               : MS_OK;
+    rc = cJSON_IsNull(v) ? MS_OK
+                         : err_set(err, MS_EPROTO, "%s answer has no list at '%s'", rs->spec->title,
+                                   st->records);
   } else if (rc == MS_EPROTO) {
     err_prefix(err, "%s %s page", rs->spec->title, def->name);
   }
