@@ -77,7 +77,10 @@ static int spec_check(const char *path) {
     if (d->kind == SETTING_SECRET)
       printf(" --%s-env VAR", d->flag);
     else
-      printf(" --%s VALUE", d->flag);
+      printf(" --%s %s", d->flag,
+             d->kind == SETTING_INT   ? "N"
+             : d->kind == SETTING_URL ? "URL"
+                                      : "VALUE");
   }
   printf("\n  streams:");
   for (int i = 0; i < spec->nstreams; i++)

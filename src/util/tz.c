@@ -349,8 +349,9 @@ int time_pattern_ok(const char *pattern) {
     char which = 0;
     int w = pattern_field(p, &which);
     if (!w) {
-      /* A letter that is no field is a typo ("YYYY", "hh"), not a literal. */
-      if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+      /* A letter that is no field is a typo ("YYYY", "hh"), not a literal;
+       * ISO 8601's T and Z are the exceptions. */
+      if (((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) && *p != 'T' && *p != 'Z')
         return 0;
       p++;
       continue;

@@ -70,8 +70,8 @@ int date_parse_pattern(const char *s, const char *pattern, struct civil_date *ou
  * of the same letters ("dd.mm.yyyy HH:MM:SS"); every other character is
  * copied. MS_EINVAL when out is too small or t is before 1970. */
 int time_format_pattern(int64_t t, const char *pattern, struct tz *zone, char *out, size_t n);
-/* Checks that a pattern names at least a year, a month and a day, and no
- * letter that is not a field: 1 when usable. */
+/* Checks that a pattern names a year, a month and a day once each, and no
+ * letter that is not a field (but ISO 8601's T and Z): 1 when usable. */
 int time_pattern_ok(const char *pattern);
 
 #endif
