@@ -63,6 +63,8 @@ static void print_help(FILE *out) {
                  d->flag);
       else if (d->kind == SETTING_CHOICE && d->choices)
         snprintf(flag, sizeof(flag), "--%s %s", d->flag, d->choices);
+      else if (all[i]->spec_setting && strcmp(d->key, all[i]->spec_setting) == 0)
+        snprintf(flag, sizeof(flag), "--%s FILE", d->flag);
       else
         snprintf(flag, sizeof(flag), "--%s %s", d->flag,
                  d->kind == SETTING_URL    ? "URL"
@@ -127,6 +129,21 @@ static int on_setting(void *ctx, int key, const char *v) {
   else
     a->value[key - KEY_VALUE] = v;
   return 0;
+}
+
+/* The value of --NAME FILE or --NAME=FILE among the arguments, or NULL. */
+static const char *spec_argument(int argc, char **argv, const char *name) {
+  size_t n = strlen(name);
+  for (int i = 3; i < argc; i++) {
+    const char *a = argv[i];
+    if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
+      continue;
+    if (a[2 + n] == '=' && a[3 + n])
+      return a + 3 + n;
+    if (a[2 + n] == '\0' && i + 1 < argc)
+      return argv[i + 1];
+  }
+  return NULL;
 }
 
 /* The command-line options of a connector's settings (`edit`: its secrets
@@ -326,7 +343,8 @@ static int account_of(const char *cmd, struct store *st, const char *name, int64
   return 0;
 }
 
-/* --streams: names the connector offers, kept in the settings. */
+/* --streams: names the connector offers (or their aliases, such as
+ * "purchases"), kept in the settings. */
 static int set_streams(const struct connector *c, const char *v, cJSON *settings) {
   cJSON *list = cJSON_AddArrayToObject(settings, "streams");
   const char *p = v;
@@ -334,7 +352,7 @@ static int set_streams(const struct connector *c, const char *v, cJSON *settings
     size_t len = strcspn(p, ",");
     char name[STREAM_NAME_MAX];
     snprintf(name, sizeof(name), "%.*s", (int)(len < sizeof(name) ? len : sizeof(name) - 1), p);
-    if (!stream_find(c->streams, name))
+    if (!stream_offered(c->streams, name))
       return cmd_usage_error("source add", "the %s connector has no stream '%s'", c->name, name);
     cJSON_AddItemToArray(list, cJSON_CreateString(name));
     p += len + (p[len] == ',');
@@ -382,7 +400,7 @@ static int build(struct add_state *a, cJSON *settings, cJSON *creds) {
   }
   if (a->streams && (rc = set_streams(a->conn, a->streams, settings)))
     return rc;
-  if (a->conn->configure && a->conn->configure(settings, &err))
+  if (a->conn->configure && a->conn->configure(a->conn, settings, &err))
     return cmd_usage_error("source add", "%s", err.msg);
   k = 0;
   for (const struct setting_def *d = a->conn->settings; d && d->key; d++, k++)
@@ -421,6 +439,17 @@ static int source_add(int argc, char **argv) {
                                (*c)->name);
     return cmd_usage_error("source add", "'%s' is not a connector this build knows (%s)", argv[1],
                            known);
+  }
+  if (a.conn->from_spec) {
+    /* The connector is made of a file: its options come from it. */
+    const char *path = spec_argument(argc, argv, a.conn->spec_setting);
+    if (!path)
+      return cmd_usage_error("source add",
+                             "give --%s FILE: the spec that describes the API (check one with "
+                             "'marketsync spec check FILE')",
+                             a.conn->spec_setting);
+    if (a.conn->from_spec(path, &a.conn, &err))
+      return cmd_usage_error("source add", "%s", err.msg);
   }
   name = argv[2];
   if (!valid_name(name))
@@ -567,10 +596,8 @@ static int source_edit(int argc, char **argv) {
     rc = cmd_usage_error("source edit", "%s", err.msg);
     goto out;
   }
-  a.conn = connector_find(row.connector);
-  if (!a.conn) {
-    rc = cmd_usage_error("source edit", "source %s uses connector '%s', unknown to this build",
-                         row.name, row.connector);
+  if (connector_for_row(&row, &a.conn, &err)) {
+    rc = cmd_usage_error("source edit", "%s", err.msg);
     goto out;
   }
   options_of(a.conn, 1, opts, secret_names);
@@ -685,8 +712,10 @@ static int print_source(void *ctx, const struct source_row *s) {
     snprintf(streams, sizeof(streams), "all");
   if (lc->json) {
     cJSON *o = cJSON_CreateObject();
-    const struct connector *conn = connector_find(s->connector);
+    const struct connector *conn = NULL;
     cJSON *list;
+    if (connector_for_row(s, &conn, NULL))
+      conn = NULL; /* its spec cannot be read now: its streams are not known */
     cJSON_AddStringToObject(o, "name", s->name);
     cJSON_AddStringToObject(o, "connector", s->connector);
     cJSON_AddStringToObject(o, "account", s->account);
