@@ -27,6 +27,8 @@ test_expect_success() {
   if (set -e; eval "$body") >"$WORK/last.out" 2>&1; then
     PASSED=$((PASSED + 1))
     echo "ok - $title"
+    # MS_TEST_VERBOSE=1 shows what a passing test printed too (its figures).
+    [ -z "${MS_TEST_VERBOSE:-}" ] || sed 's/^/#   /' "$WORK/last.out" | tail -n 40
   else
     FAILED=$((FAILED + 1))
     echo "not ok - $title"
