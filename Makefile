@@ -8,7 +8,7 @@ CMAKE_ARGS ?=
 BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CC    ?= clang
-FUZZ_TARGETS ?= link retry_after call_limit shopify_page amazon_page dates cli
+FUZZ_TARGETS ?= link retry_after call_limit shopify_page amazon_page dates cli rest_spec rest_page
 
 .PHONY: all build deps test test-unit test-e2e test-san soak demo bench format check-format clean fuzz
 

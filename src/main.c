@@ -18,7 +18,7 @@ struct command {
 
 static const struct command commands[] = {
     {"init", cmd_init, "create or upgrade the database, make its master key"},
-    {"source", cmd_source, "add, edit, list, test or remove sources (shops, sellers)"},
+    {"source", cmd_source, "add, edit, list, test or remove sources (shops, sellers, networks)"},
     {"sync", cmd_sync, "fetch days of data from the sources"},
     {"status", cmd_status, "show each day's sync status"},
     {"export", cmd_export, "write stored orders as JSON lines or CSV"},
@@ -35,6 +35,7 @@ static const struct command commands[] = {
     {"user", cmd_user, "add, list or remove users of the admin API, set passwords"},
     {"token", cmd_token, "create, list or revoke API tokens of users"},
     {"key", cmd_key, "show or rotate the master key that seals stored secrets"},
+    {"spec", cmd_spec, "check a spec of the rest connector, or show a built-in one"},
     {"sandbox", cmd_sandbox, "serve emulated APIs on loopback for demos and tests"},
     {NULL, NULL, NULL},
 };

@@ -45,6 +45,7 @@ int cmd_account(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_key(int argc, char **argv);
+int cmd_spec(int argc, char **argv);
 
 /* Shared by commands: opens the database named by --db, creating or
  * upgrading it; logs and returns EXIT_USAGE-worthy failures. */

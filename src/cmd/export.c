@@ -229,15 +229,15 @@ static int write_record(void *ctx, const struct record_view *r) {
   return MS_OK;
 }
 
-/* The description of the stream: the source's connector's, or the first
- * connector's that offers one of that name. */
-static const struct stream_def *find_stream(const char *connector, const char *name) {
+/* The description of the stream: the source's connector's (a rest source's:
+ * its spec's), or the first connector's that offers one of that name. */
+static const struct stream_def *find_stream(const struct source_row *row, const char *name) {
   const struct connector *const *all = connector_all();
+  const struct connector *c;
+  if (row)
+    return connector_for_row(row, &c, NULL) == MS_OK ? stream_find(c->streams, name) : NULL;
   for (size_t i = 0; all[i]; i++) {
-    const struct stream_def *def;
-    if (connector && strcmp(all[i]->name, connector) != 0)
-      continue;
-    def = stream_find(all[i]->streams, name);
+    const struct stream_def *def = stream_find(all[i]->streams, name);
     if (def)
       return def;
   }
@@ -276,7 +276,7 @@ int cmd_export(int argc, char **argv) {
     f.source_id = row.id;
     source_row_zone(&row, &zone, NULL); /* no zone yet: UTC days */
   }
-  c.def = find_stream(a.source ? row.connector : NULL, stream);
+  c.def = find_stream(a.source ? &row : NULL, stream);
   source_row_release(&row);
   if (!c.def) {
     tz_free(zone);

@@ -115,6 +115,11 @@ void progress_event(void *ctx, const struct sync_event *ev) {
     clear_line(p);
     log_error(0, "%s: %s; its remaining days are skipped", ev->source, ev->message);
     break;
+  case SYNC_EV_SOURCE_LOCKED:
+    clear_line(p);
+    log_error(0, "%s: %s; its remaining days are marked failed", ev->source, ev->message);
+    keep_failure(p, ev, "");
+    break;
   case SYNC_EV_STREAM_DEAD:
     clear_line(p);
     log_error(0, "%s %s: %s", ev->source, ev->stream, ev->message);

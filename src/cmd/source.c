@@ -52,6 +52,8 @@ static void print_help(FILE *out) {
                  d->flag);
       else if (d->kind == SETTING_CHOICE && d->choices)
         snprintf(flag, sizeof(flag), "--%s %s", d->flag, d->choices);
+      else if (all[i]->spec_setting && strcmp(d->key, all[i]->spec_setting) == 0)
+        snprintf(flag, sizeof(flag), "--%s FILE", d->flag);
       else
         snprintf(flag, sizeof(flag), "--%s %s", d->flag,
                  d->kind == SETTING_URL    ? "URL"
@@ -116,6 +118,21 @@ static int on_setting(void *ctx, int key, const char *v) {
   else
     a->value[key - KEY_VALUE] = v;
   return 0;
+}
+
+/* The value of --NAME FILE or --NAME=FILE among the arguments, or NULL. */
+static const char *spec_argument(int argc, char **argv, const char *name) {
+  size_t n = strlen(name);
+  for (int i = 3; i < argc; i++) {
+    const char *a = argv[i];
+    if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
+      continue;
+    if (a[2 + n] == '=' && a[3 + n])
+      return a + 3 + n;
+    if (a[2 + n] == '\0' && i + 1 < argc)
+      return argv[i + 1];
+  }
+  return NULL;
 }
 
 /* The command-line options of a connector's settings (`edit`: its secrets
@@ -351,6 +368,17 @@ static int source_add(int argc, char **argv) {
                                          "shopify NAME --shop ...");
   if ((rc = connector_arg(argv[1], &a.conn)) != 0)
     return rc;
+  if (a.conn->from_spec) {
+    /* The connector is made of a file: its options come from it. */
+    const char *path = spec_argument(argc, argv, a.conn->spec_setting);
+    if (!path)
+      return cmd_usage_error("source add",
+                             "give --%s FILE: the spec that describes the API (check one with "
+                             "'marketsync spec check FILE')",
+                             a.conn->spec_setting);
+    if (a.conn->from_spec(path, &a.conn, &err))
+      return cmd_usage_error("source add", "%s", err.msg);
+  }
   name = argv[2];
   if (!source_name_ok(name))
     return cmd_usage_error(
@@ -421,10 +449,8 @@ static int source_edit(int argc, char **argv) {
     rc = cmd_usage_error("source edit", "%s", err.msg);
     goto out;
   }
-  a.conn = connector_find(row.connector);
-  if (!a.conn) {
-    rc = cmd_usage_error("source edit", "source %s uses connector '%s', unknown to this build",
-                         row.name, row.connector);
+  if (connector_for_row(&row, &a.conn, &err)) {
+    rc = cmd_usage_error("source edit", "%s", err.msg);
     goto out;
   }
   options_of(a.conn, 1, opts, secret_names);
@@ -539,8 +565,10 @@ static int print_source(void *ctx, const struct source_row *s) {
     snprintf(streams, sizeof(streams), "all");
   if (lc->json) {
     cJSON *o = cJSON_CreateObject();
-    const struct connector *conn = connector_find(s->connector);
+    const struct connector *conn = NULL;
     cJSON *list;
+    if (connector_for_row(s, &conn, NULL))
+      conn = NULL; /* its spec cannot be read now: its streams are not known */
     cJSON_AddStringToObject(o, "name", s->name);
     cJSON_AddStringToObject(o, "connector", s->connector);
     cJSON_AddStringToObject(o, "account", s->account);

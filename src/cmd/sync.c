@@ -291,14 +291,7 @@ static int each_day_stream(struct store *st, struct sync_args *a) {
       key_trouble |= rc == MS_EKEY;
       continue;
     }
-    if (a->rq.nstreams) {
-      const struct stream_def *const *offered = connector_streams(s.conn, s.cstate);
-      for (int k = 0; k < a->rq.nstreams; k++)
-        if (stream_find(offered, a->rq.streams[k]) && nd < STREAMS_ASKED_MAX)
-          defs[nd++] = stream_find(offered, a->rq.streams[k]);
-    } else {
-      session_default_streams(&s, defs, STREAMS_ASKED_MAX, &nd, &err);
-    }
+    session_pick_streams(&s, a->rq.streams, a->rq.nstreams, defs, STREAMS_ASKED_MAX, &nd, &err);
     for (size_t k = 0; k < nd; k++) {
       const struct stream_def *def = defs[k];
       if (def->slicing != SLICING_BY_DAY)

@@ -197,11 +197,12 @@ static const char *amazon_region_base(const char *region) {
   return NULL;
 }
 
-static int amazon_configure(void *settings_json, struct err *err) {
+static int amazon_configure(const struct connector *self, void *settings_json, struct err *err) {
   cJSON *settings = settings_json;
   const cJSON *mps = cJSON_GetObjectItemCaseSensitive(settings, "marketplaces"), *m;
   const char *region = jstr(settings, "region"), *id = jstr(settings, "client_id"), *zone;
   int n = 0;
+  (void)self;
   if (!region || !amazon_region_base(region))
     return err_set(err, MS_EINVAL, "--region is required: na, eu or fe");
   if (!id || !*id || strlen(id) > 256 || strpbrk(id, " \t\n"))

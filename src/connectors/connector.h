@@ -35,6 +35,9 @@ struct verdict {
   int source_wide;    /* every request of the source would fail alike (the host cannot
                          be reached, an HTML page answers instead of the API): a day
                          that fails this way skips the source's other days */
+  int locked_out;     /* with MS_ERATELIMIT: the API shut the credentials out for
+                         retry_after seconds (an abuse lockout, not a throttle): nothing
+                         more is sent for the source in this run */
 };
 
 /* What a connector can do, for callers that must not test its name. */
@@ -61,9 +64,9 @@ enum setting_flags {
 /* One setting of a source of a connector. `source add`, `source list`, the
  * admin API and the web form are all made from this table. */
 struct setting_def {
-  const char *key;     /* member of the settings JSON; a secret's name ("token") */
-  const char *flag;    /* the command-line option without "--" ("api-base"); a secret takes
-                          FLAG-env VAR, FLAG-file FILE or FLAG-stdin */
+  const char *key;  /* member of the settings JSON; a secret's name ("token") */
+  const char *flag; /* the command-line option without "--" ("api-base"); a secret takes
+                       FLAG-env VAR, FLAG-file FILE or FLAG-stdin */
   enum setting_kind kind;
   int flags;           /* enum setting_flags */
   const char *choices; /* SETTING_CHOICE: "na,eu,fe"; MAY be NULL */
@@ -71,19 +74,28 @@ struct setting_def {
 };
 
 struct connector {
-  const char *name;                         /* "shopify" */
-  const char *title;                        /* "Shopify Admin API", for lists and help */
-  int flags;                                /* enum connector_flags */
-  const struct setting_def *settings;       /* terminated by {NULL} */
-  const struct stream_def *const *streams;  /* top-level streams, NULL-terminated */
-  const struct endpoint_def *endpoints;     /* terminated by {NULL} */
+  const char *name;                        /* "shopify" */
+  const char *title;                       /* "Shopify Admin API", for lists and help */
+  int flags;                               /* enum connector_flags */
+  const struct setting_def *settings;      /* terminated by {NULL} */
+  const struct stream_def *const *streams; /* top-level streams, NULL-terminated */
+  const struct endpoint_def *endpoints;    /* terminated by {NULL} */
+  const void *impl; /* the connector's own data (a rest connector's spec); MAY be NULL */
+
+  /* A connector described by a file the user gives (`rest`'s --spec FILE):
+   * the setting that names the file, and how the connector the file
+   * describes is made (its settings, streams and endpoints; the same file
+   * gives the same connector for the life of the process). The source's
+   * sessions use that connector. Both MAY be NULL. */
+  const char *spec_setting;
+  int (*from_spec)(const char *path, const struct connector **out, struct err *err);
 
   /* Completes and checks the settings of a new source (given as the table
    * says, secrets left out): fills what follows from others (an API base
    * from a shop name or a region, a zone from a marketplace). MS_EINVAL
    * with a sentence naming the option when something is wrong. MAY be
    * NULL. */
-  int (*configure)(void *settings_json, struct err *err);
+  int (*configure)(const struct connector *self, void *settings_json, struct err *err);
 
   /* The streams of one source, when they depend on its settings (a spec).
    * MAY be NULL: then `streams`. */
@@ -135,6 +147,10 @@ int verdict_common(const struct http_response *res, const char *api, struct verd
                    struct err *err);
 
 const struct connector *connector_find(const char *name);
+/* The connector a stored source uses: its connector by name, or the one the
+ * file its settings name describes (from_spec). MS_EINVAL with a sentence
+ * when it is unknown or its file cannot be used. */
+int connector_for_row(const struct source_row *row, const struct connector **out, struct err *err);
 /* NULL-terminated list of all connectors. */
 const struct connector *const *connector_all(void);
 

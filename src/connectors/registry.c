@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -5,6 +6,7 @@
 #include <sodium.h>
 
 #include "connectors/connector.h"
+#include "connectors/rest.h"
 #include "util/json.h"
 #include "net/headers.h"
 #include "util/clock.h"
@@ -12,7 +14,20 @@
 extern const struct connector shopify_connector;
 extern const struct connector amazon_connector;
 
-static const struct connector *const all[] = {&shopify_connector, &amazon_connector, NULL};
+#define CONNECTORS_MAX 16
+
+/* The connectors in C, then those the rest connector makes of the specs
+ * built into the binary, then `rest` itself; made once, on first use. */
+static const struct connector *all[CONNECTORS_MAX + 1];
+static pthread_once_t all_once = PTHREAD_ONCE_INIT;
+
+static void all_make(void) {
+  size_t n = 0;
+  all[n++] = &shopify_connector;
+  all[n++] = &amazon_connector;
+  n += rest_connectors(all + n, CONNECTORS_MAX - n);
+  all[n] = NULL;
+}
 
 int verdict_common(const struct http_response *res, const char *api, struct verdict *v,
                    struct err *err) {
@@ -21,6 +36,7 @@ int verdict_common(const struct http_response *res, const char *api, struct verd
   v->retry_after = -1;
   v->refresh = 0;
   v->source_wide = 0;
+  v->locked_out = 0;
   if (res->transport_rc) {
     /* A body over our limit is the answer's fault, not the network's. */
     v->rc = res->transport_rc == MS_ETOOBIG ? MS_EPROTO : res->transport_rc;
@@ -51,10 +67,12 @@ int verdict_common(const struct http_response *res, const char *api, struct verd
 }
 
 const struct connector *const *connector_all(void) {
+  pthread_once(&all_once, all_make);
   return all;
 }
 
 const struct connector *connector_find(const char *name) {
+  connector_all();
   for (size_t i = 0; all[i]; i++)
     if (strcmp(all[i]->name, name) == 0)
       return all[i];
@@ -63,4 +81,27 @@ const struct connector *connector_find(const char *name) {
 
 const struct stream_def *const *connector_streams(const struct connector *c, void *state) {
   return c->source_streams && state ? c->source_streams(state) : c->streams;
+}
+
+int connector_for_row(const struct source_row *row, const struct connector **out, struct err *err) {
+  const struct connector *c = connector_find(row->connector);
+  cJSON *settings;
+  const char *path;
+  int rc;
+  if (!c)
+    return err_set(err, MS_EINVAL, "source %s uses connector '%s', unknown to this build",
+                   row->name, row->connector);
+  if (!c->from_spec || !c->spec_setting) {
+    *out = c;
+    return MS_OK;
+  }
+  settings = cJSON_Parse(row->settings ? row->settings : "{}");
+  path = jstr(settings, c->spec_setting);
+  if (!path)
+    rc = err_set(err, MS_EINVAL, "source %s: its settings name no %s file; add it again with --%s",
+                 row->name, c->spec_setting, c->spec_setting);
+  else if ((rc = c->from_spec(path, out, err)) != MS_OK)
+    err_prefix(err, "source %s", row->name);
+  cJSON_Delete(settings);
+  return rc;
 }

@@ -407,10 +407,11 @@ static int name_char(char c) {
          c == '.';
 }
 
-static int shopify_configure(void *settings_json, struct err *err) {
+static int shopify_configure(const struct connector *self, void *settings_json, struct err *err) {
   cJSON *settings = settings_json;
   const char *shop = jstr(settings, "shop"), *ver = jstr(settings, "api_version");
   char domain[256];
+  (void)self;
   if (!shop || !*shop || strlen(shop) > 200)
     return err_set(err, MS_EINVAL, "--shop is required (e.g. --shop my-shop)");
   for (const char *p = shop; *p; p++)

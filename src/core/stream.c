@@ -9,6 +9,26 @@ const struct stream_def *stream_find(const struct stream_def *const *list, const
   return NULL;
 }
 
+int stream_answers_to(const struct stream_def *def, const char *name) {
+  size_t n = strlen(name);
+  if (strcmp(def->name, name) == 0 || strcmp(name, "all") == 0)
+    return 1;
+  for (const char *p = def->aliases; p && *p;) {
+    size_t len = strcspn(p, ",");
+    if (len == n && strncmp(p, name, n) == 0)
+      return 1;
+    p += len + (p[len] == ',');
+  }
+  return 0;
+}
+
+int stream_offered(const struct stream_def *const *list, const char *name) {
+  for (size_t i = 0; list && list[i]; i++)
+    if (stream_answers_to(list[i], name))
+      return 1;
+  return 0;
+}
+
 const struct stream_def *stream_follow_child(const struct stream_def *def) {
   for (size_t i = 0; def->children && def->children[i]; i++)
     if (def->children[i]->flags & STREAM_FOLLOW)
@@ -84,6 +104,11 @@ int stream_check(const struct stream_def *def, struct err *err) {
       if (strcmp(d->name, c->name) == 0)
         return err_set(err, MS_EINVAL, "stream %s: column %s is named twice", name, c->name);
   }
+  if (def->recent_days < 0 || def->recent_days > 3660 ||
+      (def->recent_days && (def->parent || def->slicing != SLICING_BY_DAY)))
+    return err_set(err, MS_EINVAL,
+                   "stream %s: recent days (0 to 3660) belong to a top-level stream sliced by day",
+                   name);
   if (ncols > STREAM_COLUMNS_MAX)
     return err_set(err, MS_EINVAL, "stream %s: more than %d columns", name, STREAM_COLUMNS_MAX);
   for (size_t i = 0; def->children && def->children[i]; i++, nkids++) {

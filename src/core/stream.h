@@ -135,14 +135,23 @@ struct stream_def {
   const struct column_def *columns; /* terminated by {NULL}; MAY be NULL */
   const struct stream_def *const *children; /* NULL-terminated; MAY be NULL */
   const struct cascade_def *cascades;       /* terminated by {NULL}; MAY be NULL */
-  const char *endpoint; /* the rate class of its requests (connector endpoints[]) */
-  const char *scope;    /* what the credentials must allow, for messages */
-  const char *event;    /* events its records make, in the store's commit: at the top, a prefix
-                          ("order": order.created, order.status_changed with each COL_STATUS
-                          change, order.deleted); for a child, the event its new records make
-                          for their parent ("order.refunded"). NULL: none. Never from refetch
-                          slices. */
-  int flags;            /* enum stream_flags */
+  const char *endpoint;            /* the rate class of its requests (connector endpoints[]) */
+  const char *scope;               /* what the credentials must allow, for messages */
+  const char *aliases;             /* other names it answers to when streams are chosen, comma-
+                                      separated: "purchases" for Admitad's actions and Boostiny's
+                                      performance; MAY be NULL */
+  int recent_days;                 /* SLICING_BY_DAY: records of its last N days (today included)
+                                      keep changing without a way to list the changes (totals per
+                                      day that a late return alters): `modified` and the default
+                                      mode fetch those days again; 0: none */
+  const char *recent_days_setting; /* the source setting (a whole number) that replaces
+                                      recent_days for one source; MAY be NULL */
+  const char *event; /* events its records make, in the store's commit: at the top, a prefix
+                       ("order": order.created, order.status_changed with each COL_STATUS
+                       change, order.deleted); for a child, the event its new records make
+                       for their parent ("order.refunded"). NULL: none. Never from refetch
+                       slices. */
+  int flags;         /* enum stream_flags */
 
   /* Builds the request for the slice at its cursor (see connector.h for the
    * slice kinds). A STREAM_FOLLOW child's request fetches the items of the
@@ -162,6 +171,12 @@ struct stream_def {
 
 /* The stream of that name among a NULL-terminated list, or NULL. */
 const struct stream_def *stream_find(const struct stream_def *const *list, const char *name);
+/* Whether def is what a person means by name: its own name, one of its
+ * aliases, or "all". */
+int stream_answers_to(const struct stream_def *def, const char *name);
+/* Whether name is a stream of the list or an alias of one of them (or
+ * "all"). */
+int stream_offered(const struct stream_def *const *list, const char *name);
 /* The child of def that is fetched by follow-ups, or NULL. */
 const struct stream_def *stream_follow_child(const struct stream_def *def);
 /* The column of that name, or NULL. */

@@ -43,6 +43,9 @@ struct decision policy_decide(const struct verdict *v, struct page_tries *t,
   case MS_OK:
     return decide(ACT_STORE, 0);
   case MS_ERATELIMIT:
+    /* A lockout punishes every request sent while it lasts: stop. */
+    if (v->locked_out)
+      return decide(ACT_LOCKED_OUT, v->retry_after >= 0 ? v->retry_after : 0);
     /* Not a failure of ours: wait as told, or back off if not told. */
     if (++t->rate_hits > p->max_rate_hits)
       return give_up(t, LIMIT_RATE_HITS);
@@ -83,7 +86,7 @@ struct decision policy_decide(const struct verdict *v, struct page_tries *t,
 }
 
 const char *policy_action_name(enum policy_action a) {
-  static const char *names[] = {"store",   "wait",     "retry",       "refresh",
-                                "restart", "fail day", "fail source", "fail stream"};
+  static const char *names[] = {"store",    "wait",        "retry",       "refresh",   "restart",
+                                "fail day", "fail source", "fail stream", "locked out"};
   return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "?";
 }

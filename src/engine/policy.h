@@ -17,6 +17,8 @@ enum policy_action {
   ACT_FAIL_SOURCE, /* the source refused us: fail this day and skip its others */
   ACT_FAIL_STREAM, /* the credentials may not read the stream: fail this slice, skip the
                       stream's others; the source's other streams go on */
+  ACT_LOCKED_OUT,  /* the API locked the credentials out for `wait` seconds: fail every
+                      slice of the source with when to try again, send nothing more */
 };
 
 /* What one day has been through in this run. */

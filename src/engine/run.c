@@ -77,6 +77,21 @@ void runs_close_dead(struct store *st) {
 
 /* ---- streams ----------------------------------------------------------------- */
 
+/* Adds to out (bounded by max) every stream of all that answers to name,
+ * once. */
+static void add_answering(const struct stream_def *const *all, const char *name,
+                          const struct stream_def **out, size_t max, size_t *n) {
+  for (size_t i = 0; all && all[i]; i++) {
+    int have = 0;
+    if (!stream_answers_to(all[i], name))
+      continue;
+    for (size_t k = 0; k < *n && !have; k++)
+      have = out[k] == all[i];
+    if (!have && *n < max)
+      out[(*n)++] = all[i];
+  }
+}
+
 int session_default_streams(const struct session *s, const struct stream_def **out, size_t max,
                             size_t *n, struct err *err) {
   const struct stream_def *const *all = connector_streams(s->conn, s->cstate);
@@ -86,16 +101,14 @@ int session_default_streams(const struct session *s, const struct stream_def **o
   *n = 0;
   if (cJSON_IsArray(chosen) && cJSON_GetArraySize(chosen) > 0) {
     cJSON_ArrayForEach(e, chosen) {
-      const struct stream_def *def = cJSON_IsString(e) ? stream_find(all, e->valuestring) : NULL;
-      if (!def) {
+      if (!cJSON_IsString(e) || !stream_offered(all, e->valuestring)) {
         rc = err_set(err, MS_EINVAL,
                      "source %s: its streams setting names '%s', which the %s "
                      "connector does not offer",
                      s->src.row.name, cJSON_IsString(e) ? e->valuestring : "?", s->conn->name);
         break;
       }
-      if (*n < max)
-        out[(*n)++] = def;
+      add_answering(all, e->valuestring, out, max, n);
     }
   } else {
     for (size_t i = 0; all && all[i] && *n < max; i++)
@@ -103,6 +116,17 @@ int session_default_streams(const struct session *s, const struct stream_def **o
   }
   cJSON_Delete(settings);
   return rc;
+}
+
+int session_pick_streams(const struct session *s, char *const *names, int nnames,
+                         const struct stream_def **out, size_t max, size_t *n, struct err *err) {
+  const struct stream_def *const *all = connector_streams(s->conn, s->cstate);
+  if (nnames == 0)
+    return session_default_streams(s, out, max, n, err);
+  *n = 0;
+  for (int i = 0; i < nnames; i++)
+    add_answering(all, names[i], out, max, n);
+  return MS_OK;
 }
 
 /* ---- planning ----------------------------------------------------------------- */
@@ -241,6 +265,67 @@ static int plan_snapshot(struct store *st, struct plan *p, struct session *s,
   return !it ? err_set(err, MS_ENOMEM, "out of memory") : key_list_add(&it->keys, key);
 }
 
+int session_recent_days(const struct session *s, const struct stream_def *def) {
+  cJSON *settings;
+  int64_t n = def->recent_days;
+  if (def->recent_days_setting) {
+    settings = cJSON_Parse(s->src.row.settings ? s->src.row.settings : "{}");
+    n = jint(settings, def->recent_days_setting, n);
+    cJSON_Delete(settings);
+  }
+  return n < 0 ? 0 : n > PLAN_DAYS_MAX ? PLAN_DAYS_MAX : (int)n;
+}
+
+static int first_day(void *ctx, const struct slice *sl) {
+  struct civil_date *first = ctx;
+  if (sl->kind == SLICE_DAY && (first->y == 0 || date_cmp(sl->day, *first) < 0))
+    *first = sl->day;
+  return MS_OK;
+}
+
+/* The recent days of a stream whose days keep changing, fetched again
+ * (added to `it`'s keys when not there yet): the last N days, but none
+ * before the first day the stream ever had, since a source that was never
+ * synced has nothing to catch up on. */
+static int plan_recent(struct store *st, const struct sync_request *rq, struct item *it,
+                       struct session *s, const struct stream_def *def, struct err *err) {
+  struct slice_filter f = {0};
+  struct civil_date first = {0, 0, 0}, today;
+  struct day_range again = {0};
+  struct key_list keys = {0};
+  size_t skipped = 0;
+  int n = session_recent_days(s, def), rc;
+  if (n <= 0)
+    return MS_OK;
+  f.source_id = s->src.row.id;
+  f.stream = def->name;
+  f.kind = SLICE_DAY;
+  rc = st->ops->slice_list(st, &f, first_day, &first, err);
+  if (rc || first.y == 0)
+    return rc;
+  rc = tz_local_date(s->src.tz, wall_now(), &today);
+  if (rc)
+    return err_set(err, rc, "cannot compute today's date in %s", s->src.timezone);
+  again.choice = DAYS_RANGE;
+  again.preset = RANGE_CUSTOM;
+  again.from = date_add(today, -(n - 1));
+  if (date_cmp(again.from, first) < 0)
+    again.from = first;
+  again.to = today;
+  again.resync = 1;
+  again.dry = rq->days.dry;
+  rc = plan_days(st, s, def, &again, &keys, &skipped, err);
+  for (size_t i = 0; !rc && i < keys.n; i++) {
+    int have = 0;
+    for (size_t k = 0; k < it->keys.n && !have; k++)
+      have = strcmp(it->keys.keys[k], keys.keys[i]) == 0;
+    if (!have)
+      rc = key_list_add(&it->keys, keys.keys[i]);
+  }
+  key_list_release(&keys);
+  return rc == MS_ENOMEM ? err_set(err, rc, "out of memory") : rc;
+}
+
 /* Plans one stream of one source for the mode. */
 static int plan_stream(struct store *st, const struct sync_request *rq, struct plan *p,
                        struct session *s, const struct stream_def *def, struct source_outcome *out,
@@ -268,11 +353,17 @@ static int plan_stream(struct store *st, const struct sync_request *rq, struct p
     struct day_range days = rq->days;
     if (m == SYNC_FULL && days.choice == DAYS_RANGE)
       days.resync = 1;
-    if (m != SYNC_MODIFIED) {
+    int recent = (m == SYNC_DEFAULT || m == SYNC_MODIFIED) && session_recent_days(s, def) > 0;
+    if (m != SYNC_MODIFIED || recent) {
       it = plan_add(p, s, def, 1);
       if (!it)
         return err_set(err, MS_ENOMEM, "out of memory");
-      rc = plan_days(st, s, def, &days, &it->keys, &out->skipped_complete, err);
+      rc = m == SYNC_MODIFIED
+               ? MS_OK
+               : plan_days(st, s, def, &days, &it->keys, &out->skipped_complete, err);
+      /* Days whose records keep changing are fetched again. */
+      if (!rc && recent)
+        rc = plan_recent(st, rq, it, s, def, err);
       if (rc)
         return rc;
       if (it->keys.n == 0)
@@ -333,16 +424,7 @@ void source_names_free(char **names, int n) {
  * or its default ones. */
 static int session_streams(const struct sync_request *rq, const struct session *s,
                            const struct stream_def **out, size_t *n, struct err *err) {
-  const struct stream_def *const *all = connector_streams(s->conn, s->cstate);
-  if (rq->nstreams == 0)
-    return session_default_streams(s, out, STREAMS_MAX, n, err);
-  *n = 0;
-  for (int i = 0; i < rq->nstreams && *n < STREAMS_MAX; i++) {
-    const struct stream_def *def = stream_find(all, rq->streams[i]);
-    if (def)
-      out[(*n)++] = def;
-  }
-  return MS_OK;
+  return session_pick_streams(s, rq->streams, rq->nstreams, out, STREAMS_MAX, n, err);
 }
 
 /* Every stream named must be offered by one of the sources at least. */
@@ -357,7 +439,7 @@ static int check_streams(const struct sync_request *rq, struct session *sess, in
       if (!sess[i].conn)
         continue;
       all = connector_streams(sess[i].conn, sess[i].cstate);
-      offered = stream_find(all, rq->streams[k]) != NULL;
+      offered = stream_offered(all, rq->streams[k]);
       for (size_t j = 0; all && all[j] && used < sizeof(list); j++)
         if (!strstr(list, all[j]->name))
           used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "",

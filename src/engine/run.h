@@ -96,5 +96,13 @@ void runs_close_dead(struct store *st);
  * max). */
 int session_default_streams(const struct session *s, const struct stream_def **out, size_t max,
                             size_t *n, struct err *err);
+/* The streams of a session that names (stream names, their aliases such as
+ * "purchases", or "all") ask for, in the connector's order and each once;
+ * with no names, its default ones. */
+int session_pick_streams(const struct session *s, char *const *names, int nnames,
+                         const struct stream_def **out, size_t max, size_t *n, struct err *err);
+/* How many recent days of a stream a source fetches again (see
+ * stream_def.recent_days): the source's setting, else the stream's. */
+int session_recent_days(const struct session *s, const struct stream_def *def);
 
 #endif

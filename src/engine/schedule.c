@@ -264,8 +264,11 @@ int schedule_due_after(const struct schedule_spec *s, struct tz *zone, int64_t a
 
 /* Appends "source/stream/mode" for each stream the source syncs. */
 static int source_targets(const struct source_row *row, const struct sync_request *rq, cJSON *out) {
-  const struct connector *conn = connector_find(row->connector);
-  const struct stream_def *const *offered = conn ? conn->streams : NULL;
+  const struct connector *conn = NULL;
+  const struct stream_def *const *offered;
+  if (connector_for_row(row, &conn, NULL))
+    conn = NULL; /* its spec cannot be read now: the job's run says so */
+  offered = conn ? conn->streams : NULL;
   cJSON *settings = cJSON_Parse(row->settings ? row->settings : "{}");
   const cJSON *chosen = cJSON_GetObjectItemCaseSensitive(settings, "streams"), *e;
   const char *mode = sync_mode_name(rq->mode);

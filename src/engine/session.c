@@ -10,10 +10,9 @@ int session_from_row(struct store *st, const struct source_row *row, int flags, 
                      struct err *err) {
   int rc;
   memset(out, 0, sizeof(*out));
-  out->conn = connector_find(row->connector);
-  if (!out->conn)
-    return err_set(err, MS_EINVAL, "source %s uses connector '%s', unknown to this build",
-                   row->name, row->connector);
+  rc = connector_for_row(row, &out->conn, err);
+  if (rc)
+    return rc;
   rc = source_from_row(row, &out->src, err);
   if (!rc)
     rc = out->conn->open(&out->src, &out->cstate, err);

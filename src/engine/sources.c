@@ -183,7 +183,8 @@ static int set_secret(const struct source_new *in, const struct setting_def *d,
   return MS_OK;
 }
 
-/* The streams a plain sync fetches: names the connector offers. */
+/* The streams a plain sync fetches: names the connector offers (or their
+ * aliases, such as "purchases"). */
 static int set_streams(const struct source_new *in, cJSON *settings, struct source_made *out,
                        struct err *err) {
   cJSON *list = cJSON_AddArrayToObject(settings, "streams");
@@ -191,7 +192,7 @@ static int set_streams(const struct source_new *in, cJSON *settings, struct sour
     size_t len = strcspn(p, ",");
     char name[STREAM_NAME_MAX];
     snprintf(name, sizeof(name), "%.*s", (int)(len < sizeof(name) ? len : sizeof(name) - 1), p);
-    if (!stream_find(in->conn->streams, name))
+    if (!stream_offered(in->conn->streams, name))
       return fail(out, "streams", MS_EINVAL, err, "the %s connector has no stream '%s'",
                   in->conn->name, name);
     cJSON_AddItemToArray(list, cJSON_CreateString(name));
@@ -217,7 +218,7 @@ static int build(const struct source_new *in, cJSON *settings, cJSON *creds,
   }
   if (!rc && in->streams)
     rc = set_streams(in, settings, out, err);
-  if (!rc && in->conn->configure && in->conn->configure(settings, err)) {
+  if (!rc && in->conn->configure && in->conn->configure(in->conn, settings, err)) {
     snprintf(out->field, sizeof(out->field), "settings");
     rc = MS_EINVAL;
   }

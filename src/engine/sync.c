@@ -34,6 +34,10 @@ struct feed {
   struct session *sess;                /* borrowed */
   struct limiter *lims[MAX_ENDPOINTS]; /* one per endpoint class */
   int dead;                            /* the source refused us */
+  int answered;                        /* a page request of the source got an answer */
+  int inflight;                        /* page requests of the source in flight */
+  int locked;                          /* ...by locking its credentials out: fail, never send */
+  char why[MS_ERR_MSG_MAX + 256];      /* why it is dead */
   struct work *auth;                   /* token request in flight, or NULL */
   double auth_not_before;              /* monotonic: backoff of token requests */
   int auth_failures;                   /* token requests failed in a row */
@@ -219,15 +223,37 @@ static void work_fail(struct engine *e, struct work *w, const char *why) {
   work_remove(e, w);
 }
 
+/* A slice of the lane not yet started fails with `why` (a lockout: the
+ * status says when to try again); one another worker holds is left alone.
+ * One SYNC_EV_SOURCE_LOCKED tells of them all. */
+static void fail_unstarted(struct engine *e, struct lane *l, const char *key, const char *why) {
+  struct sync_target *t = l->t;
+  struct slice sl = {0};
+  struct err err = {0};
+  int rc = e->st->ops->slice_claim(e->st, t->sess->src.row.id, t->def->name, key, e->o->owner,
+                                   wall_now(), e->o->lease_secs, &sl, &err);
+  if (rc == MS_OK) {
+    rc = e->st->ops->slice_fail(e->st, &sl, SLICE_FAILED, why, &err);
+    if (rc)
+      store_failed(e, rc, &err);
+    count(e, key, &e->stats->days_failed, &e->stats->passes_failed);
+    e->run->slices_failed++;
+  } else if (rc == MS_EHELD) {
+    count(e, key, &e->stats->days_skipped, &e->stats->passes_skipped);
+  } else {
+    store_failed(e, rc, &err);
+  }
+  slice_release(&sl);
+}
+
 /* The lane's slices not yet started are skipped (recorded as pending, so
- * that a later run finds them); those waiting to send fail with `why`. */
-static void lane_stop(struct engine *e, struct lane *l, const char *why) {
+ * that a later run finds them), or with fail_rest failed with `why`; those
+ * waiting to send fail with `why`. */
+static void lane_stop(struct engine *e, struct lane *l, const char *why, int fail_rest) {
   struct sync_target *t = l->t;
   if (l->dead)
     return;
   l->dead = 1;
-  for (size_t i = l->next; i < t->nkeys; i++)
-    count(e, t->keys[i], &e->stats->days_skipped, &e->stats->passes_skipped);
   for (struct work *w = e->works, *next; w; w = next) {
     next = w->next;
     if (w->lane == l && w->state == W_READY && !w->is_auth)
@@ -235,20 +261,28 @@ static void lane_stop(struct engine *e, struct lane *l, const char *why) {
   }
   for (; l->next < t->nkeys; l->next++) {
     struct err err = {0};
+    if (fail_rest) {
+      fail_unstarted(e, l, t->keys[l->next], why);
+      continue;
+    }
+    count(e, t->keys[l->next], &e->stats->days_skipped, &e->stats->passes_skipped);
     e->st->ops->slice_ensure(e->st, t->sess->src.row.id, t->def->name, t->keys[l->next], &err);
   }
 }
 
 /* The source as a whole refused us (bad token, unknown shop): the slices
- * not yet started are skipped, so one mistake does not fail a year of days. */
-static void feed_kill(struct engine *e, struct feed *f, const char *why) {
+ * not yet started are skipped, so one mistake does not fail a year of days.
+ * A lockout (locked) fails them instead, saying when to try again. */
+static void feed_kill(struct engine *e, struct feed *f, const char *why, int locked) {
   if (f->dead)
     return;
   f->dead = 1;
+  f->locked = locked;
+  snprintf(f->why, sizeof(f->why), "%s", why);
   for (size_t i = 0; i < e->nlanes; i++)
     if (e->lanes[i].feed == f)
-      lane_stop(e, &e->lanes[i], why);
-  emit(e, SYNC_EV_SOURCE_DEAD, f, NULL, NULL, NULL, why);
+      lane_stop(e, &e->lanes[i], why, locked);
+  emit(e, locked ? SYNC_EV_SOURCE_LOCKED : SYNC_EV_SOURCE_DEAD, f, NULL, NULL, NULL, why);
 }
 
 int sync_owner_id(char *out, size_t n) {
@@ -412,6 +446,24 @@ static void fail_message(struct engine *e, struct work *w, const char *why, char
   }
 }
 
+/* A lockout in words: what the API said and when to try again. */
+static void locked_message(double wait, const char *why, char *msg, size_t n) {
+  char when[TIME_STR_LEN];
+  double minutes = wait / 60;
+  if (wait <= 0) {
+    snprintf(msg, n,
+             "%s; the API locked the credentials out without saying for how long: nothing more "
+             "was sent to this source, sync it again in a while",
+             why);
+    return;
+  }
+  time_format(wall_now() + (int64_t)(wait + 0.999), 0, 1, when);
+  snprintf(msg, n,
+           "%s; the API locked the credentials out: nothing more was sent to this source in this "
+           "run; sync it again after %s (in about %.0f minute%s)",
+           why, when, minutes < 1 ? 1 : minutes + 0.4999, minutes < 1.5 ? "" : "s");
+}
+
 /* Carries out the policy's decision about a page that was not stored. */
 static void act_on(struct engine *e, struct work *w, const struct decision *d, const char *why,
                    double now) {
@@ -456,19 +508,30 @@ static void act_on(struct engine *e, struct work *w, const struct decision *d, c
     fail_message(e, w, why, msg, sizeof(msg));
     work_fail(e, w, msg); /* frees w */
     if (whole_source)     /* the other slices would only fail the same way */
-      feed_kill(e, f, why);
+      feed_kill(e, f, why, 0);
     return;
   }
   case ACT_FAIL_STREAM:
     snprintf(msg, sizeof(msg), "%s", why);
     work_fail(e, w, msg); /* frees w */
-    lane_stop(e, l, msg);
+    lane_stop(e, l, msg, 0);
     emit(e, SYNC_EV_STREAM_DEAD, f, l, NULL, NULL, msg);
     return;
   case ACT_FAIL_SOURCE:
     snprintf(msg, sizeof(msg), "%s", why);
     work_fail(e, w, msg); /* frees w */
-    feed_kill(e, f, msg);
+    feed_kill(e, f, msg, 0);
+    return;
+  case ACT_LOCKED_OUT:
+    /* Every request while it lasts is another abuse: none is sent. */
+    if (f->dead) {
+      work_fail(e, w, f->why);
+      return;
+    }
+    locked_message(d->wait, why, msg, sizeof(msg));
+    log_warn("%s: %s", source_name(f), msg);
+    work_fail(e, w, msg); /* frees w */
+    feed_kill(e, f, msg, 1);
     return;
   }
 }
@@ -498,7 +561,7 @@ static void on_ok(struct engine *e, struct work *w, const struct http_response *
     }
     /* A body we cannot read may be a glitch on the way: retry, bounded. A
      * cursor of ours it cannot read starts the slice over. */
-    struct verdict v = {rc == MS_ECURSOR ? MS_ECURSOR : MS_EPROTO, -1, 0, 0};
+    struct verdict v = {rc == MS_ECURSOR ? MS_ECURSOR : MS_EPROTO, -1, 0, 0, 0};
     struct decision d = policy_decide(&v, &w->tries, &e->policy, 0, rnd01());
     w->source_wide = json_body_is_html(res->body.data, res->body.len);
     w->state = W_READY;
@@ -527,7 +590,7 @@ static void commit(struct engine *e, struct work *w, struct page *pg) {
   }
   if (rc == MS_EBUSY) {
     /* Another writer holds the database: retry like a transient answer. */
-    struct verdict v = {MS_EBUSY, -1, 0, 0};
+    struct verdict v = {MS_EBUSY, -1, 0, 0, 0};
     struct decision d = policy_decide(&v, &w->tries, &e->policy, 0, rnd01());
     if (d.act == ACT_RETRY) {
       w->state = W_READY;
@@ -602,7 +665,7 @@ static void auth_done(struct engine *e, struct work *aw, const struct http_respo
     emit(e, SYNC_EV_RETRY, f, NULL, NULL, NULL, err.msg);
     return;
   }
-  feed_kill(e, f, err.msg);
+  feed_kill(e, f, err.msg, 0);
 }
 
 /* Starts a token request for the source unless one is in flight or backing
@@ -624,7 +687,7 @@ static double start_auth(struct engine *e, struct feed *f, double now) {
   if (conn->auth_request(f->sess->cstate, &aw->req, &err) ||
       http_client_send(e->http, &aw->req, aw, &err)) {
     work_free(aw);
-    feed_kill(e, f, err.msg);
+    feed_kill(e, f, err.msg, 0);
     return 0;
   }
   f->auth = aw;
@@ -638,7 +701,7 @@ static void on_done(void *tag, struct http_request *req, struct http_response *r
   struct feed *f = w->feed;
   struct engine *e = f->eng;
   const struct connector *conn = f->sess->conn;
-  struct verdict v = {MS_OK, -1, 0, 0};
+  struct verdict v = {MS_OK, -1, 0, 0, 0};
   struct decision d;
   struct err err = {0};
   double now = mono_now();
@@ -648,6 +711,8 @@ static void on_done(void *tag, struct http_request *req, struct http_response *r
     return;
   }
   limiter_on_done(w->lim, now);
+  f->inflight--;
+  f->answered = 1;
   if (conn->observe && res->status) {
     struct rate_hint hint = {0};
     conn->observe(f->sess->cstate, res, &hint);
@@ -677,6 +742,11 @@ static int send_ready(struct engine *e, double now, double *min_wait) {
     next = w->next;
     if (w->state != W_READY)
       continue;
+    if (f->dead && f->locked) {
+      /* A page that came back after the lockout: nothing more goes. */
+      work_fail(e, w, f->why);
+      continue;
+    }
     if (conn->auth_needed && conn->auth_needed(f->sess->cstate, wall_now())) {
       wait = start_auth(e, f, now);
       if (f->dead)
@@ -685,6 +755,10 @@ static int send_ready(struct engine *e, double now, double *min_wait) {
         *min_wait = wait;
       continue;
     }
+    /* The first request to a source goes alone: one that refuses us, or
+     * has locked us out, gets one request, not a burst. */
+    if (!f->answered && f->inflight > 0)
+      continue;
     wait = limiter_delay(w->lim, now);
     if (w->not_before - now > wait)
       wait = w->not_before - now;
@@ -713,7 +787,7 @@ static int send_ready(struct engine *e, double now, double *min_wait) {
     }
     if (rc == MS_ECURSOR) {
       /* A cursor we will not follow: start the slice again. */
-      struct verdict v = {MS_ECURSOR, -1, 0, 0};
+      struct verdict v = {MS_ECURSOR, -1, 0, 0, 0};
       struct decision d = policy_decide(&v, &w->tries, &e->policy, 0, rnd01());
       act_on(e, w, &d, err.msg, now);
       continue;
@@ -727,6 +801,7 @@ static int send_ready(struct engine *e, double now, double *min_wait) {
       continue;
     }
     limiter_on_send(w->lim, now);
+    f->inflight++;
     w->sent_at = now;
     w->state = W_INFLIGHT;
     e->stats->requests++;

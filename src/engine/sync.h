@@ -29,16 +29,18 @@ struct sync_target {
 };
 
 enum sync_event_kind {
-  SYNC_EV_DAY_START,   /* a slice was claimed */
-  SYNC_EV_PAGE,        /* a page was committed */
-  SYNC_EV_DAY_DONE,    /* a slice completed */
-  SYNC_EV_DAY_FAILED,  /* a slice failed for good (this run) */
-  SYNC_EV_RETRY,       /* an attempt failed and will be retried */
-  SYNC_EV_RESTART,     /* the API rejected the cursor: the slice starts over */
-  SYNC_EV_BUSY,        /* another worker holds the slice */
-  SYNC_EV_SOURCE_DEAD, /* the source refused us: its other slices are skipped */
-  SYNC_EV_STREAM_DEAD, /* the credentials may not read the stream: its slices are skipped */
-  SYNC_EV_TICK,        /* periodic, for progress displays */
+  SYNC_EV_DAY_START,     /* a slice was claimed */
+  SYNC_EV_PAGE,          /* a page was committed */
+  SYNC_EV_DAY_DONE,      /* a slice completed */
+  SYNC_EV_DAY_FAILED,    /* a slice failed for good (this run) */
+  SYNC_EV_RETRY,         /* an attempt failed and will be retried */
+  SYNC_EV_RESTART,       /* the API rejected the cursor: the slice starts over */
+  SYNC_EV_BUSY,          /* another worker holds the slice */
+  SYNC_EV_SOURCE_DEAD,   /* the source refused us: its other slices are skipped */
+  SYNC_EV_SOURCE_LOCKED, /* the API locked the source out: its other slices failed (message:
+                            when to try again) */
+  SYNC_EV_STREAM_DEAD,   /* the credentials may not read the stream: its slices are skipped */
+  SYNC_EV_TICK,          /* periodic, for progress displays */
 };
 
 struct sync_stats {

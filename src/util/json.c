@@ -362,10 +362,70 @@ static int walk_array(struct scan *s, json_elem_fn fn, void *ctx, struct err *er
   }
 }
 
-int json_each_in(const char *body, size_t len, const char *key, json_elem_fn fn, void *ctx,
+/* Walks the members of the object at the cursor; the one named by the
+ * first segment of path (of plen bytes) is the list (the last segment) or
+ * the object to go into. *found tells whether it was met. */
+static int walk_object(struct scan *s, const char *path, size_t plen, json_elem_fn fn, void *ctx,
+                       int *found, int depth, struct err *err) {
+  const char *dot = memchr(path, '.', plen);
+  size_t want = dot ? (size_t)(dot - path) : plen;
+  int rc;
+  if (depth > 16)
+    return fail_at(s, err, "the path to the list is too deep");
+  if (s->p >= s->end || *s->p != '{')
+    return fail_at(s, err, "expected an object");
+  s->p++;
+  skip_ws(s);
+  if (s->p < s->end && *s->p == '}') {
+    s->p++;
+    return MS_OK;
+  }
+  for (;;) {
+    const char *k = NULL;
+    size_t klen = 0;
+    skip_ws(s);
+    rc = scan_key(s, &k, &klen, err);
+    if (rc)
+      return rc;
+    skip_ws(s);
+    if (s->p >= s->end || *s->p != ':')
+      return fail_at(s, err, "expected ':'");
+    s->p++;
+    skip_ws(s);
+    if (klen == want && memcmp(k, path, want) == 0 && (dot || !*found) &&
+        (!dot || (s->p < s->end && *s->p == '{'))) {
+      if (dot) {
+        rc = walk_object(s, dot + 1, plen - want - 1, fn, ctx, found, depth + 1, err);
+      } else {
+        *found = 1;
+        rc = walk_array(s, fn, ctx, err);
+      }
+      if (rc)
+        return rc;
+    } else {
+      if (!dot && klen == want && memcmp(k, path, want) == 0)
+        return fail_at(s, err, "the list appears twice");
+      cJSON *skip = scan_value(s, err);
+      if (!skip)
+        return MS_EPROTO;
+      cJSON_Delete(skip);
+    }
+    skip_ws(s);
+    if (s->p < s->end && *s->p == ',') {
+      s->p++;
+      continue;
+    }
+    if (s->p < s->end && *s->p == '}') {
+      s->p++;
+      return MS_OK;
+    }
+    return fail_at(s, err, "expected ',' or '}'");
+  }
+}
+
+int json_each_at(const char *body, size_t len, const char *path, json_elem_fn fn, void *ctx,
                  struct err *err) {
   struct scan s = {body, body + len, body};
-  size_t want = strlen(key);
   int found = 0, rc;
   size_t bad;
   if (!body)
@@ -377,52 +437,24 @@ int json_each_in(const char *body, size_t len, const char *key, json_elem_fn fn,
   if (json_body_is_html(body, len))
     return err_set(err, MS_EPROTO, "an HTML page came back where JSON was expected");
   skip_ws(&s);
-  if (s.p >= s.end || *s.p != '{')
-    return fail_at(&s, err, "expected an object");
-  s.p++;
-  skip_ws(&s);
-  if (s.p < s.end && *s.p == '}') {
-    s.p++;
+  if (!*path) {
+    found = 1;
+    rc = walk_array(&s, fn, ctx, err);
   } else {
-    for (;;) {
-      const char *k = NULL;
-      size_t klen = 0;
-      skip_ws(&s);
-      rc = scan_key(&s, &k, &klen, err);
-      if (rc)
-        return rc;
-      skip_ws(&s);
-      if (s.p >= s.end || *s.p != ':')
-        return fail_at(&s, err, "expected ':'");
-      s.p++;
-      skip_ws(&s);
-      if (klen == want && memcmp(k, key, want) == 0) {
-        if (found)
-          return fail_at(&s, err, "the list appears twice");
-        found = 1;
-        rc = walk_array(&s, fn, ctx, err);
-        if (rc)
-          return rc;
-      } else {
-        cJSON *skip = scan_value(&s, err);
-        if (!skip)
-          return MS_EPROTO;
-        cJSON_Delete(skip);
-      }
-      skip_ws(&s);
-      if (s.p < s.end && *s.p == ',') {
-        s.p++;
-        continue;
-      }
-      if (s.p < s.end && *s.p == '}') {
-        s.p++;
-        break;
-      }
-      return fail_at(&s, err, "expected ',' or '}'");
-    }
+    rc = walk_object(&s, path, strlen(path), fn, ctx, &found, 0, err);
   }
+  if (rc)
+    return rc;
   skip_ws(&s);
   if (s.p != s.end)
-    return fail_at(&s, err, "unexpected data after the object");
-  return found ? MS_OK : err_set(err, MS_ENOTFOUND, "no \"%s\" list in the answer", key);
+    return fail_at(&s, err,
+                   *path ? "unexpected data after the object" : "unexpected data after the list");
+  return found ? MS_OK : err_set(err, MS_ENOTFOUND, "no \"%s\" list in the answer", path);
+}
+
+int json_each_in(const char *body, size_t len, const char *key, json_elem_fn fn, void *ctx,
+                 struct err *err) {
+  if (!key || !*key || strchr(key, '.'))
+    return err_set(err, MS_EINVAL, "json_each_in takes one member name");
+  return json_each_at(body, len, key, fn, ctx, err);
 }

@@ -76,5 +76,9 @@ typedef int (*json_elem_fn)(void *ctx, const cJSON *elem, const char *raw, size_
  * JSON of that shape. */
 int json_each_in(const char *body, size_t len, const char *key, json_elem_fn fn, void *ctx,
                  struct err *err);
+/* The same for a list at a dotted path of object members ("payload.data");
+ * an empty path means the body itself is the list. */
+int json_each_at(const char *body, size_t len, const char *path, json_elem_fn fn, void *ctx,
+                 struct err *err);
 
 #endif

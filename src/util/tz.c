@@ -326,3 +326,76 @@ int date_parse_pattern(const char *s, const char *pattern, struct civil_date *ou
   }
   return MS_EINVAL;
 }
+
+/* The field a pattern names at p and its width, or 0 for a literal. */
+static int pattern_field(const char *p, char *which) {
+  static const struct {
+    const char *text; /* as written in a pattern */
+    char which;       /* y, m, d, H, M, S */
+  } fields[] = {{"yyyy", 'y'}, {"mm", 'm'}, {"dd", 'd'}, {"HH", 'H'}, {"MM", 'M'}, {"SS", 'S'}};
+  for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+    if (strncmp(p, fields[i].text, strlen(fields[i].text)) == 0) {
+      *which = fields[i].which;
+      return (int)strlen(fields[i].text);
+    }
+  return 0;
+}
+
+int time_pattern_ok(const char *pattern) {
+  int y = 0, m = 0, d = 0;
+  if (!pattern || !*pattern || strlen(pattern) > 64)
+    return 0;
+  for (const char *p = pattern; *p;) {
+    char which = 0;
+    int w = pattern_field(p, &which);
+    if (!w) {
+      /* A letter that is no field is a typo ("YYYY", "hh"), not a literal;
+       * ISO 8601's T and Z are the exceptions. */
+      if (((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) && *p != 'T' && *p != 'Z')
+        return 0;
+      p++;
+      continue;
+    }
+    y += which == 'y';
+    m += which == 'm';
+    d += which == 'd';
+    p += w;
+  }
+  return y == 1 && m == 1 && d == 1;
+}
+
+int time_format_pattern(int64_t t, const char *pattern, struct tz *zone, char *out, size_t n) {
+  int off = 0;
+  size_t used = 0;
+  if (!out || n == 0 || !pattern || t < 0)
+    return MS_EINVAL;
+  if (zone && tz_offset_at(zone, t, &off))
+    return MS_EINVAL;
+  int64_t local = t + off;
+  int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+  int64_t secs = local - days * 86400;
+  struct civil_date d = date_from_days(days);
+  for (const char *p = pattern; *p;) {
+    char which = 0;
+    int w = pattern_field(p, &which), len;
+    if (!w) {
+      if (used + 1 >= n)
+        return MS_EINVAL;
+      out[used++] = *p++;
+      continue;
+    }
+    len = snprintf(out + used, n - used, which == 'y' ? "%04d" : "%02d",
+                   which == 'y'   ? d.y
+                   : which == 'm' ? d.m
+                   : which == 'd' ? d.d
+                   : which == 'H' ? (int)(secs / 3600)
+                   : which == 'M' ? (int)(secs / 60 % 60)
+                                  : (int)(secs % 60));
+    if (len < 0 || (size_t)len >= n - used)
+      return MS_EINVAL;
+    used += (size_t)len;
+    p += w;
+  }
+  out[used] = '\0';
+  return MS_OK;
+}

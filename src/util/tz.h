@@ -7,6 +7,7 @@
 #ifndef MS_UTIL_TZ_H
 #define MS_UTIL_TZ_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/err.h"
@@ -64,5 +65,13 @@ int tz_local_to_utc(struct tz *tz, struct civil_date day, int sec_of_day, int64_
 int time_parse_pattern(const char *s, const char *pattern, struct tz *zone, int64_t *out);
 /* The same for a day: the date part only, as "YYYY-MM-DD" in out. */
 int date_parse_pattern(const char *s, const char *pattern, struct civil_date *out);
+
+/* Writes the instant t as local time in zone (UTC when NULL) by a pattern
+ * of the same letters ("dd.mm.yyyy HH:MM:SS"); every other character is
+ * copied. MS_EINVAL when out is too small or t is before 1970. */
+int time_format_pattern(int64_t t, const char *pattern, struct tz *zone, char *out, size_t n);
+/* Checks that a pattern names a year, a month and a day once each, and no
+ * letter that is not a field (but ISO 8601's T and Z): 1 when usable. */
+int time_pattern_ok(const char *pattern);
 
 #endif

@@ -27,6 +27,8 @@ test_expect_success() {
   if (set -e; eval "$body") >"$WORK/last.out" 2>&1; then
     PASSED=$((PASSED + 1))
     echo "ok - $title"
+    # MS_TEST_VERBOSE=1 shows what a passing test printed too (its figures).
+    [ -z "${MS_TEST_VERBOSE:-}" ] || sed 's/^/#   /' "$WORK/last.out" | tail -n 40
   else
     FAILED=$((FAILED + 1))
     echo "not ok - $title"
@@ -124,4 +126,43 @@ request_seq() {
 # mutate QUERY: changes the sandbox's data (see docs/sandbox.md).
 mutate() {
   curl -sf -X POST "$SANDBOX_URL/_sandbox/mutate?$1"
+}
+
+# Affiliate networks: the sandbox's default credentials of account NAME.
+admitad_website() {
+  curl -s "$SANDBOX_URL/_sandbox/info" | python3 -c "import json,sys
+print([a['website_id'] for a in json.load(sys.stdin)['admitad']['accounts'] if a['name'] == '$1'][0])"
+}
+
+# add_admitad NAME [source options...]: adds sandbox Admitad account NAME.
+add_admitad() {
+  local var="ADMITAD_SECRET_$(echo "$1" | tr 'a-z-' 'A-Z_')"
+  export "$var=sandbox-admitad-secret-$1"
+  "$MS_BIN" --db "$DB" source add admitad "$1" --client-id "sandbox-admitad-$1" --client-secret-env "$var" \
+    --website "$(admitad_website "$1")" --api-base "$SANDBOX_URL/admitad" "${@:2}"
+}
+
+# add_boostiny NAME [source options...]: adds sandbox Boostiny account NAME.
+add_boostiny() {
+  local var="BOOSTINY_KEY_$(echo "$1" | tr 'a-z-' 'A-Z_')"
+  export "$var=sandbox-boostiny-$1"
+  "$MS_BIN" --db "$DB" source add boostiny "$1" --api-key-env "$var" --api-base "$SANDBOX_URL/boostiny" "${@:2}"
+}
+
+# compare_affiliate NETWORK SOURCE STREAM [--from D --to D] [--account A]:
+# one stream of an affiliate source equals the sandbox's truth.
+compare_affiliate() {
+  python3 "$MS_SRC/tests/e2e/compare_affiliate.py" --bin "$MS_BIN" --db "$DB" \
+    --sandbox "$SANDBOX_URL" --network "$1" --source "$2" --stream "$3" "${@:4}"
+}
+
+# affiliate_stat NETWORK NAME FIELD: a counter of /_sandbox/stats.
+affiliate_stat() {
+  curl -s "$SANDBOX_URL/_sandbox/stats" | python3 -c "import json,sys
+print(json.load(sys.stdin)['$1']['$2']['$3'])"
+}
+
+# count_requests SEQ NAME PATH: API requests of account NAME to PATH after SEQ.
+count_requests() {
+  curl -s "$SANDBOX_URL/_sandbox/requests?since=$1&account=$2" | grep -c "\"path\":\"$3\"" || true
 }

@@ -356,6 +356,122 @@ def api_request_seeds():
         write("api_request", k, v)
 
 
+SPECS = os.path.join(HERE, "..", "..", "src", "connectors", "specs")
+
+
+def rest_spec_seeds():
+    """The built-in specs, a third network's, and mistakes of every kind."""
+    specs = {}
+    for name in ("admitad", "boostiny"):
+        with open(os.path.join(SPECS, name + ".json")) as f:
+            specs[name] = f.read()
+    third = {
+        "spec": 1, "name": "third", "base_url": "https://api.third.test",
+        "settings": [{"key": "token", "kind": "secret", "required": True, "help": "the token"},
+                     {"key": "region", "kind": "choice", "choices": "eu,us", "default": "eu",
+                      "help": "the region"},
+                     {"key": "days", "kind": "int", "default": 7, "help": "days"}],
+        "headers": {"X-Region": "{region}"},
+        "auth": {"type": "bearer"},
+        "rate_limit": {"requests": 10, "per_seconds": 1},
+        "errors": {"message": ["error.message"], "code": "error.code",
+                   "rules": [{"code": "RATE", "means": "throttled"},
+                             {"status": 423, "contains": "locked", "means": "locked_out",
+                              "wait_minutes_in_message": True}]},
+        "streams": [
+            {"name": "sales", "slicing": "by_update", "path": "/{region}/sales",
+             "window_params": {"since": "{since:iso_utc}", "until": "{until:unix}"},
+             "records": "", "key": ["id", "line"], "updated": "ts", "unordered": True,
+             "pagination": {"type": "link", "next_url": "links.next"}},
+            {"name": "daily", "slicing": "by_day", "path": "/daily",
+             "day_params": {"d": "{day:dd/mm/yyyy}", "s": "{day_start:unix}", "e": "{day_last}"},
+             "window_params": {"changed": "{since}"}, "recent_days": "{days}",
+             "records": "rows", "key": "id", "created": "at", "day_member": "day",
+             "pagination": {"type": "page", "limit": 50, "first_page": 0}},
+            {"name": "offers", "slicing": "snapshot", "path": "/offers", "records": "data",
+             "key": "id", "pagination": {"type": "cursor", "limit": 100, "cursor": "meta.next",
+                                         "cursor_param": "after"},
+             "children": [{"name": "offer_terms", "path": "terms", "key": "id",
+                           "parent_key": "offer_external_id"}]},
+        ],
+    }
+    seeds = dict(specs)
+    seeds["third"] = json.dumps(third, indent=1)
+    b = specs["boostiny"]
+    mistakes = {
+        "bad-paging-type": b.replace('"type": "page"', '"type": "pages"', 1),
+        "typo-member": b.replace('"pagination"', '"paginaton"', 1),
+        "unknown-variable": b.replace('"{day}"', '"{dy}"', 1),
+        "bad-format": b.replace('"{day}"', '"{day:YYYY}"', 1),
+        "open-brace": b.replace('"{day}"', '"{day"', 1),
+        "secret-in-url": b.replace('"to": "{day}"', '"to": "{api_key}"', 1),
+        "no-day": b.replace('"day_params": {"from": "{day}", "to": "{day}"}', '"day_params": {}', 1),
+        "clashing-column": b.replace('"name": "code", "path"', '"name": "raw", "path"', 1),
+        "recent-not-int": b.replace('"{refetch_days}"', '"{api_key}"', 1),
+        "cut": b[: len(b) // 2],
+        "version-2": b.replace('"spec": 1', '"spec": 2', 1),
+        "deep": "[" * 5000 + "]" * 5000,
+        "not-object": "[1,2,3]",
+        "empty": "",
+        "nul-inside": b.replace('"Boostiny"', '"Boo\u0000stiny"', 1),
+        "huge-number": b.replace('"limit": 500', '"limit": 1e308', 1),
+        "negative-limit": b.replace('"limit": 500', '"limit": -5', 1),
+        "many-settings": json.dumps({**third, "settings": [
+            {"key": f"s{i}", "help": "x"} for i in range(40)]}),
+        "many-streams": json.dumps({**third, "streams": third["streams"] * 20}),
+    }
+    seeds.update(mistakes)
+    for k, v in seeds.items():
+        write("rest_spec", k, v)
+
+
+def rest_page_seeds():
+    """Answers of Admitad and Boostiny, with a stored cursor on line 1."""
+    action = {"action_id": 197043264, "order_id": "174460313", "status": "pending",
+              "action_date": "2026-03-29 02:30:00", "click_date": "2026-03-28 08:17:42",
+              "status_updated": "2026-03-29 02:30:00", "closing_date": "2026-05-28",
+              "advcampaign_id": 2656, "payment": 7.21, "cart": 102.96, "currency": "USD",
+              "processed": 0, "paid": 0,
+              "positions": [{"id": 788173056, "payment": "7.21", "amount": "102.96",
+                             "rate": "7.00", "percentage": True, "datetime": "2026-03-29 02:30:00"}]}
+    row = {"code": "EID13", "code_id": "9440", "campaign_id": "562", "orders": "5",
+           "net_orders": "5", "revenue": "49.03", "net_revenue": "49.03",
+           "sales_amount": "3245.20", "sales_amount_usd": "891.54",
+           "last_updated_at": "2026-03-30 11:40:35"}
+    seeds = {
+        "admitad-page": "\n" + json.dumps({"results": [action, dict(action, action_id=2)],
+                                           "_meta": {"count": 1002, "limit": 500, "offset": 0}}),
+        "admitad-offset": '{"n":500}\n' + json.dumps({"results": [action],
+                                                     "_meta": {"count": "501"}}),
+        "admitad-bad-money": "\n" + json.dumps({"results": [dict(action, payment="a lot")],
+                                                "_meta": {"count": 1}}),
+        "admitad-no-id": "\n" + json.dumps({"results": [{"status": "x"}, 5, None]}),
+        "admitad-shape": '\n{"results":{},"_meta":[]}',
+        "admitad-error": '\n{"error":"invalid_token","error_description":"The access token '
+                         'provided has expired.","error_code":0}',
+        "admitad-echo": '\n{"error":"bad_request","error_description":"fuzz-secret",'
+                        '"error_code":3}',
+        "token-ok": '\n{"access_token":"a","token_type":"bearer","expires_in":604800,'
+                    '"refresh_token":"r"}',
+        "token-odd": '\n{"access_token":[],"token_type":"bearer","expires_in":"soon"}',
+        "boostiny-page": '{"n":2}\n' + json.dumps(
+            {"payload": {"data": [row, {}], "pagination": {"total": 1000, "perPage": 500,
+                                                           "currentPage": 2}}}),
+        "boostiny-with-date": "\n" + json.dumps({"payload": {"data": [dict(row, date="x")]}}),
+        "boostiny-spaces": '\n{"payload":{"data":[ {  } , { "code_id" : 1 } ]}}',
+        "boostiny-lockout": '\n{"message":"Too many attempts, retry after 99999999999 minutes"}',
+        "boostiny-null": '\n{"payload":{"data":null}}',
+        "cursor-garbage": "{not json\n" + json.dumps({"results": [action]}),
+        "cursor-url": '{"u":"https://evil.test/"}\n' + json.dumps({"results": []}),
+        "deep": "\n" + '{"results":' + "[" * 100000 + "]" * 100000 + "}",
+        "invalid-utf8": '\n{"results":[{"action_id":1,"status":"\udcc3("}]}',
+        "html": "\n<!doctype html><html><body>sign in</body></html>",
+        "empty": "",
+    }
+    for k, v in seeds.items():
+        write("rest_page", k, v)
+
+
 def cli_seeds():
     # First byte: 0 sync, 1 status, 2 export (mod 3); then arguments split on
     # newline or NUL.
@@ -429,3 +545,5 @@ if __name__ == "__main__":
     cli_seeds()
     schedule_seeds()
     api_request_seeds()
+    rest_spec_seeds()
+    rest_page_seeds()

@@ -64,6 +64,26 @@ static void test_each_in_hands_out_exact_bytes(void **state) {
   assert_string_equal(s.raw[1], "{\"id\":2}");
 }
 
+static void test_each_at_walks_a_nested_path_or_a_bare_list(void **state) {
+  const char *nested = "{\"payload\":{\"data\":[{\"a\":\"1\"}, {\"a\":2.50}],"
+                       "\"pagination\":{\"total\":2}},\"data\":[9]}";
+  const char *bare = " [ {\"id\":1} ,{\"id\": 2} ] ";
+  struct seen s = {0};
+  struct err err = {0};
+  (void)state;
+  assert_int_equal(json_each_at(nested, strlen(nested), "payload.data", keep, &s, &err), MS_OK);
+  assert_int_equal(s.n, 2);
+  assert_string_equal(s.raw[1], "{\"a\":2.50}");
+  memset(&s, 0, sizeof(s));
+  assert_int_equal(json_each_at(bare, strlen(bare), "", keep, &s, &err), MS_OK);
+  assert_int_equal(s.n, 2);
+  assert_string_equal(s.raw[1], "{\"id\": 2}");
+  assert_int_equal(json_each_at(nested, strlen(nested), "payload.rows", keep, &s, &err),
+                   MS_ENOTFOUND);
+  assert_int_equal(json_each_at(nested, strlen(nested), "data.x", keep, &s, &err), MS_ENOTFOUND);
+  assert_int_equal(json_each_at(nested, strlen(nested), "", keep, &s, &err), MS_EPROTO);
+}
+
 static int expect_proto(const char *body, size_t len) {
   struct seen s = {0};
   struct err err = {0};
@@ -210,6 +230,7 @@ int main(void) {
       cmocka_unit_test(test_utf8),
       cmocka_unit_test(test_each_in_hands_out_exact_bytes),
       cmocka_unit_test(test_each_in_refuses_damaged_answers),
+      cmocka_unit_test(test_each_at_walks_a_nested_path_or_a_bare_list),
       cmocka_unit_test(test_each_in_refuses_invalid_utf8),
       cmocka_unit_test(test_deep_nesting_is_refused_without_a_crash),
       cmocka_unit_test(test_ids_are_exact_or_refused),

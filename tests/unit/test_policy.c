@@ -10,7 +10,7 @@
 #include "engine/policy.h"
 
 static struct verdict verdict(int rc, double retry_after, int refresh) {
-  struct verdict v = {rc, retry_after, refresh, 0};
+  struct verdict v = {rc, retry_after, refresh, 0, 0};
   return v;
 }
 
@@ -55,6 +55,23 @@ static void test_retry_after_is_a_floor_for_transient(void **state) {
   (void)state;
   retry_policy_defaults(&p, 5, 0);
   assert_true(policy_decide(&v, &t, &p, 0, 0.0).wait >= 7.5);
+}
+
+static void test_a_lockout_stops_the_source_whatever_the_wait(void **state) {
+  struct retry_policy p;
+  struct page_tries t = {0};
+  struct verdict locked = verdict(MS_ERATELIMIT, 600, 0), vague = verdict(MS_ERATELIMIT, -1, 0);
+  struct decision d;
+  (void)state;
+  locked.locked_out = vague.locked_out = 1;
+  retry_policy_defaults(&p, 5, 0);
+  d = policy_decide(&locked, &t, &p, 0, 0.5);
+  assert_int_equal(d.act, ACT_LOCKED_OUT);
+  assert_true(d.wait == 600); /* said, for the message: when to try again */
+  d = policy_decide(&vague, &t, &p, 0, 0.5);
+  assert_int_equal(d.act, ACT_LOCKED_OUT);
+  assert_true(d.wait == 0);
+  assert_int_equal(t.rate_hits, 0); /* never waited out like a throttle */
 }
 
 static void test_rate_limit_waits_as_told_and_is_not_a_failure(void **state) {
@@ -201,6 +218,7 @@ int main(void) {
       cmocka_unit_test(test_unreadable_and_busy_are_retried_like_transient),
       cmocka_unit_test(test_retry_after_is_a_floor_for_transient),
       cmocka_unit_test(test_rate_limit_waits_as_told_and_is_not_a_failure),
+      cmocka_unit_test(test_a_lockout_stops_the_source_whatever_the_wait),
       cmocka_unit_test(test_endless_rate_limits_fail_the_day),
       cmocka_unit_test(test_expired_token_is_refreshed_once_per_page),
       cmocka_unit_test(test_refused_credentials_fail_the_source),

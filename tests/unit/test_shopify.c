@@ -315,13 +315,13 @@ static void test_settings_are_completed(void **state) {
   cJSON *s = cJSON_Parse("{\"shop\":\"my-shop\"}");
   struct err err = {0};
   (void)state;
-  assert_int_equal(shopify_connector.configure(s, &err), MS_OK);
+  assert_int_equal(shopify_connector.configure(&shopify_connector, s, &err), MS_OK);
   assert_string_equal(jstr(s, "shop"), "my-shop.myshopify.com");
   assert_string_equal(jstr(s, "api_base"), "https://my-shop.myshopify.com");
   assert_string_equal(jstr(s, "api_version"), "2024-01");
   cJSON_Delete(s);
   s = cJSON_Parse("{\"shop\":\"bad shop\"}");
-  assert_int_equal(shopify_connector.configure(s, &err), MS_EINVAL);
+  assert_int_equal(shopify_connector.configure(&shopify_connector, s, &err), MS_EINVAL);
   assert_non_null(strstr(err.msg, "--shop"));
   cJSON_Delete(s);
   for (size_t i = 0; shopify_connector.streams[i]; i++)

@@ -586,6 +586,52 @@ static void test_copies_in_one_page_count_once_each(void **state) {
   store_close(st);
 }
 
+/* Programmes of an affiliate network: a snapshot without any update time. */
+static const struct column_def programme_cols[] = {
+    {.name = "status", .type = COL_TEXT, .path = "status", .flags = COL_STATUS}, {0}};
+
+static const struct stream_def programmes_def = {
+    .name = "programmes",
+    .table = "programmes",
+    .slicing = SLICING_SNAPSHOT,
+    .key = "id",
+    .columns = programme_cols,
+};
+
+static void test_records_without_an_update_time_change_when_they_differ(void **state) {
+  struct page_counts c;
+  struct page pg;
+  struct ts_row r;
+  (void)state;
+  struct store *st = ts_store("unversioned");
+  int64_t src = ts_source(st, "s");
+  struct slice sl = ts_claim(st, src, "programmes", "snapshot", "w1", 1000, 600);
+  page_init(&pg, &programmes_def);
+  ts_text(ts_rec(&pg, "P1", 0, 0, "active"), &programmes_def, "status", "active");
+  ts_text(ts_rec(&pg, "P2", 0, 0, "active"), &programmes_def, "status", "active");
+  ts_cursor(&pg, "p2");
+  ts_commit(st, &sl, &pg, 1001, &c);
+  page_release(&pg);
+  assert_int_equal(c.inserted, 2);
+  /* The same bytes: unchanged; other bytes with the same (no) time: newer. */
+  page_init(&pg, &programmes_def);
+  ts_text(ts_rec(&pg, "P1", 0, 0, "active"), &programmes_def, "status", "active");
+  ts_text(ts_rec(&pg, "P2", 0, 0, "disabled"), &programmes_def, "status", "disabled");
+  ts_cursor(&pg, NULL);
+  ts_commit(st, &sl, &pg, 1002, &c);
+  page_release(&pg);
+  assert_int_equal(c.unchanged, 1);
+  assert_int_equal(c.updated, 1);
+  assert_int_equal(c.inserted, 0);
+  r = ts_one(st, &programmes_def, src, "P2");
+  assert_non_null(strstr(r.raw, "\"disabled\""));
+  assert_string_equal(r.text[ts_col(&programmes_def, "status")], "disabled");
+  /* A stream with an update time keeps its rule: an equal time is no newer
+   * (test_upsert_counts_and_monotonic_updates). */
+  slice_release(&sl);
+  store_close(st);
+}
+
 static void test_children_at_every_depth_are_replaced(void **state) {
   struct page_counts c;
   struct page pg;
@@ -1998,6 +2044,7 @@ int main(void) {
       cmocka_unit_test(test_seed_makes_a_work_list),
       cmocka_unit_test(test_upsert_counts_and_monotonic_updates),
       cmocka_unit_test(test_copies_in_one_page_count_once_each),
+      cmocka_unit_test(test_records_without_an_update_time_change_when_they_differ),
       cmocka_unit_test(test_children_at_every_depth_are_replaced),
       cmocka_unit_test(test_stale_lease_writes_nothing),
       cmocka_unit_test(test_last_page_completes_slice),

@@ -271,6 +271,39 @@ static void test_date_arithmetic(void **state) {
   assert_string_equal(buf, "9999-12-31");
 }
 
+/* Times written the way an API wants them, and read back the same way. */
+static void test_time_format_pattern(void **state) {
+  struct tz *moscow = NULL, *berlin = NULL;
+  struct err err = {0};
+  char out[64];
+  int64_t back;
+  (void)state;
+  assert_int_equal(tz_open("Europe/Moscow", &moscow, &err), MS_OK);
+  assert_int_equal(tz_open("Europe/Berlin", &berlin, &err), MS_OK);
+  /* 2026-11-20T00:00:00Z */
+  assert_int_equal(time_format_pattern(1795132800, "dd.mm.yyyy HH:MM:SS", moscow, out, sizeof(out)),
+                   MS_OK);
+  assert_string_equal(out, "20.11.2026 03:00:00");
+  assert_int_equal(time_parse_pattern(out, "dd.mm.yyyy HH:MM:SS", moscow, &back), MS_OK);
+  assert_int_equal(back, 1795132800);
+  assert_int_equal(time_format_pattern(1795132800, "yyyy-mm-ddTHH:MM:SSZ", NULL, out, sizeof(out)),
+                   MS_OK);
+  assert_string_equal(out, "2026-11-20T00:00:00Z");
+  /* 2026-03-29T01:30:00Z: the first hour of summer time in Berlin */
+  assert_int_equal(time_format_pattern(1774747800, "HH:MM", berlin, out, sizeof(out)), MS_OK);
+  assert_string_equal(out, "03:30");
+  assert_int_equal(time_format_pattern(1795132800, "dd.mm.yyyy", moscow, out, 5), MS_EINVAL);
+  assert_int_equal(time_format_pattern(-1, "yyyy", NULL, out, sizeof(out)), MS_EINVAL);
+  assert_true(time_pattern_ok("dd.mm.yyyy"));
+  assert_true(time_pattern_ok("yyyy-mm-ddTHH:MM:SSZ"));
+  assert_false(time_pattern_ok("YYYY-MM-DD")); /* a typo, not literals */
+  assert_false(time_pattern_ok("HH:MM"));      /* no day */
+  assert_false(time_pattern_ok("yyyy-mm-dd yyyy"));
+  assert_false(time_pattern_ok(""));
+  tz_free(moscow);
+  tz_free(berlin);
+}
+
 static void test_tz_open(void **state) {
   (void)state;
   struct tz *tz = NULL;
@@ -306,6 +339,7 @@ int main(void) {
       cmocka_unit_test(test_date_parse),
       cmocka_unit_test(test_date_arithmetic),
       cmocka_unit_test(test_tz_open),
+      cmocka_unit_test(test_time_format_pattern),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

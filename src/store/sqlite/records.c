@@ -469,6 +469,7 @@ struct stamp {
   int found;          /* it is stored */
   int64_t updated_at; /* its version */
   int deleted;        /* marked deleted */
+  int same;           /* a stream without an update time: the stored raw is this copy's */
   /* its status columns, in the stream's order (NULL: set 0) */
   struct {
     int set;
@@ -482,10 +483,11 @@ static int stamp_row(void *ctx, sqlite3_stmt *q) {
   st->found = 1;
   st->updated_at = sqlite3_column_int64(q, 0);
   st->deleted = sqlite3_column_type(q, 1) != SQLITE_NULL;
-  for (int i = 2; i < n && i - 2 < STAMP_STATUS_MAX; i++) {
+  st->same = sqlite3_column_int(q, 2);
+  for (int i = 3; i < n && i - 3 < STAMP_STATUS_MAX; i++) {
     const unsigned char *v = sqlite3_column_text(q, i);
-    st->status[i - 2].set = v != NULL;
-    snprintf(st->status[i - 2].text, STATUS_TEXT, "%s", v ? (const char *)v : "");
+    st->status[i - 3].set = v != NULL;
+    snprintf(st->status[i - 3].text, STATUS_TEXT, "%s", v ? (const char *)v : "");
   }
   return MS_OK;
 }
@@ -695,8 +697,25 @@ static int insert_new(struct upsert *u, const struct stable *t, const struct rec
 /* What is stored of r, into st. */
 static int stamp_get(struct upsert *u, const struct stable *t, const struct record *r,
                      struct stamp *st, struct err *err) {
+  if (!t->def->updated) /* the stored raw is compared with this copy's */
+    return q_each(u->s, t->sql_find, ARGS(A_INT(u->source_id), A_TEXT(r->external_id), raw_arg(r)),
+                  stamp_row, st, err, "storing a record");
   return q_each(u->s, t->sql_find, ARGS(A_INT(u->source_id), A_TEXT(r->external_id)), stamp_row, st,
                 err, "storing a record");
+}
+
+/* A copy no newer than the stored one. A stream without an update time has
+ * no versions to order: a copy that differs from the stored one is the
+ * newer. A repair's equal copy is written again for its children. */
+static int copy_stale(const struct upsert *u, const struct stable *t, const struct record *r,
+                      const struct stamp *st) {
+  if (!st->found)
+    return 0;
+  if (r->updated_at != st->updated_at)
+    return r->updated_at < st->updated_at;
+  if (!t->def->updated)
+    return st->same;
+  return !u->refetch;
 }
 
 int record_put(struct upsert *u, const struct stable *t, const struct record *r, struct err *err) {
@@ -721,8 +740,7 @@ int record_put(struct upsert *u, const struct stable *t, const struct record *r,
   if (rc)
     return rc;
   u->expect_new = inserted;
-  if (st.found &&
-      (r->updated_at < st.updated_at || (r->updated_at == st.updated_at && !u->refetch)))
+  if (copy_stale(u, t, r, &st))
     return record_same(u, t, r, &st, err);
   if (st.found)
     rc = q_each(u->s, t->sql_update, args, NULL, NULL, err, "storing a record");

@@ -312,7 +312,9 @@ struct stable {
   struct scol *cols;                        /* stored columns, in the description's order */
   size_t ncols;                             /* how many */
   size_t nvals;                             /* def's columns (values a record carries) */
-  char *sql_find;                           /* top: updated_at, deleted_at of one record */
+  char *sql_find;                           /* top: updated_at, deleted_at of one record,
+                                               whether its raw is the same (a stream without
+                                               an update time), its status columns */
   char *sql_insert;                         /* top: a record, unless it is stored already;
                                                child: one row, upserted */
   char *sql_update;                         /* top: a newer copy, clearing deleted_at */

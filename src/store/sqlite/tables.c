@@ -492,7 +492,10 @@ static int top_sql(struct stable *t, const struct have *h) {
   /* The status columns come along: a newer copy that changes one is an
    * event (records.c). */
   if (!rc)
-    rc = buf_puts(&find, "SELECT updated_at, deleted_at");
+    /* Without an update time, a copy is newer when it differs (?3: its
+     * raw); with one, the third column is a constant. */
+    rc =
+        buf_printf(&find, "SELECT updated_at, deleted_at, %s", t->def->updated ? "0" : "raw IS ?3");
   for (size_t i = 0, k = 0; !rc && i < t->ncols && k < STAMP_STATUS_MAX; i++)
     if (status_col(&t->cols[i]) && ++k)
       rc = buf_printf(&find, ", \"%s\"", t->cols[i].name);
