@@ -332,39 +332,35 @@ static void print_table(const struct shown_list *l, struct buf *b) {
 
 /* ---- the subcommands ------------------------------------------------------------ */
 
-static int report_skus(struct store *st, const struct report_args *a) {
-  struct report_scope scope;
-  struct sku_filter f = {0};
+static int report_skus_cmd(struct store *st, const struct report_args *a) {
+  struct report_request req = {0};
+  struct report_note note = {0};
   struct shown_list rows = {0};
   struct err err = {0};
   struct buf out;
-  int64_t now = wall_now();
-  int rc = report_scope_make(st, a->names, a->nnames, &a->days, now, &scope, &err);
-  if (rc == MS_ENOTFOUND || rc == MS_EINVAL)
+  int rc;
+  req.sources = a->names;
+  req.nsources = a->nnames;
+  req.days = a->days;
+  req.currency = *a->currency ? a->currency : NULL;
+  req.order = a->order;
+  req.limit = a->limit;
+  req.now = wall_now();
+  rc = report_skus(st, &req, keep, &rows, &note, &err);
+  if (rc == MS_ENOTFOUND || rc == MS_EINVAL) {
+    shown_release(&rows);
     return cmd_usage_error("report", "%s", err.msg);
-  if (rc)
-    return log_error(EXIT_PARTIAL, "report skus: %s", err.msg);
-  if (scope.utc && (a->dates_given || a->days.preset))
-    log_warn("report skus: the days of %s%s are UTC days: its time zone is learned at its "
-             "first sync",
-             scope.utc_name, scope.utc > 1 ? " and others" : "");
-  f.sources = scope.v;
-  f.nsources = scope.n;
-  f.currency = *a->currency ? a->currency : NULL;
-  f.order = a->order;
-  if (a->order == SKU_BY_REVENUE)
-    f.top = a->limit;
-  else
-    f.limit = a->limit;
-  f.now = now;
-  rc = st->ops->report_skus(st, &f, keep, &rows, &err);
-  report_scope_release(&scope);
+  }
   if (rc) {
     shown_release(&rows);
     if (rc == MS_ENOMEM && !err.msg[0])
       snprintf(err.msg, sizeof(err.msg), "out of memory");
     return log_error(EXIT_PARTIAL, "report skus: %s", err.msg);
   }
+  if (note.utc && (a->dates_given || a->days.preset))
+    log_warn("report skus: the days of %s%s are UTC days: its time zone is learned at its "
+             "first sync",
+             note.utc_name, note.utc > 1 ? " and others" : "");
   buf_init(&out, 0);
   if (a->format == FORMAT_CSV)
     print_csv(&rows, &out);
@@ -437,7 +433,7 @@ int cmd_report(int argc, char **argv) {
   rc = cmd_open_store(&st);
   if (rc)
     return rc;
-  rc = strcmp(a.sub, "skus") == 0 ? report_skus(st, &a) : report_refresh(st, &a);
+  rc = strcmp(a.sub, "skus") == 0 ? report_skus_cmd(st, &a) : report_refresh(st, &a);
   store_close(st);
   return rc;
 }

@@ -1,4 +1,5 @@
-/* The SKU report's scope: sources by name, local days made UTC bounds. */
+/* The SKU report: sources by name, local days made UTC bounds, then the
+ * store's count. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,5 +118,32 @@ int report_scope_make(struct store *st, const char *const *names, size_t n,
   }
   if (rc)
     report_scope_release(scope);
+  return rc;
+}
+
+int report_skus(struct store *st, const struct report_request *req, sku_cb cb, void *ctx,
+                struct report_note *note, struct err *err) {
+  struct report_scope scope;
+  struct sku_filter f = {0};
+  int rc = report_scope_make(st, req->sources, req->nsources, &req->days, req->now, &scope, err);
+  if (rc)
+    return rc;
+  if (note) {
+    note->utc = scope.utc;
+    snprintf(note->utc_name, sizeof(note->utc_name), "%s", scope.utc_name);
+  }
+  f.sources = scope.v;
+  f.nsources = scope.n;
+  f.currency = req->currency;
+  f.order = req->order;
+  /* Revenue is compared only within a currency: a limit there is a top per
+   * currency, so a small currency is not crowded out by a large one. */
+  if (req->order == SKU_BY_REVENUE)
+    f.top = req->limit;
+  else
+    f.limit = req->limit;
+  f.now = req->now;
+  rc = st->ops->report_skus(st, &f, cb, ctx, err);
+  report_scope_release(&scope);
   return rc;
 }
