@@ -136,6 +136,17 @@ test_expect_success 'the summary written by report refresh changes no figure' '
   csv_totals >"$WORK/got" && diff "$WORK/want" "$WORK/got"
 '
 
+test_expect_success 'a scheduled sync leaves the summary up to date, and the report right' '
+  mutate "shop=eu&resource=orders&delete=2" >/dev/null &&
+  mutate "shop=us&resource=orders&update=5" >/dev/null && sleep 1.1 &&
+  ms schedule add changes --every 1h --mode modified >/dev/null &&
+  ms schedule run changes >/dev/null 2>&1 && ms --quiet run-due >"$WORK/due.out" 2>&1 &&
+  [ "$(sqlite3 "$DB" "select count(*) from sku_dirty")" -eq 0 ] &&
+  [ "$(sqlite3 "$DB" "select count(*) from sku_refreshed")" -eq 2 ] &&
+  sql_totals | cut -d" " -f1-3 >"$WORK/want" &&
+  csv_totals >"$WORK/got" && diff "$WORK/want" "$WORK/got"
+'
+
 test_expect_success 'bad arguments exit 2 with a sentence' '
   for args in "--format xml" "--source nosuch" "--from 2026-02-30" "--from tomorrow" \
       "--from 2025-03-10 --to 2025-03-01" "--limit 0" "--sort price" "--currency EURO" \
