@@ -50,8 +50,8 @@ static const char report_help[] =
     "without a SKU are shown as (no SKU) (an empty SKU in CSV and JSON).\n\n"
     "report refresh: brings the daily summary the report reads up to date (the days\n"
     "changed since the last refresh; every day at the first). The report is the\n"
-    "same without it, only slower where much changed: run it from a schedule or\n"
-    "cron, e.g. hourly, or after large syncs.\n";
+    "same without it, only slower where much changed. Every job of 'serve' and\n"
+    "'run-due' refreshes it after its sync; run it after syncs run by hand.\n";
 
 enum { O_SOURCE = 1, O_FROM, O_TO, O_RANGE, O_CURRENCY, O_LIMIT, O_SORT, O_FORMAT };
 

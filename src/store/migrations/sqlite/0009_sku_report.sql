@@ -1,9 +1,9 @@
 -- The SKU report's summary: sales per source, UTC day, SKU and currency,
 -- written by report_refresh, and the days whose orders changed since.
 --
--- Computing the report from the orders takes seconds once there are a
--- million of them (see docs/store.md); the summary makes it a read of a few
--- hundred thousand small rows. It never makes the report wrong: a day is
+-- Computing the report from the orders takes 11 s for a year of a million
+-- of them (see docs/reports.md); the summary makes it a read of one small
+-- row per SKU, currency and day (2 s). It never makes the report wrong: a day is
 -- read from the summary only when the source was refreshed and nothing of
 -- that day changed since; every other day is counted from the orders.
 --
