@@ -527,8 +527,6 @@ static int report_read(struct sqlite_store *s, const struct sku_filter *f, struc
     rc = period_days(s, &srcs, f->now, days, err);
   if (!rc && (report_sql(&sql, &t, f->order) || ids_json(&srcs, &ids)))
     rc = err_set(err, MS_ENOMEM, "out of memory writing SQL");
-  if (getenv("SKU_DEBUG_SQL"))
-    fprintf(stderr, "%s\n%s\n%s\n%s\n", sql.data, p.live.data, p.summary.data, ids.data);
   if (!rc)
     rc = q_collect(s, sql.data,
                    ARGS(A_TEXT(p.live.data), A_TEXT(p.summary.data), A_TEXT(ids.data),
