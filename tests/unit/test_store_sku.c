@@ -424,6 +424,46 @@ static void test_summary_gives_the_same_figures(void **state) {
   store_close(st);
 }
 
+/* Where a line's price is its total already (an Amazon source's ItemPrice,
+ * an estimated price), revenue is that price, not price x quantity. */
+static void test_line_totals(void **state) {
+  (void)state;
+  struct store *st = sku_store("sku_totals");
+  struct source_row amz = {0};
+  struct err err = {0};
+  int64_t shop = ts_source(st, "shop");
+  snprintf(amz.name, sizeof(amz.name), "seller");
+  snprintf(amz.connector, sizeof(amz.connector), "amazon");
+  amz.settings = "{}";
+  amz.credentials = "{}";
+  if (st->ops->source_add(st, &amz, &err))
+    fail_msg("source_add: %s", err.msg);
+
+  struct page pg;
+  page_init(&pg, &sorders_def);
+  line(order(&pg, "a1", D0 + HOUR, "Shipped", "USD"), "a1-1", "SKU-A", 3, 3000);
+  line(order(&pg, "a2", D0 + 2 * HOUR, "Canceled", "USD"), "a2-1", "SKU-A", 9, 9000);
+  commit_day(st, amz.id, "2024-10-04", &pg, D0 + DAY);
+  page_init(&pg, &sorders_def);
+  line(order(&pg, "s1", D0 + HOUR, "open", "USD"), "s1-1", "SKU-A", 4, -1);
+  commit_day(st, shop, "2024-10-04", &pg, D0 + DAY);
+
+  struct got g = report(st, (struct sku_filter){.source_id = amz.id});
+  assert_int_equal(g.n, 1);
+  expect(&g.v[0], 3, 3000, 1, 0, D0 + HOUR); /* Amazon's Canceled is left out too */
+
+  g = report(st, (struct sku_filter){.source_id = shop});
+  expect(&g.v[0], 4, 0, 1, 0, D0 + HOUR);
+  assert_int_equal(g.v[0].unpriced, 4);
+  /* An estimate is the line's total: 4 units for 20.00. */
+  assert_int_equal(st->ops->child_estimate(st, shop, &items_def, "s1", "s1-1", "20.00", 2000, &err),
+                   MS_OK);
+  g = report(st, (struct sku_filter){.source_id = shop});
+  expect(&g.v[0], 4, 2000, 1, 0, D0 + HOUR);
+  assert_int_equal(g.v[0].unpriced, 0);
+  store_close(st);
+}
+
 /* Bounds and limits out of range are refused. */
 static void test_bad_filters(void **state) {
   (void)state;
@@ -449,6 +489,7 @@ int main(void) {
       cmocka_unit_test(test_every_day_and_what_has_no_stock),
       cmocka_unit_test(test_sources_and_currencies),
       cmocka_unit_test(test_summary_gives_the_same_figures),
+      cmocka_unit_test(test_line_totals),
       cmocka_unit_test(test_bad_filters),
   };
   return cmocka_run_group_tests(tests, ts_make_tmpdir, ts_remove_tmpdir);
