@@ -9,6 +9,10 @@ amazon: the same for SP-API's token buckets.
 modified: 100,000 orders synced, 1% of them changed across all their days,
         then one `sync --mode modified` next to a full re-download of the
         same days (requests and time, from the sandbox's request log).
+report: `report skus` over 1,000,000 orders of a year (with lines,
+        refunds and stock levels) written by SQL into a store whose
+        tables a short sync created: counted from the orders, then from
+        the summary `report refresh` writes. `--only report` runs this alone.
 
 With --baseline-bin (bench/run.sh builds the version named by
 BENCH_BASELINE), ingest and pacing run with that binary too, in the same
@@ -19,6 +23,7 @@ import datetime as dt
 import json
 import os
 import platform
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -98,7 +103,7 @@ def knows_streams(binary):
 
 def add_source(binary, db, url, shop, streams="orders"):
     env = dict(os.environ, BENCH_TOKEN="shpat_sandbox_token")
-    extra = ["--streams", streams] if knows_streams(binary) else []
+    extra = ["--streams", streams] if streams and knows_streams(binary) else []
     subprocess.run([binary, "--db", db, "source", "add", "shopify", shop, "--shop", shop,
                     "--token-env", "BENCH_TOKEN", "--api-base", f"{url}/shops/{shop}"] + extra,
                    env=env, check=True, capture_output=True)
@@ -303,6 +308,143 @@ def bench_serve(binary, tmp, shops, days, per_day):
                 ratio=wall / bound if bound else float("nan"))
 
 
+# Orders of one generated year: one in 20 cancelled, one in 100 deleted,
+# one in 10 in EUR, one in 30 refunded (one unit of its first line); 1 to 3
+# lines each over REPORT_SKUS SKUs, each SKU a variant with stock at two
+# locations.
+REPORT_SKUS = 2000
+REPORT_DAYS = 365
+
+
+def generate_orders(db, source_id, orders, t0):
+    step = REPORT_DAYS * 86400 / orders
+    c = sqlite3.connect(db)
+    c.executescript("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;")
+    with c:
+        c.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1) "
+            "INSERT INTO orders (source_id, external_id, name, created_at, updated_at, status, "
+            "currency, total_price, total_minor, raw, first_seen_at, last_synced_at, deleted_at) "
+            "SELECT ?2, 'g' || i, '#' || i, ?3 + CAST(i * ?4 AS INTEGER), ?3 + CAST(i * ?4 AS "
+            "INTEGER), CASE WHEN i % 20 = 7 THEN 'cancelled' ELSE 'closed' END, CASE WHEN i % 10 "
+            "= 3 THEN 'EUR' ELSE 'USD' END, '0.00', 0, '{}', ?3, ?3, CASE WHEN i % 100 = 11 THEN "
+            "?3 END FROM n", (orders, source_id, t0, step))
+        c.execute(
+            "INSERT INTO order_items (source_id, order_external_id, external_id, line_no, sku, "
+            "quantity, price, price_minor, currency) SELECT o.source_id, o.external_id, "
+            "o.external_id || '-' || k.k, k.k, printf('GEN-%04d', (CAST(substr(o.external_id, 2) "
+            "AS INTEGER) * 31 + k.k * 17) % ?2), 1 + (CAST(substr(o.external_id, 2) AS INTEGER) + "
+            "k.k) % 3, '12.50', 1250 + k.k * 100, o.currency FROM orders o JOIN (SELECT 0 AS k "
+            "UNION ALL SELECT 1 UNION ALL SELECT 2) k ON k.k <= CAST(substr(o.external_id, 2) AS "
+            "INTEGER) % 3 WHERE o.source_id = ?1 AND o.external_id LIKE 'g%'",
+            (source_id, REPORT_SKUS))
+        c.execute(
+            "INSERT INTO refunds (source_id, order_external_id, external_id) SELECT source_id, "
+            "external_id, 'rf' || external_id FROM orders WHERE source_id = ?1 AND external_id "
+            "LIKE 'g%' AND CAST(substr(external_id, 2) AS INTEGER) % 30 = 5", (source_id,))
+        c.execute(
+            "INSERT INTO refund_lines (source_id, refund_external_id, external_id, line_item_id, "
+            "quantity) SELECT source_id, external_id, external_id || '-0', order_external_id || "
+            "'-0', 1 FROM refunds WHERE source_id = ?1 AND external_id LIKE 'rfg%'", (source_id,))
+        c.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?2) "
+            "INSERT INTO product_variants (source_id, product_external_id, external_id, sku, "
+            "inventory_item_id) SELECT ?1, 'gp' || (i / 4), 'gv' || i, printf('GEN-%04d', i), "
+            "'gi' || i FROM n", (source_id, REPORT_SKUS))
+        c.execute(
+            "INSERT INTO inventory_levels (source_id, external_id, inventory_item_id, location_id, "
+            "available) SELECT v.source_id, v.inventory_item_id || ':' || l.l, "
+            "v.inventory_item_id, l.l, 5 + (CAST(substr(v.external_id, 3) AS INTEGER) * 7) % 300 "
+            "FROM product_variants v JOIN (SELECT 'L1' AS l UNION ALL SELECT 'L2') l WHERE "
+            "v.source_id = ?1 AND v.external_id LIKE 'gv%'", (source_id,))
+    lines = c.execute("SELECT count(*) FROM order_items WHERE source_id = ?", (source_id,)).fetchone()[0]
+    c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    c.close()
+    return lines
+
+
+def bench_report(binary, tmp, orders):
+    """report skus over a generated year: live, after a refresh, and after
+    one day changed since it."""
+    db = os.path.join(tmp, "report.db")
+    # A one-day sync of a small shop creates every stream's table as a sync
+    # would; the year of orders then goes in by SQL, far faster than a sync.
+    sb, url = start_sandbox(binary, ["--no-rate-limit", "--days", "2", "--shop", "gen:UTC:5"])
+    try:
+        env = add_source(binary, db, url, "gen", streams=None)
+        run_measured([binary, "--db", db, "--quiet", "sync", "gen", "--last-days", "1"], env)
+    finally:
+        sb.terminate()
+        sb.wait()
+    c = sqlite3.connect(db)
+    source_id = c.execute("SELECT id FROM sources WHERE name = 'gen'").fetchone()[0]
+    c.close()
+    today = int(time.time()) // 86400 * 86400
+    t0 = today - REPORT_DAYS * 86400
+    g0 = time.monotonic()
+    lines = generate_orders(db, source_id, orders, t0)
+    gen = time.monotonic() - g0
+    last30 = [(dt.datetime.fromtimestamp(today - d * 86400, dt.timezone.utc)).strftime("%Y-%m-%d")
+              for d in (30, 1)]
+
+    def report(*args):
+        wall, cpu, rss, out = run_measured(
+            [binary, "--db", db, "report", "skus", "--format", "csv"] + list(args))
+        # Every column but the last (days of cover moves with the clock).
+        figures = [l.rsplit(",", 1)[0] for l in out.splitlines()]
+        return dict(wall=wall, cpu=cpu, rss=rss, rows=max(0, len(figures) - 1), figures=figures)
+
+    r = dict(orders=orders, lines=lines, gen=gen, db_mb=os.path.getsize(db) / 1e6)
+    r["live_all"] = report()
+    r["live_30"] = report("--from", last30[0], "--to", last30[1])
+    wall, cpu, rss, _ = run_measured([binary, "--db", db, "report", "refresh"])
+    r["refresh"] = dict(wall=wall, cpu=cpu, rss=rss)
+    r["sum_all"] = report()
+    r["sum_30"] = report("--from", last30[0], "--to", last30[1])
+    if r["sum_all"]["figures"] != r["live_all"]["figures"] or \
+            r["sum_30"]["figures"] != r["live_30"]["figures"]:
+        sys.exit("the report read from the summary differs from the one counted from the orders")
+    # One order of each of ten days changes: those days are read from the
+    # orders again until the next refresh.
+    c = sqlite3.connect(db)
+    with c:
+        c.execute("UPDATE orders SET updated_at = updated_at + 1 WHERE source_id = ?1 AND "
+                  "external_id IN (SELECT 'g' || (?2 / 365 * d) FROM (WITH RECURSIVE n(d) AS "
+                  "(SELECT 0 UNION ALL SELECT d + 36 FROM n WHERE d + 36 < 365) SELECT d FROM n))",
+                  (source_id, orders))
+    c.close()
+    r["dirty_all"] = report()
+    if r["dirty_all"]["figures"] != r["live_all"]["figures"]:
+        sys.exit("the report with days changed since the refresh differs")
+    wall, cpu, rss, _ = run_measured([binary, "--db", db, "report", "refresh"])
+    r["refresh_again"] = dict(wall=wall, cpu=cpu, rss=rss)
+    return r
+
+
+def report_lines(rep):
+    def row(name, m):
+        return f"| {name} | {m['wall']:.2f} s | {m['cpu']:.2f} s | {m['rss']:.0f} MiB | {m.get('rows', '')} |"
+    return [
+        f"## The SKU report over {rep['orders']:,} orders of a year",
+        "",
+        f"{rep['orders']:,} orders with {rep['lines']:,} lines, {REPORT_SKUS:,} SKUs in two "
+        f"currencies, stock at two locations each, written by SQL in {rep['gen']:.0f} s "
+        f"(database {rep['db_mb']:,.0f} MB). Each figure is one `marketsync report skus "
+        "--format csv` process, start to end.",
+        "",
+        "| report | wall | CPU | peak RSS | rows |",
+        "|---|---|---|---|---|",
+        row("every day, counted from the orders", rep["live_all"]),
+        row("the last 30 days, counted from the orders", rep["live_30"]),
+        row("`report refresh`, the first (every day summarized)", rep["refresh"]),
+        row("every day, from the summary", rep["sum_all"]),
+        row("the last 30 days, from the summary", rep["sum_30"]),
+        row("every day, 10 days changed since the refresh", rep["dirty_all"]),
+        row("`report refresh` of those 10 days", rep["refresh_again"]),
+        "",
+    ]
+
+
 def cpu_model():
     try:
         for line in open("/proc/cpuinfo"):
@@ -320,8 +462,17 @@ def main():
     ap.add_argument("--small", action="store_true", help="a quick run with small figures")
     ap.add_argument("--baseline-bin", help="an earlier build: ingest and pacing run with it too")
     ap.add_argument("--baseline-name", default="baseline", help="what to call it")
+    ap.add_argument("--only", choices=["report"], help="run this benchmark alone, print it")
     a = ap.parse_args()
     small = a.small
+    report_orders = 100_000 if small else 1_000_000
+    if a.only == "report":
+        with tempfile.TemporaryDirectory() as tmp:
+            rep = bench_report(a.bin, tmp, report_orders)
+        print(f"machine: {os.cpu_count()} cores, {cpu_model()}, {platform.system()} "
+              f"{platform.release()}")
+        print("\n".join(report_lines(rep)))
+        return
     base_ing = base_pac = None
     with tempfile.TemporaryDirectory() as tmp:
         ing = bench_ingest(a.bin, tmp, 700 if small else 7000, 30)
@@ -329,6 +480,7 @@ def main():
         amz = bench_amazon(a.bin, tmp, 20 if small else 60, 10 if small else 30, 200)
         mod = bench_modified(a.bin, tmp, 330 if small else 3334, 30, 0.01)
         srv = bench_serve(a.bin, tmp, 60 if small else 1000, 50 if small else 60, 3)
+        rep = bench_report(a.bin, tmp, report_orders)
         if a.baseline_bin:
             os.makedirs(os.path.join(tmp, "base"))
             base_ing = bench_ingest(a.baseline_bin, os.path.join(tmp, "base"),
@@ -412,6 +564,7 @@ def main():
         f"| peak RSS (serve) | {srv['rss']:.1f} MiB (aim: < 256 MiB) |",
         "",
     ]
+    lines += report_lines(rep)
     if base_ing:
         b_rate = base_ing["orders"] / base_ing["wall"]
         lines += [

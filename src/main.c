@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"sync", cmd_sync, "fetch days of data from the sources"},
     {"status", cmd_status, "show each day's sync status"},
     {"export", cmd_export, "write stored orders as JSON lines or CSV"},
+    {"report", cmd_report, "sales per SKU: units, revenue, refunds, stock, days of cover"},
     {"runs", cmd_runs, "show the sync log: one line per run"},
     {"failed", cmd_failed, "list and retry records that could not be stored"},
     {"repair", cmd_repair, "fetch again the items of orders stored without items or prices"},

@@ -28,6 +28,7 @@ int cmd_source(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);

@@ -151,6 +151,19 @@ static void work(struct store *st, const struct worker_opts *o, struct job_row *
   schedule_spec_release(&request);
 }
 
+/* The SKU report reads a daily summary where it is up to date and counts
+ * the other days from the orders (11 s against 2 s for a year of 1,000,000
+ * orders, docs/reports.md). Refreshing it after every job that synced keeps
+ * it current without a schedule of its own, and costs only the days the
+ * job changed. A failure costs speed, never a wrong figure: the job's
+ * outcome stands. */
+static void refresh_summary(struct store *st, int64_t job_id) {
+  struct err err = {0};
+  if (st->ops->report_refresh && st->ops->report_refresh(st, 0, wall_now(), NULL, &err))
+    log_warn("job %lld: the SKU report's summary was not refreshed: %s", (long long)job_id,
+             err.msg);
+}
+
 int worker_run_one(struct store *st, const struct worker_opts *o, struct job_outcome *out,
                    struct err *err) {
   struct job_row job = {0};
@@ -177,6 +190,8 @@ int worker_run_one(struct store *st, const struct worker_opts *o, struct job_out
       log_error(rc, "job %lld: its end could not be recorded: %s", (long long)job.id, ferr.msg);
     if (job.schedule_id && out->run_id)
       st->ops->schedule_ran(st, job.schedule_id, out->run_id, out->state, &ferr);
+    if (out->run_id)
+      refresh_summary(st, job.id);
   }
   log_info("job %lld: %s%s%s", (long long)job.id, out->state, out->error[0] ? ": " : "",
            out->error);

@@ -318,6 +318,75 @@ struct credentials_change {
   const char *to;    /* the new ones, a JSON object */
 };
 
+/* ---- reports: sales per SKU ---------------------------------------------- */
+
+#define SKU_SOURCES_MAX 10000 /* entries of sku_filter.sources */
+#define SKU_ROWS_MAX 1000000  /* rows a report may hold before its limit; more: MS_ETOOBIG */
+
+/* The order of a SKU report's rows. */
+enum sku_order {
+  SKU_BY_REVENUE = 0, /* by currency, then the most revenue first (amounts in different
+                         currencies are not compared), then by SKU */
+  SKU_BY_UNITS,       /* the most units first, then by SKU, then by currency */
+  SKU_BY_SKU,         /* by SKU, then by currency */
+};
+
+/* A source of a SKU report with bounds of its own: a source's local days
+ * are UTC bounds of their own. */
+struct sku_scope {
+  int64_t source_id; /* an id no source has matches nothing */
+  int64_t from;      /* UTC seconds, inclusive, on an order's created_at; 0: the filter's */
+  int64_t to;        /* exclusive; 0: the filter's */
+};
+
+/* Which orders a SKU report counts, and which of its rows it gives. */
+struct sku_filter {
+  int64_t source_id;               /* one source; 0 (with sources NULL): every source */
+  const struct sku_scope *sources; /* not NULL: exactly these sources (nsources 0: none, an
+                                      empty report), and source_id is not read */
+  size_t nsources;                 /* entries of sources, at most SKU_SOURCES_MAX */
+  int64_t from;                    /* UTC seconds, inclusive, on an order's created_at; 0: no
+                                      bound */
+  int64_t to;                      /* exclusive; 0: no bound */
+  const char *currency;            /* only rows in this currency; MAY be NULL: every one */
+  enum sku_order order;            /* the rows' order */
+  int64_t top;                     /* > 0: in each currency, only the `top` rows with the most
+                                      revenue (then by SKU); 0: every row */
+  int64_t limit;                   /* rows given, after ordering and top; 0: all of them */
+  int64_t offset;                  /* rows skipped before those */
+  int64_t now;                     /* UTC seconds: where a period without an end (or ending
+                                      later) ends, for days of cover; 0: at the newest order */
+};
+
+/* The sales of one SKU in one currency. Borrowed, valid during the
+ * callback. */
+struct sku_row {
+  const char *sku;      /* "" for lines without a SKU (shown as "(no SKU)") */
+  const char *currency; /* ISO code; "" when the lines carry none (not priced yet) */
+  int64_t units;        /* units sold: the quantities of the lines counted */
+  int64_t revenue;      /* minor units of currency: each line's unit price times its
+                           quantity (or its line total, as Amazon gives it), before
+                           discounts, tax, shipping and refunds */
+  int64_t orders;       /* distinct orders */
+  int64_t refunded;     /* units of those lines refunded */
+  int64_t unpriced;     /* units of lines without a price yet: in units, not in revenue */
+  int64_t last_sold;    /* UTC seconds: the newest of those orders' created_at */
+  int has_stock;        /* stock is known */
+  int64_t stock;        /* units available now at every location, over the variants with this
+                           SKU in the report's sources whose stock levels are synced */
+  int has_cover;        /* cover_days is known: stock known, and units sold in every currency */
+  double cover_days;    /* stock / (units sold per day over the period), the SKU's units in
+                           every currency; 0 when stock is 0 or less */
+  int64_t total;        /* rows of the report, after top, before limit and offset */
+};
+
+/* What report_refresh did. */
+struct sku_refresh_counts {
+  int64_t sources; /* sources whose summary is now up to date */
+  int64_t days;    /* days summarized anew */
+  int64_t rows;    /* summary rows written */
+};
+
 typedef int (*source_cb)(void *ctx, const struct source_row *s);
 typedef int (*slice_cb)(void *ctx, const struct slice *sl);
 typedef int (*record_cb)(void *ctx, const struct record_view *r);
@@ -334,6 +403,7 @@ typedef int (*webhook_cb)(void *ctx, const struct webhook_row *w);
 typedef int (*account_cb)(void *ctx, const struct account_row *a);
 typedef int (*user_cb)(void *ctx, const struct user_row *u);
 typedef int (*token_cb)(void *ctx, const struct token_row *t);
+typedef int (*sku_cb)(void *ctx, const struct sku_row *r);
 
 struct store;
 
@@ -692,6 +762,45 @@ struct store_ops {
   int (*token_revoke)(struct store *st, int64_t id, int64_t now, struct err *err);
   /* The token was used at now: last_used_at moves forward, never back. */
   int (*token_touch)(struct store *st, int64_t id, int64_t now, struct err *err);
+
+  /* ---- reports ---- */
+  /* Sales per SKU and currency of the orders created within the bounds
+   * (each source's own, else the filter's), one struct sku_row each:
+   * - counted are the lines not marked deleted of the orders not marked
+   *   deleted and not cancelled (a status spelled "cancelled" or "canceled",
+   *   in any case: Shopify's, set from cancelled_at, and Amazon's Canceled);
+   * - a line's revenue is its price times its quantity, except where the
+   *   price is the line's total already: an Amazon source's (ItemPrice) and
+   *   an estimated price (child_estimate writes the line's total); a line
+   *   without a price counts in units and unpriced, not in revenue;
+   * - a line's currency is its own, else its order's;
+   * - refunded: the quantities of the refund lines (refunds of the order,
+   *   not marked deleted) whose line_item_id is one of those lines;
+   * - stock: the sum of available of the stock levels (not marked deleted)
+   *   of the inventory items of the variants (not marked deleted) with the
+   *   SKU, in the report's sources; unknown when none is synced, and for
+   *   the lines without a SKU;
+   * - days of cover: stock / (units / days), units of the SKU in every
+   *   currency (the filter's currency does not change it), days the
+   *   period's length, at least 1: the longest of the sources' periods,
+   *   each from its start (or its earliest order) to its end or now,
+   *   whichever comes first (or, with neither, its newest order);
+   * A table the backend lacks (no refunds or stock levels synced yet)
+   * counts as empty. The rows come in the filter's order, read in full (at
+   * most SKU_ROWS_MAX, else MS_ETOOBIG) from one snapshot before the
+   * callbacks run, so a callback MAY write. The figures do not depend on
+   * the summary: days summarized by report_refresh and unchanged since are
+   * read from it, every other day from the orders. MS_EINVAL for a filter
+   * out of its limits. */
+  int (*report_skus)(struct store *st, const struct sku_filter *f, sku_cb cb, void *ctx,
+                     struct err *err);
+  /* Brings the summary the SKU report reads up to date for the source (0:
+   * every source): the days changed since its last refresh, or every day of
+   * it at the first, a few days per transaction (a sync waits for one of
+   * them, not for the whole refresh). now is kept as the refresh's time.
+   * out MAY be NULL. */
+  int (*report_refresh)(struct store *st, int64_t source_id, int64_t now,
+                        struct sku_refresh_counts *out, struct err *err);
 };
 
 struct store {

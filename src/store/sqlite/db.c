@@ -784,4 +784,6 @@ const struct store_ops sqlite_store_ops = {
     .token_list = sqlite_token_list,
     .token_revoke = sqlite_token_revoke,
     .token_touch = sqlite_token_touch,
+    .report_skus = sqlite_report_skus,
+    .report_refresh = sqlite_report_refresh,
 };

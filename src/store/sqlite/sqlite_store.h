@@ -22,6 +22,7 @@
  *   accounts.c accounts: the owners of sources
  *   users.c    users and their memberships of accounts
  *   tokens.c   API tokens, kept as hashes
+ *   skus.c     the SKU report, and the daily summary it reads
  *
  * One connection per struct store; not safe to share between threads. Every
  * query runs through q_each(), which takes its statement from a cache keyed
@@ -522,5 +523,12 @@ int sqlite_token_find_by_hash(struct store *st, const char *hash, struct token_r
 int sqlite_token_list(struct store *st, int64_t user_id, token_cb cb, void *ctx, struct err *err);
 int sqlite_token_revoke(struct store *st, int64_t id, int64_t now, struct err *err);
 int sqlite_token_touch(struct store *st, int64_t id, int64_t now, struct err *err);
+
+/* ---- skus.c ------------------------------------------------------------- */
+
+int sqlite_report_skus(struct store *st, const struct sku_filter *f, sku_cb cb, void *ctx,
+                       struct err *err);
+int sqlite_report_refresh(struct store *st, int64_t source_id, int64_t now,
+                          struct sku_refresh_counts *out, struct err *err);
 
 #endif

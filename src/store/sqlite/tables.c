@@ -70,7 +70,9 @@ static const char *const own_tables[] = {"sources", "slices", "runs", "failed_re
                                          "schema_migrations", "schedules", "jobs", "job_targets",
                                          "events", "webhooks", "source_health", "run_slices",
                                          /* who may see what */
-                                         "accounts", "users", "user_accounts", "api_tokens", NULL};
+                                         "accounts", "users", "user_accounts", "api_tokens",
+                                         /* the SKU report's summary */
+                                         "sku_daily", "sku_dirty", "sku_refreshed", NULL};
 
 /* ---- fingerprints -------------------------------------------------------- */
 
