@@ -10,6 +10,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/opts.h"
+#include "core/secret.h"
 #include "engine/dispatch.h"
 #include "net/url.h"
 #include "store/store.h"
@@ -239,7 +240,7 @@ int cmd_events(int argc, char **argv) {
 static int webhook_add(struct store *st, struct ev_args *a, const char *url) {
   struct webhook_row w;
   struct err err = {0};
-  cJSON *secret = cJSON_CreateObject();
+  cJSON *secret;
   char *probe = NULL, shown[URL_MAX + 8];
   int rc;
   if (url_check_endpoint(url, "the webhook URL", &err))
@@ -252,7 +253,10 @@ static int webhook_add(struct store *st, struct ev_args *a, const char *url) {
                      : secret_from_file(a->secret_file, &probe, &err);
   if (rc)
     return cmd_usage_error("webhook", "%s", err.msg);
-  free(probe);
+  secret_free(probe);
+  secret = cJSON_CreateObject();
+  if (!secret)
+    return log_error(EXIT_PARTIAL, "out of memory");
   cJSON_AddStringToObject(secret, a->secret_env ? "secret_env" : "secret_file",
                           a->secret_env ? a->secret_env : a->secret_file);
   memset(&w, 0, sizeof(w));
