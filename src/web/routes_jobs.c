@@ -54,12 +54,18 @@ static int job_arg(struct api_ctx *c, struct job_row *out) {
 struct job_list {
   struct api_ctx *c;
   cJSON *items;
+  int want; /* rows to answer */
+  int got;  /* rows answered */
 };
 
+/* A member's jobs are picked out of the whole queue, so the store is asked
+ * for more rows than the page and the page is cut here. */
 static int add_job(void *ctx, const struct job_row *j) {
   struct job_list *l = ctx;
-  if (job_is_mine(l->c, j))
+  if (l->got < l->want && job_is_mine(l->c, j)) {
     cJSON_AddItemToArray(l->items, json_job(j));
+    l->got++;
+  }
   return MS_OK;
 }
 
@@ -68,7 +74,7 @@ static void jobs_list(struct api_ctx *c) {
   static const char *const states[] = {"available", "running",   "retryable", "completed",
                                        "failed",    "cancelled", NULL};
   struct job_filter f = {NULL, 0, API_PAGE_DEFAULT};
-  struct job_list l = {c, cJSON_CreateArray()};
+  struct job_list l = {c, cJSON_CreateArray(), 0, 0};
   struct api_error e;
   struct err err = {0};
   int64_t limit, counts[6];
@@ -91,7 +97,8 @@ static void jobs_list(struct api_ctx *c) {
     reply_error(c, &e);
     return;
   }
-  f.limit = (int)limit;
+  l.want = (int)limit;
+  f.limit = c->who.admin ? (int)limit : SERVICE_LIST_MAX;
   rc = c->st->ops->job_list(c->st, &f, add_job, &l, &err);
   if (!rc)
     rc = c->st->ops->job_counts(c->st, counts, &err);

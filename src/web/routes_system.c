@@ -70,13 +70,17 @@ static void system_status(struct api_ctx *c) {
   json_time(sched, "last_pass_at", s.scheduler_tick_at);
   w = cJSON_AddObjectToObject(o, "workers");
   cJSON_AddNumberToObject(w, "threads", s.workers);
-  cJSON_AddNumberToObject(w, "busy", (double)counts[1]);
-  cJSON_AddNumberToObject(w, "jobs_run", (double)s.jobs_run);
-  cJSON_AddNumberToObject(w, "jobs_completed", (double)s.jobs_completed);
-  q = cJSON_AddObjectToObject(o, "queue");
-  for (int i = 0; i < 6; i++)
-    cJSON_AddNumberToObject(q, names[i], (double)counts[i]);
-  cJSON_AddNumberToObject(q, "depth", (double)(counts[0] + counts[2]));
+  /* The queue holds every account's jobs: its counts are for admins
+   * (a member's own jobs are at /api/jobs). */
+  if (c->who.admin) {
+    cJSON_AddNumberToObject(w, "busy", (double)counts[1]);
+    cJSON_AddNumberToObject(w, "jobs_run", (double)s.jobs_run);
+    cJSON_AddNumberToObject(w, "jobs_completed", (double)s.jobs_completed);
+    q = cJSON_AddObjectToObject(o, "queue");
+    for (int i = 0; i < 6; i++)
+      cJSON_AddNumberToObject(q, names[i], (double)counts[i]);
+    cJSON_AddNumberToObject(q, "depth", (double)(counts[0] + counts[2]));
+  }
   json_time(o, "started_at", s.started_at);
   json_time(o, "now", wall_now());
   reply(c, 200, o);

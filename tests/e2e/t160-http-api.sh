@@ -256,6 +256,24 @@ test_expect_success 'the other routes answer: jobs, failed records, events, webh
   ! grep -qF "$ADMIN" "$WORK/body"
 '
 
+test_expect_success 'a member sees its own jobs only, a full page of them, and no queue counts' '
+  code=$(api GET /api/system "$MEMBER") && echo "system: $code $(cat "$WORK/body")" && [ "$code" = 200 ] &&
+  [ "$(json "\"queue\" in j")" = False ] &&
+  [ "$(api GET /api/system "$ADMIN")" = 200 ] && [ "$(json "\"depth\" in j[\"queue\"]")" = True ] &&
+  [ "$(api GET "/api/jobs?limit=1" "$MEMBER")" = 200 ] && cat "$WORK/body" && echo &&
+  [ "$(json "len(j[\"jobs\"])")" = 1 ] &&
+  [ "$(api GET "/api/jobs?limit=1000" "$MEMBER")" = 200 ] &&
+  python3 - "$WORK/body" "$DB" <<PY
+import json, sqlite3, sys
+jobs = json.load(open(sys.argv[1]))["jobs"]
+db = sqlite3.connect(sys.argv[2])
+names = [json.dumps(j) for j in jobs]
+assert jobs and not any("beta/" in n for n in names), names[:3]
+assert db.execute("select count(*) from jobs where targets like ?", ("%beta/%",)).fetchone()[0] > 0
+print(len(jobs), "jobs of the member, none of beta")
+PY
+'
+
 kill -TERM "$SERVE_PID" && { wait "$SERVE_PID"; echo $? >"$WORK/serve.rc"; }
 SERVE_PID=
 test_expect_success 'serve stops cleanly on SIGTERM, and its log never holds the secret' '
