@@ -32,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct api_error e;
   int64_t n;
   const char *s;
-  int status = api_request_parse(method ? method : "", path ? path : "", query ? query : "",
-                                 auth, p, p ? strlen(p) : 0, 0, &rq, &e);
+  int status = api_request_parse(method ? method : "", path ? path : "", query ? query : "", auth,
+                                 p, p ? strlen(p) : 0, 0, &rq, &e);
   if (status) {
     FUZZ_CHECK(status >= 400 && status < 500);
     FUZZ_CHECK(e.message[0] != '\0');
