@@ -455,6 +455,35 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+def compare_only(a, small):
+    """Ingest and pacing of this build and the baseline, run alternately so
+    that whatever else the machine does weighs on both alike."""
+    if not a.baseline_bin:
+        sys.exit("--only compare needs --baseline-bin")
+    per_day = 700 if small else 7000
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, binary in (("this", a.bin), ("base", a.baseline_bin),
+                             ("this", a.bin), ("base", a.baseline_bin)):
+            d = os.path.join(tmp, f"{name}{len(rows)}")
+            os.makedirs(d)
+            ing = bench_ingest(binary, d, per_day, 30)
+            pac = bench_pacing(binary, d, 1000 if small else 8200, 30 if small else 31, 40, 40)
+            rows.append((name, ing, pac))
+    print(f"machine: {os.cpu_count()} cores, {cpu_model()}, {platform.system()} "
+          f"{platform.release()}")
+    print("| run | ingest wall s | ingest CPU s | peak RSS MiB | pacing ratio | 429s |")
+    print("|---|---|---|---|---|---|")
+    for name, ing, pac in rows:
+        label = "this version" if name == "this" else a.baseline_name
+        print(f"| {label} | {ing['wall']:.1f} | {ing['cpu']:.1f} | {ing['rss']:.1f} | "
+              f"{pac['ratio']:.3f} | {pac['limited']} |")
+    for key, what in (("wall", "ingest wall"), ("cpu", "ingest CPU")):
+        this = sum(r[1][key] for r in rows if r[0] == "this")
+        base = sum(r[1][key] for r in rows if r[0] == "base")
+        print(f"{what}: this / {a.baseline_name} = {this / base:.2f}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -462,7 +491,9 @@ def main():
     ap.add_argument("--small", action="store_true", help="a quick run with small figures")
     ap.add_argument("--baseline-bin", help="an earlier build: ingest and pacing run with it too")
     ap.add_argument("--baseline-name", default="baseline", help="what to call it")
-    ap.add_argument("--only", choices=["report"], help="run this benchmark alone, print it")
+    ap.add_argument("--only", choices=["report", "compare"],
+                    help="run this benchmark alone, print it (compare: ingest and pacing of "
+                         "this build and --baseline-bin, alternately)")
     a = ap.parse_args()
     small = a.small
     report_orders = 100_000 if small else 1_000_000
@@ -472,6 +503,9 @@ def main():
         print(f"machine: {os.cpu_count()} cores, {cpu_model()}, {platform.system()} "
               f"{platform.release()}")
         print("\n".join(report_lines(rep)))
+        return
+    if a.only == "compare":
+        compare_only(a, small)
         return
     base_ing = base_pac = None
     with tempfile.TemporaryDirectory() as tmp:

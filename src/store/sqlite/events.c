@@ -181,6 +181,33 @@ int event_insert(struct sqlite_store *s, struct event_row *e, struct err *err) {
   return rc;
 }
 
+int events_flush(struct sqlite_store *s, int64_t source_id, int64_t now, const struct buf *rows,
+                 struct err *err) {
+  struct buf all;
+  int rc;
+  if (!rows || rows->len == 0)
+    return MS_OK;
+  buf_init(&all, 0);
+  rc = buf_putc(&all, '[');
+  if (!rc)
+    rc = buf_append(&all, rows->data, rows->len);
+  if (!rc)
+    rc = buf_putc(&all, ']');
+  if (rc) {
+    buf_release(&all);
+    return err_set(err, MS_ENOMEM, "out of memory writing events");
+  }
+  rc = q_each(s,
+              "INSERT INTO events (type, source_id, stream, record_id, data, created_at) "
+              "SELECT json_extract(value, '$[0]'), ?1, json_extract(value, '$[1]'), "
+              "json_extract(value, '$[2]'), coalesce(json_extract(value, '$[3]'), '{}'), ?2 "
+              "FROM json_each(?3) ORDER BY key",
+              ARGS(A_INT(source_id), A_INT(now), A_TEXT(all.data)), NULL, NULL, err,
+              "recording events");
+  buf_release(&all);
+  return rc;
+}
+
 /* Fills out from a row of EVENT_SELECT; on failure nothing is held. */
 static int event_read(sqlite3_stmt *q, void *out) {
   struct event_row *e = out;

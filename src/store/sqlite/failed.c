@@ -159,8 +159,15 @@ static int resolve_in(struct sqlite_store *s, const struct failed_row *f, const 
                       const struct stable *gone, const struct record *r, int64_t now,
                       struct err *err) {
   struct page_counts c = {0};
-  struct upsert u = {.s = s, .source_id = f->source_id, .now = now, .c = &c};
-  int rc = gone ? record_gone(&u, gone, r, err) : record_put(&u, t, r, err);
+  struct buf events;
+  struct upsert u = {.s = s, .source_id = f->source_id, .now = now, .c = &c, .events = &events};
+  int rc;
+  /* A record stored at last is news like any other (order.created). */
+  buf_init(&events, 0);
+  rc = gone ? record_gone(&u, gone, r, err) : record_put(&u, t, r, err);
+  if (!rc)
+    rc = events_flush(s, f->source_id, now, &events, err);
+  buf_release(&events);
   if (!rc)
     rc = failed_clear(s, f->source_id, f->stream, r->external_id, now, err);
   if (!rc)

@@ -113,6 +113,7 @@ static int record_try(struct commit *cm, const struct record *r, struct err *why
   struct sqlite_store *s = cm->u.s;
   struct upsert saved = cm->u;
   struct page_counts before = *cm->u.c;
+  size_t events_len = cm->u.events ? cm->u.events->len : 0;
   int queued = cm->u.follow ? cJSON_GetArraySize(cm->u.follow) : 0;
   int rc = savepoint(s, err);
   if (rc)
@@ -128,6 +129,11 @@ static int record_try(struct commit *cm, const struct record *r, struct err *why
   err_set(why, MS_EINVAL, "record %.40s was refused by the database: %s", r->external_id,
           s->last_msg);
   *cm->u.c = before;
+  if (cm->u.events && cm->u.events->data) { /* its events go with it */
+    cm->u.events->len = events_len;
+    cm->u.events->data[events_len] = '\0';
+  }
+  cm->u.nevents = saved.nevents;
   cm->u.max_updated = saved.max_updated;
   cm->u.has_updated = saved.has_updated;
   follow_trim(cm->u.follow, queued);
@@ -237,6 +243,8 @@ static int commit_in(struct commit *cm, const struct page *pg, struct slice *sto
     else
       rc = records_sweep(&cm->u, cm->top, cm->sl->started_at, err);
   }
+  if (!rc)
+    rc = events_flush(cm->u.s, cm->sl->source_id, cm->u.now, cm->u.events, err);
   if (!rc) {
     /* Midway, only a listing in update order bounds what it has not shown
      * yet by what it has. */
@@ -261,6 +269,9 @@ static int commit_pass(struct commit *cm, const struct page *pg, struct page_cou
   cm->u.c = c;
   cm->u.max_updated = 0;
   cm->u.has_updated = 0;
+  cm->u.nevents = 0;
+  if (cm->u.events)
+    buf_reset(cm->u.events);
   cm->u.follow = cm->sl->follow ? cJSON_Parse(cm->sl->follow) : cJSON_CreateArray();
   if (!cJSON_IsArray(cm->u.follow)) {
     cJSON_Delete(cm->u.follow);
@@ -286,6 +297,7 @@ int sqlite_commit_page(struct store *st, struct slice *sl, const struct page *pg
   struct page_counts c;
   struct commit cm = {0};
   struct slice stored;
+  struct buf events;
   int rc = page_check(sl, pg, err);
   if (!rc)
     rc = stable_get(s, pg->def, &cm.t, err);
@@ -300,6 +312,8 @@ int sqlite_commit_page(struct store *st, struct slice *sl, const struct page *pg
   cm.u.now = now;
   cm.u.snapshot = sl->kind == SLICE_SNAPSHOT;
   cm.u.refetch = sl->kind == SLICE_REFETCH;
+  buf_init(&events, 0);
+  cm.u.events = &events;
   rc = commit_pass(&cm, pg, &c, &stored, err);
   if (rc && cm.refused) {
     /* A record was refused: again, each record in its savepoint, so that
@@ -308,6 +322,7 @@ int sqlite_commit_page(struct store *st, struct slice *sl, const struct page *pg
     err_clear(err);
     rc = commit_pass(&cm, pg, &c, &stored, err);
   }
+  buf_release(&events);
   if (rc)
     return rc == MS_ELEASE ? lease_lost(s, sl, err) : rc;
   stored.range_start = sl->range_start;

@@ -494,24 +494,41 @@ static int stamp_row(void *ctx, sqlite3_stmt *q) {
 
 /* ---- events ---------------------------------------------------------------- */
 
-/* One event of a record, in the page's transaction: TYPE is the stream's
- * prefix and what happened ("order" "created"). data MAY be NULL. */
+/* One event of a record, kept with the page's others until the page ends
+ * (events_flush): TYPE is the stream's prefix and what happened ("order"
+ * "created"). data MAY be NULL. */
 static int event_of(struct upsert *u, const struct stable *t, const char *prefix, const char *what,
                     const char *id, const cJSON *data, struct err *err) {
-  struct event_row e = {0};
-  char *text = data ? cJSON_PrintUnformatted(data) : NULL;
+  char type[EVENT_TYPE_MAX], *text = NULL;
+  struct buf *b = u->events;
   int rc;
-  if (data && !text)
+  if (!b)
+    return MS_OK;
+  snprintf(type, sizeof(type), "%s%s%s", prefix, what ? "." : "", what ? what : "");
+  if (data && !(text = cJSON_PrintUnformatted(data)))
     return err_set(err, MS_ENOMEM, "out of memory writing an event");
-  snprintf(e.type, sizeof(e.type), "%s%s%s", prefix, what ? "." : "", what ? what : "");
-  e.source_id = u->source_id;
-  snprintf(e.stream, sizeof(e.stream), "%s", t->def->name);
-  e.record_id = (char *)id;
-  e.data = text;
-  e.created_at = u->now;
-  rc = event_insert(u->s, &e, err);
+  rc = buf_puts(b, u->nevents ? ",[" : "[");
+  if (!rc)
+    rc = buf_json_str(b, type);
+  if (!rc)
+    rc = buf_putc(b, ',');
+  if (!rc)
+    rc = buf_json_str(b, t->def->name);
+  if (!rc)
+    rc = buf_putc(b, ',');
+  if (!rc)
+    rc = buf_json_str(b, id);
+  if (!rc)
+    rc = buf_putc(b, ',');
+  if (!rc)
+    rc = buf_puts(b, text ? text : "null");
+  if (!rc)
+    rc = buf_putc(b, ']');
   cJSON_free(text);
-  return rc;
+  if (rc)
+    return err_set(err, MS_ENOMEM, "out of memory writing an event");
+  u->nevents++;
+  return MS_OK;
 }
 
 /* Whether t's records make events in this commit. */
