@@ -110,8 +110,10 @@ def add_source(binary, db, url, shop, streams="orders"):
     return env
 
 
-def bench_ingest(binary, tmp, per_day, days):
-    sb, url = start_sandbox(binary, ["--no-rate-limit", "--days", str(days + 2),
+def bench_ingest(binary, tmp, per_day, days, sandbox_bin=None):
+    # sandbox_bin: whose sandbox serves the orders (a baseline build is
+    # measured against this build's sandbox, so both get the same bytes).
+    sb, url = start_sandbox(sandbox_bin or binary, ["--no-rate-limit", "--days", str(days + 2),
                                      "--shop", f"bulk:UTC:{per_day}", "--threads", "2"])
     try:
         # Baseline: the same orders streamed in one answer, counted, not kept.
@@ -141,8 +143,8 @@ def bench_ingest(binary, tmp, per_day, days):
                 base=base, base_orders=truth_lines, db_mb=size)
 
 
-def bench_pacing(binary, tmp, per_day, days, bucket, leak):
-    sb, url = start_sandbox(binary, ["--bucket-size", str(bucket), "--leak-rate", str(leak),
+def bench_pacing(binary, tmp, per_day, days, bucket, leak, sandbox_bin=None):
+    sb, url = start_sandbox(sandbox_bin or binary, ["--bucket-size", str(bucket), "--leak-rate", str(leak),
                                      "--days", str(days + 2), "--shop", f"pace:UTC:{per_day}"])
     try:
         db = os.path.join(tmp, "pacing.db")
@@ -467,17 +469,19 @@ def compare_only(a, small):
                              ("this", a.bin), ("base", a.baseline_bin)):
             d = os.path.join(tmp, f"{name}{len(rows)}")
             os.makedirs(d)
-            ing = bench_ingest(binary, d, per_day, 30)
-            pac = bench_pacing(binary, d, 1000 if small else 8200, 30 if small else 31, 40, 40)
+            ing = bench_ingest(binary, d, per_day, 30, a.bin)
+            pac = bench_pacing(binary, d, 1000 if small else 8200, 30 if small else 31, 40, 40,
+                               a.bin)
             rows.append((name, ing, pac))
     print(f"machine: {os.cpu_count()} cores, {cpu_model()}, {platform.system()} "
           f"{platform.release()}")
-    print("| run | ingest wall s | ingest CPU s | peak RSS MiB | pacing ratio | 429s |")
-    print("|---|---|---|---|---|---|")
+    print("| run | orders | JSON MB | ingest wall s | ingest CPU s | peak RSS MiB | pacing ratio "
+          "| 429s |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, ing, pac in rows:
         label = "this version" if name == "this" else a.baseline_name
-        print(f"| {label} | {ing['wall']:.1f} | {ing['cpu']:.1f} | {ing['rss']:.1f} | "
-              f"{pac['ratio']:.3f} | {pac['limited']} |")
+        print(f"| {label} | {ing['orders']:,} | {ing['mb']:.0f} | {ing['wall']:.1f} | "
+              f"{ing['cpu']:.1f} | {ing['rss']:.1f} | {pac['ratio']:.3f} | {pac['limited']} |")
     for key, what in (("wall", "ingest wall"), ("cpu", "ingest CPU")):
         this = sum(r[1][key] for r in rows if r[0] == "this")
         base = sum(r[1][key] for r in rows if r[0] == "base")
@@ -518,9 +522,10 @@ def main():
         if a.baseline_bin:
             os.makedirs(os.path.join(tmp, "base"))
             base_ing = bench_ingest(a.baseline_bin, os.path.join(tmp, "base"),
-                                    700 if small else 7000, 30)
+                                    700 if small else 7000, 30, a.bin)
             base_pac = bench_pacing(a.baseline_bin, os.path.join(tmp, "base"),
-                                    1000 if small else 8200, 30 if small else 31, 40, 40)
+                                    1000 if small else 8200, 30 if small else 31, 40, 40,
+                                    a.bin)
     rate = ing["orders"] / ing["wall"]
     lines = [
         "# Benchmarks",

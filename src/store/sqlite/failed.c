@@ -160,13 +160,17 @@ static int resolve_in(struct sqlite_store *s, const struct failed_row *f, const 
                       struct err *err) {
   struct page_counts c = {0};
   struct buf events;
-  struct upsert u = {.s = s, .source_id = f->source_id, .now = now, .c = &c, .events = &events};
+  struct sku_days days = {0};
+  struct upsert u = {
+      .s = s, .source_id = f->source_id, .now = now, .c = &c, .events = &events, .days = &days};
   int rc;
   /* A record stored at last is news like any other (order.created). */
   buf_init(&events, 0);
   rc = gone ? record_gone(&u, gone, r, err) : record_put(&u, t, r, err);
   if (!rc)
     rc = events_flush(s, f->source_id, now, &events, err);
+  if (!rc)
+    rc = sku_days_flush(s, f->source_id, &days, err);
   buf_release(&events);
   if (!rc)
     rc = failed_clear(s, f->source_id, f->stream, r->external_id, now, err);

@@ -245,6 +245,8 @@ static int commit_in(struct commit *cm, const struct page *pg, struct slice *sto
   }
   if (!rc)
     rc = events_flush(cm->u.s, cm->sl->source_id, cm->u.now, cm->u.events, err);
+  if (!rc)
+    rc = sku_days_flush(cm->u.s, cm->sl->source_id, cm->u.days, err);
   if (!rc) {
     /* Midway, only a listing in update order bounds what it has not shown
      * yet by what it has. */
@@ -272,6 +274,8 @@ static int commit_pass(struct commit *cm, const struct page *pg, struct page_cou
   cm->u.nevents = 0;
   if (cm->u.events)
     buf_reset(cm->u.events);
+  if (cm->u.days) /* a refused record's day stays marked: one more day counted again */
+    memset(cm->u.days, 0, sizeof(*cm->u.days));
   cm->u.follow = cm->sl->follow ? cJSON_Parse(cm->sl->follow) : cJSON_CreateArray();
   if (!cJSON_IsArray(cm->u.follow)) {
     cJSON_Delete(cm->u.follow);
@@ -298,6 +302,7 @@ int sqlite_commit_page(struct store *st, struct slice *sl, const struct page *pg
   struct commit cm = {0};
   struct slice stored;
   struct buf events;
+  struct sku_days days;
   int rc = page_check(sl, pg, err);
   if (!rc)
     rc = stable_get(s, pg->def, &cm.t, err);
@@ -314,6 +319,7 @@ int sqlite_commit_page(struct store *st, struct slice *sl, const struct page *pg
   cm.u.refetch = sl->kind == SLICE_REFETCH;
   buf_init(&events, 0);
   cm.u.events = &events;
+  cm.u.days = &days;
   rc = commit_pass(&cm, pg, &c, &stored, err);
   if (rc && cm.refused) {
     /* A record was refused: again, each record in its savepoint, so that

@@ -331,7 +331,11 @@ int record_gone(struct upsert *u, const struct stable *gone, const struct record
   int64_t when = r->gone_at > 0 ? r->gone_at : u->now;
   const char *id = r->gone_id;
   struct buf sql;
-  int rc;
+  int rc = gone->sku_days && u->days
+               ? sku_days_of_stored(u->s, gone, u->source_id, id, u->days, err)
+               : MS_OK;
+  if (rc)
+    return rc;
   buf_init(&sql, 0);
   rc = buf_printf(&sql,
                   "UPDATE \"%s\" SET deleted_at = ?3 WHERE source_id = ?1 AND external_id = ?2 "
@@ -470,6 +474,7 @@ struct stamp {
   int64_t updated_at; /* its version */
   int deleted;        /* marked deleted */
   int same;           /* a stream without an update time: the stored raw is this copy's */
+  int64_t created_at; /* its creation time as stored */
   /* its status columns, in the stream's order (NULL: set 0) */
   struct {
     int set;
@@ -484,10 +489,11 @@ static int stamp_row(void *ctx, sqlite3_stmt *q) {
   st->updated_at = sqlite3_column_int64(q, 0);
   st->deleted = sqlite3_column_type(q, 1) != SQLITE_NULL;
   st->same = sqlite3_column_int(q, 2);
-  for (int i = 3; i < n && i - 3 < STAMP_STATUS_MAX; i++) {
+  st->created_at = sqlite3_column_int64(q, 3);
+  for (int i = 4; i < n && i - 4 < STAMP_STATUS_MAX; i++) {
     const unsigned char *v = sqlite3_column_text(q, i);
-    st->status[i - 3].set = v != NULL;
-    snprintf(st->status[i - 3].text, STATUS_TEXT, "%s", v ? (const char *)v : "");
+    st->status[i - 4].set = v != NULL;
+    snprintf(st->status[i - 4].text, STATUS_TEXT, "%s", v ? (const char *)v : "");
   }
   return MS_OK;
 }
@@ -678,6 +684,8 @@ static int record_same(struct upsert *u, const struct stable *t, const struct re
   u->c->unchanged++;
   seen_update(u, r->updated_at);
   rc = touch(u, t, r->external_id, revive, err);
+  if (revive && t->sku_days && u->days)
+    sku_days_add(u->days, st->created_at);
   for (size_t i = 0; !rc && revive && i < t->nkids; i++)
     rc = walk_id(u, t->kids[i], r->external_id, WALK_UNBURY, 0, err);
   if (!rc && fk) {
@@ -768,6 +776,11 @@ int record_put(struct upsert *u, const struct stable *t, const struct record *r,
   else
     u->c->inserted++;
   seen_update(u, r->updated_at);
+  if (t->sku_days && u->days) { /* the SKU summary counts these days again */
+    sku_days_add(u->days, r->created_at);
+    if (st.found)
+      sku_days_add(u->days, st.created_at);
+  }
   if (makes_events(u, t))
     rc = st.found ? status_events(u, t, r, &st, err)
                   : event_of(u, t, t->def->event, "created", r->external_id, NULL, err);

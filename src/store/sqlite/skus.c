@@ -773,3 +773,76 @@ int sqlite_report_refresh(struct store *st, int64_t source_id, int64_t now,
     *out = c;
   return rc;
 }
+
+/* ---- the days a page changed ---------------------------------------------- */
+
+void sku_days_add(struct sku_days *d, int64_t created_at) {
+  int64_t day = created_at >= 0 ? created_at / 86400 : (created_at - 86399) / 86400;
+  if (d->n == 0 && !d->spill)
+    d->lo = d->hi = day;
+  d->lo = day < d->lo ? day : d->lo;
+  d->hi = day > d->hi ? day : d->hi;
+  if (d->spill)
+    return;
+  for (size_t i = 0; i < d->n; i++)
+    if (d->day[i] == day)
+      return;
+  if (d->n < SKU_DAYS_MAX)
+    d->day[d->n++] = day;
+  else
+    d->spill = 1;
+}
+
+int sku_days_flush(struct sqlite_store *s, int64_t source_id, const struct sku_days *d,
+                   struct err *err) {
+  struct buf ids;
+  int rc = MS_OK;
+  if (!d || (d->n == 0 && !d->spill))
+    return MS_OK;
+  if (d->spill) /* every day of the span: a few more to count again, none missed */
+    return q_each(s,
+                  "WITH RECURSIVE span(day) AS (SELECT ?2 UNION ALL SELECT day + 1 FROM span "
+                  "WHERE day < ?3) INSERT OR IGNORE INTO sku_dirty (source_id, day) "
+                  "SELECT ?1, day FROM span",
+                  ARGS(A_INT(source_id), A_INT(d->lo), A_INT(d->hi)), NULL, NULL, err,
+                  "marking days for the SKU summary");
+  buf_init(&ids, 0);
+  rc = buf_putc(&ids, '[');
+  for (size_t i = 0; !rc && i < d->n; i++)
+    rc = buf_printf(&ids, "%s%lld", i ? "," : "", (long long)d->day[i]);
+  if (!rc)
+    rc = buf_putc(&ids, ']');
+  if (rc)
+    rc = err_set(err, MS_ENOMEM, "out of memory marking days for the SKU summary");
+  else
+    rc = q_each(s,
+                "INSERT OR IGNORE INTO sku_dirty (source_id, day) SELECT ?1, value FROM "
+                "json_each(?2)",
+                ARGS(A_INT(source_id), A_TEXT(ids.data)), NULL, NULL, err,
+                "marking days for the SKU summary");
+  buf_release(&ids);
+  return rc;
+}
+
+static int created_row(void *ctx, sqlite3_stmt *q) {
+  sku_days_add(ctx, sqlite3_column_int64(q, 0));
+  return MS_OK;
+}
+
+int sku_days_of_stored(struct sqlite_store *s, const struct stable *t, int64_t source_id,
+                       const char *id, struct sku_days *d, struct err *err) {
+  struct buf sql;
+  int rc;
+  buf_init(&sql, 0);
+  rc = buf_printf(&sql,
+                  "SELECT created_at FROM \"%s\" WHERE source_id = ?1 AND external_id = ?2 "
+                  "AND deleted_at IS NULL",
+                  t->def->table);
+  if (rc)
+    rc = err_set(err, MS_ENOMEM, "out of memory writing SQL");
+  else
+    rc = q_each(s, sql.data, ARGS(A_INT(source_id), A_TEXT(id)), created_row, d, err,
+                "reading a record's day");
+  buf_release(&sql);
+  return rc;
+}

@@ -323,6 +323,8 @@ struct stable {
   char *sql_exists;                         /* child: any row under a parent */
   char *sql_next_line;                      /* child: the next line_no under a parent */
   int ready;                                /* its DDL is committed */
+  int sku_days;                             /* the SKU summary reads it (the orders table):
+                                               the days its records change are marked */
 };
 
 /* The stream's entry, preparing a top-level stream (and its children and
@@ -334,6 +336,32 @@ int stable_get(struct sqlite_store *s, const struct stream_def *def, const struc
 const struct stable *stable_kid(const struct stable *t, const struct stream_def *child);
 void stables_free(struct sqlite_store *s);
 int sqlite_stream_prepare(struct store *st, const struct stream_def *def, struct err *err);
+
+/* ---- skus.c: the days the SKU summary must count again ----------------- */
+
+#define SKU_DAYS_MAX 256 /* distinct days one page keeps; more mark their whole span */
+
+/* The UTC days (created_at / 86400) of the orders a page inserted, changed,
+ * deleted or brought back. Marked once at the end of the page: a trigger
+ * on every insert into orders cost each a statement journal (an eighth of
+ * a first sync's instructions). */
+struct sku_days {
+  int64_t day[SKU_DAYS_MAX];
+  size_t n;
+  int spill;      /* more than SKU_DAYS_MAX: mark every day from lo to hi */
+  int64_t lo, hi; /* the span of the days seen */
+};
+
+/* Adds the day of a record created at `created_at` (UTC seconds). */
+void sku_days_add(struct sku_days *d, int64_t created_at);
+/* Marks the days in sku_dirty, inside the caller's transaction; d MAY be
+ * NULL. */
+int sku_days_flush(struct sqlite_store *s, int64_t source_id, const struct sku_days *d,
+                   struct err *err);
+/* Adds the day of the stored record `id` of t (a record about to be marked
+ * deleted, whose created_at only the table knows). */
+int sku_days_of_stored(struct sqlite_store *s, const struct stable *t, int64_t source_id,
+                       const char *id, struct sku_days *d, struct err *err);
 
 /* ---- records.c ---------------------------------------------------------- */
 
@@ -352,6 +380,8 @@ struct upsert {
                              end of the page in one statement (events_flush); MAY be NULL
                              (no commit: nothing makes events) */
   size_t nevents;         /* rows in events */
+  struct sku_days *days;  /* the UTC days whose orders the page changed, marked for the SKU
+                             summary at its end (sku_days_flush); MAY be NULL */
   int refetch;            /* a repair fetching again what was stored: an equal copy
                              rewrites its children (they are what it repairs), and
                              records make no events (what it finds is no news) */

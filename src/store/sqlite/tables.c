@@ -496,8 +496,8 @@ static int top_sql(struct stable *t, const struct have *h) {
   if (!rc)
     /* Without an update time, a copy is newer when it differs (?3: its
      * raw); with one, the third column is a constant. */
-    rc =
-        buf_printf(&find, "SELECT updated_at, deleted_at, %s", t->def->updated ? "0" : "raw IS ?3");
+    rc = buf_printf(&find, "SELECT updated_at, deleted_at, %s, created_at",
+                    t->def->updated ? "0" : "raw IS ?3");
   for (size_t i = 0, k = 0; !rc && i < t->ncols && k < STAMP_STATUS_MAX; i++)
     if (status_col(&t->cols[i]) && ++k)
       rc = buf_printf(&find, ", \"%s\"", t->cols[i].name);
@@ -645,6 +645,7 @@ static int prepare_tree(struct sqlite_store *s, const struct stream_def *def,
     return err_set(err, MS_ENOMEM, "out of memory preparing stream %s", def->name);
   }
   t->def = def;
+  t->sku_days = strcmp(def->table, "orders") == 0; /* skus.c: the summary reads it */
   t->sig = sig;
   t->parent = parent;
   rc = table_make(s, t, err);

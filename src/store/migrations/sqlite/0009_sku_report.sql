@@ -8,15 +8,19 @@
 -- that day changed since; every other day is counted from the orders.
 --
 -- What marks a day changed, in the same transaction as the change:
---   - an order inserted, deleted, or replaced by a newer copy, marked
---     deleted or brought back (its line items and refunds are written with
---     it, so they are covered by it);
+--   - an order inserted, replaced by a newer copy, marked deleted or
+--     brought back (its line items and refunds are written with it, so they
+--     are covered by it): the store marks the days of a page at its end
+--     (store/sqlite/skus.c, sku_days_flush), as a trigger on every insert
+--     or update of orders cost each a statement journal, an eighth of a
+--     first sync's instructions;
+--   - an order deleted (its source removed): the trigger below;
 --   - an estimated price set on a line (child_estimate);
 --   - a follow-up page of an order's lines (Amazon's items come one order at
 --     a time, after the order itself): it moves its slice's list of orders
 --     waiting, whose first entry is the order whose lines were just written.
 -- Triggers on the lines themselves would cost every stored line a statement
--- journal (+10% of the instructions of a sync); these cost under 1%.
+-- journal (+10% of the instructions of a sync).
 -- Runs inside one transaction opened by the store; no BEGIN/COMMIT here.
 
 CREATE TABLE sku_daily (
@@ -48,21 +52,6 @@ CREATE TABLE sku_dirty (
   day INTEGER NOT NULL,
   PRIMARY KEY (source_id, day)
 ) WITHOUT ROWID;
-
-CREATE TRIGGER orders_mark_sku_day_new AFTER INSERT ON orders
-BEGIN
-  INSERT OR IGNORE INTO sku_dirty (source_id, day) VALUES (NEW.source_id, NEW.created_at / 86400);
-END;
-
--- A copy seen again unchanged only moves last_synced_at: no mark.
-CREATE TRIGGER orders_mark_sku_day_changed AFTER UPDATE ON orders
-WHEN NEW.updated_at IS NOT OLD.updated_at OR NEW.deleted_at IS NOT OLD.deleted_at
-  OR NEW.status IS NOT OLD.status OR NEW.created_at IS NOT OLD.created_at
-  OR NEW.source_id IS NOT OLD.source_id
-BEGIN
-  INSERT OR IGNORE INTO sku_dirty (source_id, day)
-  VALUES (OLD.source_id, OLD.created_at / 86400), (NEW.source_id, NEW.created_at / 86400);
-END;
 
 CREATE TRIGGER orders_mark_sku_day_gone AFTER DELETE ON orders
 BEGIN
