@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_tmpdir.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,35 +23,18 @@
 #define T0 1760000000
 #define PASSWORD "correct horse battery"
 
-static char tmpdir[512];
-
 static int make_tmpdir(void **state) {
-  const char *base = getenv("MS_TEST_TMP");
   (void)state;
-  if (!base || !*base)
-    base = "/tmp";
-  mkdir(base, 0700);
-  snprintf(tmpdir, sizeof(tmpdir), "%s/test_auth.XXXXXX", base);
-  return mkdtemp(tmpdir) ? 0 : -1;
+  return test_tmpdir_make("test_auth");
 }
 
 static int remove_tmpdir(void **state) {
-  DIR *d = opendir(tmpdir);
-  struct dirent *e;
-  char path[1024];
   (void)state;
-  while (d && (e = readdir(d)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-      snprintf(path, sizeof(path), "%s/%s", tmpdir, e->d_name);
-      unlink(path);
-    }
-  if (d)
-    closedir(d);
-  return rmdir(tmpdir);
+  return test_tmpdir_remove();
 }
 
 static void path_of(const char *name, char *out, size_t size) {
-  snprintf(out, size, "%s/%s", tmpdir, name);
+  test_tmpdir_path(name, out, size);
 }
 
 static struct store *open_store(const char *name) {

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "test_tmpdir.h"
 
 #define TS_UNUSED __attribute__((unused))
 
@@ -243,41 +244,20 @@ static TS_UNUSED const struct stream_def ucustomers_def = {
 
 /* ---- a store per test ------------------------------------------------------ */
 
-static char ts_tmpdir[512];
-
 static TS_UNUSED int ts_make_tmpdir(void **state) {
-  const char *base = getenv("MS_TEST_TMP");
   (void)state;
-  if (!base || !*base)
-    base = "/tmp";
-  if (mkdir(base, 0777) != 0 && errno != EEXIST)
-    return -1;
-  snprintf(ts_tmpdir, sizeof(ts_tmpdir), "%s/test_store.XXXXXX", base);
-  return mkdtemp(ts_tmpdir) ? 0 : -1;
+  return test_tmpdir_make("test_store");
 }
 
 static TS_UNUSED int ts_remove_tmpdir(void **state) {
-  char path[1024];
-  DIR *d = opendir(ts_tmpdir);
-  struct dirent *e;
   (void)state;
-  if (!d)
-    return 0;
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-      continue;
-    snprintf(path, sizeof(path), "%s/%s", ts_tmpdir, e->d_name);
-    unlink(path);
-  }
-  closedir(d);
-  rmdir(ts_tmpdir);
+  test_tmpdir_remove();
   return 0;
 }
 
 /* A SQLite file of this name in the test's directory. */
 static TS_UNUSED void ts_path(const char *name, char *out, size_t size) {
-  int n = snprintf(out, size, "%s/%s", ts_tmpdir, name);
-  assert_true(n > 0 && (size_t)n < size);
+  test_tmpdir_path(name, out, size);
 }
 
 /* Where the test named `name` keeps its store. */
