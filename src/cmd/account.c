@@ -36,16 +36,7 @@ static int on_json(void *ctx, int key, const char *v) {
 /* Parses a subcommand's options and its one NAME (name != NULL) or none. */
 static int sub_args(const char *cmd, int argc, char **argv, const struct cmd_option *opts,
                     int *json, const char **name) {
-  int first, rc = cmd_parse(cmd, account_help, argc, argv, opts, on_json, json, &first);
-  if (rc)
-    return rc;
-  if (name && argc - first != 1)
-    return cmd_usage_error(cmd, "give one account name");
-  if (!name && argc - first != 0)
-    return cmd_usage_error(cmd, "unexpected argument '%s'", argv[first]);
-  if (name)
-    *name = argv[first];
-  return 0;
+  return cmd_parse_name(cmd, account_help, argc, argv, opts, on_json, json, "account", name);
 }
 
 static int account_add(int argc, char **argv) {

@@ -125,3 +125,18 @@ void cmd_names_free(char **names, int n) {
     free(names[i]);
   free(names);
 }
+
+int cmd_parse_name(const char *cmd, const char *help, int argc, char **argv,
+                   const struct cmd_option *opts, int (*on)(void *ctx, int key, const char *value),
+                   void *ctx, const char *what, const char **name) {
+  int first, rc = cmd_parse(cmd, help, argc, argv, opts, on, ctx, &first);
+  if (rc)
+    return rc;
+  if (name && argc - first != 1)
+    return cmd_usage_error(cmd, "give one %s name", what);
+  if (!name && argc - first != 0)
+    return cmd_usage_error(cmd, "unexpected argument '%s'", argv[first]);
+  if (name)
+    *name = argv[first];
+  return 0;
+}

@@ -27,6 +27,13 @@ int cmd_parse(const char *cmd, const char *help, int argc, char **argv,
               const struct cmd_option *opts, int (*on)(void *ctx, int key, const char *value),
               void *ctx, int *operand);
 
+/* cmd_parse for a subcommand that takes its options and then one name
+ * (`what`: "account" makes "give one account name"), or none at all when
+ * name is NULL. Returns what cmd_parse returns, or EXIT_USAGE. */
+int cmd_parse_name(const char *cmd, const char *help, int argc, char **argv,
+                   const struct cmd_option *opts, int (*on)(void *ctx, int key, const char *value),
+                   void *ctx, const char *what, const char **name);
+
 /* Value readers: 0 and *out, or EXIT_USAGE after saying what `option`
  * expects. */
 int cmd_int(const char *cmd, const char *option, const char *value, long lo, long hi, long *out);

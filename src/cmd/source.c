@@ -616,20 +616,10 @@ static int on_list_option(void *ctx, int key, const char *v) {
  * source name. The help is generated, so print_help prints it. */
 static int sub_args(const char *cmd, int argc, char **argv, const struct cmd_option *opts,
                     int (*on)(void *, int, const char *), void *ctx, const char **name) {
-  int first, rc = cmd_parse(cmd, "", argc, argv, opts, on, ctx, &first);
-  if (rc == CMD_HELP) {
+  int rc = cmd_parse_name(cmd, "", argc, argv, opts, on, ctx, "source", name);
+  if (rc == CMD_HELP)
     print_help(stdout);
-    return CMD_HELP;
-  }
-  if (rc)
-    return rc;
-  if (name && argc - first != 1)
-    return cmd_usage_error(cmd, "give one source name");
-  if (!name && argc - first != 0)
-    return cmd_usage_error(cmd, "unexpected argument '%s'", argv[first]);
-  if (name)
-    *name = argv[first];
-  return 0;
+  return rc;
 }
 
 static int source_list(int argc, char **argv) {

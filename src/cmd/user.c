@@ -57,16 +57,7 @@ static int on_option(void *ctx, int key, const char *v) {
 
 static int sub_args(const char *cmd, int argc, char **argv, const struct cmd_option *opts,
                     struct user_args *a, const char **name) {
-  int first, rc = cmd_parse(cmd, user_help, argc, argv, opts, on_option, a, &first);
-  if (rc)
-    return rc;
-  if (name && argc - first != 1)
-    return cmd_usage_error(cmd, "give one user name");
-  if (!name && argc - first != 0)
-    return cmd_usage_error(cmd, "unexpected argument '%s'", argv[first]);
-  if (name)
-    *name = argv[first];
-  return 0;
+  return cmd_parse_name(cmd, user_help, argc, argv, opts, on_option, a, "user", name);
 }
 
 /* The ids of the accounts named by --account (each "A" or "A,B"). */
