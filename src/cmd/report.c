@@ -1,6 +1,5 @@
 /* marketsync report: what the stored records add up to. `report skus` is
  * the sales per SKU; `report refresh` brings its summary up to date. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +83,6 @@ struct report_args {
 static int on_option(void *ctx, int key, const char *v) {
   struct report_args *a = ctx;
   struct err err = {0};
-  size_t len;
   switch (key) {
   case O_SOURCE:
     if (a->nnames >= REPORT_SOURCES_MAX)
@@ -106,25 +104,14 @@ static int on_option(void *ctx, int key, const char *v) {
                              v);
     return 0;
   case O_CURRENCY:
-    len = strlen(v);
-    if (len != 3 || !isalpha((unsigned char)v[0]) || !isalpha((unsigned char)v[1]) ||
-        !isalpha((unsigned char)v[2]))
+    if (report_currency_parse(v, a->currency))
       return cmd_usage_error("report", "--currency takes a three-letter code such as USD, not '%s'",
                              v);
-    for (size_t i = 0; i < 3; i++)
-      a->currency[i] = (char)toupper((unsigned char)v[i]);
-    a->currency[3] = '\0';
     return 0;
   case O_LIMIT:
     return cmd_int("report", "--limit", v, 1, REPORT_LIMIT_MAX, &a->limit);
   case O_SORT:
-    if (strcmp(v, "revenue") == 0)
-      a->order = SKU_BY_REVENUE;
-    else if (strcmp(v, "units") == 0)
-      a->order = SKU_BY_UNITS;
-    else if (strcmp(v, "sku") == 0)
-      a->order = SKU_BY_SKU;
-    else
+    if (report_order_parse(v, &a->order))
       return cmd_usage_error("report", "--sort is revenue, units or sku, not '%s'", v);
     return 0;
   case O_FORMAT:

@@ -1,5 +1,6 @@
 /* The SKU report: sources by name, local days made UTC bounds, then the
  * store's count. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,4 +147,28 @@ int report_skus(struct store *st, const struct report_request *req, sku_cb cb, v
   rc = st->ops->report_skus(st, &f, cb, ctx, err);
   report_scope_release(&scope);
   return rc;
+}
+
+int report_order_parse(const char *word, enum sku_order *out) {
+  if (strcmp(word, "revenue") == 0)
+    *out = SKU_BY_REVENUE;
+  else if (strcmp(word, "units") == 0)
+    *out = SKU_BY_UNITS;
+  else if (strcmp(word, "sku") == 0)
+    *out = SKU_BY_SKU;
+  else
+    return MS_EINVAL;
+  return MS_OK;
+}
+
+int report_currency_parse(const char *code, char out[4]) {
+  if (strlen(code) != 3)
+    return MS_EINVAL;
+  for (int i = 0; i < 3; i++) {
+    if (!isalpha((unsigned char)code[i]))
+      return MS_EINVAL;
+    out[i] = (char)toupper((unsigned char)code[i]);
+  }
+  out[3] = '\0';
+  return MS_OK;
 }

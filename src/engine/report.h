@@ -66,4 +66,11 @@ struct report_note {
 int report_skus(struct store *st, const struct report_request *req, sku_cb cb, void *ctx,
                 struct report_note *note, struct err *err);
 
+/* The words of a report's order, as the command line and the API take them:
+ * "revenue", "units", "sku". MS_OK, or MS_EINVAL for another word. */
+int report_order_parse(const char *word, enum sku_order *out);
+/* A currency code of three letters, written upper case into out.
+ * MS_EINVAL for anything else. */
+int report_currency_parse(const char *code, char out[4]);
+
 #endif

@@ -2,7 +2,6 @@
  * records. GET /api/reports/skus answers the same rows as `marketsync
  * report skus`, through the same engine function, scoped to the sources
  * the caller may see. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,27 +114,16 @@ static int days_of(struct api_ctx *c, struct report_days *d) {
 /* ?sort and ?currency; answers and returns nonzero when bad. */
 static int order_of(struct api_ctx *c, struct report_request *rq, char currency[4]) {
   const char *sort = api_param(c->rq, "sort"), *cur = api_param(c->rq, "currency");
-  if (!sort || strcmp(sort, "revenue") == 0)
-    rq->order = SKU_BY_REVENUE;
-  else if (strcmp(sort, "units") == 0)
-    rq->order = SKU_BY_UNITS;
-  else if (strcmp(sort, "sku") == 0)
-    rq->order = SKU_BY_SKU;
-  else {
+  rq->order = SKU_BY_REVENUE;
+  if (sort && report_order_parse(sort, &rq->order)) {
     reply_fail(c, 400, "invalid", "sort", "sort is revenue, units or sku");
     return 1;
   }
-  if (!cur)
-    return 0;
-  if (strlen(cur) != 3 || !isalpha((unsigned char)cur[0]) || !isalpha((unsigned char)cur[1]) ||
-      !isalpha((unsigned char)cur[2])) {
+  if (cur && report_currency_parse(cur, currency)) {
     reply_fail(c, 400, "invalid", "currency", "currency is a three-letter code such as USD");
     return 1;
   }
-  for (int i = 0; i < 3; i++)
-    currency[i] = (char)toupper((unsigned char)cur[i]);
-  currency[3] = '\0';
-  rq->currency = currency;
+  rq->currency = cur ? currency : NULL;
   return 0;
 }
 
