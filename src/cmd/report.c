@@ -10,6 +10,7 @@
 #include "core/model.h"
 #include "engine/report.h"
 #include "store/store.h"
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -147,14 +148,8 @@ struct shown_list {
 static int keep(void *ctx, const struct sku_row *r) {
   struct shown_list *l = ctx;
   struct shown *s;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 64;
-    struct shown *v = realloc(l->v, cap * sizeof(*v));
-    if (!v)
-      return MS_ENOMEM;
-    l->v = v;
-    l->cap = cap;
-  }
+  if (array_reserve((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v), 64))
+    return MS_ENOMEM;
   s = &l->v[l->n];
   memset(s, 0, sizeof(*s));
   s->sku = strdup(r->sku);

@@ -11,6 +11,7 @@
 #include "core/source.h"
 #include "net/http.h"
 #include "net/url.h"
+#include "util/array.h"
 #include "util/log.h"
 #include "util/tz.h"
 
@@ -140,14 +141,8 @@ struct batch {
 static int take_event(void *ctx, const struct event_row *e) {
   struct batch *b = ctx;
   struct event_row *c;
-  if (b->n == b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 32;
-    c = realloc(b->v, cap * sizeof(*c));
-    if (!c)
-      return MS_ENOMEM;
-    b->v = c;
-    b->cap = cap;
-  }
+  if (array_reserve((void **)&b->v, &b->cap, b->n + 1, sizeof(*b->v), 32))
+    return MS_ENOMEM;
   c = &b->v[b->n];
   *c = *e;
   c->record_id = e->record_id ? strdup(e->record_id) : NULL;
@@ -219,14 +214,8 @@ struct endpoints {
 static int take_endpoint(void *ctx, const struct webhook_row *w) {
   struct endpoints *e = ctx;
   struct webhook_row *c;
-  if (e->n == e->cap) {
-    size_t cap = e->cap ? e->cap * 2 : 8;
-    c = realloc(e->v, cap * sizeof(*c));
-    if (!c)
-      return MS_ENOMEM;
-    e->v = c;
-    e->cap = cap;
-  }
+  if (array_reserve((void **)&e->v, &e->cap, e->n + 1, sizeof(*e->v), 8))
+    return MS_ENOMEM;
   c = &e->v[e->n++];
   *c = *w;
   c->url = strdup(w->url ? w->url : "");

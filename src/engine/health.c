@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "util/array.h"
 #include "util/log.h"
 
 void health_note(struct source_health *h, const char *source, int failed, const char *why) {
@@ -16,14 +17,9 @@ void health_note(struct source_health *h, const char *source, int failed, const 
     if (strcmp(h->v[i].name, source) == 0)
       m = &h->v[i];
   if (!m) {
-    if (h->n == h->cap) {
-      size_t cap = h->cap ? h->cap * 2 : 8;
-      struct source_mark *v = realloc(h->v, cap * sizeof(*v));
-      if (!v)
-        return; /* health is advice: without memory, this source goes unnoted */
-      h->v = v;
-      h->cap = cap;
-    }
+    /* health is advice: without memory, this source goes unnoted */
+    if (array_reserve((void **)&h->v, &h->cap, h->n + 1, sizeof(*h->v), 8))
+      return;
     m = &h->v[h->n++];
     memset(m, 0, sizeof(*m));
     snprintf(m->name, sizeof(m->name), "%s", source);

@@ -4,17 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/array.h"
 #include "util/clock.h"
 
 int key_list_add(struct key_list *l, const char *key) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 32;
-    char(*p)[MS_KEY_MAX] = realloc(l->keys, cap * sizeof(*p));
-    if (!p)
-      return MS_ENOMEM;
-    l->keys = p;
-    l->cap = cap;
-  }
+  if (array_reserve((void **)&l->keys, &l->cap, l->n + 1, sizeof(*l->keys), 32))
+    return MS_ENOMEM;
   snprintf(l->keys[l->n++], MS_KEY_MAX, "%s", key);
   return MS_OK;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "engine/repair.h"
+#include "util/array.h"
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -150,14 +151,8 @@ struct plan {
 
 static struct item *plan_add(struct plan *p, struct session *s, const struct stream_def *def,
                              int phase) {
-  if (p->n == p->cap) {
-    size_t cap = p->cap ? p->cap * 2 : 16;
-    struct item *v = realloc(p->items, cap * sizeof(*v));
-    if (!v)
-      return NULL;
-    p->items = v;
-    p->cap = cap;
-  }
+  if (array_reserve((void **)&p->items, &p->cap, p->n + 1, sizeof(*p->items), 16))
+    return NULL;
   memset(&p->items[p->n], 0, sizeof(p->items[0]));
   p->items[p->n].sess = s;
   p->items[p->n].def = def;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/array.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -492,7 +493,6 @@ struct due_list {
 
 static int collect_due(void *ctx, const struct schedule_row *s) {
   struct due_list *d = ctx;
-  struct schedule_row *grown;
   if (!s->enabled || !s->next_due)
     return MS_OK;
   if (s->next_due > d->now) {
@@ -500,14 +500,8 @@ static int collect_due(void *ctx, const struct schedule_row *s) {
       d->next = s->next_due;
     return MS_OK;
   }
-  if (d->n == d->cap) {
-    size_t cap = d->cap ? d->cap * 2 : 16;
-    grown = realloc(d->v, cap * sizeof(*grown));
-    if (!grown)
-      return MS_ENOMEM;
-    d->v = grown;
-    d->cap = cap;
-  }
+  if (array_reserve((void **)&d->v, &d->cap, d->n + 1, sizeof(*d->v), 16))
+    return MS_ENOMEM;
   d->v[d->n] = *s;
   d->v[d->n].spec = strdup(s->spec ? s->spec : "{}");
   return d->v[d->n++].spec ? MS_OK : MS_ENOMEM;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/auth.h"
+#include "util/array.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/tz.h"
@@ -242,14 +243,8 @@ static int take_id(void *ctx, const struct source_row *row) {
   struct ids *ids = ctx;
   if (!caller_sees(ids->c, row))
     return MS_OK;
-  if (ids->n == ids->cap) {
-    size_t cap = ids->cap ? ids->cap * 2 : 32;
-    int64_t *v = realloc(ids->v, cap * sizeof(*v));
-    if (!v)
-      return MS_ENOMEM;
-    ids->v = v;
-    ids->cap = cap;
-  }
+  if (array_reserve((void **)&ids->v, &ids->cap, ids->n + 1, sizeof(*ids->v), 32))
+    return MS_ENOMEM;
   ids->v[ids->n++] = row->id;
   return MS_OK;
 }
