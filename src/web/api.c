@@ -233,6 +233,16 @@ int visible_source(struct api_ctx *c, const char *name, struct source_row *out) 
   return 1;
 }
 
+int visible_sources(struct api_ctx *c, char *const *names, int n) {
+  for (int i = 0; i < n; i++) {
+    struct source_row row;
+    if (visible_source(c, names[i], &row))
+      return 1;
+    source_row_release(&row);
+  }
+  return 0;
+}
+
 struct ids {
   const struct api_ctx *c;
   int64_t *v;

@@ -87,6 +87,9 @@ int caller_sees(const struct api_ctx *c, const struct source_row *row);
 /* The named source if the caller may see it; otherwise answers 404 (the
  * same for "not there" and "not yours") and returns nonzero. */
 int visible_source(struct api_ctx *c, const char *name, struct source_row *out);
+/* visible_source for each of the n names: nonzero (answered) at the first
+ * the caller may not see. */
+int visible_sources(struct api_ctx *c, char *const *names, int n);
 /* The ids of the sources the caller may see (for filters), in *ids (caller
  * frees); *all set for admins (no filter needed). */
 int visible_source_ids(struct api_ctx *c, int64_t **ids, size_t *n, int *all);

@@ -256,13 +256,7 @@ static int scope_request(struct api_ctx *c, struct schedule_spec *s) {
     free(ids);
     return 0;
   }
-  for (int i = 0; i < s->nsources; i++) {
-    struct source_row row;
-    if (visible_source(c, s->sources[i], &row))
-      return 1;
-    source_row_release(&row);
-  }
-  return 0;
+  return visible_sources(c, s->sources, s->nsources);
 }
 
 /* Waits a little for a worker to take the job, so the answer can carry

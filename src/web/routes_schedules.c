@@ -149,13 +149,7 @@ static int check_sources(struct api_ctx *c, struct schedule_spec *s) {
                "a schedule of every source is for administrators: name your sources");
     return 1;
   }
-  for (int i = 0; i < s->nsources; i++) {
-    struct source_row row;
-    if (visible_source(c, s->sources[i], &row))
-      return 1;
-    source_row_release(&row);
-  }
-  return 0;
+  return visible_sources(c, s->sources, s->nsources);
 }
 
 static void save_and_answer(struct api_ctx *c, struct schedule_row *row, struct schedule_spec *s,
