@@ -830,6 +830,16 @@ static void sleep_for(double s) {
   nanosleep(&ts, NULL);
 }
 
+/* Commits the write group of the round (see store.h). A group that could
+ * not be stored undid pages this run counted as stored: the run ends, and
+ * the next one goes on from the cursors that were stored. */
+static void group_end(struct engine *e) {
+  struct err err = {0};
+  int rc = e->st->ops->group_end(e->st, &err);
+  if (rc && !e->fatal)
+    store_failed(e, rc, &err);
+}
+
 static int anything_left(struct engine *e) {
   if (e->works)
     return 1;
@@ -897,9 +907,14 @@ int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
       release_ready(&e);
     else
       send_ready(&e, now, &min_wait);
+    /* What the answers of the last poll and this round's claims wrote is
+     * committed now, before the wait: one commit for them all. */
+    group_end(&e);
     /* A finite min_wait is a slice blocked on rate budget or backoff. */
     stats->waiting = isfinite(min_wait) ? min_wait : 0;
     nap = min_wait < 1.0 ? min_wait : 1.0;
+    if (!e.fatal)
+      e.st->ops->group_begin(e.st); /* opened by the first write after the wait */
     if (http_client_running(e.http))
       http_client_poll(e.http, (long)(nap * 1000) + 1, on_done);
     else if (e.works)
@@ -909,6 +924,7 @@ int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
       emit(&e, SYNC_EV_TICK, NULL, NULL, NULL, NULL, NULL);
     }
   }
+  group_end(&e);
   if (e.fatal) {
     /* Let transfers finish so their slices are released cleanly. */
     while (http_client_running(e.http))

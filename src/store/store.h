@@ -537,6 +537,20 @@ struct store_ops {
   int (*commit_page)(struct store *st, struct slice *sl, const struct page *pg, int64_t now,
                      struct page_counts *counts, struct err *err);
 
+  /* A write group: from group_begin to group_end, the writes of this
+   * connection (commit_page, claims, run_slice_put, ...) share one
+   * transaction, opened at the first of them, so that a run over many
+   * small slices pays one commit for many pages instead of one each. Each
+   * write still succeeds or fails alone (a savepoint): a page is stored
+   * with its cursor or not at all, and nothing of the group is durable
+   * before group_end. group_end commits; if it fails (or the group's
+   * transaction was lost to a disk error on the way) nothing of the group
+   * is stored, and the caller MUST treat every write since group_begin as
+   * undone. Preparing a stream is refused inside an open group. Groups do
+   * not nest. */
+  void (*group_begin)(struct store *st);
+  int (*group_end)(struct store *st, struct err *err);
+
   int (*run_start)(struct store *st, struct run_row *r, struct err *err); /* sets r->id */
   int (*run_update)(struct store *st, const struct run_row *r, struct err *err);
   int (*run_list)(struct store *st, int limit, run_cb cb, void *ctx, struct err *err);

@@ -365,22 +365,77 @@ int q_collect(struct sqlite_store *s, const char *sql, struct args args, size_t 
 
 /* ---- transactions -------------------------------------------------------- */
 
-int tx_begin(struct sqlite_store *s, struct err *err) {
+/* Inside a write group (store.h) a transaction is a savepoint of the
+ * group's one transaction, opened by the first write. */
+
+static int group_gone(struct sqlite_store *s, struct err *err) {
+  s->group_lost = 1;
+  return err_set(err, MS_EIO,
+                 "the database rolled back the writes since the last commit (%s); nothing of "
+                 "them is stored",
+                 s->last_msg[0] ? s->last_msg : "disk error");
+}
+
+int tx_begin_alone(struct sqlite_store *s, struct err *err) {
+  if (s->group_open)
+    return err_set(err, MS_EINVAL, "a transaction of its own cannot start inside a write group");
   return q_each(s, "BEGIN IMMEDIATE", NO_ARGS, NULL, NULL, err, "starting a transaction");
 }
 
+int tx_begin(struct sqlite_store *s, struct err *err) {
+  int rc;
+  if (!s->grouping)
+    return tx_begin_alone(s, err);
+  if (s->group_lost || (s->group_open && sqlite3_get_autocommit(s->db)))
+    return group_gone(s, err);
+  if (!s->group_open) {
+    rc = q_each(s, "BEGIN IMMEDIATE", NO_ARGS, NULL, NULL, err, "starting a transaction");
+    if (rc)
+      return rc;
+    s->group_open = 1;
+  }
+  return q_each(s, "SAVEPOINT tx", NO_ARGS, NULL, NULL, err, "starting a transaction");
+}
+
 int tx_commit(struct sqlite_store *s, struct err *err) {
-  return q_each(s, "COMMIT", NO_ARGS, NULL, NULL, err, "committing");
+  if (!s->group_open)
+    return q_each(s, "COMMIT", NO_ARGS, NULL, NULL, err, "committing");
+  if (sqlite3_get_autocommit(s->db))
+    return group_gone(s, err);
+  return q_each(s, "RELEASE tx", NO_ARGS, NULL, NULL, err, "committing");
 }
 
 void tx_rollback(struct sqlite_store *s) {
   int rc = s->last_rc;
   char msg[sizeof(s->last_msg)];
   memcpy(msg, s->last_msg, sizeof(msg));
-  if (!sqlite3_get_autocommit(s->db))
+  if (s->group_open && sqlite3_get_autocommit(s->db))
+    s->group_lost = 1; /* SQLite ended the group's transaction itself */
+  else if (s->group_open)
+    (void)(q_each(s, "ROLLBACK TO tx", NO_ARGS, NULL, NULL, NULL, "rolling back") ||
+           q_each(s, "RELEASE tx", NO_ARGS, NULL, NULL, NULL, "rolling back"));
+  else if (!sqlite3_get_autocommit(s->db))
     (void)q_each(s, "ROLLBACK", NO_ARGS, NULL, NULL, NULL, "rolling back");
   s->last_rc = rc; /* the failure that caused it stays the one to explain */
   memcpy(s->last_msg, msg, sizeof(msg));
+}
+
+void sqlite_group_begin(struct store *st) {
+  struct sqlite_store *s = backend(st);
+  s->grouping = 1;
+}
+
+int sqlite_group_end(struct store *st, struct err *err) {
+  struct sqlite_store *s = backend(st);
+  int rc = MS_OK;
+  if (s->group_lost || (s->group_open && sqlite3_get_autocommit(s->db)))
+    rc = group_gone(s, err);
+  else if (s->group_open)
+    rc = q_each(s, "COMMIT", NO_ARGS, NULL, NULL, err, "committing");
+  if (rc && !sqlite3_get_autocommit(s->db))
+    (void)q_each(s, "ROLLBACK", NO_ARGS, NULL, NULL, NULL, "rolling back");
+  s->grouping = s->group_open = s->group_lost = 0;
+  return rc;
 }
 
 int savepoint(struct sqlite_store *s, struct err *err) {
@@ -729,6 +784,8 @@ const struct store_ops sqlite_store_ops = {
     .slice_list = sqlite_slice_list,
     .slice_seed = sqlite_slice_seed,
     .commit_page = sqlite_commit_page,
+    .group_begin = sqlite_group_begin,
+    .group_end = sqlite_group_end,
     .run_start = sqlite_run_start,
     .run_update = sqlite_run_update,
     .run_list = sqlite_run_list,

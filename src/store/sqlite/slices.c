@@ -241,32 +241,31 @@ int sqlite_slice_claim(struct store *st, int64_t source_id, const char *stream, 
   if (lease_secs <= 0)
     return err_set(err, MS_EINVAL, "the lease must last at least one second");
   slice_name_set(&n, source_id, stream, key);
-  rc = tx_begin(s, err);
+  /* One statement makes the row if needed and takes the lease unless
+   * another owner's holds; only a refusal reads who holds it. */
+  rc = slice_query(s,
+                   "INSERT INTO slices (source_id, stream, slice_key, kind, day, status, "
+                   "lease_owner, lease_token, lease_expires, started_at, updated_at) VALUES "
+                   "(?1, ?2, ?3, ?7, ?8, 'in_progress', ?4, 1, ?5, ?6, ?6) "
+                   "ON CONFLICT (source_id, stream, slice_key) DO UPDATE SET "
+                   "status = 'in_progress', lease_owner = ?4, "
+                   "lease_token = slices.lease_token + 1, lease_expires = ?5, "
+                   "started_at = CASE WHEN slices.started_at = 0 THEN ?6 ELSE slices.started_at "
+                   "END, updated_at = ?6 WHERE NOT (slices.status = 'in_progress' AND "
+                   "slices.lease_owner <> '' AND slices.lease_owner <> ?4 AND "
+                   "slices.lease_expires > ?6) RETURNING " SLICE_COLS,
+                   ARGS(A_INT(source_id), A_TEXT(stream), A_TEXT(key), A_TEXT(owner),
+                        A_INT(now + lease_secs), A_INT(now), A_TEXT(slice_kind_name(p.kind)),
+                        day_arg(&p)),
+                   out, &found, &n, err, "claiming a slice");
   if (rc)
-    return rc;
-  rc = slice_ensure_in(s, source_id, stream, key, &p, err);
-  if (!rc)
+    return slice_write_fail(s, rc, source_id, err);
+  if (!found) {
     rc = claim_check(s, source_id, stream, key, owner, now, &n, err);
-  if (!rc)
-    rc = slice_query(s,
-                     "UPDATE slices SET status = 'in_progress', lease_owner = ?4, "
-                     "lease_token = lease_token + 1, lease_expires = ?5, "
-                     "started_at = CASE WHEN started_at = 0 THEN ?6 ELSE started_at END, "
-                     "updated_at = ?6 WHERE " SLICE_KEY " RETURNING " SLICE_COLS,
-                     ARGS(A_INT(source_id), A_TEXT(stream), A_TEXT(key), A_TEXT(owner),
-                          A_INT(now + lease_secs), A_INT(now)),
-                     out, &found, &n, err, "claiming a slice");
-  if (!rc && !found)
-    rc = err_set(err, MS_EDB, "slice %s vanished while being claimed", n.text);
-  if (!rc)
-    rc = tx_commit(s, err);
-  if (rc) {
-    tx_rollback(s);
-    if (found)
-      slice_release(out);
     memset(out, 0, sizeof(*out));
+    return rc ? rc : err_set(err, MS_EDB, "slice %s could not be claimed", n.text);
   }
-  return rc;
+  return MS_OK;
 }
 
 /* A new pass: pending from the start, counters cleared, the lease fenced

@@ -136,6 +136,9 @@ struct sqlite_store {
   struct stable **tables;   /* streams prepared on this connection (tables.c) */
   size_t ntables;           /* entries in tables */
   size_t tables_cap;        /* allocated */
+  int grouping;             /* inside group_begin .. group_end */
+  int group_open;           /* ...and the group's transaction is open */
+  int group_lost;           /* ...and SQLite rolled it back (disk error): writes fail */
   int last_rc;              /* extended SQLite code of the last failed query */
   char last_msg[256];       /* SQLite's message for it */
 };
@@ -177,6 +180,11 @@ int64_t q_changes(struct sqlite_store *s);
 int is_constraint(int rc);
 
 int tx_begin(struct sqlite_store *s, struct err *err);
+/* tx_begin() that ignores a write group (refused inside an open one): for
+ * what must be durable at once, such as a stream's tables. */
+int tx_begin_alone(struct sqlite_store *s, struct err *err);
+void sqlite_group_begin(struct store *st);
+int sqlite_group_end(struct store *st, struct err *err);
 int tx_commit(struct sqlite_store *s, struct err *err);
 /* After a failure: err already says why, so a failed rollback adds nothing. */
 void tx_rollback(struct sqlite_store *s);

@@ -685,7 +685,7 @@ int stable_get(struct sqlite_store *s, const struct stream_def *def, const struc
   if (!sqlite3_get_autocommit(s->db))
     return err_set(err, MS_EINVAL, "stream %s must be prepared before its records are written",
                    def->name);
-  rc = tx_begin(s, err);
+  rc = tx_begin_alone(s, err); /* its registry entry must not outlive a lost group */
   if (rc)
     return rc;
   mark = s->ntables;
