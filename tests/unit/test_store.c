@@ -466,6 +466,78 @@ static void test_seed_makes_a_work_list(void **state) {
   store_close(st);
 }
 
+/* ---- write groups ------------------------------------------------------------ */
+
+/* The writes of a group are seen by other connections all at once at its
+ * end; a write of the group that fails takes nothing else with it. */
+static void test_write_group(void **state) {
+  struct err err = {0};
+  struct slice a, b, stale, got;
+  struct page pg;
+  struct ts_rows rows;
+  char loc[700];
+  (void)state;
+  struct store *st = ts_store("group");
+  int64_t src = ts_source(st, "s");
+  ts_location("group", loc, sizeof(loc));
+  struct store *other = ts_open(loc);
+
+  st->ops->group_begin(st);
+  a = ts_claim(st, src, "orders", "2025-03-01", "w1", 1000, 600);
+  b = ts_claim(st, src, "orders", "2025-03-02", "w1", 1000, 600);
+  page_init(&pg, &orders_def);
+  ts_order(&pg, "A", 1740787200, 10, "a1", 2);
+  ts_commit(st, &a, &pg, 1001, NULL); /* no next cursor: the day is done */
+  page_release(&pg);
+  page_init(&pg, &orders_def);
+  ts_order(&pg, "B", 1740873600, 10, "b1", 1);
+  ts_cursor(&pg, "b-2");
+  ts_commit(st, &b, &pg, 1002, NULL);
+  page_release(&pg);
+  /* A page under a lease that is no longer ours is refused alone. */
+  stale = b;
+  stale.lease_token = b.lease_token - 1;
+  page_init(&pg, &orders_def);
+  ts_order(&pg, "C", 1740873700, 10, "c1", 1);
+  assert_int_equal(st->ops->commit_page(st, &stale, &pg, 1003, NULL, &err), MS_ELEASE);
+  page_release(&pg);
+
+  /* Nothing of the group is seen before its end. */
+  assert_int_equal(other->ops->slice_get(other, src, "orders", "2025-03-01", &got, &err),
+                   MS_ENOTFOUND);
+  assert_int_equal(other->ops->slice_get(other, src, "orders", "2025-03-02", &got, &err),
+                   MS_ENOTFOUND);
+
+  assert_int_equal(st->ops->group_end(st, &err), MS_OK);
+  got = ts_get(other, src, "orders", "2025-03-01");
+  assert_int_equal(got.status, SLICE_COMPLETED);
+  slice_release(&got);
+  got = ts_get(other, src, "orders", "2025-03-02");
+  assert_int_equal(got.status, SLICE_IN_PROGRESS);
+  assert_string_equal(got.cursor, "b-2");
+  slice_release(&got);
+  ts_rows(other, &orders_def, src, 1, &rows);
+  assert_int_equal(rows.n, 2);
+  assert_non_null(ts_find(&rows, "A"));
+  assert_non_null(ts_find(&rows, "B"));
+  assert_null(ts_find(&rows, "C"));
+  assert_int_equal(ts_kids_count(other, src, &items_def, "A", "\"a1\""), 2);
+
+  /* Outside a group each write is durable at once; an empty group is
+   * nothing. */
+  st->ops->group_begin(st);
+  assert_int_equal(st->ops->group_end(st, &err), MS_OK);
+  slice_release(&b);
+  b = ts_claim(st, src, "orders", "2025-03-02", "w1", 1010, 600);
+  got = ts_get(other, src, "orders", "2025-03-02");
+  assert_int_equal(got.lease_token, b.lease_token);
+  slice_release(&got);
+  slice_release(&a);
+  slice_release(&b);
+  store_close(other);
+  store_close(st);
+}
+
 /* ---- commit_page ---------------------------------------------------------------- */
 
 static void test_upsert_counts_and_monotonic_updates(void **state) {
@@ -2038,6 +2110,7 @@ int main(void) {
       cmocka_unit_test(test_sources_add_get_update_remove),
       cmocka_unit_test(test_source_remove_takes_everything_with_it),
       cmocka_unit_test(test_claim_busy_and_expired_takeover),
+      cmocka_unit_test(test_write_group),
       cmocka_unit_test(test_slice_fail_keeps_cursor),
       cmocka_unit_test(test_restart_release_and_reset),
       cmocka_unit_test(test_slice_list_filters),

@@ -245,6 +245,8 @@ static int bind_args(sqlite3_stmt *q, struct args a) {
   return rc;
 }
 
+static int group_open(struct sqlite_store *s, struct err *err);
+
 int q_each(struct sqlite_store *s, const char *sql, struct args a, row_fn row, void *ctx,
            struct err *err, const char *what) {
   struct stmt_slot *slot;
@@ -253,6 +255,14 @@ int q_each(struct sqlite_store *s, const char *sql, struct args a, row_fn row, v
   if (rc)
     return db_fail(s, rc, err, what);
   rc = bind_args(q, a);
+  if (!rc && s->grouping && !s->group_open && !sqlite3_stmt_readonly(q)) {
+    /* A write in a write group joins the group's transaction. */
+    stmt_release(q, slot);
+    rc = group_open(s, err);
+    if (rc)
+      return rc;
+    return q_each(s, sql, a, row, ctx, err, what);
+  }
   while (!rc) {
     int step = sqlite3_step(q);
     if (step == SQLITE_ROW) {
@@ -382,19 +392,26 @@ int tx_begin_alone(struct sqlite_store *s, struct err *err) {
   return q_each(s, "BEGIN IMMEDIATE", NO_ARGS, NULL, NULL, err, "starting a transaction");
 }
 
+/* The group's transaction, opened by its first write. */
+static int group_open(struct sqlite_store *s, struct err *err) {
+  int rc;
+  if (s->group_lost || (s->group_open && sqlite3_get_autocommit(s->db)))
+    return group_gone(s, err);
+  if (s->group_open)
+    return MS_OK;
+  s->group_open = 1; /* first: BEGIN IMMEDIATE is itself a write to q_each */
+  rc = q_each(s, "BEGIN IMMEDIATE", NO_ARGS, NULL, NULL, err, "starting a transaction");
+  if (rc)
+    s->group_open = 0;
+  return rc;
+}
+
 int tx_begin(struct sqlite_store *s, struct err *err) {
   int rc;
   if (!s->grouping)
     return tx_begin_alone(s, err);
-  if (s->group_lost || (s->group_open && sqlite3_get_autocommit(s->db)))
-    return group_gone(s, err);
-  if (!s->group_open) {
-    rc = q_each(s, "BEGIN IMMEDIATE", NO_ARGS, NULL, NULL, err, "starting a transaction");
-    if (rc)
-      return rc;
-    s->group_open = 1;
-  }
-  return q_each(s, "SAVEPOINT tx", NO_ARGS, NULL, NULL, err, "starting a transaction");
+  rc = group_open(s, err);
+  return rc ? rc : q_each(s, "SAVEPOINT tx", NO_ARGS, NULL, NULL, err, "starting a transaction");
 }
 
 int tx_commit(struct sqlite_store *s, struct err *err) {
