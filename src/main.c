@@ -5,6 +5,7 @@
 
 #include "cmd/cmd.h"
 #include "core/secret.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "web/api.h"
 
@@ -105,6 +106,7 @@ int main(int argc, char **argv) {
       secret_keyfile_set(keyfile);
   }
   cmd_serve_listener_set(&api_listener);
+  json_init(); /* cJSON's hooks are the process's: set before any thread starts */
   if (argc < 2) {
     usage(stderr);
     return EXIT_USAGE;

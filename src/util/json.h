@@ -66,8 +66,14 @@ int json_body_is_html(const char *body, size_t len);
 /* Parses a whole document; NULL with a message naming the offset. */
 cJSON *jparse(const char *text, size_t len, struct err *err);
 
+/* Installs cJSON's allocation hooks, through which json_each_at parses each
+ * element into an arena of its own. Process-wide: call it before other
+ * threads use cJSON (json_each_at calls it too, once). */
+void json_init(void);
+
 /* Called for each element of the list; raw/rawlen are its bytes in the
- * body. A non-zero return stops the walk and is returned. */
+ * body. elem lives until fn returns: fn MUST NOT keep, detach or delete
+ * any part of it. A non-zero return stops the walk and is returned. */
 typedef int (*json_elem_fn)(void *ctx, const cJSON *elem, const char *raw, size_t rawlen);
 
 /* body MUST be a JSON object; for each element of the array under `key`,

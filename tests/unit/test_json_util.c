@@ -93,6 +93,63 @@ static int expect_proto(const char *body, size_t len) {
   return rc;
 }
 
+/* Each element is parsed into an arena dropped after its callback: what
+ * the callback copies (a print, a duplicate) is its own, elements larger
+ * than a chunk of the arena read whole, and a damaged element after many
+ * good ones is still reported. */
+struct big {
+  int n;          /* elements seen */
+  size_t longest; /* length of the longest "s" */
+};
+
+static int check_big(void *ctx, const cJSON *elem, const char *raw, size_t len) {
+  struct big *b = ctx;
+  const cJSON *s = cJSON_GetObjectItemCaseSensitive(elem, "s");
+  char *printed = cJSON_PrintUnformatted(elem);
+  cJSON *copy = cJSON_Duplicate(elem, 1);
+  (void)raw;
+  assert_int_equal(jint(elem, "id", -1), b->n);
+  assert_true(cJSON_IsString(s));
+  assert_non_null(printed);
+  assert_int_equal(strlen(printed), len);
+  assert_true(cJSON_Compare(copy, elem, 1));
+  if (strlen(s->valuestring) > b->longest)
+    b->longest = strlen(s->valuestring);
+  free(printed);
+  cJSON_Delete(copy);
+  b->n++;
+  return 0;
+}
+
+static void test_each_in_reads_many_and_large_elements(void **state) {
+  size_t huge = 200 * 1024, cap = huge + 300 * 64 + 64, len = 0;
+  char *body = malloc(cap);
+  struct big b = {0};
+  struct err err = {0};
+  (void)state;
+  assert_non_null(body);
+  len += (size_t)snprintf(body + len, cap - len, "{\"orders\":[");
+  for (int i = 0; i < 300; i++) {
+    len += (size_t)snprintf(body + len, cap - len, "%s{\"id\":%d,\"n\":[1,2.5,true],\"s\":\"",
+                            i ? "," : "", i);
+    if (i == 150) { /* one element larger than a chunk of the arena */
+      memset(body + len, 'x', huge);
+      len += huge;
+    }
+    len += (size_t)snprintf(body + len, cap - len, "\"}");
+  }
+  len += (size_t)snprintf(body + len, cap - len, "]}");
+  assert_int_equal(json_each_in(body, len, "orders", check_big, &b, &err), MS_OK);
+  assert_int_equal(b.n, 300);
+  assert_int_equal(b.longest, huge);
+  /* The same page with its last element cut open. */
+  memcpy(body + len - 4, "\"x]}", 4);
+  b.n = 0;
+  assert_int_equal(json_each_in(body, len, "orders", check_big, &b, &err), MS_EPROTO);
+  assert_int_equal(b.n, 299);
+  free(body);
+}
+
 static void test_each_in_refuses_damaged_answers(void **state) {
   static const char *bad[] = {
       "{\"orders\":[{\"id\":1}]} trailing", /* data after the object */
@@ -230,6 +287,7 @@ int main(void) {
       cmocka_unit_test(test_utf8),
       cmocka_unit_test(test_each_in_hands_out_exact_bytes),
       cmocka_unit_test(test_each_in_refuses_damaged_answers),
+      cmocka_unit_test(test_each_in_reads_many_and_large_elements),
       cmocka_unit_test(test_each_at_walks_a_nested_path_or_a_bare_list),
       cmocka_unit_test(test_each_in_refuses_invalid_utf8),
       cmocka_unit_test(test_deep_nesting_is_refused_without_a_crash),

@@ -500,6 +500,12 @@ static int stamp_row(void *ctx, sqlite3_stmt *q) {
 
 /* ---- events ---------------------------------------------------------------- */
 
+/* Appends s with its NUL: an event's fields are NUL-ended strings, read
+ * back by events_flush. */
+static int event_field(struct buf *b, const char *s) {
+  return buf_append(b, s, strlen(s) + 1);
+}
+
 /* One event of a record, kept with the page's others until the page ends
  * (events_flush): TYPE is the stream's prefix and what happened ("order"
  * "created"). data MAY be NULL. */
@@ -513,23 +519,13 @@ static int event_of(struct upsert *u, const struct stable *t, const char *prefix
   snprintf(type, sizeof(type), "%s%s%s", prefix, what ? "." : "", what ? what : "");
   if (data && !(text = cJSON_PrintUnformatted(data)))
     return err_set(err, MS_ENOMEM, "out of memory writing an event");
-  rc = buf_puts(b, u->nevents ? ",[" : "[");
+  rc = event_field(b, type);
   if (!rc)
-    rc = buf_json_str(b, type);
+    rc = event_field(b, t->def->name);
   if (!rc)
-    rc = buf_putc(b, ',');
+    rc = event_field(b, id);
   if (!rc)
-    rc = buf_json_str(b, t->def->name);
-  if (!rc)
-    rc = buf_putc(b, ',');
-  if (!rc)
-    rc = buf_json_str(b, id);
-  if (!rc)
-    rc = buf_putc(b, ',');
-  if (!rc)
-    rc = buf_puts(b, text ? text : "null");
-  if (!rc)
-    rc = buf_putc(b, ']');
+    rc = event_field(b, text ? text : ""); /* "": none */
   cJSON_free(text);
   if (rc)
     return err_set(err, MS_ENOMEM, "out of memory writing an event");

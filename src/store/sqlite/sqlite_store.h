@@ -384,9 +384,10 @@ struct upsert {
   struct page_counts *c;  /* counts of the page */
   int expect_new;         /* the last record written was new: the next is inserted before it
                              is looked for */
-  struct buf *events;     /* the page's events so far, rows of a JSON array written at the
-                             end of the page in one statement (events_flush); MAY be NULL
-                             (no commit: nothing makes events) */
+  struct buf *events;     /* the page's events so far, each its type, stream, record id and
+                             data ("": none) as NUL-ended strings, written at the end of the
+                             page (events_flush); MAY be NULL (no commit: nothing makes
+                             events) */
   size_t nevents;         /* rows in events */
   struct sku_days *days;  /* the UTC days whose orders the page changed, marked for the SKU
                              summary at its end (sku_days_flush); MAY be NULL */
@@ -524,11 +525,11 @@ int sqlite_event_add(struct store *st, struct event_row *e, struct err *err);
 /* sqlite_event_add on the store's connection, inside the caller's
  * transaction (commit_page's record events). */
 int event_insert(struct sqlite_store *s, struct event_row *e, struct err *err);
-/* Writes the events a page collected (`rows`: [type, stream, record id,
- * data or null] entries joined by commas, without the brackets) for the
- * source at `now`, in their order, inside the caller's transaction. One
- * statement for the page: an insert per event cost a fifth of a first
- * sync's time. */
+/* Writes the events a page collected (`rows`: of each event, its type,
+ * stream, record id and data, "" for none, as NUL-ended strings) for the
+ * source at `now`, in their order, inside the caller's transaction. A few
+ * statements for the page, each inserting many events: an insert per event
+ * cost a fifth of a first sync's time. */
 int events_flush(struct sqlite_store *s, int64_t source_id, int64_t now, const struct buf *rows,
                  struct err *err);
 int sqlite_event_list(struct store *st, const struct event_filter *f, event_cb cb, void *ctx,
