@@ -755,10 +755,9 @@ static void shopify_classify(void *state, const struct http_response *res, struc
 }
 
 struct page_ctx {
-  struct shopify *s;  /* for the read context */
-  struct page *out;   /* records go here */
-  struct err *err;    /* why a page failed */
-  const cJSON **keep; /* locations: their ids, for the inventory cursor */
+  struct shopify *s; /* for the read context */
+  struct page *out;  /* records go here */
+  struct err *err;   /* why a page failed */
 };
 
 /* One record of the page, read by its stream's description. A record that
@@ -810,7 +809,7 @@ static int parse_list(struct shopify *s, const struct stream_def *def,
 static int list_parse(void *state, const struct stream_def *def, const struct slice *sl,
                       const struct http_response *res, struct page *out, struct err *err) {
   struct shopify *s = state;
-  struct page_ctx pc = {s, out, err, NULL};
+  struct page_ctx pc = {s, out, err};
   int rc = parse_list(s, def, res, out, take_record, &pc, err);
   if (rc)
     return rc;
@@ -847,7 +846,7 @@ static int take_deletion(void *ctx, const cJSON *elem, const char *raw, size_t r
 static int deletions_parse(void *state, const struct stream_def *def, const struct slice *sl,
                            const struct http_response *res, struct page *out, struct err *err) {
   struct shopify *s = state;
-  struct page_ctx pc = {s, out, err, NULL};
+  struct page_ctx pc = {s, out, err};
   int rc = parse_list(s, def, res, out, take_deletion, &pc, err);
   (void)sl;
   return rc ? rc : next_link(res, &out->next_cursor, err);
@@ -856,7 +855,7 @@ static int deletions_parse(void *state, const struct stream_def *def, const stru
 static int inventory_parse(void *state, const struct stream_def *def, const struct slice *sl,
                            const struct http_response *res, struct page *out, struct err *err) {
   struct shopify *s = state;
-  struct page_ctx pc = {s, out, err, NULL};
+  struct page_ctx pc = {s, out, err};
   cJSON *cur = NULL, *ids = NULL, *next_state;
   char *next = NULL;
   int rc;

@@ -9,21 +9,44 @@
 #include "util/array.h"
 #include "util/log.h"
 
+/* The marks are kept in name order: a run over thousands of sources notes
+ * one at every page, and a walk of them all each time grew with the square
+ * of the sources. */
+static size_t mark_at(const struct source_health *h, const char *source, int *found) {
+  size_t lo = 0, hi = h->n;
+  *found = 0;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(h->v[mid].name, source);
+    if (c == 0) {
+      *found = 1;
+      return mid;
+    }
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 void health_note(struct source_health *h, const char *source, int failed, const char *why) {
-  struct source_mark *m = NULL;
+  struct source_mark *m;
+  int found;
+  size_t at;
   if (!source || !*source)
     return;
-  for (size_t i = 0; i < h->n && !m; i++)
-    if (strcmp(h->v[i].name, source) == 0)
-      m = &h->v[i];
-  if (!m) {
+  at = mark_at(h, source, &found);
+  if (!found) {
     /* health is advice: without memory, this source goes unnoted */
     if (array_reserve((void **)&h->v, &h->cap, h->n + 1, sizeof(*h->v), 8))
       return;
-    m = &h->v[h->n++];
-    memset(m, 0, sizeof(*m));
-    snprintf(m->name, sizeof(m->name), "%s", source);
+    memmove(&h->v[at + 1], &h->v[at], (h->n - at) * sizeof(*h->v));
+    h->n++;
+    memset(&h->v[at], 0, sizeof(h->v[at]));
+    snprintf(h->v[at].name, sizeof(h->v[at].name), "%s", source);
   }
+  m = &h->v[at];
   if (failed && !m->failed)
     snprintf(m->error, sizeof(m->error), "%s", why ? why : "");
   m->failed |= failed;

@@ -1,15 +1,18 @@
 /* The service's pure parts: schedule specs read and written back, their
- * descriptions, job backoff, event type filters and webhook signatures. */
+ * descriptions, job backoff, event type filters, webhook signatures and
+ * the sources a run noted for their health. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "engine/dispatch.h"
+#include "engine/health.h"
 #include "engine/schedule.h"
 #include "engine/worker.h"
 
@@ -126,6 +129,36 @@ static void test_webhook_signatures(void **state) {
   assert_int_equal(strlen(a), 16 + 64);
 }
 
+/* A source is noted once however many pages it had; its first failure is
+ * the one kept; thousands of sources keep their own marks. */
+static void test_health_notes_each_source_once(void **state) {
+  struct source_health h = {0};
+  char name[32];
+  (void)state;
+  health_note(&h, "shop-b", 0, NULL);
+  health_note(&h, "shop-a", 0, NULL);
+  health_note(&h, "shop-b", 1, "HTTP 401");
+  health_note(&h, "shop-b", 1, "HTTP 500");
+  health_note(&h, "shop-c", 0, NULL);
+  health_note(&h, "", 1, "nameless");
+  assert_int_equal(h.n, 3);
+  assert_string_equal(h.v[0].name, "shop-a");
+  assert_false(h.v[0].failed);
+  assert_string_equal(h.v[1].name, "shop-b");
+  assert_true(h.v[1].failed);
+  assert_string_equal(h.v[1].error, "HTTP 401");
+  assert_false(h.v[2].failed);
+  for (int round = 0; round < 3; round++)
+    for (int i = 999; i >= 0; i--) {
+      snprintf(name, sizeof(name), "s%04d", (i * 7919) % 1000);
+      health_note(&h, name, round == 2 && i == 17, "late");
+    }
+  assert_int_equal(h.n, 1003);
+  for (size_t i = 1; i < h.n; i++)
+    assert_true(strcmp(h.v[i - 1].name, h.v[i].name) < 0);
+  health_release(&h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_specs_read_and_write_back_alike),
@@ -134,6 +167,7 @@ int main(void) {
       cmocka_unit_test(test_job_backoff_doubles_with_jitter_and_a_cap),
       cmocka_unit_test(test_event_types_match_exactly_or_by_prefix),
       cmocka_unit_test(test_webhook_signatures),
+      cmocka_unit_test(test_health_notes_each_source_once),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
