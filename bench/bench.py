@@ -467,8 +467,7 @@ def compare_only(a, small):
     per_day = 700 if small else 7000
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, binary in (("this", a.bin), ("base", a.baseline_bin),
-                             ("this", a.bin), ("base", a.baseline_bin)):
+        for name, binary in [("this", a.bin), ("base", a.baseline_bin)] * a.rounds:
             d = os.path.join(tmp, f"{name}{len(rows)}")
             os.makedirs(d)
             ing = bench_ingest(binary, d, per_day, 30, a.bin)
@@ -497,6 +496,8 @@ def main():
     ap.add_argument("--small", action="store_true", help="a quick run with small figures")
     ap.add_argument("--baseline-bin", help="an earlier build: ingest and pacing run with it too")
     ap.add_argument("--baseline-name", default="baseline", help="what to call it")
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="compare: how many times each build runs, alternately")
     ap.add_argument("--only", choices=["report", "compare"],
                     help="run this benchmark alone, print it (compare: ingest and pacing of "
                          "this build and --baseline-bin, alternately)")
