@@ -889,6 +889,8 @@ int sync_run(struct store *st, struct sync_target *targets, size_t ntargets,
       count(&e, targets[i].keys[k], &stats->days_total, &stats->passes_total);
     run->slices_total += (int64_t)targets[i].nkeys;
   }
+  if (!rc)
+    st->ops->group_begin(st); /* the first round's claims commit together */
   while (!rc && !e.fatal && anything_left(&e)) {
     double now = mono_now(), min_wait = INFINITY, nap;
     if (o->stop && *o->stop && !stopping) {
