@@ -580,7 +580,18 @@ static void commit(struct engine *e, struct work *w, struct page *pg) {
   struct page_counts counts = {0};
   struct err err = {0};
   int items_done = pg->children_of != NULL && pg->next_cursor == NULL;
-  int rc = e->st->ops->commit_page(e->st, &w->sl, pg, wall_now(), &counts, &err);
+  int rc;
+  if (e->fatal) {
+    /* The store failed. If it lost a write group, this slice's cursor in
+     * memory may be ahead of the stored one: storing the next page with it
+     * would skip the lost one. The page is dropped; the stored cursor is
+     * where the next run goes on. */
+    page_release(pg);
+    e->st->ops->slice_release(e->st, &w->sl, &err);
+    work_remove(e, w);
+    return;
+  }
+  rc = e->st->ops->commit_page(e->st, &w->sl, pg, wall_now(), &counts, &err);
   e->stats->bytes += (int64_t)pg->bytes;
   page_release(pg);
   if (rc == MS_ELEASE) {
