@@ -14,6 +14,7 @@
  * waits for one, which bounds the WAL. Without the thread (no threads, or
  * ":memory:") SQLite's own automatic checkpoint is used.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,21 @@ int q_each(struct sqlite_store *s, const char *sql, struct args a, row_fn row, v
   return rc ? rc : cb;
 }
 
+int q_eachf(struct sqlite_store *s, struct args a, row_fn row, void *ctx, struct err *err,
+            const char *what, const char *fmt, ...) {
+  struct buf sql;
+  va_list ap;
+  int rc;
+  buf_init(&sql, 0);
+  va_start(ap, fmt);
+  rc = buf_vprintf(&sql, fmt, ap);
+  va_end(ap);
+  rc = rc ? err_set(err, MS_ENOMEM, "out of memory writing SQL")
+          : q_each(s, sql.data, a, row, ctx, err, what);
+  buf_release(&sql);
+  return rc;
+}
+
 /* Fills the integer of the first row. */
 struct one_int {
   int64_t *out; /* where it goes */
@@ -378,6 +394,12 @@ int q_collect(struct sqlite_store *s, const char *sql, struct args args, size_t 
 /* Inside a write group (store.h) a transaction is a savepoint of the
  * group's one transaction, opened by the first write. */
 
+/* SQLite ends a transaction itself on some errors (a full disk): the
+ * group's writes so far are then undone. */
+static int group_vanished(struct sqlite_store *s) {
+  return s->group_lost || (s->group_open && sqlite3_get_autocommit(s->db));
+}
+
 static int group_gone(struct sqlite_store *s, struct err *err) {
   s->group_lost = 1;
   return err_set(err, MS_EIO,
@@ -395,7 +417,7 @@ int tx_begin_alone(struct sqlite_store *s, struct err *err) {
 /* The group's transaction, opened by its first write. */
 static int group_open(struct sqlite_store *s, struct err *err) {
   int rc;
-  if (s->group_lost || (s->group_open && sqlite3_get_autocommit(s->db)))
+  if (group_vanished(s))
     return group_gone(s, err);
   if (s->group_open)
     return MS_OK;
@@ -417,7 +439,7 @@ int tx_begin(struct sqlite_store *s, struct err *err) {
 int tx_commit(struct sqlite_store *s, struct err *err) {
   if (!s->group_open)
     return q_each(s, "COMMIT", NO_ARGS, NULL, NULL, err, "committing");
-  if (sqlite3_get_autocommit(s->db))
+  if (group_vanished(s))
     return group_gone(s, err);
   return q_each(s, "RELEASE tx", NO_ARGS, NULL, NULL, err, "committing");
 }
@@ -426,8 +448,8 @@ void tx_rollback(struct sqlite_store *s) {
   int rc = s->last_rc;
   char msg[sizeof(s->last_msg)];
   memcpy(msg, s->last_msg, sizeof(msg));
-  if (s->group_open && sqlite3_get_autocommit(s->db))
-    s->group_lost = 1; /* SQLite ended the group's transaction itself */
+  if (group_vanished(s))
+    s->group_lost = 1;
   else if (s->group_open)
     (void)(q_each(s, "ROLLBACK TO tx", NO_ARGS, NULL, NULL, NULL, "rolling back") ||
            q_each(s, "RELEASE tx", NO_ARGS, NULL, NULL, NULL, "rolling back"));
@@ -445,7 +467,7 @@ void sqlite_group_begin(struct store *st) {
 int sqlite_group_end(struct store *st, struct err *err) {
   struct sqlite_store *s = backend(st);
   int rc = MS_OK;
-  if (s->group_lost || (s->group_open && sqlite3_get_autocommit(s->db)))
+  if (group_vanished(s))
     rc = group_gone(s, err);
   else if (s->group_open)
     rc = q_each(s, "COMMIT", NO_ARGS, NULL, NULL, err, "committing");

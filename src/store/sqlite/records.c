@@ -330,23 +330,16 @@ int record_gone(struct upsert *u, const struct stable *gone, const struct record
                 struct err *err) {
   int64_t when = r->gone_at > 0 ? r->gone_at : u->now;
   const char *id = r->gone_id;
-  struct buf sql;
   int rc = gone->sku_days && u->days
                ? sku_days_of_stored(u->s, gone, u->source_id, id, u->days, err)
                : MS_OK;
   if (rc)
     return rc;
-  buf_init(&sql, 0);
-  rc = buf_printf(&sql,
-                  "UPDATE \"%s\" SET deleted_at = ?3 WHERE source_id = ?1 AND external_id = ?2 "
-                  "AND deleted_at IS NULL",
-                  gone->def->table);
-  if (rc)
-    rc = err_set(err, rc, "out of memory writing SQL");
-  else
-    rc = q_each(u->s, sql.data, ARGS(A_INT(u->source_id), A_TEXT(id), A_INT(when)), NULL, NULL, err,
-                "marking a record deleted");
-  buf_release(&sql);
+  rc = q_eachf(u->s, ARGS(A_INT(u->source_id), A_TEXT(id), A_INT(when)), NULL, NULL, err,
+               "marking a record deleted",
+               "UPDATE \"%s\" SET deleted_at = ?3 WHERE source_id = ?1 AND external_id = ?2 AND "
+               "deleted_at IS NULL",
+               gone->def->table);
   if (!rc && q_changes(u->s) > 0) {
     u->c->deleted += q_changes(u->s);
     if (makes_events(u, gone))
@@ -594,21 +587,14 @@ static int kid_ids_row(void *ctx, sqlite3_stmt *q) {
 
 static int kid_ids(struct upsert *u, const struct stable *k, const char *parent_id, cJSON **out,
                    struct err *err) {
-  struct buf sql;
-  int rc;
   *out = cJSON_CreateArray();
   if (!*out)
     return err_set(err, MS_ENOMEM, "out of memory reading children");
-  buf_init(&sql, 0);
-  rc = buf_printf(&sql, "SELECT external_id FROM \"%s\" WHERE source_id = ?1 AND \"%s\" = ?2",
-                  k->def->table, k->def->parent_key);
-  if (rc)
-    rc = err_set(err, rc, "out of memory writing SQL");
-  else
-    rc = q_each(u->s, sql.data, ARGS(A_INT(u->source_id), A_TEXT(parent_id)), kid_ids_row, *out,
-                err, "reading children");
-  buf_release(&sql);
-  return rc;
+  return q_eachf(u->s, ARGS(A_INT(u->source_id), A_TEXT(parent_id)), kid_ids_row, *out, err,
+                 "reading children",
+                 "SELECT external_id FROM \"%s\" WHERE source_id = ?1 AND "
+                 "\"%s\" = ?2",
+                 k->def->table, k->def->parent_key);
 }
 
 static int id_listed(const cJSON *ids, const char *id) {
@@ -1114,26 +1100,19 @@ int sqlite_children_unpriced(struct store *st, int64_t source_id, const struct s
   struct sqlite_store *s = backend(st);
   struct unpriced_set set = {0};
   struct priced p = {0};
-  struct buf sql;
   int rc = priced_get(s, child, &p, err);
   if (rc)
     return rc;
-  buf_init(&sql, 0);
-  rc = buf_printf(&sql,
-                  "SELECT c.\"%s\", c.external_id, c.sku, c.quantity, c.currency FROM \"%s\" c "
-                  "JOIN \"%s\" p ON p.source_id = c.source_id AND p.external_id = c.\"%s\" "
-                  "WHERE c.source_id = ?1 AND p.created_at >= ?2 AND p.created_at < ?3 AND "
-                  "p.deleted_at IS NULL AND c.deleted_at IS NULL AND "
-                  "coalesce(c.\"%s\", 0) = 0 AND coalesce(c.price_estimated, 0) <> 1 "
-                  "ORDER BY p.created_at, p.external_id, c.line_no, c.external_id",
-                  p.k->def->parent_key, p.k->def->table, p.parent->def->table, p.k->def->parent_key,
-                  p.minor);
-  if (rc)
-    rc = err_set(err, rc, "out of memory writing SQL");
-  else
-    rc = q_each(s, sql.data, ARGS(A_INT(source_id), A_INT(from), A_INT(to)), unpriced_row_add, &set,
-                err, "finding unpriced children");
-  buf_release(&sql);
+  rc = q_eachf(s, ARGS(A_INT(source_id), A_INT(from), A_INT(to)), unpriced_row_add, &set, err,
+               "finding unpriced children",
+               "SELECT c.\"%s\", c.external_id, c.sku, c.quantity, c.currency FROM \"%s\" c "
+               "JOIN \"%s\" p ON p.source_id = c.source_id AND p.external_id = c.\"%s\" "
+               "WHERE c.source_id = ?1 AND p.created_at >= ?2 AND p.created_at < ?3 AND "
+               "p.deleted_at IS NULL AND c.deleted_at IS NULL AND "
+               "coalesce(c.\"%s\", 0) = 0 AND coalesce(c.price_estimated, 0) <> 1 "
+               "ORDER BY p.created_at, p.external_id, c.line_no, c.external_id",
+               p.k->def->parent_key, p.k->def->table, p.parent->def->table, p.k->def->parent_key,
+               p.minor);
   if (set.bad)
     rc = err_set(err, set.bad, "out of memory finding unpriced children");
   for (size_t i = 0; i < set.n && !rc; i++) {
@@ -1170,26 +1149,19 @@ int sqlite_child_price_known(struct store *st, int64_t source_id, const struct s
   struct sqlite_store *s = backend(st);
   struct known k = {0};
   struct priced p = {0};
-  struct buf sql;
   int rc = priced_get(s, child, &p, err);
   if (rc)
     return rc;
   if (!sku || !*sku)
     return err_set(err, MS_EINVAL, "a known price needs a SKU");
-  buf_init(&sql, 0);
-  rc = buf_printf(&sql,
-                  "SELECT c.\"%s\", c.quantity FROM \"%s\" c JOIN \"%s\" p ON p.source_id = "
-                  "c.source_id AND p.external_id = c.\"%s\" WHERE c.source_id = ?1 AND "
-                  "c.sku = ?2 AND c.currency IS ?3 AND coalesce(c.price_estimated, 0) <> 1 AND "
-                  "c.\"%s\" > 0 AND c.quantity > 0 ORDER BY p.updated_at DESC, "
-                  "p.created_at DESC, p.external_id DESC, c.line_no LIMIT 1",
-                  p.minor, p.k->def->table, p.parent->def->table, p.k->def->parent_key, p.minor);
-  if (rc)
-    rc = err_set(err, rc, "out of memory writing SQL");
-  else
-    rc = q_each(s, sql.data, ARGS(A_INT(source_id), A_TEXT(sku), A_TEXT(currency)), known_row, &k,
-                err, "finding a known price");
-  buf_release(&sql);
+  rc = q_eachf(s, ARGS(A_INT(source_id), A_TEXT(sku), A_TEXT(currency)), known_row, &k, err,
+               "finding a known price",
+               "SELECT c.\"%s\", c.quantity FROM \"%s\" c JOIN \"%s\" p ON p.source_id = "
+               "c.source_id AND p.external_id = c.\"%s\" WHERE c.source_id = ?1 AND "
+               "c.sku = ?2 AND c.currency IS ?3 AND coalesce(c.price_estimated, 0) <> 1 AND "
+               "c.\"%s\" > 0 AND c.quantity > 0 ORDER BY p.updated_at DESC, "
+               "p.created_at DESC, p.external_id DESC, c.line_no LIMIT 1",
+               p.minor, p.k->def->table, p.parent->def->table, p.k->def->parent_key, p.minor);
   if (!rc && !k.found)
     return err_set(err, MS_ENOTFOUND, "no real price of SKU %.80s in %s is known", sku,
                    currency ? currency : "its currency");
@@ -1205,25 +1177,17 @@ int sqlite_child_estimate(struct store *st, int64_t source_id, const struct stre
                           int64_t minor, struct err *err) {
   struct sqlite_store *s = backend(st);
   struct priced p = {0};
-  struct buf sql;
   int rc = priced_get(s, child, &p, err);
   if (rc)
     return rc;
   if (!amount || !*amount || strlen(amount) > STORE_TEXT_MAX)
     return err_set(err, MS_EINVAL, "an estimated price needs its amount as text");
-  buf_init(&sql, 0);
-  rc = buf_printf(&sql,
-                  "UPDATE \"%s\" SET price = ?4, \"%s\" = ?5, price_estimated = 1 WHERE "
-                  "source_id = ?1 AND \"%s\" = ?2 AND external_id = ?3",
-                  p.k->def->table, p.minor, p.k->def->parent_key);
-  if (rc)
-    rc = err_set(err, rc, "out of memory writing SQL");
-  else
-    rc = q_each(
-        s, sql.data,
-        ARGS(A_INT(source_id), A_TEXT(parent_id), A_TEXT(child_id), A_TEXT(amount), A_INT(minor)),
-        NULL, NULL, err, "storing an estimated price");
-  buf_release(&sql);
+  rc = q_eachf(
+      s, ARGS(A_INT(source_id), A_TEXT(parent_id), A_TEXT(child_id), A_TEXT(amount), A_INT(minor)),
+      NULL, NULL, err, "storing an estimated price",
+      "UPDATE \"%s\" SET price = ?4, \"%s\" = ?5, price_estimated = 1 WHERE source_id = ?1 AND "
+      "\"%s\" = ?2 AND external_id = ?3",
+      p.k->def->table, p.minor, p.k->def->parent_key);
   if (!rc && q_changes(s) == 0)
     return err_set(err, MS_ENOTFOUND, "no %s %.80s of %.80s is stored", child->name,
                    child_id ? child_id : "", parent_id ? parent_id : "");

@@ -831,18 +831,9 @@ static int created_row(void *ctx, sqlite3_stmt *q) {
 
 int sku_days_of_stored(struct sqlite_store *s, const struct stable *t, int64_t source_id,
                        const char *id, struct sku_days *d, struct err *err) {
-  struct buf sql;
-  int rc;
-  buf_init(&sql, 0);
-  rc = buf_printf(&sql,
-                  "SELECT created_at FROM \"%s\" WHERE source_id = ?1 AND external_id = ?2 "
-                  "AND deleted_at IS NULL",
-                  t->def->table);
-  if (rc)
-    rc = err_set(err, MS_ENOMEM, "out of memory writing SQL");
-  else
-    rc = q_each(s, sql.data, ARGS(A_INT(source_id), A_TEXT(id)), created_row, d, err,
-                "reading a record's day");
-  buf_release(&sql);
-  return rc;
+  return q_eachf(s, ARGS(A_INT(source_id), A_TEXT(id)), created_row, d, err,
+                 "reading a record's day",
+                 "SELECT created_at FROM \"%s\" WHERE source_id = ?1 AND external_id = ?2 AND "
+                 "deleted_at IS NULL",
+                 t->def->table);
 }

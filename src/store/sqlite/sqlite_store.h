@@ -165,6 +165,10 @@ int q_each(struct sqlite_store *s, const char *sql, struct args a, row_fn row, v
            struct err *err, const char *what);
 /* q_each() for a query of one integer: *found tells whether a row came
  * (MAY be NULL), *out is left alone when none did. */
+/* q_each() of SQL written from fmt (a table's name, a column's); the
+ * statement cache keys it by the text like any other. */
+int q_eachf(struct sqlite_store *s, struct args a, row_fn row, void *ctx, struct err *err,
+            const char *what, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 int q_int(struct sqlite_store *s, const char *sql, struct args a, int64_t *out, int *found,
           struct err *err, const char *what);
 /* Reads every row (at most max: MS_ETOOBIG) into *out, an array of *n
